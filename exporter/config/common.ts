@@ -1,0 +1,64 @@
+// Fields every check has, whatever its type, and the threshold shape.
+import { z } from 'zod';
+import { duration, level } from './units.js';
+
+export const NAME_RE = /^[a-zA-Z][a-zA-Z0-9_.-]{0,99}$/;
+export const name = z.string().regex(NAME_RE, 'must start with a letter and contain only letters, digits, _ . - (max 100)');
+
+// Label names follow Prometheus rules and may not shadow the ones Vigil sets itself.
+const RESERVED_LABELS = new Set(['check', 'component', 'state', 'severity', 'reason', 'phase', 'job', 'instance', 'key', 'metric', 'direction']);
+export const labelName = z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'invalid label name')
+  .refine((l) => !RESERVED_LABELS.has(l) && !l.startsWith('__'), 'label name is reserved by Vigil');
+
+export const threshold = z.strictObject({
+  warning: level.optional(),
+  critical: level.optional(),
+  /** above: bad when the value rises past the level (latency, usage); below: when it falls under (rate limit left, free space). */
+  direction: z.enum(['above', 'below']).default('above'),
+}).refine((t) => t.warning !== undefined || t.critical !== undefined, 'set warning, critical or both')
+  .refine((t) => t.warning === undefined || t.critical === undefined
+    || (t.direction === 'above' ? t.warning <= t.critical : t.warning >= t.critical),
+  'warning must be reached before critical (warning <= critical for direction above, >= for below)');
+export type Threshold = z.output<typeof threshold>;
+
+export const defaultsSchema = z.strictObject({
+  interval: duration.default(30_000),
+  timeout: duration.default(10_000),
+  /** Extra attempts before a failure is reported: 2 means up to 3 attempts. */
+  retries: z.number().int().min(0).max(10).default(2),
+  retry_delay: duration.default(1_000),
+});
+export type Defaults = z.output<typeof defaultsSchema>;
+
+/** Common check fields as written by the user; interval/timeout/retries fall back to `defaults`. */
+export const checkCommonSchema = z.object({
+  name,
+  type: z.string(),
+  component: name.optional(),
+  description: z.string().max(500).optional(),
+  interval: duration.optional(),
+  timeout: duration.optional(),
+  retries: z.number().int().min(0).max(10).optional(),
+  retry_delay: duration.optional(),
+  /** What a failed probe means for status: most checks page, some only degrade. */
+  on_failure: z.enum(['critical', 'degraded']).default('critical'),
+  labels: z.record(labelName, z.string().max(200)).default({}),
+  thresholds: z.record(z.string(), threshold).default({}),
+  enabled: z.boolean().default(true),
+});
+
+/** A check after defaults are applied: what the engine and probes receive. */
+export interface CheckCommon {
+  name: string;
+  type: string;
+  component: string;
+  description?: string;
+  interval: number;
+  timeout: number;
+  retries: number;
+  retry_delay: number;
+  on_failure: 'critical' | 'degraded';
+  labels: Record<string, string>;
+  thresholds: Record<string, Threshold>;
+  enabled: boolean;
+}

@@ -1,0 +1,73 @@
+// Parsing of human units in vigil.yml. Everything ends up in base units:
+// durations in milliseconds here (exported as seconds), sizes in bytes, percentages as 0-1 ratios.
+import { z } from 'zod';
+
+const DURATION_RE = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w)$/;
+const DURATION_MS: Record<string, number> = { ms: 1, s: 1e3, m: 60e3, h: 3600e3, d: 86400e3, w: 604800e3 };
+
+/** '500ms' | '15s' | '5m' | '1h30m' -> milliseconds, or undefined when malformed. */
+export function parseDuration(text: string): number | undefined {
+  const parts = text.trim().match(/\d+(?:\.\d+)?(?:ms|s|m|h|d|w)/g);
+  if (!parts || parts.join('') !== text.trim()) return undefined;
+  let total = 0;
+  for (const part of parts) {
+    const m = DURATION_RE.exec(part)!;
+    total += Number(m[1]) * DURATION_MS[m[2]];
+  }
+  return total;
+}
+
+export function formatDuration(ms: number): string {
+  if (ms % 86400e3 === 0 && ms > 0) return `${ms / 86400e3}d`;
+  if (ms % 3600e3 === 0 && ms > 0) return `${ms / 3600e3}h`;
+  if (ms % 60e3 === 0 && ms > 0) return `${ms / 60e3}m`;
+  if (ms % 1e3 === 0 && ms > 0) return `${ms / 1e3}s`;
+  return `${ms}ms`;
+}
+
+/** A duration field: "15s" style strings (a bare number is rejected: the unit must be explicit). */
+export const duration = z.string().transform((s, ctx) => {
+  const ms = parseDuration(s);
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: `invalid duration "${s}", expected e.g. 500ms, 15s, 5m, 1h` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const SIZE_RE = /^(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/;
+const SIZE: Record<string, number> = {
+  B: 1, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3, TiB: 1024 ** 4,
+};
+
+export function parseSize(text: string): number | undefined {
+  const m = SIZE_RE.exec(text.trim());
+  return m ? Number(m[1]) * SIZE[m[2]] : undefined;
+}
+
+/** A size field: 1048576 or "1MiB". */
+export const size = z.union([z.number().nonnegative(), z.string()]).transform((v, ctx) => {
+  if (typeof v === 'number') return v;
+  const n = parseSize(v);
+  if (n === undefined) {
+    ctx.addIssue({ code: 'custom', message: `invalid size "${v}", expected e.g. 512KiB, 10MB` });
+    return z.NEVER;
+  }
+  return n;
+});
+
+/**
+ * A threshold level: a plain number in the value's base unit, a percentage ("80%" -> 0.8),
+ * a duration ("500ms" -> 0.5, seconds) or a size ("10GiB" -> bytes).
+ */
+export const level = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  if (typeof v === 'number') return v;
+  const s = v.trim();
+  if (/^-?\d+(\.\d+)?%$/.test(s)) return Number(s.slice(0, -1)) / 100;
+  const ms = parseDuration(s);
+  if (ms !== undefined) return ms / 1000;
+  const bytes = parseSize(s);
+  if (bytes !== undefined) return bytes;
+  ctx.addIssue({ code: 'custom', message: `invalid threshold "${v}", expected a number, 80%, 500ms or 10GiB` });
+  return z.NEVER;
+});
