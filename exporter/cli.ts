@@ -1,0 +1,133 @@
+#!/usr/bin/env node
+// vigil: the exporter's command line, following Prometheus exporter conventions.
+import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { parseArgs } from 'node:util';
+import { ConfigError } from './config/errors.js';
+import { createLogger, type Level } from './log.js';
+import { Runtime } from './runtime.js';
+import { createApp } from './server/app.js';
+import { startSelfTelemetry } from './telemetry/otel.js';
+import { VERSION, REVISION } from './version.js';
+
+const HELP = `usage: vigil [flags]
+
+Probes what vigil.yml describes and serves /metrics, /health and a status page.
+
+flags:
+  --config.file=FILE          configuration file (default: built-in config watching this host)
+  --web.listen-address=ADDR   address to listen on (default ":9470")
+  --storage.path=DIR          directory for durable state: heartbeats, alert log (default "data")
+  --log.level=LEVEL           debug, info, warn or error (default "info")
+  --check-config              validate the configuration, print every problem, exit 1 if any
+  --version                   print the version and exit
+  --help                      print this help and exit
+
+signals: SIGHUP reloads the configuration; SIGTERM/SIGINT stop gracefully.
+`;
+
+function fatal(message: string): never {
+  process.stderr.write(`vigil: ${message}\n`);
+  process.exit(1);
+}
+
+function parseListen(addr: string): { host?: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*))?:(\d+)$/.exec(addr);
+  if (!m) fatal(`--web.listen-address: invalid address "${addr}", expected [host]:port such as :9470 or 127.0.0.1:9470`);
+  const port = Number(m[3]);
+  if (port > 65535) fatal(`--web.listen-address: port ${port} out of range`);
+  return { host: m[1] ?? (m[2] || undefined), port };
+}
+
+async function main() {
+  let args;
+  try {
+    args = parseArgs({
+      options: {
+        'config.file': { type: 'string' },
+        'web.listen-address': { type: 'string', default: ':9470' },
+        'storage.path': { type: 'string', default: 'data' },
+        'log.level': { type: 'string', default: 'info' },
+        'check-config': { type: 'boolean', default: false },
+        version: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (err) {
+    fatal(`${(err as Error).message}\n\n${HELP}`);
+  }
+  if (args.help) {
+    process.stdout.write(HELP);
+    return;
+  }
+  if (args.version) {
+    process.stdout.write(`vigil version ${VERSION} (revision ${REVISION}, node ${process.version})\n`);
+    return;
+  }
+  const level = args['log.level'] as Level;
+  if (!['debug', 'info', 'warn', 'error'].includes(level)) fatal(`--log.level: "${level}" is not one of debug, info, warn, error`);
+  const log = createLogger({ level });
+  const runtime = new Runtime({ configFile: args['config.file'], storagePath: args['storage.path']!, log });
+
+  let cfg;
+  try {
+    cfg = runtime.loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`vigil: ${err.problems.length} problem(s) in the configuration:\n${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  if (args['check-config']) {
+    process.stdout.write(`${cfg.file}: OK, ${cfg.checks.length} checks in ${cfg.components.length} components\n`);
+    return;
+  }
+
+  const { host, port } = parseListen(args['web.listen-address']!);
+  try {
+    mkdirSync(args['storage.path']!, { recursive: true });
+  } catch (err) {
+    fatal(`--storage.path: cannot create ${args['storage.path']}: ${(err as NodeJS.ErrnoException).code}`);
+  }
+  runtime.apply(cfg);
+  const otel = startSelfTelemetry({ inFlight: () => runtime.scheduler.inFlight(), queued: () => runtime.scheduler.queued() });
+  const app = createApp({ runtime, log, otel });
+  const server = app.listen({ host, port });
+  server.on('error', (err: NodeJS.ErrnoException) => fatal(`cannot listen on ${args['web.listen-address']}: ${err.code ?? err.message}`));
+  server.on('listening', () => {
+    const a = server.address() as AddressInfo;
+    log.info('listening', { address: `${a.address}:${a.port}`, port: a.port, config: cfg.file, checks: cfg.checks.length, version: VERSION });
+    runtime.start();
+  });
+  // Slow clients must not pin sockets forever.
+  server.requestTimeout = 30_000;
+  server.headersTimeout = 10_000;
+
+  process.on('SIGHUP', () => {
+    log.info('SIGHUP received, reloading config');
+    runtime.reload();
+  });
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('stopping', { signal });
+    const forced = setTimeout(() => process.exit(0), 5_000);
+    forced.unref();
+    server.close();
+    server.closeAllConnections();
+    await runtime.stop();
+    await otel.shutdown();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  // Containment: a bug in one probe library must not take every other check down with it.
+  process.on('uncaughtException', (err) => log.error('uncaught exception (contained)', { error: err, stack: err.stack?.split('\n').slice(0, 5).join(' | ') }));
+  process.on('unhandledRejection', (err) => log.error('unhandled rejection (contained)', { error: err }));
+}
+
+main().catch((err) => fatal(err instanceof Error ? err.message : String(err)));

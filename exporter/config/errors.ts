@@ -1,0 +1,32 @@
+// Config problems carry their position so the report reads `vigil.yml:14:7 checks[2].url: invalid URL`.
+export type ConfigPath = Array<string | number>;
+
+export interface ConfigProblem {
+  file: string;
+  line?: number;
+  column?: number;
+  path: ConfigPath;
+  message: string;
+}
+
+export function formatPath(path: ConfigPath): string {
+  let out = '';
+  for (const seg of path) {
+    if (typeof seg === 'number') out += `[${seg}]`;
+    else out += out ? `.${seg}` : seg;
+  }
+  return out || '(root)';
+}
+
+export function formatProblem(p: ConfigProblem): string {
+  const where = p.line ? `${p.file}:${p.line}:${p.column ?? 1}` : p.file;
+  return `${where} ${formatPath(p.path)}: ${p.message}`;
+}
+
+/** Thrown by loadConfig with every problem found; never carries a stack trace to the user. */
+export class ConfigError extends Error {
+  constructor(readonly problems: ConfigProblem[]) {
+    super(problems.map(formatProblem).join('\n'));
+    this.name = 'ConfigError';
+  }
+}

@@ -1,0 +1,247 @@
+// vigil.yml -> VigilConfig. Order: parse (YAML errors with positions), interpolate ${ENV} and
+// *_file secrets, validate the top level, validate each check against its type's schema,
+// cross-check (duplicates, components, dependency cycles, threshold keys). Every problem is
+// collected and reported at once, each with file:line:column and the key path.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import { z } from 'zod';
+import { getProbeDefinition, probeTypes } from '../probes/index.js';
+import { checkCommonSchema, type CheckCommon } from './common.js';
+import { ConfigError, type ConfigPath, type ConfigProblem } from './errors.js';
+import { registerSecret } from './secrets.js';
+import { topLevelSchema, type VigilConfig } from './schema.js';
+import { findCycle } from './graph.js';
+
+export interface LoadOptions {
+  env?: NodeJS.ProcessEnv;
+}
+
+export function loadConfigFile(file: string, opts: LoadOptions = {}): VigilConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError([{ file, path: [], message: `cannot read config: ${(err as NodeJS.ErrnoException).code ?? err}` }]);
+  }
+  return parseConfig(text, file, opts);
+}
+
+export function parseConfig(text: string, file: string, opts: LoadOptions = {}): VigilConfig {
+  const env = opts.env ?? process.env;
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const problems: ConfigProblem[] = [];
+  const at = (p: ConfigPath, message: string, keyOf = false) =>
+    problems.push({ file, path: p, message, ...locate(doc, lineCounter, p, keyOf) });
+
+  if (doc.errors.length) {
+    for (const e of doc.errors) {
+      const pos = e.linePos?.[0];
+      problems.push({ file, line: pos?.line, column: pos?.col, path: [], message: e.message.split('\n')[0] });
+    }
+    throw new ConfigError(problems);
+  }
+
+  const raw = doc.toJS() ?? {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    at([], 'the config must be a mapping with keys such as defaults, components, checks');
+    throw new ConfigError(problems);
+  }
+  const baseDir = path.dirname(path.resolve(file));
+  const resolved = resolveSecrets(raw, [], { env, baseDir, at });
+
+  const top = topLevelSchema.safeParse(resolved);
+  if (!top.success) {
+    reportZod(top.error, [], at);
+    throw new ConfigError(problems);
+  }
+  const cfg = top.data;
+
+  const checks: CheckCommon[] = [];
+  const seen = new Map<string, number>();
+  cfg.checks.forEach((entry, i) => {
+    const check = validateCheck(entry, ['checks', i], cfg.defaults, at);
+    if (!check) return;
+    const first = seen.get(check.name);
+    if (first !== undefined) at(['checks', i, 'name'], `duplicate check name "${check.name}" (first defined at checks[${first}])`);
+    else seen.set(check.name, i);
+    checks.push(check);
+  });
+
+  // Components: declared ones, plus any a check names (implicit, no description).
+  const components = new Map(cfg.components.map((c) => [c.name, c]));
+  const declared = new Map<string, number>();
+  cfg.components.forEach((c, i) => {
+    if (declared.has(c.name)) at(['components', i, 'name'], `duplicate component "${c.name}"`);
+    declared.set(c.name, i);
+  });
+  for (const check of checks) {
+    if (!components.has(check.component)) components.set(check.component, { name: check.component, depends_on: [] });
+  }
+  cfg.components.forEach((c, i) => {
+    c.depends_on.forEach((dep, j) => {
+      if (!components.has(dep)) at(['components', i, 'depends_on', j], `unknown component "${dep}"`);
+      if (dep === c.name) at(['components', i, 'depends_on', j], 'a component cannot depend on itself');
+    });
+  });
+  const cycle = findCycle(new Map([...components.values()].map((c) => [c.name, c.depends_on])));
+  if (cycle) {
+    const i = declared.get(cycle[0]) ?? 0;
+    at(['components', i, 'depends_on'], `dependency cycle: ${cycle.join(' -> ')}`);
+  }
+
+  if (problems.length) throw new ConfigError(problems);
+  return {
+    file,
+    defaults: cfg.defaults,
+    server: cfg.server,
+    scheduler: cfg.scheduler,
+    history: cfg.history,
+    components: [...components.values()],
+    checks,
+  };
+}
+
+type At = (p: ConfigPath, message: string, keyOf?: boolean) => void;
+
+function validateCheck(entry: Record<string, unknown>, p: ConfigPath, defaults: VigilConfig['defaults'], at: At): CheckCommon | undefined {
+  const type = entry.type;
+  if (typeof type !== 'string') {
+    at([...p, 'type'], `missing check type, expected one of ${probeTypes().join(', ')}`);
+    return undefined;
+  }
+  const def = getProbeDefinition(type);
+  if (!def) {
+    at([...p, 'type'], `unknown check type "${type}", expected one of ${probeTypes().join(', ')}`);
+    return undefined;
+  }
+  const schema = checkCommonSchema.extend(def.schema.shape).strict();
+  const parsed = schema.safeParse(entry);
+  if (!parsed.success) {
+    reportZod(parsed.error, p, at);
+    return undefined;
+  }
+  const c = parsed.data as Record<string, any>;
+  const check = {
+    ...c,
+    component: c.component ?? c.name,
+    interval: c.interval ?? defaults.interval,
+    timeout: c.timeout ?? defaults.timeout,
+    retries: c.retries ?? defaults.retries,
+    retry_delay: c.retry_delay ?? defaults.retry_delay,
+  } as CheckCommon;
+  if (check.timeout > check.interval) {
+    at([...p, 'timeout'], `timeout ${check.timeout / 1000}s is longer than the interval ${check.interval / 1000}s`);
+  }
+  check.thresholds = { ...(def.defaultThresholds?.(check) ?? {}), ...check.thresholds };
+  const keys = new Set(['response_time', ...def.thresholdKeys(check)]);
+  let ok = true;
+  for (const key of Object.keys(c.thresholds ?? {})) {
+    if (!keys.has(key)) {
+      at([...p, 'thresholds', key], `unknown threshold "${key}" for type ${type}, expected one of ${[...keys].join(', ')}`, true);
+      ok = false;
+    }
+  }
+  for (const [sub, message] of def.validate?.(check) ?? []) {
+    at([...p, ...sub], message);
+    ok = false;
+  }
+  return ok ? check : undefined;
+}
+
+function reportZod(error: z.ZodError, prefix: ConfigPath, at: At) {
+  for (const issue of error.issues) {
+    const p = [...prefix, ...(issue.path as ConfigPath)];
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) at([...p, key], 'unknown key (check the spelling)', true);
+    } else if (issue.code === 'invalid_union' && 'errors' in issue && issue.errors.length) {
+      // Report the branch that got furthest rather than "invalid input".
+      const best = issue.errors.reduce((a, b) => (b.length < a.length ? b : a));
+      for (const sub of best) at([...p, ...(sub.path as ConfigPath)], sub.message);
+    } else {
+      at(p, issue.message);
+    }
+  }
+}
+
+/** Find the source position for a path; walks up to the nearest node that exists. */
+function locate(doc: Document, lc: LineCounter, p: ConfigPath, keyOf: boolean): { line?: number; column?: number } {
+  let node: unknown = doc.contents;
+  let best: unknown = node;
+  for (let i = 0; i < p.length; i++) {
+    const seg = p[i];
+    const last = i === p.length - 1;
+    if (isMap(node)) {
+      const pair = node.items.find((it) => (isScalar(it.key) ? it.key.value : it.key) === seg);
+      if (!pair) break;
+      best = last && keyOf ? pair.key : pair.value ?? pair.key;
+      node = pair.value;
+    } else if (isSeq(node) && typeof seg === 'number' && node.items[seg] !== undefined) {
+      node = node.items[seg];
+      best = node;
+    } else break;
+  }
+  if (isNode(best) && best.range) {
+    const pos = lc.linePos(best.range[0]);
+    return { line: pos.line, column: pos.col };
+  }
+  return {};
+}
+
+// Keys whose interpolated values are treated as secrets. Other ${ENV} values (hosts, ports)
+// stay visible so errors remain useful.
+const SECRET_KEY_RE = /(password|passwd|secret|token|key|auth|credential|dsn|url|headers|authorization)/i;
+
+interface ResolveCtx {
+  env: NodeJS.ProcessEnv;
+  baseDir: string;
+  at: At;
+}
+
+/** Interpolate ${VAR} / ${VAR:-default} and replace `foo_file: path` by `foo: <file contents>`. */
+function resolveSecrets(value: unknown, p: ConfigPath, ctx: ResolveCtx, secretContext = false): unknown {
+  if (typeof value === 'string') {
+    if (!value.includes('${')) return value;
+    let interpolated = false;
+    const out = value.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (m, name: string, def?: string) => {
+      if (m === '$$') return '$';
+      const v = ctx.env[name];
+      if (v === undefined || v === '') {
+        if (def !== undefined) return def;
+        ctx.at(p, `environment variable ${name} is not set`);
+        return '';
+      }
+      interpolated = true;
+      if (secretContext) registerSecret(v);
+      return v;
+    });
+    return interpolated || out !== value ? out : value;
+  }
+  if (Array.isArray(value)) return value.map((v, i) => resolveSecrets(v, [...p, i], ctx, secretContext));
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      const secret = secretContext || SECRET_KEY_RE.test(k);
+      if (k.endsWith('_file') && typeof v === 'string' && k !== 'config_file') {
+        const target = k.slice(0, -'_file'.length);
+        if (target in (value as object)) {
+          ctx.at([...p, k], `set either ${target} or ${k}, not both`, true);
+          continue;
+        }
+        const file = path.resolve(ctx.baseDir, String(resolveSecrets(v, [...p, k], ctx)));
+        try {
+          const content = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+          registerSecret(content);
+          out[target] = content;
+        } catch (err) {
+          ctx.at([...p, k], `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+        }
+        continue;
+      }
+      out[k] = resolveSecrets(v, [...p, k], ctx, secret);
+    }
+    return out;
+  }
+  return value;
+}

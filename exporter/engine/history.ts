@@ -1,0 +1,84 @@
+// Per-check history in a fixed-size ring of typed arrays: 13 bytes a point (time, duration,
+// status), so 500 checks x 8 640 points (24 h at 10 s) is about 56 MB at most, allocated lazily.
+import { STATUSES, type Status } from '../health/status.js';
+
+export interface HistoryPoint {
+  t: number; // epoch ms
+  duration: number; // seconds
+  status: Status;
+}
+
+const GROW = 64;
+
+export class HistoryRing {
+  private times: Float64Array;
+  private durations: Float32Array;
+  private statuses: Uint8Array;
+  private start = 0;
+  private count = 0;
+
+  constructor(readonly capacity: number) {
+    // Start small and grow: most checks never fill 24 h before a reload or restart.
+    const initial = Math.min(capacity, GROW);
+    this.times = new Float64Array(initial);
+    this.durations = new Float32Array(initial);
+    this.statuses = new Uint8Array(initial);
+  }
+
+  push(p: HistoryPoint): void {
+    if (this.count < this.capacity && this.count === this.times.length) this.grow();
+    const size = this.times.length;
+    const i = (this.start + this.count) % size;
+    this.times[i] = p.t;
+    this.durations[i] = p.duration;
+    this.statuses[i] = STATUSES.indexOf(p.status);
+    if (this.count < size) this.count++;
+    else this.start = (this.start + 1) % size;
+  }
+
+  get length(): number {
+    return this.count;
+  }
+
+  /** Points with t >= since, oldest first. */
+  since(since = 0): HistoryPoint[] {
+    const out: HistoryPoint[] = [];
+    const size = this.times.length;
+    for (let k = 0; k < this.count; k++) {
+      const i = (this.start + k) % size;
+      if (this.times[i] < since) continue;
+      out.push({ t: this.times[i], duration: this.durations[i], status: STATUSES[this.statuses[i]] });
+    }
+    return out;
+  }
+
+  /** Drop points older than `before` (retention). */
+  trim(before: number): void {
+    const size = this.times.length;
+    while (this.count > 0 && this.times[this.start] < before) {
+      this.start = (this.start + 1) % size;
+      this.count--;
+    }
+  }
+
+  bytes(): number {
+    return this.times.byteLength + this.durations.byteLength + this.statuses.byteLength;
+  }
+
+  private grow(): void {
+    const next = Math.min(this.capacity, Math.max(GROW, this.times.length * 2));
+    const times = new Float64Array(next);
+    const durations = new Float32Array(next);
+    const statuses = new Uint8Array(next);
+    for (let k = 0; k < this.count; k++) {
+      const i = (this.start + k) % this.times.length;
+      times[k] = this.times[i];
+      durations[k] = this.durations[i];
+      statuses[k] = this.statuses[i];
+    }
+    this.times = times;
+    this.durations = durations;
+    this.statuses = statuses;
+    this.start = 0;
+  }
+}

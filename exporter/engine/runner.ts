@@ -1,0 +1,95 @@
+// Runs one check to completion: attempts with a hard timeout each, retries with a delay,
+// containment of probes that throw, hang or return garbage, then threshold evaluation.
+// Everything every probe shares lives here, once (blackbox's prober.go does the same).
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { CheckCommon } from '../config/common.js';
+import { redact } from '../config/secrets.js';
+import { evaluate, summarize } from '../health/evaluate.js';
+import type { Logger } from '../log.js';
+import { classifyError, errorMessage } from '../probes/support/errors.js';
+import { FAILURE_REASONS, type Probe, type ProbeResult } from '../probes/types.js';
+import type { CheckResult } from './state.js';
+
+export interface RunOptions {
+  /** Aborts everything (exporter stopping, check removed). */
+  signal?: AbortSignal;
+  log: Logger;
+}
+
+export async function runCheck(check: CheckCommon, probe: Probe, opts: RunOptions): Promise<CheckResult> {
+  const startedAt = Date.now();
+  let attempt = 0;
+  let result: ProbeResult;
+  let duration: number;
+  for (;;) {
+    attempt++;
+    ({ result, duration } = await attemptOnce(check, probe, attempt, opts));
+    if (result.ok || attempt > check.retries || opts.signal?.aborted) break;
+    opts.log.debug('attempt failed, retrying', { check: check.name, attempt, reason: result.reason, error: result.message });
+    try {
+      await sleep(check.retry_delay, undefined, { signal: opts.signal });
+    } catch {
+      break;
+    }
+  }
+  const samples = [...result.samples, { key: 'response_time', metric: 'probe_duration_seconds', value: duration }];
+  const verdict = evaluate({ ok: result.ok, reason: result.reason, samples }, check.thresholds, check.on_failure);
+  const message = summarize(result.ok ? undefined : redact(result.message ?? result.reason ?? 'failed'), verdict.violations);
+  return {
+    check: check.name,
+    ok: result.ok,
+    reason: result.ok ? undefined : result.reason ?? 'error',
+    message: message && redact(message),
+    status: verdict.status,
+    violations: verdict.violations,
+    duration,
+    samples,
+    info: result.info,
+    attempts: attempt,
+    startedAt,
+    finishedAt: Date.now(),
+  };
+}
+
+async function attemptOnce(check: CheckCommon, probe: Probe, attempt: number, opts: RunOptions): Promise<{ result: ProbeResult; duration: number }> {
+  const controller = new AbortController();
+  const onStop = () => controller.abort();
+  opts.signal?.addEventListener('abort', onStop, { once: true });
+  let timer: NodeJS.Timeout | undefined;
+  // The race guarantees the timeout even for a probe that ignores its signal and never settles.
+  const timedOut = new Promise<ProbeResult>((resolve) => {
+    timer = setTimeout(() => {
+      controller.abort();
+      resolve({ ok: false, reason: 'timeout', message: `timed out after ${check.timeout / 1000}s`, samples: [] });
+    }, check.timeout);
+  });
+  const t0 = performance.now();
+  let result: ProbeResult;
+  try {
+    const running = Promise.resolve()
+      .then(() => probe.run({ signal: controller.signal, deadline: Date.now() + check.timeout, attempt, log: opts.log }))
+      .then(sanitize, (err: unknown): ProbeResult => {
+        if (controller.signal.aborted) return { ok: false, reason: 'timeout', message: `timed out after ${check.timeout / 1000}s`, samples: [] };
+        return { ok: false, reason: classifyError(err), message: errorMessage(err), samples: [] };
+      });
+    result = await Promise.race([running, timedOut]);
+  } finally {
+    clearTimeout(timer);
+    opts.signal?.removeEventListener('abort', onStop);
+  }
+  return { result, duration: (performance.now() - t0) / 1000 };
+}
+
+const REASONS = new Set<string>(FAILURE_REASONS);
+
+/** A probe's return value is untrusted: anything malformed becomes a failed run, not a crash. */
+function sanitize(value: unknown): ProbeResult {
+  const r = value as ProbeResult;
+  if (!r || typeof r !== 'object' || typeof r.ok !== 'boolean' || !Array.isArray(r.samples)) {
+    return { ok: false, reason: 'invalid_result', message: 'probe returned an invalid result', samples: [] };
+  }
+  const samples = r.samples.filter((s) => s && typeof s.key === 'string' && typeof s.metric === 'string' && typeof s.value === 'number' && !Number.isNaN(s.value));
+  const reason = r.ok ? undefined : REASONS.has(r.reason as string) ? r.reason : 'error';
+  return { ok: r.ok, reason, message: typeof r.message === 'string' ? r.message.slice(0, 1000) : undefined, samples, info: r.info };
+}

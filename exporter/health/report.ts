@@ -1,0 +1,103 @@
+// /health documents built from the state store: Vigil's own JSON and the IETF
+// "Health Check Response Format for HTTP APIs" draft (application/health+json). Pure.
+import type { Component } from '../config/schema.js';
+import type { CheckState } from '../engine/state.js';
+import type { Rollup } from './rollup.js';
+import { STATUSES, type Status } from './status.js';
+
+export interface ReportInput {
+  checks: CheckState[];
+  components: Component[];
+  rollup: Rollup;
+  now: number;
+  startedAt: number;
+  version: string;
+}
+
+const iso = (t?: number) => (t === undefined ? null : new Date(t).toISOString());
+
+export function checkReport(s: CheckState) {
+  const r = s.last;
+  const values: Record<string, number> = {};
+  for (const sample of r?.samples ?? []) {
+    const labels = sample.labels ? `{${Object.entries(sample.labels).map(([k, v]) => `${k}="${v}"`).join(',')}}` : '';
+    values[sample.key + labels] = sample.value;
+  }
+  return {
+    status: s.status,
+    type: s.config.type,
+    description: s.config.description,
+    since: iso(s.since),
+    response_time_ms: r ? Math.round(r.duration * 1e4) / 10 : null,
+    last_run: iso(r?.finishedAt),
+    last_success: iso(s.lastSuccess),
+    last_failure: iso(s.lastFailure),
+    last_error: s.lastError ?? null,
+    reason: r?.reason ?? null,
+    attempts: r?.attempts ?? null,
+    values,
+    violations: r?.violations.map((v) => v.message) ?? [],
+    info: r?.info,
+  };
+}
+
+export function componentReport(name: string, input: ReportInput) {
+  const c = input.rollup.components.get(name);
+  if (!c) return undefined;
+  const decl = input.components.find((x) => x.name === name);
+  const byName = new Map(input.checks.map((s) => [s.config.name, s]));
+  return {
+    status: c.status,
+    description: decl?.description,
+    depends_on: decl?.depends_on ?? [],
+    impacted_by: c.impacted_by,
+    checks: Object.fromEntries(c.checks.map((n) => [n, checkReport(byName.get(n)!)])),
+  };
+}
+
+export function healthReport(input: ReportInput) {
+  const counts = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<Status, number>;
+  for (const s of input.checks) counts[s.status]++;
+  return {
+    status: input.rollup.status,
+    timestamp: iso(input.now),
+    uptime_seconds: Math.round((input.now - input.startedAt) / 1000),
+    version: input.version,
+    checks_total: input.checks.length,
+    checks_by_status: counts,
+    components: Object.fromEntries([...input.rollup.components.keys()].sort().map((n) => [n, componentReport(n, input)])),
+  };
+}
+
+const IETF: Record<Status, 'pass' | 'warn' | 'fail'> = { healthy: 'pass', unknown: 'warn', degraded: 'warn', critical: 'fail' };
+
+/** draft-inadarei-api-health-check: checks keyed "component:measurement", each an array. */
+export function ietfHealthReport(input: ReportInput, only?: string) {
+  const checks: Record<string, unknown[]> = {};
+  for (const s of input.checks) {
+    if (only && s.config.component !== only) continue;
+    const key = `${s.config.component}:responseTime`;
+    (checks[key] ??= []).push({
+      componentId: s.config.name,
+      componentType: s.config.type,
+      observedValue: s.last ? Math.round(s.last.duration * 1e4) / 10 : undefined,
+      observedUnit: 'ms',
+      status: IETF[s.status],
+      affectedEndpoints: undefined,
+      time: iso(s.last?.finishedAt ?? s.since),
+      output: s.status === 'healthy' ? undefined : s.lastError ?? undefined,
+    });
+  }
+  const status = only ? input.rollup.components.get(only)?.status ?? 'unknown' : input.rollup.status;
+  return {
+    status: IETF[status],
+    version: '1',
+    releaseId: input.version,
+    serviceId: 'vigil',
+    description: only ? `Vigil component ${only}` : 'Vigil health of the monitored system',
+    checks,
+  };
+}
+
+/** HTTP status for a health document: only critical is a failure. */
+export const httpStatusFor = (s: Status) => (s === 'critical' ? 503 : 200);

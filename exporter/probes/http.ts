@@ -1,0 +1,220 @@
+// HTTP(S) probe: one fresh connection per run (agent: false), per-phase timings taken from
+// socket events as blackbox_exporter does (resolve, connect, tls, processing, transfer), status
+// and body assertions, certificate expiry, and extraction of response headers into gauges.
+import http, { type IncomingMessage } from 'node:http';
+import https from 'node:https';
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { performance } from 'node:perf_hooks';
+import { z } from 'zod';
+import { name } from '../config/common.js';
+import { size } from '../config/units.js';
+import { redact } from '../config/secrets.js';
+import { checkJson, jsonAssertion, regex, statusMatches, statusPattern } from './support/expect.js';
+import { classifyError, errorMessage } from './support/errors.js';
+import { DEFAULT_CERT_THRESHOLD, earliestCertExpiry, TLS_METRICS, tlsSamples } from './support/tls.js';
+import type { ProbeDefinition, ProbeResult, ProbeRunContext, Sample } from './types.js';
+import type { CheckCommon, Threshold } from '../config/common.js';
+
+const schema = z.object({
+  url: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }),
+  method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']).default('GET'),
+  headers: z.record(z.string(), z.string()).default({}),
+  body: z.string().optional(),
+  expect: z.strictObject({
+    status: z.array(statusPattern).min(1).default(['2xx']),
+    body_regex: regex.optional(),
+    body_not_regex: regex.optional(),
+    json: z.array(jsonAssertion).default([]),
+  }).default({ status: ['2xx'], json: [] }),
+  follow_redirects: z.boolean().default(true),
+  max_redirects: z.number().int().min(0).max(30).default(10),
+  tls: z.strictObject({
+    insecure_skip_verify: z.boolean().default(false),
+    server_name: z.string().optional(),
+  }).default({ insecure_skip_verify: false }),
+  /** Bodies are only read when an assertion needs them, and never past this size. */
+  max_body_bytes: size.default(1024 * 1024),
+  extract_headers: z.array(z.strictObject({ header: z.string().min(1), name })).default([]),
+});
+
+export type HttpCheck = CheckCommon & z.output<typeof schema>;
+
+const PHASES = ['resolve', 'connect', 'tls', 'processing', 'transfer'] as const;
+type Phase = (typeof PHASES)[number];
+
+export const httpProbe: ProbeDefinition<HttpCheck> = {
+  type: 'http',
+  schema,
+  metrics: [
+    { name: 'probe_http_status_code', help: 'Status code of the last response (after redirects).' },
+    { name: 'probe_http_duration_seconds', help: 'Duration of each phase of the HTTP request, summed over redirects.', labels: ['phase'] },
+    { name: 'probe_http_redirects', help: 'Number of redirects followed.' },
+    { name: 'probe_http_content_length', help: 'Bytes of the response body received (or Content-Length when the body is not read).' },
+    { name: 'vigil_http_header_value', help: 'Numeric value of a response header extracted by the check.', labels: ['header'] },
+    ...TLS_METRICS,
+  ],
+  thresholdKeys: (c) => ['cert_expires_in', ...c.extract_headers.map((h) => h.name)],
+  defaultThresholds: (c): Record<string, Threshold> => (c.url.startsWith('https:') ? { cert_expires_in: DEFAULT_CERT_THRESHOLD } : {}),
+  validate: (c) => {
+    const problems: Array<[Array<string | number>, string]> = [];
+    if (c.body !== undefined && (c.method === 'GET' || c.method === 'HEAD')) problems.push([['body'], `a ${c.method} request cannot have a body`]);
+    const names = new Set<string>();
+    c.extract_headers.forEach((h, i) => {
+      if (names.has(h.name)) problems.push([['extract_headers', i, 'name'], `duplicate name "${h.name}"`]);
+      names.add(h.name);
+    });
+    return problems;
+  },
+  create: (check) => ({ run: (ctx) => probeHttp(check, ctx) }),
+};
+
+interface Exchange {
+  res: IncomingMessage;
+  body?: Buffer;
+  bytes: number;
+  phases: Record<Phase, number>;
+  certExpiry?: number;
+}
+
+async function probeHttp(check: HttpCheck, ctx: ProbeRunContext): Promise<ProbeResult> {
+  const needBody = !!(check.expect.body_regex || check.expect.body_not_regex || check.expect.json.length);
+  const phases: Record<Phase, number> = { resolve: 0, connect: 0, tls: 0, processing: 0, transfer: 0 };
+  const samples: Sample[] = [];
+  let url = new URL(check.url);
+  let method = check.method;
+  let body = check.body;
+  let redirects = 0;
+  let certExpiry: number | undefined;
+  let ex: Exchange;
+
+  const phaseSamples = () => PHASES.map((phase) => ({ key: `duration_${phase}`, metric: 'probe_http_duration_seconds', value: phases[phase], labels: { phase } }));
+  const fail = (reason: ProbeResult['reason'], message: string): ProbeResult =>
+    ({ ok: false, reason, message: redact(message), samples: [...samples, ...phaseSamples(), ...tlsSamples(certExpiry)] });
+
+  for (;;) {
+    try {
+      ex = await exchange(url, method, check, body, needBody, ctx.signal);
+    } catch (err) {
+      if (err instanceof BodyTooLarge) return fail('assertion', err.message);
+      return fail(classifyError(err), `${method} ${url.origin}${url.pathname}: ${errorMessage(err)}`);
+    }
+    for (const p of PHASES) phases[p] += ex.phases[p];
+    certExpiry = ex.certExpiry ?? certExpiry;
+    const status = ex.res.statusCode ?? 0;
+    const location = ex.res.headers.location;
+    if (check.follow_redirects && status >= 300 && status < 400 && location) {
+      if (++redirects > check.max_redirects) return fail('status', `more than ${check.max_redirects} redirects`);
+      url = new URL(location, url);
+      // 303 (and in practice 301/302 for POST) switch to GET, as browsers and curl do.
+      if (status === 303 || ((status === 301 || status === 302) && method === 'POST')) {
+        method = 'GET';
+        body = undefined;
+      }
+      continue;
+    }
+    break;
+  }
+
+  const status = ex.res.statusCode ?? 0;
+  samples.push({ key: 'status_code', metric: 'probe_http_status_code', value: status });
+  samples.push({ key: 'redirects', metric: 'probe_http_redirects', value: redirects });
+  samples.push({ key: 'content_length', metric: 'probe_http_content_length', value: ex.bytes });
+  for (const h of check.extract_headers) {
+    const raw = ex.res.headers[h.header.toLowerCase()];
+    const value = Number(Array.isArray(raw) ? raw[0] : raw);
+    if (raw !== undefined && Number.isFinite(value)) samples.push({ key: h.name, metric: 'vigil_http_header_value', value, labels: { header: h.header } });
+  }
+
+  if (!statusMatches(status, check.expect.status)) {
+    return fail('status', `status ${status}, expected ${check.expect.status.join(' or ')}`);
+  }
+  if (needBody) {
+    const text = ex.body!.toString('utf8');
+    if (check.expect.body_regex && !new RegExp(check.expect.body_regex).test(text)) {
+      return fail('assertion', `body does not match /${check.expect.body_regex}/`);
+    }
+    if (check.expect.body_not_regex && new RegExp(check.expect.body_not_regex).test(text)) {
+      return fail('assertion', `body matches /${check.expect.body_not_regex}/, expected it not to`);
+    }
+    if (check.expect.json.length) {
+      let doc: unknown;
+      try {
+        doc = JSON.parse(text);
+      } catch {
+        return fail('assertion', `body is not valid JSON (${ex.bytes} bytes, starts ${JSON.stringify(text.slice(0, 40))})`);
+      }
+      for (const a of check.expect.json) {
+        const problem = checkJson(doc, a);
+        if (problem) return fail('assertion', problem);
+      }
+    }
+  }
+  return { ok: true, samples: [...samples, ...phaseSamples(), ...tlsSamples(certExpiry)] };
+}
+
+class BodyTooLarge extends Error {}
+
+function exchange(url: URL, method: string, check: HttpCheck, body: string | undefined, needBody: boolean, signal: AbortSignal): Promise<Exchange> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    let tLookup: number | undefined, tConnect: number | undefined, tTls: number | undefined, tFirstByte = 0;
+    let certExpiry: number | undefined;
+    const isHttps = url.protocol === 'https:';
+    const headers: Record<string, string> = { 'user-agent': 'Vigil/1 (+health probe)', ...check.headers };
+    if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
+    const req = (isHttps ? https : http).request(url, {
+      method,
+      headers,
+      agent: false,
+      signal,
+      rejectUnauthorized: !check.tls.insecure_skip_verify,
+      servername: check.tls.server_name,
+    });
+    req.once('socket', (socket: Socket) => {
+      socket.once('lookup', () => { tLookup = performance.now(); });
+      socket.once('connect', () => { tConnect = performance.now(); });
+      socket.once('secureConnect', () => {
+        tTls = performance.now();
+        certExpiry = earliestCertExpiry(socket as TLSSocket);
+      });
+    });
+    req.once('error', reject);
+    req.once('response', (res) => {
+      tFirstByte = performance.now();
+      const chunks: Buffer[] = [];
+      let bytes = 0;
+      res.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+        if (!needBody) return;
+        if (bytes > check.max_body_bytes) {
+          res.destroy();
+          reject(new BodyTooLarge(`body larger than max_body_bytes (${check.max_body_bytes} bytes)`));
+          return;
+        }
+        chunks.push(chunk);
+      });
+      res.once('error', reject);
+      res.once('end', () => {
+        const tEnd = performance.now();
+        const connectStart = tLookup ?? t0;
+        const connected = tConnect ?? connectStart;
+        const secured = tTls ?? connected;
+        resolve({
+          res,
+          body: needBody ? Buffer.concat(chunks) : undefined,
+          bytes: needBody || bytes ? bytes : Number(res.headers['content-length'] ?? 0),
+          certExpiry,
+          phases: {
+            resolve: (connectStart - t0) / 1000,
+            connect: (connected - connectStart) / 1000,
+            tls: (secured - connected) / 1000,
+            processing: (tFirstByte - secured) / 1000,
+            transfer: (tEnd - tFirstByte) / 1000,
+          },
+        });
+      });
+    });
+    req.end(body);
+  });
+}

@@ -1,0 +1,91 @@
+// Host resources via systeminformation: CPU utilisation, memory, disk per mount, load.
+import os from 'node:os';
+import si from 'systeminformation';
+import { z } from 'zod';
+import type { CheckCommon } from '../config/common.js';
+import { regex } from './support/expect.js';
+import type { ProbeDefinition, ProbeResult, Sample } from './types.js';
+
+// Pseudo and read-only image filesystems: their "usage" says nothing about free space.
+const DEFAULT_FS_EXCLUDE = '^(tmpfs|devtmpfs|squashfs|proc|sysfs|cgroup2?|nsfs|autofs|devpts|mqueue|fuse\\..*|iso9660|ramfs|overlay2?)$';
+
+const schema = z.object({
+  /** Which figures to collect. */
+  collect: z.array(z.enum(['cpu', 'memory', 'disk', 'load'])).min(1).default(['cpu', 'memory', 'disk', 'load']),
+  mounts: z.strictObject({
+    include: regex.optional(),
+    exclude: regex.default('^/(proc|sys|dev|run)($|/)|^/snap/'),
+    fs_types_exclude: regex.default(DEFAULT_FS_EXCLUDE),
+  }).default({ exclude: '^/(proc|sys|dev|run)($|/)|^/snap/', fs_types_exclude: DEFAULT_FS_EXCLUDE }),
+});
+
+export type SystemCheck = CheckCommon & z.output<typeof schema>;
+
+export const systemProbe: ProbeDefinition<SystemCheck> = {
+  type: 'system',
+  schema,
+  metrics: [
+    { name: 'vigil_system_cpu_utilization_ratio', help: 'CPU busy ratio (0-1) since the previous run, all cores.' },
+    { name: 'vigil_system_memory_used_ratio', help: 'Memory in use (total minus available) as a ratio of total.' },
+    { name: 'vigil_system_memory_used_bytes', help: 'Memory in use: total minus available.' },
+    { name: 'vigil_system_memory_total_bytes', help: 'Total memory.' },
+    { name: 'vigil_system_disk_used_ratio', help: 'Used ratio of a mounted filesystem.', labels: ['mount'] },
+    { name: 'vigil_system_disk_used_bytes', help: 'Used bytes of a mounted filesystem.', labels: ['mount'] },
+    { name: 'vigil_system_disk_size_bytes', help: 'Size of a mounted filesystem.', labels: ['mount'] },
+    { name: 'vigil_system_load1', help: '1-minute load average.' },
+    { name: 'vigil_system_load5', help: '5-minute load average.' },
+    { name: 'vigil_system_load15', help: '15-minute load average.' },
+  ],
+  thresholdKeys: () => ['cpu_utilization', 'memory_used', 'disk_used', 'load1', 'load5', 'load15'],
+  defaultThresholds: (c) => ({
+    ...(c.collect.includes('memory') ? { memory_used: { warning: 0.8, critical: 0.95, direction: 'above' as const } } : {}),
+    ...(c.collect.includes('disk') ? { disk_used: { warning: 0.85, critical: 0.95, direction: 'above' as const } } : {}),
+    ...(c.collect.includes('cpu') ? { cpu_utilization: { warning: 0.9, critical: 0.98, direction: 'above' as const } } : {}),
+  }),
+  create: (check) => ({ run: () => probeSystem(check) }),
+};
+
+async function probeSystem(check: SystemCheck): Promise<ProbeResult> {
+  const samples: Sample[] = [];
+  const want = new Set(check.collect);
+  const [load, mem, fs] = await Promise.all([
+    want.has('cpu') ? si.currentLoad() : undefined,
+    want.has('memory') ? si.mem() : undefined,
+    want.has('disk') ? si.fsSize() : undefined,
+  ]);
+  if (load) samples.push({ key: 'cpu_utilization', metric: 'vigil_system_cpu_utilization_ratio', value: load.currentLoad / 100 });
+  if (mem) {
+    const used = mem.total - mem.available;
+    samples.push(
+      { key: 'memory_used', metric: 'vigil_system_memory_used_ratio', value: used / mem.total },
+      { key: 'memory_used_bytes', metric: 'vigil_system_memory_used_bytes', value: used },
+      { key: 'memory_total_bytes', metric: 'vigil_system_memory_total_bytes', value: mem.total },
+    );
+  }
+  if (fs) {
+    const include = check.mounts.include ? new RegExp(check.mounts.include) : undefined;
+    const exclude = new RegExp(check.mounts.exclude);
+    const fsExclude = new RegExp(check.mounts.fs_types_exclude);
+    const seen = new Set<string>();
+    for (const f of fs) {
+      if (!f.mount || seen.has(f.mount) || !(f.size > 0)) continue;
+      if (fsExclude.test(f.type) || exclude.test(f.mount) || (include && !include.test(f.mount))) continue;
+      seen.add(f.mount);
+      const labels = { mount: f.mount };
+      samples.push(
+        { key: 'disk_used', metric: 'vigil_system_disk_used_ratio', value: f.used / f.size, labels },
+        { key: 'disk_used_bytes', metric: 'vigil_system_disk_used_bytes', value: f.used, labels },
+        { key: 'disk_size_bytes', metric: 'vigil_system_disk_size_bytes', value: f.size, labels },
+      );
+    }
+  }
+  if (want.has('load')) {
+    const [l1, l5, l15] = os.loadavg();
+    samples.push(
+      { key: 'load1', metric: 'vigil_system_load1', value: l1 },
+      { key: 'load5', metric: 'vigil_system_load5', value: l5 },
+      { key: 'load15', metric: 'vigil_system_load15', value: l15 },
+    );
+  }
+  return { ok: true, samples };
+}

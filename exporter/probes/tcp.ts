@@ -1,0 +1,104 @@
+// TCP probe: connect (optionally TLS), optionally send a line and expect a reply matching a regex.
+import net from 'node:net';
+import tls from 'node:tls';
+import { performance } from 'node:perf_hooks';
+import { z } from 'zod';
+import type { CheckCommon, Threshold } from '../config/common.js';
+import { size } from '../config/units.js';
+import { regex } from './support/expect.js';
+import { abortError, classifyError, errorMessage } from './support/errors.js';
+import { DEFAULT_CERT_THRESHOLD, earliestCertExpiry, TLS_METRICS, tlsSamples } from './support/tls.js';
+import type { ProbeDefinition, ProbeResult, ProbeRunContext, Sample } from './types.js';
+
+const schema = z.object({
+  host: z.string().min(1),
+  port: z.number().int().min(1).max(65535),
+  tls: z.union([z.boolean(), z.strictObject({
+    insecure_skip_verify: z.boolean().default(false),
+    server_name: z.string().optional(),
+  })]).default(false),
+  /** Sent after connecting (escape sequences such as \r\n are written in YAML double quotes). */
+  send: z.string().optional(),
+  /** The reply must match this before the timeout. */
+  expect: regex.optional(),
+  max_read_bytes: size.default(64 * 1024),
+});
+
+export type TcpCheck = CheckCommon & z.output<typeof schema>;
+
+export const tcpProbe: ProbeDefinition<TcpCheck> = {
+  type: 'tcp',
+  schema,
+  metrics: [
+    { name: 'vigil_tcp_duration_seconds', help: 'Duration of each phase of the TCP probe.', labels: ['phase'] },
+    ...TLS_METRICS,
+  ],
+  thresholdKeys: (c) => (c.tls ? ['cert_expires_in'] : []),
+  defaultThresholds: (c): Record<string, Threshold> => (c.tls ? { cert_expires_in: DEFAULT_CERT_THRESHOLD } : {}),
+  create: (check) => ({ run: (ctx) => probeTcp(check, ctx) }),
+};
+
+function probeTcp(check: TcpCheck, ctx: ProbeRunContext): Promise<ProbeResult> {
+  const tlsOpts = check.tls === true ? { insecure_skip_verify: false } : check.tls || undefined;
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    const phases: Record<string, number> = {};
+    const samples: Sample[] = [];
+    let certExpiry: number | undefined;
+    let received = '';
+    let done = false;
+    const finish = (result: Omit<ProbeResult, 'samples'>) => {
+      if (done) return;
+      done = true;
+      socket.destroy();
+      ctx.signal.removeEventListener('abort', onAbort);
+      for (const [phase, value] of Object.entries(phases)) samples.push({ key: `duration_${phase}`, metric: 'vigil_tcp_duration_seconds', value, labels: { phase } });
+      samples.push(...tlsSamples(certExpiry));
+      resolve({ ...result, samples });
+    };
+    const fail = (err: unknown) => finish({ ok: false, reason: classifyError(err), message: `${check.host}:${check.port}: ${errorMessage(err)}` });
+    const onAbort = () => fail(abortError());
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+
+    let tMark = t0;
+    const ready = () => {
+      if (check.send !== undefined) socket.write(check.send);
+      if (!check.expect) return finish({ ok: true });
+      tMark = performance.now();
+    };
+    const socket: net.Socket = tlsOpts
+      ? tls.connect({
+        host: check.host, port: check.port, rejectUnauthorized: !tlsOpts.insecure_skip_verify,
+        servername: tlsOpts.server_name ?? (net.isIP(check.host) ? undefined : check.host),
+      }, () => {
+        const now = performance.now();
+        phases.tls = (now - tMark) / 1000;
+        certExpiry = earliestCertExpiry(socket as tls.TLSSocket);
+        ready();
+      })
+      : net.connect({ host: check.host, port: check.port }, () => ready());
+    socket.once('connect', () => {
+      const now = performance.now();
+      phases.connect = (now - t0) / 1000;
+      tMark = now;
+    });
+    socket.on('error', fail);
+    if (check.expect) {
+      const re = new RegExp(check.expect);
+      socket.setEncoding('utf8');
+      socket.on('data', (chunk: string) => {
+        received += chunk;
+        if (re.test(received)) {
+          phases.expect = (performance.now() - tMark) / 1000;
+          finish({ ok: true });
+        } else if (received.length > check.max_read_bytes) {
+          finish({ ok: false, reason: 'assertion', message: `no match for /${check.expect}/ in the first ${check.max_read_bytes} bytes` });
+        }
+      });
+      socket.once('end', () => finish({
+        ok: false, reason: 'assertion',
+        message: `connection closed before a reply matched /${check.expect}/ (got ${JSON.stringify(received.slice(0, 80))})`,
+      }));
+    }
+  });
+}

@@ -1,0 +1,32 @@
+// Request bodies with a size limit; a bad body is a 400 with a reason, never a crash.
+import type { Context } from 'koa';
+
+export class HttpError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+export async function readBody(ctx: Context, limit: number): Promise<Buffer> {
+  const declared = Number(ctx.get('content-length') || 0);
+  if (declared > limit) throw new HttpError(413, `body larger than ${limit} bytes`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of ctx.req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new HttpError(413, `body larger than ${limit} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Parse a JSON body; an empty body is `undefined`. */
+export async function readJson(ctx: Context, limit = 1024 * 1024): Promise<unknown> {
+  const buf = await readBody(ctx, limit);
+  if (!buf.length) return undefined;
+  try {
+    return JSON.parse(buf.toString('utf8'));
+  } catch (err) {
+    throw new HttpError(400, `malformed JSON: ${(err as Error).message}`);
+  }
+}

@@ -1,0 +1,35 @@
+// JSON about checks, and a manual run (admin token) that returns the fresh result.
+import Router from '@koa/router';
+import { checkReport } from '../../health/report.js';
+import type { Runtime } from '../../runtime.js';
+import { requireToken } from '../auth.js';
+
+export function checksRoutes(runtime: Runtime, adminToken: () => string | undefined): Router {
+  const router = new Router({ prefix: '/api/v1/checks' });
+  router.get('/', (ctx) => {
+    ctx.body = {
+      checks: runtime.state.list().map((s) => ({ name: s.config.name, component: s.config.component, interval_seconds: s.config.interval / 1000, labels: s.config.labels, ...checkReport(s) })),
+    };
+  });
+  router.get('/:name', (ctx) => {
+    const s = runtime.state.get(ctx.params.name);
+    if (!s) {
+      ctx.status = 404;
+      ctx.body = { error: `unknown check "${ctx.params.name}"` };
+      return;
+    }
+    ctx.body = { name: s.config.name, component: s.config.component, interval_seconds: s.config.interval / 1000, labels: s.config.labels, ...checkReport(s) };
+  });
+  router.post('/:name/run', requireToken(adminToken), async (ctx) => {
+    const run = runtime.scheduler.runNow(ctx.params.name);
+    if (!run) {
+      ctx.status = 404;
+      ctx.body = { error: `unknown or disabled check "${ctx.params.name}"` };
+      return;
+    }
+    await run;
+    const s = runtime.state.get(ctx.params.name)!;
+    ctx.body = { name: s.config.name, component: s.config.component, ...checkReport(s) };
+  });
+  return router;
+}

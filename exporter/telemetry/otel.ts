@@ -1,0 +1,47 @@
+// The exporter's own OpenTelemetry SDK. Its metrics are served on the same /metrics as the
+// prom-client registry, serialised as 0.0.4 text without target_info or otel_scope_* labels,
+// and with names that no prom-client family uses (a duplicate family is silently mis-ingested).
+import { metrics, type Histogram } from '@opentelemetry/api';
+import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { VERSION } from '../version.js';
+
+export interface SelfTelemetry {
+  requestDuration: Histogram;
+  serialize(): Promise<string>;
+  shutdown(): Promise<void>;
+}
+
+export function startSelfTelemetry(opts: { inFlight: () => number; queued: () => number }): SelfTelemetry {
+  const exporter = new PrometheusExporter({ preventServerStart: true });
+  const sdk = new NodeSDK({
+    resource: resourceFromAttributes({ 'service.name': 'vigil', 'service.version': VERSION }),
+    autoDetectResources: false,
+    metricReaders: [exporter],
+    spanProcessors: [],
+    instrumentations: [],
+  });
+  sdk.start();
+  const meter = metrics.getMeter('vigil');
+  const requestDuration = meter.createHistogram('vigil_http_server_request_duration_seconds', {
+    description: 'Requests served by the Vigil exporter.',
+    unit: 's',
+    advice: { explicitBucketBoundaries: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5] },
+  });
+  meter.createObservableGauge('vigil_scheduler_runs_in_flight', { description: 'Check runs executing now.' })
+    .addCallback((r) => r.observe(opts.inFlight()));
+  meter.createObservableGauge('vigil_scheduler_runs_queued', { description: 'Check runs waiting for a concurrency slot.' })
+    .addCallback((r) => r.observe(opts.queued()));
+  const serializer = new PrometheusSerializer('', false, undefined, true, true);
+  return {
+    requestDuration,
+    async serialize() {
+      const { resourceMetrics } = await exporter.collect();
+      return serializer.serialize(resourceMetrics);
+    },
+    async shutdown() {
+      await sdk.shutdown().catch(() => {});
+    },
+  };
+}
