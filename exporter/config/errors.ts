@@ -20,7 +20,7 @@ export function formatPath(path: ConfigPath): string {
 
 export function formatProblem(p: ConfigProblem): string {
   const where = p.line ? `${p.file}:${p.line}:${p.column ?? 1}` : p.file;
-  return `${where} ${formatPath(p.path)}: ${p.message}`;
+  return p.path.length ? `${where} ${formatPath(p.path)}: ${p.message}` : `${where}: ${p.message}`;
 }
 
 /** Thrown by loadConfig with every problem found; never carries a stack trace to the user. */

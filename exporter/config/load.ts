@@ -37,8 +37,8 @@ export function parseConfig(text: string, file: string, opts: LoadOptions = {}):
 
   if (doc.errors.length) {
     for (const e of doc.errors) {
-      const pos = e.linePos?.[0];
-      problems.push({ file, line: pos?.line, column: pos?.col, path: [], message: e.message.split('\n')[0] });
+      const pos = lineCounter.linePos(e.pos[0]);
+      problems.push({ file, line: pos.line, column: pos.col, path: [], message: `YAML syntax: ${e.message.split('\n')[0]}` });
     }
     throw new ConfigError(problems);
   }

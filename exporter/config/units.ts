@@ -26,7 +26,7 @@ export function formatDuration(ms: number): string {
 }
 
 /** A duration field: "15s" style strings (a bare number is rejected: the unit must be explicit). */
-export const duration = z.string().transform((s, ctx) => {
+export const duration = z.string({ error: 'expected a duration with a unit, e.g. 500ms, 15s, 5m' }).transform((s, ctx) => {
   const ms = parseDuration(s);
   if (ms === undefined) {
     ctx.addIssue({ code: 'custom', message: `invalid duration "${s}", expected e.g. 500ms, 15s, 5m, 1h` });
