@@ -76,11 +76,12 @@ function probeTcp(check: TcpCheck, ctx: ProbeRunContext): Promise<ProbeResult> {
         certExpiry = earliestCertExpiry(socket as tls.TLSSocket);
         ready();
       })
-      : net.connect({ host: check.host, port: check.port }, () => ready());
+      : net.connect({ host: check.host, port: check.port });
     socket.once('connect', () => {
       const now = performance.now();
       phases.connect = (now - t0) / 1000;
       tMark = now;
+      if (!tlsOpts) ready();
     });
     socket.on('error', fail);
     if (check.expect) {

@@ -1,0 +1,208 @@
+import http from 'node:http';
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { selfSignedCert, type TestCert } from '../support/certs.js';
+import { startHttpTarget, type HttpTarget } from '../support/http-target.js';
+import { runOnce, sample } from '../support/checks.js';
+
+let target: HttpTarget;
+let tlsTarget: HttpTarget;
+let cert: TestCert;
+
+beforeAll(async () => {
+  cert = selfSignedCert(10);
+  target = await startHttpTarget();
+  tlsTarget = await startHttpTarget({ tls: cert });
+});
+afterAll(async () => {
+  await target.close();
+  await tlsTarget.close();
+});
+
+describe('http probe', () => {
+  it('succeeds on 200 and reports phases, status and length', async () => {
+    target.set({ status: 200, body: '{"status":"ok"}', delayMs: 0, hang: false });
+    const r = await runOnce({ type: 'http', url: `${target.url}/` });
+    expect(r.ok).toBe(true);
+    expect(r.status).toBe('healthy');
+    expect(sample(r, 'status_code')).toBe(200);
+    expect(sample(r, 'content_length')).toBe(15);
+    for (const phase of ['resolve', 'connect', 'tls', 'processing', 'transfer']) {
+      expect(sample(r, `duration_${phase}`, { phase })).toBeGreaterThanOrEqual(0);
+    }
+    expect(sample(r, 'response_time')).toBeGreaterThan(0);
+  });
+
+  it('fails on an unexpected status with what was expected and seen', async () => {
+    target.set({ status: 500, body: 'boom' });
+    const r = await runOnce({ type: 'http', url: `${target.url}/` });
+    expect(r).toMatchObject({ ok: false, reason: 'status', status: 'critical', message: 'status 500, expected 2xx' });
+    expect(sample(r, 'status_code')).toBe(500);
+  });
+
+  it('accepts a configured status list', async () => {
+    target.set({ status: 503 });
+    const r = await runOnce({ type: 'http', url: `${target.url}/`, expect: { status: [200, 503] } });
+    expect(r.ok).toBe(true);
+  });
+
+  it('degrades and goes critical on response time thresholds', async () => {
+    target.set({ status: 200, delayMs: 150 });
+    const warn = await runOnce({ type: 'http', url: `${target.url}/`, thresholds: { response_time: { warning: '100ms', critical: '1s' } } });
+    expect(warn.status).toBe('degraded');
+    expect(warn.message).toMatch(/^response_time \d+(\.\d+)? ms > warning 100 ms$/);
+    const crit = await runOnce({ type: 'http', url: `${target.url}/`, thresholds: { response_time: { warning: '50ms', critical: '100ms' } } });
+    expect(crit.status).toBe('critical');
+    target.set({ delayMs: 0 });
+  });
+
+  it('times out a hanging server at the check timeout', async () => {
+    target.set({ hang: true });
+    const t0 = Date.now();
+    const r = await runOnce({ type: 'http', url: `${target.url}/`, timeout: '300ms', interval: '1s' });
+    expect(Date.now() - t0).toBeLessThan(1500);
+    expect(r).toMatchObject({ ok: false, reason: 'timeout' });
+    target.set({ hang: false });
+  });
+
+  it('retries before reporting a failure', async () => {
+    target.set({ status: 500 });
+    const t0 = Date.now();
+    const r = await runOnce({ type: 'http', url: `${target.url}/`, retries: 2, retry_delay: '100ms' });
+    expect(r.attempts).toBe(3);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(200);
+    target.set({ status: 200 });
+  });
+
+  it('reports connection refused as connect', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const s = net.createServer().listen(0, '127.0.0.1', () => { const p = (s.address() as AddressInfo).port; s.close(() => resolve(p)); });
+    });
+    const r = await runOnce({ type: 'http', url: `http://127.0.0.1:${port}/` });
+    expect(r).toMatchObject({ ok: false, reason: 'connect' });
+    expect(r.message).toMatch(/ECONNREFUSED/);
+  });
+
+  it('reports an unresolvable host as dns', async () => {
+    const r = await runOnce({ type: 'http', url: 'http://no-such-host.invalid/' });
+    expect(r).toMatchObject({ ok: false, reason: 'dns' });
+  });
+
+  it('checks JSON bodies and reports bad JSON', async () => {
+    target.set({ status: 200, body: '{"status":"degraded","db":{"ok":true}}' });
+    const bad = await runOnce({ type: 'http', url: `${target.url}/`, expect: { json: [{ path: '$.status', equals: 'healthy' }] } });
+    expect(bad).toMatchObject({ ok: false, reason: 'assertion', message: '$.status = "degraded", expected "healthy"' });
+    const good = await runOnce({ type: 'http', url: `${target.url}/`, expect: { json: [{ path: '$.db.ok', equals: true }] } });
+    expect(good.ok).toBe(true);
+    target.set({ body: '<html>oops' });
+    const notJson = await runOnce({ type: 'http', url: `${target.url}/`, expect: { json: [{ path: '$.status', exists: true }] } });
+    expect(notJson).toMatchObject({ ok: false, reason: 'assertion' });
+    expect(notJson.message).toMatch(/^body is not valid JSON/);
+  });
+
+  it('matches body regexes and enforces the body size limit', async () => {
+    target.set({ body: 'all systems go' });
+    expect((await runOnce({ type: 'http', url: `${target.url}/`, expect: { body_regex: 'systems go' } })).ok).toBe(true);
+    expect((await runOnce({ type: 'http', url: `${target.url}/`, expect: { body_not_regex: 'systems' } })).ok).toBe(false);
+    target.set({ body: 'x'.repeat(5000) });
+    const big = await runOnce({ type: 'http', url: `${target.url}/`, max_body_bytes: 1000, expect: { body_regex: 'x' } });
+    expect(big).toMatchObject({ ok: false, reason: 'assertion' });
+    expect(big.message).toMatch(/max_body_bytes/);
+  });
+
+  it('follows redirects and counts them, or refuses to', async () => {
+    target.route('/old', (_req, res) => { res.writeHead(302, { location: '/' }); res.end(); });
+    target.set({ status: 200, body: 'ok' });
+    const r = await runOnce({ type: 'http', url: `${target.url}/old` });
+    expect(r.ok).toBe(true);
+    expect(sample(r, 'redirects')).toBe(1);
+    const noFollow = await runOnce({ type: 'http', url: `${target.url}/old`, follow_redirects: false });
+    expect(noFollow).toMatchObject({ ok: false, message: 'status 302, expected 2xx' });
+  });
+
+  it('extracts numeric response headers with thresholds (rate limits)', async () => {
+    target.set({ status: 200, body: 'ok', headers: { 'x-ratelimit-remaining': '42', 'x-ratelimit-limit': '5000' } });
+    const r = await runOnce({
+      type: 'http', url: `${target.url}/`,
+      extract_headers: [{ header: 'X-RateLimit-Remaining', name: 'rate_limit_remaining' }],
+      thresholds: { rate_limit_remaining: { warning: 100, critical: 10, direction: 'below' } },
+    });
+    expect(r.samples.find((s) => s.key === 'rate_limit_remaining')).toMatchObject({ metric: 'vigil_http_header_value', value: 42, labels: { header: 'X-RateLimit-Remaining' } });
+    expect(r.status).toBe('degraded');
+    target.set({ headers: {} });
+  });
+
+  it('sends method, headers and body', async () => {
+    let seen: { method?: string; auth?: string; body?: string } = {};
+    target.route('/echo', (req, res) => {
+      let body = '';
+      req.on('data', (d) => { body += d; });
+      req.on('end', () => { seen = { method: req.method, auth: req.headers.authorization, body }; res.end('ok'); });
+    });
+    const r = await runOnce({ type: 'http', url: `${target.url}/echo`, method: 'POST', headers: { Authorization: 'Bearer abc' }, body: '{"ping":1}' });
+    expect(r.ok).toBe(true);
+    expect(seen).toEqual({ method: 'POST', auth: 'Bearer abc', body: '{"ping":1}' });
+  });
+
+  it('rejects a self-signed certificate as tls, unless verification is off', async () => {
+    const r = await runOnce({ type: 'http', url: `${tlsTarget.url}/` });
+    expect(r).toMatchObject({ ok: false, reason: 'tls' });
+    const insecure = await runOnce({ type: 'http', url: `${tlsTarget.url}/`, tls: { insecure_skip_verify: true } });
+    expect(insecure.ok).toBe(true);
+    expect(sample(insecure, 'duration_tls', { phase: 'tls' })).toBeGreaterThan(0);
+    // The cert is valid for 10 days: under the 14-day default warning.
+    const expiry = sample(insecure, 'cert_expiry_timestamp')!;
+    expect(expiry - Date.now() / 1000).toBeGreaterThan(9 * 86400);
+    expect(expiry - Date.now() / 1000).toBeLessThan(11 * 86400);
+    expect(insecure.status).toBe('degraded');
+    expect(insecure.message).toMatch(/^cert_expires_in \d+(\.\d+)? d < warning 14 d$/);
+  });
+
+  it('never leaks URL credentials into messages', async () => {
+    const r = await runOnce({ type: 'http', url: 'http://user:pa55word@no-such-host.invalid/' });
+    expect(r.ok).toBe(false);
+    expect(r.message).not.toContain('pa55word');
+  });
+});
+
+describe('tcp probe', () => {
+  let server: net.Server;
+  let port: number;
+  beforeAll(async () => {
+    server = net.createServer((sock) => {
+      sock.on('data', (d) => { if (String(d).startsWith('PING')) sock.write('+PONG\r\n'); });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    port = (server.address() as AddressInfo).port;
+  });
+  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+  it('connects and measures', async () => {
+    const r = await runOnce({ type: 'tcp', host: '127.0.0.1', port });
+    expect(r.ok).toBe(true);
+    expect(sample(r, 'duration_connect', { phase: 'connect' })).toBeGreaterThanOrEqual(0);
+  });
+
+  it('sends and expects', async () => {
+    const r = await runOnce({ type: 'tcp', host: '127.0.0.1', port, send: 'PING\r\n', expect: '^\\+PONG' });
+    expect(r.ok).toBe(true);
+    const bad = await runOnce({ type: 'tcp', host: '127.0.0.1', port, send: 'PING\r\n', expect: '^NOPE', timeout: '300ms', interval: '1s' });
+    expect(bad).toMatchObject({ ok: false, reason: 'timeout' });
+  });
+
+  it('speaks TLS and reads the certificate', async () => {
+    const tls = await startHttpTarget({ tls: cert });
+    try {
+      const r = await runOnce({ type: 'tcp', host: '127.0.0.1', port: tls.port, tls: { insecure_skip_verify: true } });
+      expect(r.ok).toBe(true);
+      expect(sample(r, 'cert_expiry_timestamp')).toBeGreaterThan(Date.now() / 1000);
+      const strict = await runOnce({ type: 'tcp', host: '127.0.0.1', port: tls.port, tls: true });
+      expect(strict).toMatchObject({ ok: false, reason: 'tls' });
+    } finally {
+      await tls.close();
+    }
+  });
+});
+
+void http;
