@@ -127,7 +127,8 @@ function validateCheck(entry: Record<string, unknown>, p: ConfigPath, defaults: 
     ...c,
     component: c.component ?? c.name,
     interval: c.interval ?? defaults.interval,
-    timeout: c.timeout ?? defaults.timeout,
+    // An inherited timeout never outlasts the check's own interval; an explicit one must not.
+    timeout: c.timeout ?? Math.min(defaults.timeout, c.interval ?? defaults.interval),
     retries: c.retries ?? defaults.retries,
     retry_delay: c.retry_delay ?? defaults.retry_delay,
   } as CheckCommon;
