@@ -1,7 +1,8 @@
-// Metric families for checks, components and the exporter itself (prom-client, explicit
-// registry). Check series are updated when a result lands in the state store, so a scrape only
-// serialises; component and overall status are rolled up in collect() at scrape time (pure, no I/O).
-import client, { type Gauge, type Counter } from 'prom-client';
+// Metric families for checks, components and the exporter itself. Check series are rendered
+// when a result lands in the state store (check-series.ts), so a scrape only concatenates;
+// component and overall status are rolled up in collect() at scrape time (pure, no I/O); the
+// exporter's own families live in an explicit prom-client registry.
+import client from 'prom-client';
 import type { CheckCommon } from '../config/common.js';
 import type { VigilConfig } from '../config/schema.js';
 import type { CheckState, StateStore } from '../engine/state.js';
@@ -9,6 +10,7 @@ import { STATUSES } from '../health/status.js';
 import { allProbeDefinitions, getProbeDefinition } from '../probes/index.js';
 import type { MetricSpec } from '../probes/types.js';
 import { VERSION, REVISION } from '../version.js';
+import { CheckLines, CheckSeries, renderLabels } from './check-series.js';
 
 const CORE_CHECK_FAMILIES: MetricSpec[] = [
   { name: 'probe_success', help: 'Whether the last run of the check succeeded (after retries).' },
@@ -27,27 +29,20 @@ const EXPORTER_FAMILIES = [
   'vigil_build_info', 'vigil_config_last_reload_successful', 'vigil_config_last_reload_success_timestamp_seconds',
 ];
 
-/** Every family Vigil's registry can serve (the README's metric table is checked against this). */
+/** Every family Vigil's own code can serve (the README's metric table is checked against this). */
 export function allFamilyNames(): string[] {
   const names = new Set([...CORE_CHECK_FAMILIES.map((m) => m.name), ...EXPORTER_FAMILIES]);
   for (const def of allProbeDefinitions()) for (const m of def.metrics) names.add(m.name);
   return [...names].sort();
 }
 
-type Family = Gauge<string> | Counter<string>;
-
-interface SeriesRef {
-  family: Family;
-  labels: Record<string, string>;
-}
-
 export class Metrics {
+  /** The exporter's own families; other modules may register theirs here (never check series). */
   readonly registry = new client.Registry();
-  private families = new Map<string, Family>();
-  private lastSeries = new Map<string, Map<string, SeriesRef>>();
-  private reloadOk!: Gauge<string>;
-  private reloadTime!: Gauge<string>;
-  private userLabels: string[] = [];
+  private series = new CheckSeries();
+  private baseLabels = new Map<string, string>();
+  private reloadOk: client.Gauge<string>;
+  private reloadTime: client.Gauge<string>;
 
   constructor(private state: StateStore) {
     client.collectDefaultMetrics({ register: this.registry });
@@ -57,7 +52,7 @@ export class Metrics {
     this.reloadOk = new client.Gauge({ name: 'vigil_config_last_reload_successful', help: 'Whether the last configuration load succeeded.', registers: [this.registry] });
     this.reloadTime = new client.Gauge({ name: 'vigil_config_last_reload_success_timestamp_seconds', help: 'When the configuration was last loaded successfully.', registers: [this.registry] });
     this.registerRollupFamilies();
-    state.on('result', (s) => this.onResult(s));
+    state.on('result', (s) => this.render(s));
   }
 
   configReloaded(ok: boolean): void {
@@ -65,90 +60,57 @@ export class Metrics {
     if (ok) this.reloadTime.set(Date.now() / 1000);
   }
 
-  /** Rebuild check families for a new config (label names follow the checks' own labels). */
+  /** Declare the families the configured check types use and render every check from its state. */
   applyConfig(cfg: Pick<VigilConfig, 'checks'>): void {
-    for (const name of this.families.keys()) this.registry.removeSingleMetric(name);
-    this.families.clear();
-    this.lastSeries.clear();
-    this.userLabels = [...new Set(cfg.checks.flatMap((c) => Object.keys(c.labels)))].sort();
     const specs = new Map<string, MetricSpec>(CORE_CHECK_FAMILIES.map((m) => [m.name, m]));
     for (const type of new Set(cfg.checks.map((c) => c.type))) {
       for (const m of getProbeDefinition(type)?.metrics ?? []) specs.set(m.name, m);
     }
-    for (const spec of specs.values()) {
-      const labelNames = ['check', 'component', ...this.userLabels, ...(spec.labels ?? [])];
-      const Kind = spec.type === 'counter' ? client.Counter : client.Gauge;
-      this.families.set(spec.name, new Kind({ name: spec.name, help: spec.help, labelNames, registers: [this.registry] }));
-    }
-    for (const s of this.state.list()) this.initCheck(s);
+    this.series.reset([...specs.values()]);
+    this.baseLabels.clear();
+    for (const s of this.state.list()) this.render(s);
   }
 
   async text(): Promise<string> {
-    return this.registry.metrics();
+    const own = await this.registry.metrics();
+    return own + this.series.render();
   }
 
-  private base(check: CheckCommon): Record<string, string> {
-    return { check: check.name, component: check.component, ...check.labels };
+  private base(check: CheckCommon): string {
+    let b = this.baseLabels.get(check.name);
+    if (b === undefined) {
+      b = renderLabels({ check: check.name, component: check.component, ...check.labels });
+      this.baseLabels.set(check.name, b);
+    }
+    return b;
   }
 
-  /** Series for a check from its state alone: counters carry over a reload of unchanged checks. */
-  private initCheck(s: CheckState): void {
+  /** All series of one check, from its state alone (so counters survive a reload of unchanged checks). */
+  private render(s: CheckState): void {
     const check = s.config;
-    const base = this.base(check);
-    this.gauge('vigil_check_info').set({ ...base, type: check.type, interval_seconds: String(check.interval / 1000) }, 1);
-    this.counter('vigil_check_runs_total').inc(base, s.runs);
-    for (const [reason, n] of Object.entries(s.failures)) this.counter('vigil_check_failures_total').inc({ ...base, reason }, n);
-    for (const state of STATUSES) this.gauge('vigil_check_status').set({ ...base, state }, state === s.status ? 1 : 0);
-    this.setValues(s);
-  }
-
-  private onResult(s: CheckState): void {
+    const lines = new CheckLines(this.base(check));
     const r = s.last;
-    if (!r || !this.families.size) return;
-    const base = this.base(s.config);
-    this.counter('vigil_check_runs_total').inc(base);
-    if (!r.ok) this.counter('vigil_check_failures_total').inc({ ...base, reason: r.reason ?? 'error' });
-    this.setValues(s);
-  }
-
-  private setValues(s: CheckState): void {
-    const r = s.last;
-    if (!r) return;
-    const check = s.config;
-    const base = this.base(check);
-    const next = new Map<string, SeriesRef>();
-    const set = (name: string, labels: Record<string, string>, value: number) => {
-      const family = this.families.get(name) as Gauge<string> | undefined;
-      if (!family) return;
-      const all = { ...base, ...labels };
-      family.set(all, value);
-      next.set(name + JSON.stringify(labels), { family, labels: all });
-    };
-    set('probe_success', {}, r.ok ? 1 : 0);
-    for (const sample of r.samples) set(sample.metric, sample.labels ?? {}, sample.value);
-    for (const sample of r.samples) {
-      const t = check.thresholds[sample.key];
-      if (!t || sample.labels) continue;
-      for (const severity of ['warning', 'critical'] as const) {
-        if (t[severity] !== undefined) set('vigil_check_threshold', { key: sample.key, metric: sample.metric, severity, direction: t.direction }, t[severity]!);
+    lines.add('vigil_check_info', 1, { type: check.type, interval_seconds: String(check.interval / 1000) });
+    for (const state of STATUSES) lines.add('vigil_check_status', state === s.status ? 1 : 0, { state });
+    lines.add('vigil_check_runs_total', s.runs);
+    for (const [reason, n] of Object.entries(s.failures)) lines.add('vigil_check_failures_total', n!, { reason });
+    if (r) {
+      lines.add('probe_success', r.ok ? 1 : 0);
+      lines.add('vigil_check_last_run_timestamp_seconds', r.finishedAt / 1000);
+      if (s.lastSuccess) lines.add('vigil_check_last_success_timestamp_seconds', s.lastSuccess / 1000);
+      const thresholdsDone = new Set<string>();
+      for (const sample of r.samples) {
+        lines.add(sample.metric, sample.value, sample.labels);
+        const t = check.thresholds[sample.key];
+        if (!t || thresholdsDone.has(sample.key)) continue;
+        thresholdsDone.add(sample.key);
+        for (const severity of ['warning', 'critical'] as const) {
+          const level = t[severity];
+          if (level !== undefined) lines.add('vigil_check_threshold', level, { key: sample.key, metric: sample.metric, severity, direction: t.direction });
+        }
       }
     }
-    for (const state of STATUSES) this.gauge('vigil_check_status').set({ ...base, state }, state === r.status ? 1 : 0);
-    this.gauge('vigil_check_last_run_timestamp_seconds').set(base, r.finishedAt / 1000);
-    if (s.lastSuccess) this.gauge('vigil_check_last_success_timestamp_seconds').set(base, s.lastSuccess / 1000);
-
-    // Series this run did not produce (an unmounted disk, a header that stopped coming) go away.
-    const previous = this.lastSeries.get(check.name);
-    if (previous) for (const [key, ref] of previous) if (!next.has(key)) ref.family.remove(ref.labels);
-    this.lastSeries.set(check.name, next);
-  }
-
-  private gauge(name: string): Gauge<string> {
-    return this.families.get(name) as Gauge<string>;
-  }
-
-  private counter(name: string): Counter<string> {
-    return this.families.get(name) as Counter<string>;
+    this.series.set(check.name, lines);
   }
 
   private registerRollupFamilies(): void {

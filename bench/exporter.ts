@@ -1,0 +1,199 @@
+// Exporter benchmark (issue: foundation): 1 000 HTTP checks at a 1 s interval against a local
+// target for 30 s — CPU seconds per 1 000 probes, RSS, /metrics latency while scraped — and the
+// same probe rate through prometheus-blackbox-exporter's /probe as the yardstick.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import net, { type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const CHECKS = Number(process.env.BENCH_CHECKS ?? 1000);
+const WINDOW_S = Number(process.env.BENCH_WINDOW_S ?? 30);
+const TICKS = 100; // USER_HZ on Linux
+
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / TICKS; // utime + stime
+}
+
+export function rssBytes(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
+}
+
+export function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitHttp(url: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(url, { signal: AbortSignal.timeout(1000) })).ok) return;
+    } catch { /* not up yet */ }
+    await sleep(100);
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+/** The target runs in its own process so its CPU is not billed to the prober. */
+function startTarget(port: number): ChildProcess {
+  const code = `require('http').createServer((q,s)=>{s.writeHead(200,{'content-type':'application/json'});s.end('{"status":"ok"}')}).listen(${port},'127.0.0.1')`;
+  return spawn(process.execPath, ['-e', code], { stdio: 'ignore' });
+}
+
+function stop(p: ChildProcess): Promise<void> {
+  if (p.exitCode !== null || p.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const t = setTimeout(() => p.kill('SIGKILL'), 5000);
+    p.once('exit', () => { clearTimeout(t); resolve(); });
+    p.kill('SIGTERM');
+  });
+}
+
+async function runsTotal(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  let sum = 0;
+  for (const m of text.matchAll(/^vigil_check_runs_total\{[^}]*\} (\d+)/gm)) sum += Number(m[1]);
+  return sum;
+}
+
+async function benchVigil(targetPort: number) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'vigil-bench-'));
+  const lines = ['defaults: { interval: 1s, timeout: 1s, retries: 0 }', 'scheduler: { concurrency: 1000 }', 'checks:'];
+  for (let i = 0; i < CHECKS; i++) lines.push(`  - { name: c${i}, type: http, component: comp${i % 20}, url: "http://127.0.0.1:${targetPort}/p${i}" }`);
+  writeFileSync(path.join(dir, 'vigil.yml'), lines.join('\n'));
+  const port = await freePort();
+  const proc = spawn(process.execPath, [path.join(ROOT, 'dist/exporter/cli.js'), `--config.file=${dir}/vigil.yml`, `--web.listen-address=127.0.0.1:${port}`, `--storage.path=${dir}/data`, '--log.level=warn'], { stdio: 'ignore' });
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitHttp(`${url}/-/healthy`);
+    await sleep(5000); // warm-up: first runs spread, JIT settles
+    const scrapeMs: number[] = [];
+    const cpu0 = cpuSeconds(proc.pid!);
+    const runs0 = await runsTotal(url);
+    const t0 = performance.now();
+    let rssMax = 0;
+    while (performance.now() - t0 < WINDOW_S * 1000) {
+      const s = performance.now();
+      const res = await fetch(`${url}/metrics`);
+      await res.text();
+      scrapeMs.push(performance.now() - s);
+      rssMax = Math.max(rssMax, rssBytes(proc.pid!));
+      await sleep(250);
+    }
+    const elapsed = (performance.now() - t0) / 1000;
+    const cpu = cpuSeconds(proc.pid!) - cpu0;
+    const runs = (await runsTotal(url)) - runs0;
+    const metricsBytes = (await (await fetch(`${url}/metrics`)).text()).length;
+    return {
+      probes: runs,
+      probes_per_s: runs / elapsed,
+      cpu_s_per_1000_probes: (cpu / runs) * 1000,
+      cpu_cores_used: cpu / elapsed,
+      rss_mb: rssMax / 1e6,
+      metrics_p50_ms: percentile(scrapeMs, 50),
+      metrics_p99_ms: percentile(scrapeMs, 99),
+      metrics_scrapes: scrapeMs.length,
+      metrics_bytes: metricsBytes,
+    };
+  } finally {
+    await stop(proc);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function benchBlackbox(targetPort: number, rate: number) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'blackbox-bench-'));
+  writeFileSync(path.join(dir, 'blackbox.yml'), 'modules:\n  http_2xx:\n    prober: http\n    timeout: 1s\n    http:\n      preferred_ip_protocol: ip4\n');
+  const port = await freePort();
+  const proc = spawn('prometheus-blackbox-exporter', [`--config.file=${dir}/blackbox.yml`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'], { stdio: 'ignore' });
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 200 });
+  let done = 0;
+  let failed = 0;
+  const probe = (i: number) => new Promise<void>((resolve) => {
+    const req = http.get({ host: '127.0.0.1', port, agent, path: `/probe?module=http_2xx&target=${encodeURIComponent(`http://127.0.0.1:${targetPort}/p${i}`)}`, timeout: 5000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => { body += d; });
+      res.on('end', () => { done++; if (!/^probe_success 1$/m.test(body)) failed++; resolve(); });
+    });
+    req.on('error', () => { failed++; resolve(); });
+    req.on('timeout', () => req.destroy());
+  });
+  try {
+    await waitHttp(`http://127.0.0.1:${port}/-/healthy`);
+    const drive = async (seconds: number) => {
+      const pending: Promise<void>[] = [];
+      const start = performance.now();
+      let sent = 0;
+      while (performance.now() - start < seconds * 1000) {
+        const due = Math.floor(((performance.now() - start) / 1000) * rate);
+        while (sent < due) pending.push(probe(sent++ % CHECKS));
+        await sleep(5);
+      }
+      await Promise.all(pending);
+    };
+    await drive(3); // warm-up
+    done = 0;
+    failed = 0;
+    const cpu0 = cpuSeconds(proc.pid!);
+    const t0 = performance.now();
+    await drive(WINDOW_S);
+    const elapsed = (performance.now() - t0) / 1000;
+    const cpu = cpuSeconds(proc.pid!) - cpu0;
+    return { probes: done, failed, probes_per_s: done / elapsed, cpu_s_per_1000_probes: (cpu / done) * 1000, rss_mb: rssBytes(proc.pid!) / 1e6 };
+  } finally {
+    agent.destroy();
+    await stop(proc);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function benchExporter(): Promise<Record<string, number | string>> {
+  const targetPort = await freePort();
+  const target = startTarget(targetPort);
+  try {
+    await waitHttp(`http://127.0.0.1:${targetPort}/`);
+    console.log(`exporter: ${CHECKS} http checks at 1 s for ${WINDOW_S} s …`);
+    const vigil = await benchVigil(targetPort);
+    console.log('  vigil    ', fmt(vigil));
+    console.log(`exporter: blackbox_exporter /probe at ${Math.round(vigil.probes_per_s)}/s for ${WINDOW_S} s …`);
+    const bb = await benchBlackbox(targetPort, Math.round(vigil.probes_per_s));
+    console.log('  blackbox ', fmt(bb));
+    const ratio = vigil.cpu_s_per_1000_probes / bb.cpu_s_per_1000_probes;
+    console.log(`  CPU per probe vigil/blackbox = ${ratio.toFixed(2)} (goal <= 0.5); /metrics p99 ${vigil.metrics_p99_ms.toFixed(1)} ms (goal < 25); RSS ${vigil.rss_mb.toFixed(0)} MB (goal < 120)`);
+    const out: Record<string, number | string> = {};
+    for (const [k, v] of Object.entries(vigil)) out[`vigil_${k}`] = v;
+    for (const [k, v] of Object.entries(bb)) out[`blackbox_${k}`] = v;
+    out.cpu_ratio_vigil_to_blackbox = ratio;
+    return out;
+  } finally {
+    await stop(target);
+  }
+}
+
+function fmt(o: Record<string, number>): string {
+  return Object.entries(o).map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toFixed(3)}`).join(' ');
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
+  benchExporter().then(() => process.exit(0), (err) => { console.error(err); process.exit(1); });
+}
