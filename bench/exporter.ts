@@ -81,7 +81,8 @@ async function benchVigil(targetPort: number) {
   for (let i = 0; i < CHECKS; i++) lines.push(`  - { name: c${i}, type: http, component: comp${i % 20}, url: "http://127.0.0.1:${targetPort}/p${i}" }`);
   writeFileSync(path.join(dir, 'vigil.yml'), lines.join('\n'));
   const port = await freePort();
-  const proc = spawn(process.execPath, [path.join(ROOT, 'dist/exporter/cli.js'), `--config.file=${dir}/vigil.yml`, `--web.listen-address=127.0.0.1:${port}`, `--storage.path=${dir}/data`, '--log.level=warn'], { stdio: 'ignore' });
+  const nodeFlags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const proc = spawn(process.execPath, [...nodeFlags, path.join(ROOT, 'dist/exporter/cli.js'), `--config.file=${dir}/vigil.yml`, `--web.listen-address=127.0.0.1:${port}`, `--storage.path=${dir}/data`, '--log.level=warn'], { stdio: 'ignore' });
   const url = `http://127.0.0.1:${port}`;
   try {
     await waitHttp(`${url}/-/healthy`);
