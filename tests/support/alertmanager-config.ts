@@ -1,0 +1,98 @@
+// A runnable test copy of alertmanager/alertmanager.yml: every secret path under
+// /etc/alertmanager/secrets/ points to a temp file instead, the templates are read from the repo,
+// and every outbound URL (Vigil webhook, PagerDuty, dead man's switch) and the SMTP smarthost point
+// to local sinks. Routing, grouping, inhibition and templates stay exactly as shipped.
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse, stringify } from 'yaml';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const ALERTMANAGER_CONFIG = path.join(REPO_ROOT, 'alertmanager/alertmanager.yml');
+export const ALERTMANAGER_TEMPLATES = path.join(REPO_ROOT, 'alertmanager/templates');
+
+/** Where the shipped config keeps its secrets (mounted in the container). */
+export const SECRETS_DIR = '/etc/alertmanager/secrets/';
+
+export interface AlertmanagerTestConfigOptions {
+  /** Directory for the config copy and its secrets/ (created if missing); usually a mkdtemp. */
+  dir: string;
+  /**
+   * Origin of the HTTP sink that receives the webhook, PagerDuty and dead man's switch requests,
+   * e.g. `http://127.0.0.1:43210`. Paths are kept: `/api/v1/alerts/webhook` (Vigil),
+   * `/v2/enqueue` (PagerDuty), `/ping/vigil` (dead man's switch).
+   * Default `http://127.0.0.1:9` (discard port: sends fail, which is fine for config-only tests).
+   */
+  sinkUrl?: string;
+  /** SMTP sink; STARTTLS is not required in the copy. Default 127.0.0.1:25. */
+  smtp?: { host?: string; port: number };
+  /** Secret file contents by file name (e.g. `pagerduty_routing_key`). Defaults: `test-<name>`. */
+  secrets?: Record<string, string>;
+}
+
+export interface AlertmanagerTestConfig {
+  /** The config copy to pass as --config.file. */
+  configFile: string;
+  /** The parsed copy, for assertions. */
+  config: Record<string, any>;
+  /** Secret file name -> the value written to it (what the sinks should receive). */
+  secrets: Record<string, string>;
+  /** The rewritten endpoints, by receiver name, plus `pagerduty_url` and `smtp_smarthost`. */
+  endpoints: Record<string, string>;
+}
+
+/** Write the test copy of alertmanager.yml into `opts.dir` and return where it is and what it points to. */
+export async function writeAlertmanagerTestConfig(opts: AlertmanagerTestConfigOptions): Promise<AlertmanagerTestConfig> {
+  const sink = new URL(opts.sinkUrl ?? 'http://127.0.0.1:9');
+  const secretsDir = path.join(opts.dir, 'secrets');
+  await mkdir(secretsDir, { recursive: true });
+  const config = parse(await readFile(ALERTMANAGER_CONFIG, 'utf8')) as Record<string, any>;
+
+  // 1. Secrets: every `*_file` value under SECRETS_DIR -> a temp file with a known value.
+  const secrets: Record<string, string> = {};
+  const writes: Array<Promise<void>> = [];
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(visit);
+    if (node === null || typeof node !== 'object') return;
+    for (const [key, value] of Object.entries(node as Record<string, unknown>)) {
+      if (key.endsWith('_file') && typeof value === 'string' && value.startsWith(SECRETS_DIR)) {
+        const name = value.slice(SECRETS_DIR.length);
+        const file = path.join(secretsDir, name);
+        if (!(name in secrets)) {
+          secrets[name] = opts.secrets?.[name] ?? `test-${name}`;
+          writes.push(writeFile(file, secrets[name], { mode: 0o600 }));
+        }
+        (node as Record<string, unknown>)[key] = file;
+      } else {
+        visit(value);
+      }
+    }
+  };
+  visit(config);
+  await Promise.all(writes);
+
+  // 2. Templates from the repo.
+  config.templates = [path.join(ALERTMANAGER_TEMPLATES, '*.tmpl')];
+
+  // 3. Outbound endpoints -> the sinks (keeping each path).
+  const toSink = (url: string): string => {
+    const u = new URL(url);
+    return new URL(u.pathname + u.search, sink).toString();
+  };
+  const endpoints: Record<string, string> = {};
+  const global = (config.global ??= {});
+  global.pagerduty_url = endpoints.pagerduty_url = toSink(global.pagerduty_url ?? 'https://events.pagerduty.com/v2/enqueue');
+  global.smtp_smarthost = endpoints.smtp_smarthost = `${opts.smtp?.host ?? '127.0.0.1'}:${opts.smtp?.port ?? 25}`;
+  global.smtp_require_tls = false;
+  for (const receiver of config.receivers as Array<Record<string, any>>) {
+    for (const wh of receiver.webhook_configs ?? []) wh.url = endpoints[receiver.name] = toSink(wh.url);
+    for (const pd of receiver.pagerduty_configs ?? []) {
+      if (pd.url) pd.url = toSink(pd.url);
+      endpoints[receiver.name] = pd.url ?? global.pagerduty_url;
+    }
+  }
+
+  const configFile = path.join(opts.dir, 'alertmanager.yml');
+  await writeFile(configFile, stringify(config, { lineWidth: 0 }));
+  return { configFile, config, secrets, endpoints };
+}
