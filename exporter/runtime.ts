@@ -1,10 +1,12 @@
 // Wires config -> scheduler -> probes -> state -> outputs, and owns reloads: a new config is
 // fully validated before anything changes; a bad one leaves the running config in place.
 import path from 'node:path';
+import { AlertReceiver } from './alerts/receiver.js';
 import type { VigilConfig } from './config/schema.js';
 import { parseConfig, loadConfigFile } from './config/load.js';
 import { DEFAULT_CONFIG_YAML } from './config/default.js';
 import { ConfigError } from './config/errors.js';
+import { HeartbeatStore } from './engine/heartbeats.js';
 import { Scheduler } from './engine/scheduler.js';
 import { StateStore } from './engine/state.js';
 import type { Logger } from './log.js';
@@ -23,9 +25,12 @@ export class Runtime {
   readonly scheduler: Scheduler;
   /** Input stores written by HTTP endpoints and read by probes (heartbeats), by name. */
   readonly stores: Record<string, unknown> = {};
+  /** Alertmanager webhook receiver and its durable notification log (<storage.path>/alert-notifications.jsonl). */
+  readonly alerts: AlertReceiver;
   config!: VigilConfig;
 
   constructor(readonly opts: RuntimeOptions) {
+    this.stores.heartbeats = new HeartbeatStore(path.join(path.resolve(opts.storagePath), 'heartbeats.json'), opts.log);
     this.scheduler = new Scheduler({
       state: this.state,
       env: { log: opts.log, storagePath: path.resolve(opts.storagePath), stores: this.stores },
@@ -33,6 +38,7 @@ export class Runtime {
       concurrency: 256,
       jitter: 1,
     });
+    this.alerts = new AlertReceiver({ storagePath: opts.storagePath, registry: this.metrics.registry, log: opts.log });
   }
 
   /** Read and validate the config (file or built-in). Throws ConfigError listing every problem. */
@@ -73,5 +79,7 @@ export class Runtime {
 
   async stop(): Promise<void> {
     await this.scheduler.stop();
+    await (this.stores.heartbeats as HeartbeatStore).flush().catch(() => {});
+    await this.alerts.close();
   }
 }

@@ -85,7 +85,8 @@ export function parseConfig(text: string, file: string, opts: LoadOptions = {}):
       if (dep === c.name) at(['components', i, 'depends_on', j], 'a component cannot depend on itself');
     });
   });
-  const cycle = findCycle(new Map([...components.values()].map((c) => [c.name, c.depends_on])));
+  // Self-dependencies are reported above; leaving them out here avoids a second report of the same mistake.
+  const cycle = findCycle(new Map([...components.values()].map((c) => [c.name, c.depends_on.filter((d) => d !== c.name)])));
   if (cycle) {
     const i = declared.get(cycle[0]) ?? 0;
     at(['components', i, 'depends_on'], `dependency cycle: ${cycle.join(' -> ')}`);

@@ -24,6 +24,8 @@ export const serverSchema = z.strictObject({
   alertmanager_url: z.url().optional(),
   /** Bearer token Alertmanager presents to POST /api/v1/alerts/webhook. */
   webhook_token: z.string().min(16).optional(),
+  /** Token jobs present to POST /api/v1/heartbeats/<name> (a check's own `token` wins). Also VIGIL_HEARTBEAT_TOKEN. */
+  heartbeat_token: z.string().min(16, 'heartbeat_token must be at least 16 characters').optional(),
 }).default({});
 
 export const schedulerSchema = z.strictObject({

@@ -52,6 +52,66 @@ export class HistoryRing {
     return out;
   }
 
+  // The helpers below find `since` by binary search: they rely on points being pushed in time
+  // order, which the state store guarantees (a check's runs never overlap).
+
+  /** Visit points with t >= since, oldest first, without allocating (status as an index into STATUSES). */
+  forEach(since: number, fn: (t: number, duration: number, status: number) => void): void {
+    const size = this.times.length;
+    for (let k = this.lowerBound(since); k < this.count; k++) {
+      const i = this.start + k < size ? this.start + k : this.start + k - size;
+      fn(this.times[i], this.durations[i], this.statuses[i]);
+    }
+  }
+
+  /** Points with since <= t < until as columns in time order (copies; status as an index into STATUSES). */
+  columns(since = 0, until = Infinity): { t: Float64Array; duration: Float32Array; status: Uint8Array } {
+    const from = this.lowerBound(since);
+    const to = until === Infinity ? this.count : this.lowerBound(until);
+    const n = Math.max(0, to - from);
+    const out = { t: new Float64Array(n), duration: new Float32Array(n), status: new Uint8Array(n) };
+    const size = this.times.length;
+    // At most two contiguous runs of the ring: copy each with TypedArray.set.
+    let written = 0;
+    let k = from;
+    while (written < n) {
+      const i = (this.start + k) % size;
+      const run = Math.min(n - written, size - i);
+      out.t.set(this.times.subarray(i, i + run), written);
+      out.duration.set(this.durations.subarray(i, i + run), written);
+      out.status.set(this.statuses.subarray(i, i + run), written);
+      written += run;
+      k += run;
+    }
+    return out;
+  }
+
+  /** Durations (seconds) of the newest `n` points, oldest first. */
+  lastDurations(n: number): number[] {
+    const out: number[] = [];
+    const size = this.times.length;
+    for (let k = Math.max(0, this.count - n); k < this.count; k++) out.push(this.durations[(this.start + k) % size]);
+    return out;
+  }
+
+  /** Time of the oldest point held, if any. */
+  oldest(): number | undefined {
+    return this.count ? this.times[this.start] : undefined;
+  }
+
+  /** Logical index of the first point with t >= since (points are pushed in time order). */
+  private lowerBound(since: number): number {
+    const size = this.times.length;
+    let lo = 0;
+    let hi = this.count;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.times[(this.start + mid) % size] < since) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
   /** Drop points older than `before` (retention). */
   trim(before: number): void {
     const size = this.times.length;

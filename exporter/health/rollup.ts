@@ -50,5 +50,7 @@ export function rollup(components: RollupComponent[], checks: Array<{ name: stri
     const others = critical.filter((d) => !isRoot(d)).sort();
     out.set(name, { status: status.get(name)!, checks: e.names, impacted_by: [...roots, ...others] });
   }
-  return { status: worst([...out.values()].map((c) => c.status)), components: out };
+  // Components with no checks of their own (declared only to group dependencies) say nothing
+  // about the system: they stay `unknown` themselves but don't hold the overall status there.
+  return { status: worst([...out.values()].filter((c) => c.checks.length).map((c) => c.status)), components: out };
 }

@@ -7,10 +7,15 @@ import type { Logger } from '../log.js';
 import type { Runtime } from '../runtime.js';
 import type { SelfTelemetry } from '../telemetry/otel.js';
 import { HttpError } from './body.js';
+import { alertsRoutes } from './routes/alerts.js';
 import { checksRoutes } from './routes/checks.js';
+import { eventsRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
+import { heartbeatRoutes } from './routes/heartbeats.js';
+import { historyRoutes } from './routes/history.js';
 import { lifecycleRoutes } from './routes/lifecycle.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { statusPageAuth, uiRoutes } from './routes/ui.js';
 
 export interface AppOptions {
   runtime: Runtime;
@@ -49,11 +54,17 @@ export function createApp(opts: AppOptions): Koa {
     }
   });
 
+  app.use(statusPageAuth(runtime)); // server.status_page_auth: page + GET /api/v1/*; /metrics, /health, /-/* stay public
   const routers: Router[] = [
     metricsRoutes(runtime, otel),
     healthRoutes(runtime),
     lifecycleRoutes(runtime, opts.reload ?? (() => runtime.reload()), adminToken),
     checksRoutes(runtime, adminToken),
+    alertsRoutes(runtime, adminToken),
+    heartbeatRoutes(runtime),
+    uiRoutes(runtime),
+    eventsRoutes(runtime),
+    historyRoutes(runtime),
   ];
   for (const r of routers) app.use(r.routes()).use(r.allowedMethods());
   return app;

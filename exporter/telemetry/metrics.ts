@@ -27,6 +27,7 @@ const CORE_CHECK_FAMILIES: MetricSpec[] = [
 const EXPORTER_FAMILIES = [
   'vigil_component_status', 'vigil_component_impacted', 'vigil_component_dependency', 'vigil_overall_status',
   'vigil_build_info', 'vigil_config_last_reload_successful', 'vigil_config_last_reload_success_timestamp_seconds',
+  'vigil_alert_notifications_received_total', // registered by alerts/receiver.ts into Metrics.registry
 ];
 
 /** Every family Vigil's own code can serve (the README's metric table is checked against this). */

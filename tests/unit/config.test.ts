@@ -51,7 +51,7 @@ checks:
     {
       name: 'unknown type lists the known ones',
       yaml: `checks:\n  - name: api\n    type: htp\n`,
-      expected: ['vigil.yml:3:11 checks[0].type: unknown check type "htp", expected one of http, process, system, tcp'],
+      expected: ['vigil.yml:3:11 checks[0].type: unknown check type "htp", expected one of dns, file, heartbeat, http, metrics, mysql, pm2, postgres, process, promql, redis, sql, system, tcp, websocket'],
     },
     {
       name: 'duplicate check names',

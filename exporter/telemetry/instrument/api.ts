@@ -46,10 +46,12 @@ interface Instruments {
 let instruments: Instruments | undefined;
 let instrumentsProvider: unknown;
 
-function get(): Instruments {
+/** The instruments, or undefined while no MeterProvider is installed (OTEL_SDK_DISABLED, no preload). */
+function get(): Instruments | undefined {
   // Created lazily, and again if the global MeterProvider changed (e.g. set after this module loaded).
   const provider = metrics.getMeterProvider();
   if (instruments && instrumentsProvider === provider) return instruments;
+  if ((provider as { constructor?: { name?: string } }).constructor?.name === 'NoopMeterProvider') return undefined;
   const meter = metrics.getMeter(API_METER);
   instrumentsProvider = provider;
   instruments = {
@@ -103,6 +105,7 @@ export function recordDelivery(d: Delivery): void {
       return;
     }
     const i = get();
+    if (!i) return;
     const channel = channels.fold(d.channel);
     if (!seenChannels.has(channel)) {
       // Zero series for every outcome, so that rate()/increase() work from the first failure on.
@@ -136,13 +139,13 @@ export async function trackJob<T>(name: string, fn: () => T | Promise<T>): Promi
   let i: Instruments | undefined;
   try {
     i = get();
-    job = jobs.fold(name);
-    if (!seenJobs.has(job)) {
+    if (i) job = jobs.fold(name);
+    if (i && !seenJobs.has(job)) {
       seenJobs.add(job);
       i.jobRuns.add(0, { job, outcome: 'success' });
       i.jobRuns.add(0, { job, outcome: 'failure' });
     }
-    i.jobInProgress.add(1, { job });
+    i?.jobInProgress.add(1, { job });
   } catch {
     i = undefined;
   }

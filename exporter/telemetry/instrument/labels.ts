@@ -4,14 +4,15 @@
 //
 // The rule (documented in docs/instrumentation.md):
 //   - 1 to 64 characters from [A-Za-z0-9_.:/-], starting with a letter;
-//   - no run of 6 or more digits, no UUID, no run of 16 or more hex characters (ids, timestamps);
+//   - no run of 6 or more digits, no UUID, no run of 16 or more hex characters with a digit (ids, hashes, timestamps);
 //   - at most `limit` distinct values per label and process (channel 32, job 100, reason 32);
 //   anything else is recorded as `other`, with one warning per label on stderr (the value is not printed).
 
 export const OTHER = 'other';
 
 const SHAPE = /^[A-Za-z][A-Za-z0-9_.:/-]{0,63}$/;
-const LOOKS_LIKE_ID = /\d{6,}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{16,}/i;
+// A hex run counts only with a digit in it (so that words like `acceptance` pass).
+const LOOKS_LIKE_ID = /\d{6,}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|(?=[0-9a-f]*\d)[0-9a-f]{16,}/i;
 
 export function isBoundedValue(value: unknown): value is string {
   return typeof value === 'string' && SHAPE.test(value) && !LOOKS_LIKE_ID.test(value);

@@ -5,8 +5,10 @@
 //
 // Any failure is one line on stderr and the app runs on, uninstrumented where needed.
 
+import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import { createRequire } from 'node:module';
+import path from 'node:path';
 import type * as Api from '@opentelemetry/api';
 import type * as SdkMetrics from '@opentelemetry/sdk-metrics';
 import type * as Resources from '@opentelemetry/resources';
@@ -134,15 +136,24 @@ function startWith(config: InstrumentConfig): Started {
     resources.resourceFromAttributes(resourceAttributes({ serviceName: config.serviceName, fromEnv: config.resourceAttributes })),
   );
 
-  // Recorders.
-  const otlpHost = config.otlp.endpointHost ?? (config.otlp.protocol === 'grpc' ? 'localhost:4317' : 'localhost:4318');
+  // Recorders. Our own OTLP pushes (metrics, and traces in full mode) are not the app's calls.
+  const ignoreHosts = new Set<string>();
+  if (config.otlp.endpointHost) ignoreHosts.add(config.otlp.endpointHost);
+  for (const name of ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_EXPORTER_OTLP_LOGS_ENDPOINT']) {
+    try {
+      if (process.env[name]) ignoreHosts.add(new URL(process.env[name]!).host);
+    } catch {
+      /* reported by readConfig where it matters */
+    }
+  }
+  if (ignoreHosts.size === 0 && (config.metricsExporters.has('otlp') || config.mode === 'full')) ignoreHosts.add('localhost:4318');
   const httpRec = new HttpRecorder({
     server: on('http'),
     client: on('http'),
     undici: on('undici'),
     koa: on('koa'),
     express: on('express'),
-    ignoreHosts: config.metricsExporters.has('otlp') ? new Set([otlpHost]) : undefined,
+    ignoreHosts: ignoreHosts.size > 0 ? ignoreHosts : undefined,
   });
   httpRec.start();
   const db = new DbRecorder();
@@ -204,7 +215,13 @@ function startWith(config: InstrumentConfig): Started {
     aggregation: { type: sdkMetrics.AggregationType.DROP },
   }));
   const meterProvider = new sdkMetrics.MeterProvider({ resource, readers, views });
-  api.metrics.setGlobalMeterProvider(meterProvider);
+  if (!api.metrics.setGlobalMeterProvider(meterProvider)) say('another MeterProvider was already registered; vigil/api records into that one');
+  if (readers.length > (promExporter ? 1 : 0)) {
+    // Short-lived processes (cron jobs): push what they recorded when the event loop drains.
+    process.once('beforeExit', () => {
+      meterProvider.forceFlush({ timeoutMillis: 5000 }).catch(() => {});
+    });
+  }
 
   // The /metrics endpoint.
   let server: http.Server | undefined;
@@ -298,6 +315,27 @@ function serveMetrics(
 
 // ---- full mode ----------------------------------------------------------------------------------
 
+/** True when the entry script is CommonJS (.cjs, or .js without "type": "module"), or there is none (-e). */
+function mainIsCommonJs(entry: string | undefined = process.argv[1]): boolean {
+  if (!entry) return true;
+  if (entry.endsWith('.cjs') || entry.endsWith('.cts')) return true;
+  if (entry.endsWith('.mjs') || entry.endsWith('.mts')) return false;
+  let dir = path.dirname(path.resolve(entry));
+  for (;;) {
+    const file = path.join(dir, 'package.json');
+    if (existsSync(file)) {
+      try {
+        return (JSON.parse(readFileSync(file, 'utf8')) as { type?: unknown }).type !== 'module';
+      } catch {
+        return true;
+      }
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) return true;
+    dir = parent;
+  }
+}
+
 const CURATED_CLASSES: Record<string, string> = {
   http: 'HttpInstrumentation',
   undici: 'UndiciInstrumentation',
@@ -309,9 +347,13 @@ const CURATED_CLASSES: Record<string, string> = {
 };
 
 function startFull(config: InstrumentConfig, resource: Resources.Resource): { shutdown(): Promise<void> } {
-  // ESM apps: import-in-the-middle patches `import`ed modules (CommonJS ones go through require).
-  const mod = require('node:module') as { register?: (specifier: string, parentURL: string) => void };
-  mod.register?.('@opentelemetry/instrumentation/hook.mjs', import.meta.url);
+  // ESM apps: import-in-the-middle patches `import`ed modules. A CommonJS app needs no loader
+  // hook (require-in-the-middle covers it), and Node 20 initialises the hook twice under `-r`,
+  // printing a warning; so the hook is registered for ES-module entry points only.
+  if (!mainIsCommonJs()) {
+    const mod = require('node:module') as { register?: (specifier: string, parentURL: string) => void };
+    mod.register?.('@opentelemetry/instrumentation/hook.mjs', import.meta.url);
+  }
 
   const autoDir = require.resolve('@opentelemetry/auto-instrumentations-node');
   const fromAuto = createRequire(autoDir);

@@ -1,0 +1,170 @@
+// Views over the notification log, all pure: what is firing now, filtered history, and the
+// lifecycle of each alert (fired at, resolved at, duration), plus CSV rendering.
+import type { AlertStatus, NotificationRecord } from './log.js';
+
+export interface HistoryFilter {
+  status?: AlertStatus;
+  severity?: string;
+  component?: string;
+  alertname?: string;
+  receiver?: string;
+  /** Epoch ms, inclusive. */
+  from?: number;
+  /** Epoch ms, inclusive. */
+  to?: number;
+}
+
+/** One alert occurrence: a fingerprint with one startsAt, from its first notification to its resolve. */
+export interface AlertLifecycle {
+  fingerprint: string;
+  alertname: string;
+  severity: string | null;
+  component: string | null;
+  check: string | null;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  /** When the alert started firing (Alertmanager's startsAt). */
+  fired_at: string;
+  first_notified_at: string;
+  /** endsAt of the resolved notification (its received time when Alertmanager sent none). */
+  resolved_at: string | null;
+  resolved_notified_at: string | null;
+  /** fired_at to resolved_at; for an ongoing alert, fired_at to `now`. */
+  duration_seconds: number;
+  ongoing: boolean;
+  notifications: number;
+  receivers: string[];
+  last_notified_at: string;
+}
+
+const ms = (iso: string) => Date.parse(iso);
+
+function matchesLabels(r: { labels: Record<string, string> }, f: HistoryFilter): boolean {
+  if (f.severity !== undefined && r.labels.severity !== f.severity) return false;
+  if (f.component !== undefined && r.labels.component !== f.component) return false;
+  if (f.alertname !== undefined && r.labels.alertname !== f.alertname) return false;
+  return true;
+}
+
+/** Notifications matching the filter (time range on received_at), newest first, at most `limit`. */
+export function filterNotifications(records: readonly NotificationRecord[], f: HistoryFilter, limit: number): NotificationRecord[] {
+  const out: NotificationRecord[] = [];
+  for (let i = records.length - 1; i >= 0 && out.length < limit; i--) {
+    const r = records[i];
+    if (f.status !== undefined && r.status !== f.status) continue;
+    if (f.receiver !== undefined && r.receiver !== f.receiver) continue;
+    if (!matchesLabels(r, f)) continue;
+    const t = ms(r.received_at);
+    if (f.from !== undefined && t < f.from) continue;
+    if (f.to !== undefined && t > f.to) continue;
+    out.push(r);
+  }
+  return out;
+}
+
+/**
+ * Currently firing: the latest notification per fingerprint, when that one is firing. Sorted by
+ * startsAt, newest first.
+ */
+export function firingNow(records: readonly NotificationRecord[]): NotificationRecord[] {
+  const latest = new Map<string, NotificationRecord>();
+  for (const r of records) latest.set(r.fingerprint, r);
+  return [...latest.values()].filter((r) => r.status === 'firing').sort((a, b) => ms(b.starts_at) - ms(a.starts_at));
+}
+
+/** Lifecycles of every fingerprint+startsAt in the log (oldest records first in, as the log holds them). */
+export function lifecycles(records: readonly NotificationRecord[], now = Date.now()): AlertLifecycle[] {
+  const byKey = new Map<string, AlertLifecycle>();
+  for (const r of records) {
+    const key = `${r.fingerprint}|${ms(r.starts_at)}`;
+    let l = byKey.get(key);
+    if (!l) {
+      l = {
+        fingerprint: r.fingerprint,
+        alertname: r.labels.alertname,
+        severity: r.labels.severity ?? null,
+        component: r.labels.component ?? null,
+        check: r.labels.check ?? null,
+        labels: r.labels,
+        annotations: r.annotations,
+        fired_at: r.starts_at,
+        first_notified_at: r.received_at,
+        resolved_at: null,
+        resolved_notified_at: null,
+        duration_seconds: 0,
+        ongoing: true,
+        notifications: 0,
+        receivers: [],
+        last_notified_at: r.received_at,
+      };
+      byKey.set(key, l);
+    }
+    l.notifications++;
+    l.last_notified_at = r.received_at;
+    l.annotations = r.annotations; // the newest wording
+    if (!l.receivers.includes(r.receiver)) l.receivers.push(r.receiver);
+    if (r.status === 'resolved' && l.ongoing) {
+      l.ongoing = false;
+      l.resolved_at = r.ends_at ?? r.received_at;
+      l.resolved_notified_at = r.received_at;
+    }
+  }
+  const out = [...byKey.values()];
+  for (const l of out) {
+    const end = l.resolved_at ? ms(l.resolved_at) : now;
+    l.duration_seconds = Math.max(0, Math.round(end - ms(l.fired_at)) / 1000);
+  }
+  return out;
+}
+
+/** Lifecycles matching the filter: status firing = ongoing, resolved = ended; [from, to] overlaps the episode. */
+export function filterLifecycles(all: AlertLifecycle[], f: HistoryFilter, limit: number, now = Date.now()): AlertLifecycle[] {
+  return all
+    .filter((l) => {
+      if (f.status === 'firing' && !l.ongoing) return false;
+      if (f.status === 'resolved' && l.ongoing) return false;
+      if (f.receiver !== undefined && !l.receivers.includes(f.receiver)) return false;
+      if (!matchesLabels(l, f)) return false;
+      const start = ms(l.fired_at);
+      const end = l.resolved_at ? ms(l.resolved_at) : now;
+      if (f.from !== undefined && end < f.from) return false;
+      if (f.to !== undefined && start > f.to) return false;
+      return true;
+    })
+    .sort((a, b) => ms(b.fired_at) - ms(a.fired_at))
+    .slice(0, limit);
+}
+
+// ---- CSV (RFC 4180: CRLF, quotes doubled; spreadsheet formula injection neutralised) ----
+
+export function csvField(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  let s = typeof v === 'object' ? JSON.stringify(v) : String(v);
+  // A leading = + - @ (or tab/CR) would be evaluated as a formula by Excel/LibreOffice.
+  if (/^[=+\-@\t\r]/.test(s) && !/^-?\d+(\.\d+)?$/.test(s)) s = `'${s}`;
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function toCsv(header: string[], rows: unknown[][]): string {
+  return [header, ...rows].map((r) => r.map(csvField).join(',')).join('\r\n') + '\r\n';
+}
+
+const labelsText = (l: Record<string, string>) => Object.keys(l).sort().map((k) => `${k}=${l[k]}`).join(', ');
+
+export function notificationsCsv(rows: NotificationRecord[]): string {
+  return toCsv(
+    ['id', 'received_at', 'receiver', 'status', 'alertname', 'severity', 'component', 'check', 'fingerprint', 'starts_at', 'ends_at',
+      'summary', 'description', 'runbook_url', 'labels'],
+    rows.map((r) => [r.id, r.received_at, r.receiver, r.status, r.labels.alertname, r.labels.severity, r.labels.component, r.labels.check,
+      r.fingerprint, r.starts_at, r.ends_at, r.annotations.summary, r.annotations.description, r.annotations.runbook_url, labelsText(r.labels)]),
+  );
+}
+
+export function lifecyclesCsv(rows: AlertLifecycle[]): string {
+  return toCsv(
+    ['alertname', 'severity', 'component', 'check', 'fingerprint', 'fired_at', 'resolved_at', 'duration_seconds', 'ongoing',
+      'notifications', 'receivers', 'summary', 'labels'],
+    rows.map((l) => [l.alertname, l.severity, l.component, l.check, l.fingerprint, l.fired_at, l.resolved_at, l.duration_seconds, l.ongoing,
+      l.notifications, l.receivers.join(' '), l.annotations.summary, labelsText(l.labels)]),
+  );
+}

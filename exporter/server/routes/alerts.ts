@@ -1,0 +1,182 @@
+// Alert notifications (the Alertmanager side of Vigil; see docs/alert-receiver.md):
+//   POST /api/v1/alerts/webhook   Alertmanager webhook receiver (bearer: webhook or admin token)
+//   GET  /api/v1/alerts           what is firing now (latest notification per fingerprint)
+//   GET  /api/v1/alerts/history   notifications and alert lifecycles (filters; format=json|csv)
+//   POST /api/v1/alerts/test      push a synthetic VigilTestAlert to Alertmanager (admin token)
+import Router from '@koa/router';
+import type { Context, Next } from 'koa';
+import { parseWebhookPayload } from '../../alerts/payload.js';
+import {
+  filterLifecycles, filterNotifications, firingNow, lifecycles, lifecyclesCsv, notificationsCsv, type HistoryFilter,
+} from '../../alerts/query.js';
+import { AlertmanagerError, buildTestAlert, displayUrl, sendTestAlert, testAlertRequestSchema } from '../../alerts/test-alert.js';
+import { parseDuration } from '../../config/units.js';
+import type { Runtime } from '../../runtime.js';
+import { requireToken, tokenMatches } from '../auth.js';
+import { HttpError, readJson } from '../body.js';
+
+/** Alertmanager batches at most a few hundred alerts per notification; 1 MiB leaves room for long annotations. */
+export const WEBHOOK_BODY_LIMIT = 1024 * 1024;
+const DEFAULT_LIMIT = 1000;
+
+function bearer(ctx: Context): string | undefined {
+  return /^Bearer\s+(.+)$/i.exec(ctx.get('authorization'))?.[1].trim();
+}
+
+/** The webhook accepts its own token (server.webhook_token / VIGIL_WEBHOOK_TOKEN) or the admin token. */
+function requireWebhookToken(webhookToken: () => string | undefined, adminToken: () => string | undefined) {
+  return async (ctx: Context, next: Next) => {
+    const accepted = [webhookToken(), adminToken()].filter((t): t is string => !!t);
+    if (!accepted.length) {
+      ctx.status = 403;
+      ctx.body = { error: 'webhook token not configured: set server.webhook_token in the config or VIGIL_WEBHOOK_TOKEN' };
+      return;
+    }
+    const given = bearer(ctx);
+    // Compare against every token (no early exit) so timing does not tell which one is configured.
+    const ok = accepted.map((t) => tokenMatches(given, t)).includes(true);
+    if (!ok) {
+      ctx.status = 401;
+      ctx.set('WWW-Authenticate', 'Bearer');
+      ctx.body = { error: 'missing or wrong bearer token' };
+      return;
+    }
+    await next();
+  };
+}
+
+function one(ctx: Context, name: string): string | undefined {
+  const v = ctx.query[name];
+  return Array.isArray(v) ? v[v.length - 1] : v;
+}
+
+/** RFC 3339, Unix seconds, or a duration meaning "that long ago" (`24h`). */
+export function parseTime(raw: string, now: number): number | undefined {
+  const v = raw.trim();
+  if (v === 'now') return now;
+  if (/^\d+(\.\d+)?$/.test(v)) return Math.round(Number(v) * 1000);
+  const d = parseDuration(v);
+  if (d !== undefined) return now - d;
+  if (/^\d{4}-\d{2}-\d{2}/.test(v)) {
+    const t = Date.parse(v);
+    return Number.isNaN(t) ? undefined : t;
+  }
+  return undefined;
+}
+
+function parseFilter(ctx: Context, now: number): HistoryFilter {
+  const f: HistoryFilter = {};
+  const status = one(ctx, 'status');
+  if (status !== undefined) {
+    if (status !== 'firing' && status !== 'resolved') throw new HttpError(400, `status: expected firing or resolved, got "${status}"`);
+    f.status = status;
+  }
+  for (const key of ['severity', 'component', 'alertname', 'receiver'] as const) {
+    const v = one(ctx, key);
+    if (v !== undefined) f[key] = v;
+  }
+  for (const key of ['from', 'to'] as const) {
+    const raw = one(ctx, key);
+    if (raw === undefined) continue;
+    const t = parseTime(raw, now);
+    if (t === undefined) throw new HttpError(400, `${key}: expected RFC 3339 time, Unix seconds, "now" or a duration such as 24h, got "${raw}"`);
+    f[key] = t;
+  }
+  if (f.from !== undefined && f.to !== undefined && f.from > f.to) throw new HttpError(400, 'from must not be after to');
+  return f;
+}
+
+function parseLimit(ctx: Context, max: number): number {
+  const raw = one(ctx, 'limit');
+  if (raw === undefined) return Math.min(DEFAULT_LIMIT, max);
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new HttpError(400, `limit: expected an integer from 1 to ${max}, got "${raw}"`);
+  return n;
+}
+
+export function alertsRoutes(runtime: Runtime, adminToken: () => string | undefined): Router {
+  const router = new Router({ prefix: '/api/v1/alerts' });
+  const receiver = runtime.alerts;
+  const webhookToken = () => runtime.config?.server.webhook_token ?? runtime.opts.env?.VIGIL_WEBHOOK_TOKEN ?? process.env.VIGIL_WEBHOOK_TOKEN;
+
+  router.post('/webhook', requireWebhookToken(webhookToken, adminToken), async (ctx) => {
+    const parsed = parseWebhookPayload(await readJson(ctx, WEBHOOK_BODY_LIMIT));
+    if (!parsed.ok) throw new HttpError(400, parsed.reason);
+    const stored = await receiver.receive(parsed.payload);
+    ctx.body = { stored: stored.length, ids: stored.map((r) => r.id) };
+  });
+
+  router.get('/', (ctx) => {
+    const firing = firingNow(receiver.log.records());
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = {
+      firing: firing.length,
+      alerts: firing.map((r) => ({
+        fingerprint: r.fingerprint,
+        alertname: r.labels.alertname,
+        severity: r.labels.severity ?? null,
+        component: r.labels.component ?? null,
+        check: r.labels.check ?? null,
+        labels: r.labels,
+        annotations: r.annotations,
+        starts_at: r.starts_at,
+        last_notified_at: r.received_at,
+        receiver: r.receiver,
+      })),
+    };
+  });
+
+  router.get('/history', (ctx) => {
+    const now = Date.now();
+    const filter = parseFilter(ctx, now);
+    const limit = parseLimit(ctx, receiver.log.maxRecords);
+    const format = one(ctx, 'format') ?? 'json';
+    if (format !== 'json' && format !== 'csv') throw new HttpError(400, `format: expected json or csv, got "${format}"`);
+    const view = one(ctx, 'view') ?? (format === 'csv' ? 'notifications' : 'both');
+    const views = format === 'csv' ? ['notifications', 'lifecycles'] : ['both', 'notifications', 'lifecycles'];
+    if (!views.includes(view)) throw new HttpError(400, `view: expected ${views.join(' or ')}, got "${view}"`);
+    const records = receiver.log.records();
+    const notifications = view === 'lifecycles' ? [] : filterNotifications(records, filter, limit);
+    const cycles = view === 'notifications' ? [] : filterLifecycles(lifecycles(records, now), filter, limit, now);
+    ctx.set('Cache-Control', 'no-store');
+    if (format === 'csv') {
+      ctx.type = 'text/csv; charset=utf-8';
+      ctx.set('Content-Disposition', `attachment; filename="vigil-alert-${view}.csv"`);
+      ctx.body = view === 'lifecycles' ? lifecyclesCsv(cycles) : notificationsCsv(notifications);
+      return;
+    }
+    const iso = (t: number | undefined) => (t === undefined ? null : new Date(t).toISOString());
+    ctx.body = {
+      filter: { ...filter, from: iso(filter.from), to: iso(filter.to), limit },
+      retained: { records: records.length, max_records: receiver.log.maxRecords, oldest: records[0]?.received_at ?? null },
+      ...(view !== 'lifecycles' ? { notifications } : {}),
+      ...(view !== 'notifications' ? { lifecycles: cycles } : {}),
+    };
+  });
+
+  router.post('/test', requireToken(adminToken), async (ctx) => {
+    const base = runtime.config?.server.alertmanager_url;
+    if (!base) throw new HttpError(409, 'server.alertmanager_url is not configured: Vigil does not know where Alertmanager is');
+    const body = await readJson(ctx, 64 * 1024);
+    const req = testAlertRequestSchema.safeParse(body ?? {});
+    if (!req.success) {
+      throw new HttpError(400, `invalid test alert request: ${req.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ')}`);
+    }
+    const alert = buildTestAlert(req.data, { requestedBy: ctx.ip });
+    try {
+      await sendTestAlert(base, alert, 5000);
+    } catch (err) {
+      if (err instanceof AlertmanagerError) throw new HttpError(502, err.message);
+      throw err;
+    }
+    ctx.status = 202;
+    ctx.body = {
+      sent: true,
+      alertmanager: displayUrl(base),
+      alert,
+      note: 'Alertmanager routes it like any other alert; it appears in GET /api/v1/alerts/history once it comes back through the webhook.',
+    };
+  });
+
+  return router;
+}

@@ -1,0 +1,126 @@
+// Heartbeat pings from jobs: POST /api/v1/heartbeats/<name> (success), /<name>/start and
+// /<name>/fail, with an optional run duration, exit code and short message as a JSON or form
+// body or query parameters. A token is required: the check's own `token`, else the server's
+// `heartbeat_token` (or VIGIL_HEARTBEAT_TOKEN), as a bearer token or `?token=`.
+//
+// GET is refused (405) on purpose: link previews (Slack, Teams, mail scanners) and prefetchers
+// follow URLs they see, and a pasted ping URL with ?token= would record a success that never
+// happened. curl in a crontab posts just as easily: `curl -fsS -X POST …`.
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import type { HeartbeatEvent, HeartbeatStore, PingData } from '../../engine/heartbeats.js';
+import type { Runtime } from '../../runtime.js';
+import { tokenMatches } from '../auth.js';
+import { HttpError, readBody } from '../body.js';
+
+const MAX_BODY = 16 * 1024;
+const MAX_MESSAGE = 500;
+
+export function heartbeatRoutes(runtime: Runtime): Router {
+  const router = new Router({ prefix: '/api/v1/heartbeats' });
+  const store = () => runtime.stores.heartbeats as HeartbeatStore;
+
+  const ping = (event: HeartbeatEvent) => async (ctx: Context) => {
+    const name = (ctx.params as Record<string, string>).name;
+    ctx.set('Cache-Control', 'no-store');
+    const state = runtime.state.get(name);
+    if (!state || state.config.type !== 'heartbeat') {
+      ctx.status = 404;
+      ctx.body = { error: `no heartbeat check named "${name}"` };
+      return;
+    }
+    const expected = (state.config as { token?: string }).token
+      ?? runtime.config?.server.heartbeat_token ?? runtime.opts.env?.VIGIL_HEARTBEAT_TOKEN ?? process.env.VIGIL_HEARTBEAT_TOKEN;
+    if (!expected) {
+      ctx.status = 403;
+      ctx.body = { error: 'heartbeat token not configured: set token on the check, server.heartbeat_token, or VIGIL_HEARTBEAT_TOKEN' };
+      return;
+    }
+    const auth = /^Bearer\s+(.+)$/i.exec(ctx.get('authorization'))?.[1]?.trim();
+    const given = auth ?? (typeof ctx.query.token === 'string' ? ctx.query.token : undefined);
+    if (!tokenMatches(given, expected)) {
+      ctx.status = 401;
+      ctx.set('WWW-Authenticate', 'Bearer');
+      ctx.body = { error: 'missing or wrong heartbeat token' };
+      return;
+    }
+
+    const data = await pingData(ctx);
+    const kind: HeartbeatEvent = event === 'success' && data.exit_code !== undefined && data.exit_code !== 0 ? 'fail' : event;
+    const at = Date.now();
+    const record = await store().ping(name, kind, data, at);
+
+    // Re-evaluate at once so status (and alerts) follow the ping. A run that was already in
+    // flight started before the ping, so it doesn't count: run again after it.
+    let result = await withTimeout(runtime.scheduler.runNow(name), 5_000);
+    if (result && result.startedAt <= at) result = await withTimeout(runtime.scheduler.runNow(name), 5_000);
+    const fresh = runtime.state.get(name);
+    ctx.body = {
+      check: name,
+      event: kind,
+      received_at: new Date(at).toISOString(),
+      status: fresh?.status ?? 'unknown',
+      ...(record.last_duration !== undefined && kind !== 'start' ? { duration_seconds: record.last_duration } : {}),
+      ...(record.last_exit_code !== undefined && kind !== 'start' ? { exit_code: record.last_exit_code } : {}),
+    };
+  };
+
+  const refuseGet = (ctx: Context) => {
+    ctx.status = 405;
+    ctx.set('Allow', 'POST');
+    ctx.body = { error: 'heartbeats are recorded with POST (GET is refused so that link previews cannot record pings), e.g. curl -fsS -X POST -H "Authorization: Bearer $TOKEN" <this URL>' };
+  };
+
+  router.post('/:name', ping('success'));
+  router.post('/:name/start', ping('start'));
+  router.post('/:name/fail', ping('fail'));
+  router.get('/:name', refuseGet);
+  router.get('/:name/start', refuseGet);
+  router.get('/:name/fail', refuseGet);
+  return router;
+}
+
+function withTimeout<T>(p: Promise<T> | undefined, ms: number): Promise<T | undefined> {
+  if (!p) return Promise.resolve(undefined);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(undefined), ms);
+    p.then((v) => { clearTimeout(timer); resolve(v); }, () => { clearTimeout(timer); resolve(undefined); });
+  });
+}
+
+/** duration_seconds, exit_code, message from the query string and/or a JSON, form or text body. */
+async function pingData(ctx: Context): Promise<PingData> {
+  const fields: Record<string, unknown> = {};
+  for (const k of ['duration_seconds', 'exit_code', 'message']) if (typeof ctx.query[k] === 'string') fields[k] = ctx.query[k];
+  const raw = (await readBody(ctx, MAX_BODY)).toString('utf8');
+  if (raw.trim()) {
+    const type = ctx.get('content-type');
+    if (/json/i.test(type) || (!type && /^\s*\{/.test(raw))) {
+      let doc: unknown;
+      try {
+        doc = JSON.parse(raw);
+      } catch (err) {
+        throw new HttpError(400, `malformed JSON: ${(err as Error).message}`);
+      }
+      if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new HttpError(400, 'expected a JSON object such as {"duration_seconds": 12.5, "exit_code": 0}');
+      Object.assign(fields, doc);
+    } else if (/x-www-form-urlencoded/i.test(type)) {
+      for (const [k, v] of new URLSearchParams(raw)) fields[k] = v;
+    } else {
+      fields.message = raw;
+    }
+  }
+  const out: PingData = {};
+  if (fields.duration_seconds !== undefined && fields.duration_seconds !== '') {
+    const d = Number(fields.duration_seconds);
+    if (!Number.isFinite(d) || d < 0) throw new HttpError(400, `duration_seconds must be a non-negative number of seconds, got ${JSON.stringify(fields.duration_seconds)}`);
+    out.duration_seconds = d;
+  }
+  if (fields.exit_code !== undefined && fields.exit_code !== '') {
+    const c = Number(fields.exit_code);
+    if (!Number.isInteger(c) || c < -255 || c > 255) throw new HttpError(400, `exit_code must be an integer, got ${JSON.stringify(fields.exit_code)}`);
+    out.exit_code = c;
+  }
+  if (fields.message !== undefined) out.message = String(fields.message).trim().slice(0, MAX_MESSAGE) || undefined;
+  return out;
+}

@@ -1,0 +1,212 @@
+// Server-Sent Events for the status page: one hub per state store fans out diffs to every open
+// page. Results are coalesced per check over a short window, each message is serialised ONCE into
+// a Buffer and the same Buffer is written to every client; a client whose socket buffer backs up
+// is dropped (it reconnects and catches up). No work happens while no check reports.
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { CheckState, StateStore } from '../engine/state.js';
+import { checkDiff, componentViews, overallView } from './status-view.js';
+
+export interface SseOptions {
+  /** Results of one check arriving within this window are sent once, with the latest state. Default 250 ms. */
+  coalesceMs?: number;
+  /** A comment line is sent this often so proxies keep idle connections open. Default 15 s. */
+  heartbeatMs?: number;
+  /** A client with more than this many bytes queued in its socket is disconnected. Default 1 MiB. */
+  maxBufferedBytes?: number;
+  /** Messages kept for replay to a client reconnecting with Last-Event-ID. Default 256. */
+  backlog?: number;
+  /** Open connections allowed at once; more get 503 with Retry-After. Default 1000. */
+  maxClients?: number;
+  /** Client reconnect delay advertised with `retry:`. Default 2000 ms. */
+  retryMs?: number;
+}
+
+interface Client {
+  res: ServerResponse;
+}
+
+export interface HubStats {
+  clients: number;
+  messages: number;
+  dropped: number;
+  bytesSerialized: number;
+}
+
+export class SseHub {
+  /** Changes with every exporter start, so an id from a previous process is never replayed. */
+  readonly boot = randomBytes(4).toString('hex');
+  private seq = 0;
+  private clients = new Set<Client>();
+  private pending = new Map<string, CheckState>();
+  private rollupChanged = false;
+  private flushTimer?: NodeJS.Timeout;
+  private heartbeatTimer?: NodeJS.Timeout;
+  private backlog: Array<{ seq: number; buf: Buffer }> = [];
+  private readonly o: Required<SseOptions>;
+  private readonly onResult = (s: CheckState, previous: string) => this.queue(s, previous);
+  private readonly onConfig = () => this.reset();
+  readonly stats: HubStats = { clients: 0, messages: 0, dropped: 0, bytesSerialized: 0 };
+
+  constructor(private state: StateStore, opts: SseOptions = {}) {
+    this.o = { coalesceMs: 250, heartbeatMs: 15_000, maxBufferedBytes: 1 << 20, backlog: 256, maxClients: 1000, retryMs: 2000, ...opts };
+    state.on('result', this.onResult);
+    state.on('config', this.onConfig);
+  }
+
+  /** Id of the newest message: a snapshot taken now is complete up to here. */
+  lastEventId(): string {
+    return `${this.boot}.${this.seq}`;
+  }
+
+  get size(): number {
+    return this.clients.size;
+  }
+
+  /**
+   * Take over a response as an event stream. `lastEventId` (Last-Event-ID header or ?since=)
+   * replays what the client missed when it is still in the backlog; otherwise the client is told
+   * to reload its snapshot (`event: reset`).
+   */
+  attach(req: IncomingMessage, res: ServerResponse, lastEventId?: string): void {
+    if (this.clients.size >= this.o.maxClients) {
+      res.writeHead(503, { 'Content-Type': 'application/json', 'Retry-After': '10' });
+      res.end(JSON.stringify({ error: `too many event streams open (${this.o.maxClients})` }));
+      return;
+    }
+    req.socket.setNoDelay(true);
+    req.socket.setKeepAlive(true, 30_000);
+    req.socket.setTimeout(0);
+    res.writeHead(200, {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-store',
+      Connection: 'keep-alive',
+      'X-Accel-Buffering': 'no', // nginx: don't buffer the stream
+    });
+    const client: Client = { res };
+    this.clients.add(client);
+    this.stats.clients = this.clients.size;
+    const gone = () => this.remove(client);
+    res.once('close', gone);
+    res.once('error', gone);
+
+    let intro = `retry: ${this.o.retryMs}\n`;
+    const missed = this.missedSince(lastEventId);
+    if (missed === undefined) intro += `id: ${this.lastEventId()}\nevent: reset\ndata: {"reason":"${lastEventId ? 'unknown or expired event id' : 'new connection'}"}\n\n`;
+    else intro += `id: ${this.lastEventId()}\nevent: hello\ndata: {"replayed":${missed.length}}\n\n`;
+    res.write(intro);
+    for (const m of missed ?? []) res.write(m.buf);
+    this.armHeartbeat();
+  }
+
+  /** Close every stream and stop listening (tests, shutdown). */
+  close(): void {
+    this.state.off('result', this.onResult);
+    this.state.off('config', this.onConfig);
+    clearTimeout(this.flushTimer);
+    clearInterval(this.heartbeatTimer);
+    for (const c of this.clients) c.res.end();
+    this.clients.clear();
+  }
+
+  private missedSince(id?: string): Array<{ seq: number; buf: Buffer }> | undefined {
+    if (!id) return undefined;
+    const m = /^([0-9a-f]+)\.(\d+)$/.exec(id.trim());
+    if (!m || m[1] !== this.boot) return undefined;
+    const seq = Number(m[2]);
+    if (seq > this.seq) return undefined;
+    if (seq === this.seq) return [];
+    const oldest = this.backlog[0]?.seq ?? this.seq + 1;
+    if (seq + 1 < oldest) return undefined; // some were already dropped from the backlog
+    return this.backlog.filter((b) => b.seq > seq);
+  }
+
+  private queue(s: CheckState, previous: string): void {
+    this.pending.set(s.config.name, s);
+    if (s.status !== previous) this.rollupChanged = true;
+    if (!this.flushTimer) {
+      this.flushTimer = setTimeout(() => this.flush(), this.o.coalesceMs);
+      this.flushTimer.unref();
+    }
+  }
+
+  private flush(): void {
+    this.flushTimer = undefined;
+    if (!this.pending.size) return;
+    // Serialised even with nobody connected (a few small messages a second): a page that took a
+    // snapshot a moment ago connects with its id and gets the gap replayed from the backlog.
+    const checks = [...this.pending.values()].map(checkDiff);
+    this.pending.clear();
+    const data: Record<string, unknown> = { checks };
+    if (this.rollupChanged) {
+      data.overall = overallView(this.state);
+      data.components = componentViews(this.state);
+      this.rollupChanged = false;
+    }
+    this.publish('update', data);
+  }
+
+  /** Config reloaded: checks may have appeared or gone, so every page reloads its snapshot. */
+  private reset(): void {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    this.pending.clear();
+    this.rollupChanged = false;
+    this.publish('reset', { reason: 'configuration reloaded' });
+  }
+
+  private publish(event: string, data: unknown): void {
+    this.seq++;
+    const buf = Buffer.from(`id: ${this.lastEventId()}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    this.stats.messages++;
+    this.stats.bytesSerialized += buf.length;
+    this.backlog.push({ seq: this.seq, buf });
+    if (this.backlog.length > this.o.backlog) this.backlog.shift();
+    this.broadcast(buf);
+  }
+
+  private broadcast(chunk: Buffer | string): void {
+    for (const c of this.clients) {
+      if (c.res.writableLength > this.o.maxBufferedBytes) {
+        // A slow reader: queueing more only grows memory. It reconnects and replays or resets.
+        this.stats.dropped++;
+        this.remove(c);
+        c.res.destroy();
+        continue;
+      }
+      c.res.write(chunk);
+    }
+  }
+
+  private armHeartbeat(): void {
+    if (this.heartbeatTimer) return;
+    // A comment keeps proxies from timing the stream out; the named event lets the page notice a dead connection.
+    const beat = Buffer.from(': keep-alive\nevent: ping\ndata: {}\n\n');
+    this.heartbeatTimer = setInterval(() => {
+      if (!this.clients.size) {
+        clearInterval(this.heartbeatTimer);
+        this.heartbeatTimer = undefined;
+        return;
+      }
+      this.broadcast(beat);
+    }, this.o.heartbeatMs);
+    this.heartbeatTimer.unref();
+  }
+
+  private remove(c: Client): void {
+    this.clients.delete(c);
+    this.stats.clients = this.clients.size;
+  }
+}
+
+const hubs = new WeakMap<StateStore, SseHub>();
+
+/** The hub of a state store, created on first use (one per exporter process). */
+export function hubFor(state: StateStore, opts?: SseOptions): SseHub {
+  let hub = hubs.get(state);
+  if (!hub) {
+    hub = new SseHub(state, opts);
+    hubs.set(state, hub);
+  }
+  return hub;
+}

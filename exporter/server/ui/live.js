@@ -1,0 +1,86 @@
+// The live feed: EventSource on api/v1/events with our own reconnection. On any error the source
+// is closed and reopened after an exponential, jittered delay (1 s, 2 s, 4 s … 30 s), resuming
+// from the last event id (?since=), so a restart of the exporter or a flaky network never turns
+// many open pages into a polling storm. A watchdog reconnects when even the 15 s ping stops.
+const MIN_DELAY = 1000;
+const MAX_DELAY = 30_000;
+const SILENCE = 45_000;
+
+export class Live {
+  /**
+   * @param {string} url         event stream URL (relative to the page)
+   * @param {object} handlers    onEvent(type, data, id), onState(state, detail)
+   */
+  constructor(url, handlers) {
+    this.url = url;
+    this.h = handlers;
+    this.lastId = undefined;
+    this.attempt = 0;
+    this.es = undefined;
+    this.retryTimer = undefined;
+    this.watchdog = undefined;
+    this.retryAt = 0;
+    addEventListener('online', () => { if (!this.es) this.connect(); });
+  }
+
+  start(lastId) {
+    this.lastId = lastId;
+    this.connect();
+  }
+
+  connect() {
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.close();
+    const u = new URL(this.url, document.baseURI);
+    if (this.lastId) u.searchParams.set('since', this.lastId);
+    const es = new EventSource(u);
+    this.es = es;
+    const handle = (type) => (e) => {
+      if (this.es !== es) return;
+      if (e.lastEventId) this.lastId = e.lastEventId;
+      this.kick();
+      let data;
+      try { data = JSON.parse(e.data); } catch { return; }
+      this.h.onEvent(type, data, e.lastEventId);
+    };
+    for (const type of ['hello', 'reset', 'update']) es.addEventListener(type, handle(type));
+    es.addEventListener('ping', () => { if (this.es === es) this.kick(); });
+    es.onopen = () => {
+      if (this.es !== es) return;
+      this.attempt = 0;
+      this.kick();
+      this.h.onState('live');
+    };
+    es.onerror = () => {
+      if (this.es !== es) return;
+      this.retry();
+    };
+    if (this.attempt === 0) this.h.onState('connecting');
+  }
+
+  /** Something arrived: the stream is alive. */
+  kick() {
+    clearTimeout(this.watchdog);
+    this.watchdog = setTimeout(() => this.retry(), SILENCE);
+  }
+
+  retry() {
+    this.close();
+    const base = Math.min(MAX_DELAY, MIN_DELAY * 2 ** this.attempt);
+    const delay = Math.round(base * (0.5 + Math.random() * 0.5));
+    this.attempt++;
+    this.retryAt = Date.now() + delay;
+    this.h.onState(this.attempt > 6 ? 'offline' : 'reconnecting', { at: this.retryAt });
+    this.retryTimer = setTimeout(() => this.connect(), delay);
+  }
+
+  close() {
+    clearTimeout(this.watchdog);
+    if (this.es) {
+      this.es.onerror = null;
+      this.es.close();
+      this.es = undefined;
+    }
+  }
+}

@@ -1,0 +1,153 @@
+// The two side panels: active alerts (from GET api/v1/alerts when the exporter has it; the panel
+// stays hidden on 404) and system resources (from the `system` checks' latest samples).
+import { h, icon } from './dom.js';
+import * as f from './format.js';
+
+const SEVERITY_STATUS = { critical: 'critical', page: 'critical', error: 'critical', warning: 'degraded', info: 'unknown', none: 'unknown' };
+const SEVERITY_RANK = { critical: 0, page: 0, error: 0, warning: 1, info: 2, none: 3 };
+const POLL_MS = 30_000;
+
+export class Alerts {
+  constructor(section) {
+    this.section = section;
+    this.list = section.querySelector('#alerts-list');
+    this.count = section.querySelector('#alerts-count');
+    this.note = section.querySelector('#alerts-note');
+    this.present = undefined; // undefined: not asked yet; false: the exporter has no alerts endpoint
+    this.timer = undefined;
+    this.soon = undefined;
+    document.addEventListener('visibilitychange', () => { if (!document.hidden && this.present) this.refresh(); });
+  }
+
+  /** Ask again shortly (a status changed); many changes in a burst cost one request. */
+  nudge() {
+    if (this.present === false || this.soon) return;
+    this.soon = setTimeout(() => { this.soon = undefined; this.refresh(); }, 1500 + Math.random() * 1000);
+  }
+
+  async refresh() {
+    clearTimeout(this.timer);
+    let res;
+    try {
+      res = await fetch('api/v1/alerts', { cache: 'no-store', headers: { accept: 'application/json' } });
+    } catch {
+      this.problem('Could not reach the exporter to refresh alerts.');
+      return this.schedule();
+    }
+    if (res.status === 404 || res.status === 405 || res.status === 501) {
+      this.present = false;
+      this.section.hidden = true;
+      return; // no receiver in this exporter: don't keep asking (a reconnect after a restart asks again)
+    }
+    if (!res.ok) {
+      this.problem(`Alerts unavailable (HTTP ${res.status}).`);
+      return this.schedule();
+    }
+    let body;
+    try { body = await res.json(); } catch { body = {}; }
+    this.present = true;
+    this.note.hidden = true;
+    this.render(Array.isArray(body) ? body : Array.isArray(body?.alerts) ? body.alerts : []);
+    this.schedule();
+  }
+
+  schedule() {
+    clearTimeout(this.timer);
+    if (this.present === false) return;
+    this.timer = setTimeout(() => { if (!document.hidden) this.refresh(); else this.schedule(); }, POLL_MS * (0.8 + Math.random() * 0.4));
+  }
+
+  problem(text) {
+    if (!this.present) return;
+    this.note.textContent = text;
+    this.note.hidden = false;
+  }
+
+  render(alerts) {
+    const firing = alerts.filter((a) => (a.status?.state ?? a.status ?? 'firing') !== 'resolved');
+    firing.sort((a, b) => (SEVERITY_RANK[labelsOf(a).severity] ?? 9) - (SEVERITY_RANK[labelsOf(b).severity] ?? 9)
+      || String(startOf(a) ?? '').localeCompare(String(startOf(b) ?? '')));
+    this.section.hidden = false;
+    this.count.textContent = String(firing.length);
+    if (!firing.length) {
+      this.list.replaceChildren(h('li', { class: 'alerts-empty' }, 'No alerts firing.'));
+      return;
+    }
+    this.list.replaceChildren(...firing.map((a) => {
+      const labels = labelsOf(a);
+      const sev = String(labels.severity ?? 'none');
+      const status = SEVERITY_STATUS[sev] ?? 'unknown';
+      const where = [labels.component, labels.check].filter(Boolean).join(' · ');
+      const since = startOf(a);
+      const meta = [where, since ? `since ${f.ago(since)}` : null].filter(Boolean).join(' · ');
+      return h('li', { class: 'alert', dataset: { status } },
+        h('span', { class: 'badge sm', dataset: { status } }, icon(status), h('span', { text: sev[0].toUpperCase() + sev.slice(1) })),
+        h('span', { class: 'alert-name', text: labels.alertname ?? 'alert' }),
+        a.annotations?.summary ? h('span', { class: 'alert-sum', text: a.annotations.summary }) : null,
+        meta ? h('span', { class: 'alert-meta', text: meta }) : null);
+    }));
+  }
+}
+
+// Alertmanager's own shape ({labels, annotations, startsAt}) or Vigil's receiver
+// ({alertname, severity, component, check, labels, annotations, starts_at}).
+function labelsOf(a) {
+  const l = { ...(a.labels ?? {}) };
+  for (const k of ['alertname', 'severity', 'component', 'check']) if (l[k] === undefined && a[k] != null) l[k] = a[k];
+  return l;
+}
+const startOf = (a) => a.startsAt ?? a.starts_at;
+
+function levelOf(value, t) {
+  if (value === undefined || value === null) return 'unknown';
+  if (t?.critical !== undefined && value >= t.critical) return 'critical';
+  if (t?.warning !== undefined && value >= t.warning) return 'degraded';
+  return 'healthy';
+}
+
+function meterRow(label, ratio, threshold, sub) {
+  const status = levelOf(ratio, threshold);
+  const pct = ratio === undefined ? undefined : Math.max(0, Math.min(100, ratio * 100));
+  const fill = h('span');
+  if (pct !== undefined) fill.style.width = `${pct.toFixed(1)}%`;
+  const text = pct === undefined ? '—' : `${pct.toFixed(pct < 10 ? 1 : 0)} %`;
+  const note = status === 'critical' ? ' (critical)' : status === 'degraded' ? ' (warning)' : '';
+  return h('div', { class: 'meter-row', dataset: { status } },
+    h('span', { class: 'meter-label' }, status === 'healthy' || status === 'unknown' ? null : icon(status), label),
+    h('span', { class: 'meter-val', text: text + note }),
+    h('div', {
+      class: 'meter', role: 'meter', 'aria-label': label, 'aria-valuemin': '0', 'aria-valuemax': '100',
+      'aria-valuenow': pct === undefined ? undefined : pct.toFixed(1), 'aria-valuetext': text + note,
+    }, fill),
+    sub ? h('span', { class: 'sub', text: sub }) : null);
+}
+
+/** Render the resources panel from the model's system checks, grouped by component (host). */
+export function renderResources(section, checks) {
+  const body = section.querySelector('#res-body');
+  const byHost = new Map();
+  for (const c of checks.values()) {
+    if (c.type !== 'system' || !c.resources) continue;
+    const g = byHost.get(c.component) ?? { disks: [], t: {} };
+    const r = c.resources;
+    for (const k of ['cpu', 'memory', 'memory_used_bytes', 'memory_total_bytes', 'load1']) if (r[k] !== undefined) g[k] = r[k];
+    g.disks.push(...r.disks);
+    Object.assign(g.t, r.thresholds);
+    byHost.set(c.component, g);
+  }
+  const groups = [...byHost].filter(([, g]) => g.cpu !== undefined || g.memory !== undefined || g.disks.length);
+  section.hidden = groups.length === 0;
+  if (!groups.length) return;
+  body.replaceChildren(...groups.map(([host, g]) => {
+    const rows = [];
+    if (g.cpu !== undefined) rows.push(meterRow('CPU', g.cpu, g.t.cpu_utilization, g.load1 !== undefined ? `load ${g.load1.toFixed(2)}` : null));
+    if (g.memory !== undefined) {
+      rows.push(meterRow('Memory', g.memory, g.t.memory_used,
+        g.memory_total_bytes ? `${f.bytes(g.memory_used_bytes)} of ${f.bytes(g.memory_total_bytes)}` : null));
+    }
+    for (const d of g.disks) {
+      rows.push(meterRow(`Disk ${d.mount}`, d.used, g.t.disk_used, d.size_bytes ? `${f.bytes(d.used_bytes)} of ${f.bytes(d.size_bytes)}` : null));
+    }
+    return h('div', { class: 'res-host' }, groups.length > 1 || host !== 'host' ? h('h3', { text: host }) : null, h('div', { class: 'meters' }, rows));
+  }));
+}
