@@ -58,6 +58,7 @@ export class Runtime {
   }
 
   start(): void {
+    this.alerts.open();
     this.scheduler.start();
   }
 

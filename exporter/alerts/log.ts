@@ -23,6 +23,8 @@ export type AlertStatus = 'firing' | 'resolved';
 export interface NotificationRecord {
   /** Increasing sequence number, unique within the log. */
   id: number;
+  /** Records appended together (one notification) share this: the id of the first of them. */
+  batch: number;
   received_at: string;
   receiver: string;
   /** The alert's own status (a notification's alerts can mix firing and resolved). */
@@ -35,11 +37,14 @@ export interface NotificationRecord {
   ends_at: string | null;
   generator_url: string;
   group_key: string;
+  /** Alerts Alertmanager left out of this notification (max_alerts); > 0 means the group's list is incomplete. */
+  truncated_alerts: number;
   external_url: string;
 }
 
 const recordSchema = z.object({
   id: z.number().int().positive(),
+  batch: z.number().int().positive().optional(),
   received_at: z.string(),
   receiver: z.string(),
   status: z.enum(['firing', 'resolved']),
@@ -50,6 +55,7 @@ const recordSchema = z.object({
   ends_at: z.string().nullable(),
   generator_url: z.string(),
   group_key: z.string(),
+  truncated_alerts: z.number().int().min(0).default(0),
   external_url: z.string(),
 });
 
@@ -133,7 +139,8 @@ export class AlertLog {
       lines++;
       let record: NotificationRecord;
       try {
-        record = recordSchema.parse(JSON.parse(line));
+        const r = recordSchema.parse(JSON.parse(line));
+        record = { ...r, batch: r.batch ?? r.id };
       } catch {
         skipped++;
         continue;
@@ -160,10 +167,11 @@ export class AlertLog {
   }
 
   /** Append records (ids are assigned here); resolves once they are on disk. */
-  append(records: Array<Omit<NotificationRecord, 'id'>>): Promise<NotificationRecord[]> {
+  append(records: Array<Omit<NotificationRecord, 'id' | 'batch'>>): Promise<NotificationRecord[]> {
     this.load();
     if (this.closed) return Promise.reject(new Error('alert log is closed'));
-    const withIds = records.map((r) => ({ id: this.nextId++, ...r }));
+    const batch = this.nextId;
+    const withIds = records.map((r) => ({ id: this.nextId++, batch, ...r }));
     const lines = withIds.map((r) => JSON.stringify(r) + '\n');
     return new Promise<NotificationRecord[]>((resolve, reject) => {
       this.queue.push({ records: withIds, lines, resolve: () => resolve(withIds), reject });

@@ -22,7 +22,7 @@ export interface AlertReceiverOptions {
   maxBytes?: number;
 }
 
-export function toRecords(p: WebhookPayload, receivedAt = Date.now()): Array<Omit<NotificationRecord, 'id'>> {
+export function toRecords(p: WebhookPayload, receivedAt = Date.now()): Array<Omit<NotificationRecord, 'id' | 'batch'>> {
   const received = new Date(receivedAt).toISOString();
   return p.alerts.map((a) => ({
     received_at: received,
@@ -35,6 +35,7 @@ export function toRecords(p: WebhookPayload, receivedAt = Date.now()): Array<Omi
     ends_at: GO_ZERO_TIME.test(a.endsAt) ? null : a.endsAt,
     generator_url: a.generatorURL,
     group_key: p.groupKey,
+    truncated_alerts: p.truncatedAlerts,
     external_url: p.externalURL,
   }));
 }
@@ -57,10 +58,14 @@ export class AlertReceiver {
       labelNames: ['receiver', 'severity', 'status'],
       registers: [opts.registry],
     });
+  }
+
+  /** Load the log now (it loads lazily otherwise), so a torn record from a crash is repaired and reported at start-up. */
+  open(): void {
     try {
-      this.log.load(); // now, so a torn record from a crash is repaired and reported at start-up
+      this.log.load();
     } catch (err) {
-      opts.log.error('alert log: cannot read (the alert endpoints will fail until this is fixed)', { file: this.log.file, error: err });
+      this.opts.log.error('alert log: cannot read (the alert endpoints fail until this is fixed)', { file: this.log.file, error: err });
     }
   }
 

@@ -14,8 +14,10 @@ export interface SseOptions {
   heartbeatMs?: number;
   /** A client with more than this many bytes queued in its socket is disconnected. Default 1 MiB. */
   maxBufferedBytes?: number;
-  /** Messages kept for replay to a client reconnecting with Last-Event-ID. Default 256. */
+  /** Messages kept for replay to a client reconnecting with Last-Event-ID. Default 256… */
   backlog?: number;
+  /** …and at most this many bytes of them. Default 4 MiB. */
+  backlogBytes?: number;
   /** Open connections allowed at once; more get 503 with Retry-After. Default 1000. */
   maxClients?: number;
   /** Client reconnect delay advertised with `retry:`. Default 2000 ms. */
@@ -43,13 +45,14 @@ export class SseHub {
   private flushTimer?: NodeJS.Timeout;
   private heartbeatTimer?: NodeJS.Timeout;
   private backlog: Array<{ seq: number; buf: Buffer }> = [];
+  private backlogSize = 0;
   private readonly o: Required<SseOptions>;
   private readonly onResult = (s: CheckState, previous: string) => this.queue(s, previous);
   private readonly onConfig = () => this.reset();
   readonly stats: HubStats = { clients: 0, messages: 0, dropped: 0, bytesSerialized: 0 };
 
   constructor(private state: StateStore, opts: SseOptions = {}) {
-    this.o = { coalesceMs: 250, heartbeatMs: 15_000, maxBufferedBytes: 1 << 20, backlog: 256, maxClients: 1000, retryMs: 2000, ...opts };
+    this.o = { coalesceMs: 250, heartbeatMs: 15_000, maxBufferedBytes: 1 << 20, backlog: 256, backlogBytes: 4 << 20, maxClients: 1000, retryMs: 2000, ...opts };
     state.on('result', this.onResult);
     state.on('config', this.onConfig);
   }
@@ -161,7 +164,10 @@ export class SseHub {
     this.stats.messages++;
     this.stats.bytesSerialized += buf.length;
     this.backlog.push({ seq: this.seq, buf });
-    if (this.backlog.length > this.o.backlog) this.backlog.shift();
+    this.backlogSize += buf.length;
+    while (this.backlog.length > this.o.backlog || (this.backlogSize > this.o.backlogBytes && this.backlog.length > 1)) {
+      this.backlogSize -= this.backlog.shift()!.buf.length;
+    }
     this.broadcast(buf);
   }
 

@@ -11,6 +11,12 @@ export function eventsRoutes(runtime: Runtime): Router {
   const router = new Router();
   const hub = hubFor(runtime.state);
   router.get('/api/v1/events', (ctx) => {
+    if (ctx.method === 'HEAD') {
+      ctx.type = 'text/event-stream';
+      ctx.set('Cache-Control', 'no-store');
+      ctx.status = 200;
+      return;
+    }
     const since = ctx.get('last-event-id') || (typeof ctx.query.since === 'string' ? ctx.query.since : undefined);
     ctx.status = 200; // for request telemetry; the hub writes the head itself
     ctx.respond = false; // the hub owns the response from here on

@@ -120,7 +120,7 @@ export function historyRoutes(runtime: Runtime): Router {
     ring.forEach(since, (t, d, st) => {
       if (t <= until) points.push({ time: new Date(t).toISOString(), status: STATUSES[st], response_time_ms: ms(d) });
     });
-    sendJson(ctx, { ...head, since: iso(since), until: iso(Number.isFinite(until) ? until : undefined), points });
+    sendJson(ctx, { ...head, since: ctx.query.since === undefined ? null : iso(since), until: iso(Number.isFinite(until) ? until : undefined), points });
   });
 
   router.get('/api/v1/report', async (ctx) => {

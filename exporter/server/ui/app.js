@@ -235,9 +235,14 @@ function showLoadError(err) {
 
 // ---------------------------------------------------------------- connection indicator
 let countdown;
+let wasLive = false;
 function setConn(state, detail) {
   clearInterval(countdown);
   el.conn.dataset.state = state;
+  // Screen readers hear transitions only (the countdown below would be read out every second).
+  if (state === 'live' && !wasLive && lastOverall !== undefined) el.announce.textContent = 'Live updates connected.';
+  if (state !== 'live' && state !== 'connecting' && wasLive) el.announce.textContent = 'Live updates lost, reconnecting.';
+  if (state === 'live' || state === 'reconnecting' || state === 'offline') wasLive = state === 'live';
   if (state === 'live') el.connText.textContent = 'Live';
   else if (state === 'connecting') el.connText.textContent = 'Connecting…';
   else {

@@ -256,7 +256,7 @@ export class Board {
     const runs = c.bar_runs[i];
     const up = runs ? Math.floor((c.bar_up[i] / runs) * 1000) / 10 : 0;
     this.tip.replaceChildren(
-      h('b', { text: `${f.stamp(start).replace(/:\d\d$/, '')} – ${f.clock(end)}` }), h('br'),
+      h('b', { text: `${f.dayClock(start)} – ${f.clock(end)}` }), h('br'),
       status ? `${f.STATUS_LABEL[status]} at worst · ${up} % of ${runs} run${runs === 1 ? '' : 's'} up` : 'No data',
     );
     this.tip.hidden = false;

@@ -55,6 +55,6 @@ export function span(seconds) {
 }
 
 const clockFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
-const fullFmt = new Intl.DateTimeFormat(undefined, { weekday: 'short', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+const dayFmt = new Intl.DateTimeFormat(undefined, { weekday: 'short', hour: '2-digit', minute: '2-digit' });
 export const clock = (t) => clockFmt.format(t);
-export const stamp = (t) => fullFmt.format(typeof t === 'number' ? t : Date.parse(t));
+export const dayClock = (t) => dayFmt.format(typeof t === 'number' ? t : Date.parse(t));

@@ -1,0 +1,293 @@
+// Status page benchmark (issue 7). A real exporter from dist/ runs 500 HTTP checks at 1-5 s
+// intervals against a local target (its own process); then:
+//   - page load in Chromium: first paint / first contentful paint, LCP, and "fully rendered"
+//     (snapshot fetched and every card built: the page's own `vigil:rendered` mark; `vigil:painted`
+//     is the frame after it), cold (new browser context, empty cache) and warm (reload);
+//   - change latency: a target breaks -> the row shows critical in the browser (includes waiting
+//     for the check's next run, 1 s interval), and the pipeline part alone: exporter records the new
+//     status (`since`) -> row shows it (coalescing window + SSE + render);
+//   - history memory for 500 checks x 24 h: measured IN THIS PROCESS, not in the spawned exporter
+//     (it has only run for a minute): a StateStore with the same 500 checks at a 10 s interval
+//     (8 640 points each = the default history.max_points cap) is filled synthetically, and the
+//     heap + ArrayBuffer growth is measured after GC, next to historyBytes(); plus the time to build
+//     the /api/v1/status snapshot and the 24 h report over that full history;
+//   - 100 viewers: exporter CPU from /proc/<pid>/stat and /metrics latency (sequential GETs at
+//     40/s) over alternating windows without and with 100 open SSE connections (A B A B).
+// Goals: load < 500 ms, change visible < 1 s, history < 100 MB, 100 viewers < 10 % of one core
+// extra with /metrics p99 unchanged.
+//
+//   npx tsx bench/statuspage.ts      (or benchStatusPage() from bench/run.ts; builds dist/ if missing)
+//   BENCH_CHECKS=500 BENCH_VIEWERS=100 BENCH_WINDOW_S=8 to tune.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import { chromium, type Browser } from 'playwright-core';
+import type { CheckCommon } from '../exporter/config/common.js';
+import { StateStore } from '../exporter/engine/state.js';
+import { summarizePeriod } from '../exporter/health/report-period.js';
+import { statusSnapshot } from '../exporter/server/status-view.js';
+import { startExporter, waitFor, type RunningExporter } from '../tests/support/exporter.js';
+import { cpuSeconds, freePort, percentile, rssBytes } from './exporter.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const CHECKS = Number(process.env.BENCH_CHECKS ?? 500);
+const VIEWERS = Number(process.env.BENCH_VIEWERS ?? 100);
+const WINDOW_S = Number(process.env.BENCH_WINDOW_S ?? 8);
+const COMPONENTS = 20;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const median = (xs: number[]) => percentile(xs, 50);
+const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
+
+/** The probed target, in its own process: GET /<k> answers 500 while <k> is broken; /__set/<k>/<0|1> flips it. */
+function startTarget(port: number): ChildProcess {
+  const code = `const b=new Set();require('http').createServer((q,s)=>{const m=/^\\/__set\\/([^/]+)\\/([01])$/.exec(q.url);`
+    + `if(m){m[2]==='1'?b.add(m[1]):b.delete(m[1]);s.end('ok');return}s.statusCode=b.has(q.url.slice(1))?500:200;s.end('ok')}).listen(${port},'127.0.0.1')`;
+  return spawn(process.execPath, ['-e', code], { stdio: 'ignore' });
+}
+
+function config(target: string): string {
+  const lines = ['defaults: { timeout: 900ms, retries: 0 }', 'components:'];
+  for (let c = 0; c < COMPONENTS; c++) lines.push(`  - { name: svc${c}${c ? `, depends_on: [svc${c - 1}]` : ''} }`);
+  lines.push('checks:');
+  for (let i = 0; i < CHECKS; i++) {
+    lines.push(`  - { name: c${i}, type: http, component: svc${i % COMPONENTS}, interval: ${(i % 5) + 1}s, url: "${target}/c${i}" }`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+async function pageLoads(browser: Browser, url: string) {
+  const cold: Array<Record<string, number>> = [];
+  const warm: Array<Record<string, number>> = [];
+  // A string, not a function: tsx would wrap named inner functions in a `__name` helper the page lacks.
+  const measure = `new Promise((resolve) => {
+    const get = (n) => performance.getEntriesByName(n)[0]?.startTime ?? NaN;
+    const nav = performance.getEntriesByType('navigation')[0];
+    let lcp = NaN;
+    new PerformanceObserver((l) => { for (const e of l.getEntries()) lcp = e.startTime; }).observe({ type: 'largest-contentful-paint', buffered: true });
+    const done = () => setTimeout(() => resolve({
+      fp: get('first-paint'), fcp: get('first-contentful-paint'), lcp,
+      dom_content_loaded: nav.domContentLoadedEventEnd, rendered: get('vigil:rendered'), painted: get('vigil:painted'),
+      dom_nodes: document.getElementsByTagName('*').length,
+    }), 50);
+    if (performance.getEntriesByName('vigil:painted').length) done();
+    else new PerformanceObserver((l, o) => { if (l.getEntriesByName('vigil:painted').length) { o.disconnect(); done(); } }).observe({ type: 'mark', buffered: true });
+  })`;
+  for (let i = 0; i < 5; i++) {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await ctx.newPage();
+    await page.goto(url);
+    cold.push(await page.evaluate(measure) as Record<string, number>);
+    await page.reload();
+    warm.push(await page.evaluate(measure) as Record<string, number>);
+    await ctx.close();
+  }
+  const pick = (rs: Array<Record<string, number>>, k: string) => round(median(rs.map((r) => r[k])));
+  return {
+    load_cold_fcp_ms: pick(cold, 'fcp'),
+    load_cold_lcp_ms: pick(cold, 'lcp'),
+    load_cold_rendered_ms: pick(cold, 'rendered'),
+    load_cold_painted_ms: pick(cold, 'painted'),
+    load_warm_fcp_ms: pick(warm, 'fcp'),
+    load_warm_rendered_ms: pick(warm, 'rendered'),
+    load_warm_painted_ms: pick(warm, 'painted'),
+    load_dom_nodes: cold[0].dom_nodes,
+  };
+}
+
+async function changeLatency(browser: Browser, ex: RunningExporter, target: string) {
+  const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+  await page.goto(ex.url);
+  await page.waitForSelector('html[data-ready="true"]');
+  await page.waitForSelector('#conn[data-state="live"]');
+  const total: number[] = [];
+  const pipeline: number[] = [];
+  // Checks c0, c5, c10… run every second.
+  for (let trial = 0; trial < 8; trial++) {
+    const name = `c${trial * 5 * 7}`;
+    const want = 'critical';
+    for (const [state, flag] of [[want, '1'], ['healthy', '0']] as const) {
+      const seen = page.evaluate(`new Promise((resolve) => {
+        const row = document.querySelector('.check[data-name="${name}"]');
+        if (row.getAttribute('data-status') === '${state}') return resolve(Date.now());
+        new MutationObserver((_m, o) => {
+          if (row.getAttribute('data-status') === '${state}') { o.disconnect(); resolve(Date.now()); }
+        }).observe(row, { attributes: true, attributeFilter: ['data-status'] });
+      })`) as Promise<number>;
+      const t0 = Date.now();
+      await fetch(`${target}/__set/${name}/${flag}`);
+      const shown = await seen;
+      const since = Date.parse((await (await fetch(`${ex.url}/api/v1/checks/${name}`)).json()).since);
+      total.push(shown - t0);
+      pipeline.push(shown - since);
+    }
+  }
+  await page.context().close();
+  return {
+    change_visible_total_median_ms: median(total),
+    change_visible_total_max_ms: Math.max(...total),
+    change_visible_pipeline_median_ms: median(pipeline),
+    change_visible_pipeline_p95_ms: percentile(pipeline, 95),
+    change_visible_pipeline_max_ms: Math.max(...pipeline),
+  };
+}
+
+/** 500 checks x 24 h of history, filled synthetically in this process (see the header). */
+async function historyMemory() {
+  v8.setFlagsFromString('--expose-gc');
+  const gc = vm.runInNewContext('gc') as () => void;
+  const used = () => { gc(); gc(); const m = process.memoryUsage(); return m.heapUsed + m.arrayBuffers; };
+  const checks: CheckCommon[] = Array.from({ length: CHECKS }, (_, i) => ({
+    name: `c${i}`, type: 'http', component: `svc${i % COMPONENTS}`, interval: 10_000, timeout: 900, retries: 0, retry_delay: 0,
+    on_failure: 'critical', labels: {}, thresholds: {}, enabled: true,
+  }));
+  const before = used();
+  const state = new StateStore();
+  state.applyConfig({ checks, components: [], history: { max_points: 8640, retention: 86_400_000 } }, new Set());
+  const now = Date.now();
+  const t0 = now - 86_400_000;
+  for (const s of state.list()) {
+    for (let k = 0; k < 8640; k++) {
+      const bad = k % 977 < 3; // a few short incidents
+      s.history.push({ t: t0 + k * 10_000 + 5_000, duration: 0.01 + (k % 50) / 1000, status: bad ? 'critical' : 'healthy' });
+    }
+  }
+  const after = used();
+  let t = performance.now();
+  const snap = statusSnapshot(state, { now, version: 'bench', eventId: 'x.0', history: { max_points: 8640, retention: 86_400_000 } });
+  const snapshotMs = performance.now() - t;
+  const snapshotBytes = Buffer.byteLength(JSON.stringify(snap));
+  t = performance.now();
+  for (const s of state.list()) summarizePeriod(s.history.columns(now - 86_400_000 - 20_000, now), { from: now - 86_400_000, to: now, maxGap: 20_000 + 900 });
+  const reportMs = performance.now() - t;
+  return {
+    history_points_per_check: 8640,
+    history_bytes_per_point: 13,
+    history_bytes_accounted_mb: round(state.historyBytes() / 2 ** 20),
+    history_heap_growth_mb: round((after - before) / 2 ** 20),
+    history_full_status_snapshot_ms: round(snapshotMs),
+    history_full_status_snapshot_kb: round(snapshotBytes / 1024),
+    history_full_report_24h_ms: round(reportMs),
+  };
+}
+
+interface Window { cpu_pct: number; metrics_p50_ms: number; metrics_p99_ms: number; samples: number }
+
+/** Exporter CPU over a window while /metrics is fetched sequentially ~40 times a second. */
+async function window(ex: RunningExporter, seconds: number): Promise<Window> {
+  const pid = ex.proc.pid!;
+  const lat: number[] = [];
+  const c0 = cpuSeconds(pid);
+  const t0 = performance.now();
+  const end = t0 + seconds * 1000;
+  while (performance.now() < end) {
+    const s = performance.now();
+    const res = await fetch(`${ex.url}/metrics`);
+    await res.arrayBuffer();
+    lat.push(performance.now() - s);
+    const wait = 25 - (performance.now() - s);
+    if (wait > 0) await sleep(wait);
+  }
+  const wall = (performance.now() - t0) / 1000;
+  return { cpu_pct: (100 * (cpuSeconds(pid) - c0)) / wall, metrics_p50_ms: percentile(lat, 50), metrics_p99_ms: percentile(lat, 99), samples: lat.length };
+}
+
+async function viewers(ex: RunningExporter) {
+  const open: http.ClientRequest[] = [];
+  let bytes = 0;
+  const openAll = async () => {
+    let connected = 0;
+    for (let i = 0; i < VIEWERS; i++) {
+      const req = http.get(`${ex.url}/api/v1/events`, { agent: false, headers: { accept: 'text/event-stream' } }, (res) => {
+        connected++;
+        res.on('data', (d: Buffer) => { bytes += d.length; });
+        res.on('error', () => {});
+      });
+      req.on('error', () => {});
+      open.push(req);
+    }
+    await waitFor(() => connected === VIEWERS, 10_000, 20);
+  };
+  const closeAll = () => { for (const r of open.splice(0)) r.destroy(); };
+
+  const without: Window[] = [];
+  const withV: Window[] = [];
+  let bytesPerSec = 0;
+  for (let round = 0; round < 2; round++) {
+    without.push(await window(ex, WINDOW_S));
+    await openAll();
+    await sleep(1000);
+    const b0 = bytes;
+    withV.push(await window(ex, WINDOW_S));
+    bytesPerSec = (bytes - b0) / WINDOW_S;
+    closeAll();
+    await sleep(1000);
+  }
+  const avg = (ws: Window[], k: keyof Window) => ws.reduce((a, w) => a + w[k], 0) / ws.length;
+  return {
+    viewers: VIEWERS,
+    exporter_cpu_pct_without_viewers: round(avg(without, 'cpu_pct')),
+    exporter_cpu_pct_with_viewers: round(avg(withV, 'cpu_pct')),
+    viewers_extra_cpu_pct_of_one_core: round(avg(withV, 'cpu_pct') - avg(without, 'cpu_pct')),
+    metrics_p50_ms_without_viewers: round(avg(without, 'metrics_p50_ms')),
+    metrics_p50_ms_with_viewers: round(avg(withV, 'metrics_p50_ms')),
+    metrics_p99_ms_without_viewers: round(avg(without, 'metrics_p99_ms')),
+    metrics_p99_ms_with_viewers: round(avg(withV, 'metrics_p99_ms')),
+    sse_kb_per_s_per_viewer: round(bytesPerSec / VIEWERS / 1024, 2),
+  };
+}
+
+export async function benchStatusPage(): Promise<Record<string, number | string>> {
+  if (!existsSync(path.join(ROOT, 'dist/exporter/cli.js'))) {
+    execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+  }
+  const out: Record<string, number | string> = { checks: CHECKS };
+
+  // Memory first, before this process holds browsers and sockets.
+  Object.assign(out, await historyMemory());
+  console.log('history:', JSON.stringify(out));
+
+  const port = await freePort();
+  const targetProc = startTarget(port);
+  const target = `http://127.0.0.1:${port}`;
+  let ex: RunningExporter | undefined;
+  let browser: Browser | undefined;
+  try {
+    await waitFor(async () => (await fetch(`${target}/ping`)).ok, 5000, 50);
+    ex = await startExporter({ config: config(target), args: ['--log.level=info'] });
+    await waitFor(async () => (await fetch(`${ex!.url}/-/ready`)).ok, 20_000, 100);
+    await sleep(3000); // every check has a few points, sparklines have a shape
+    out.exporter_rss_mb_live = round(rssBytes(ex.proc.pid!) / 2 ** 20);
+
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium', headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    Object.assign(out, await pageLoads(browser, `${ex.url}/`));
+    console.log('page load:', JSON.stringify(out));
+    Object.assign(out, await changeLatency(browser, ex, target));
+    console.log('change latency:', JSON.stringify(out));
+    await browser.close();
+    browser = undefined;
+
+    Object.assign(out, await viewers(ex));
+    out.exporter_rss_mb_end = round(rssBytes(ex.proc.pid!) / 2 ** 20);
+    out.method = 'history memory: synthetic fill in the bench process (8 640 points x checks, heap+ArrayBuffer growth after GC); '
+      + 'load: median of 5 cold contexts + 5 reloads; change: 16 flips of 1 s checks; viewers: A/B/A/B windows of '
+      + `${WINDOW_S} s, exporter utime+stime from /proc`;
+  } finally {
+    await browser?.close().catch(() => {});
+    await ex?.stop();
+    targetProc.kill();
+  }
+  console.log(JSON.stringify(out, null, 1));
+  return out;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
+  benchStatusPage().then(() => process.exit(0), (err) => { console.error(err); process.exit(1); });
+}
