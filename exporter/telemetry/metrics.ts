@@ -22,6 +22,7 @@ const CORE_CHECK_FAMILIES: MetricSpec[] = [
   { name: 'vigil_check_last_run_timestamp_seconds', help: 'When the last run of the check finished.' },
   { name: 'vigil_check_last_success_timestamp_seconds', help: 'When the last successful run of the check finished.' },
   { name: 'vigil_check_info', help: 'One series per configured check; always 1.', labels: ['type', 'interval_seconds'] },
+  { name: 'vigil_check_interval_seconds', help: 'Configured interval of the check (rules use it to spot checks that stopped running).' },
 ];
 
 const EXPORTER_FAMILIES = [
@@ -92,6 +93,7 @@ export class Metrics {
     const lines = new CheckLines(this.base(check));
     const r = s.last;
     lines.add('vigil_check_info', 1, { type: check.type, interval_seconds: String(check.interval / 1000) });
+    lines.add('vigil_check_interval_seconds', check.interval / 1000);
     for (const state of STATUSES) lines.add('vigil_check_status', state === s.status ? 1 : 0, { state });
     lines.add('vigil_check_runs_total', s.runs);
     for (const [reason, n] of Object.entries(s.failures)) lines.add('vigil_check_failures_total', n!, { reason });
