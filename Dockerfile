@@ -1,0 +1,35 @@
+# syntax=docker/dockerfile:1
+# The Vigil exporter. Build: docker build -t vigil . ; run: docker run -p 9470:9470 vigil
+# (watches the container's host view with the built-in config; mount a vigil.yml and pass
+# --config.file for your own). docker-compose.yml builds this image for the whole stack.
+
+ARG NODE_VERSION=20.20.2
+
+# ---- build: install everything, compile TypeScript, then drop the dev dependencies ----------
+FROM node:${NODE_VERSION}-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY exporter ./exporter
+RUN npm run build \
+ && npm prune --omit=dev --no-audit --no-fund
+
+# ---- runtime: compiled JavaScript, production dependencies, status page assets, non-root ----
+FROM node:${NODE_VERSION}-bookworm-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=build /app/package.json /app/package-lock.json ./
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+# The status page is served from exporter/server/ui (found by walking up from dist/).
+COPY exporter/server/ui ./exporter/server/ui
+RUN mkdir -p /var/lib/vigil /etc/vigil && chown node:node /var/lib/vigil
+USER node
+EXPOSE 9470
+VOLUME ["/var/lib/vigil"]
+# No curl in slim images: Node's own fetch. Assumes the default port 9470.
+HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:9470/-/healthy').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+ENTRYPOINT ["node", "dist/exporter/cli.js"]
+CMD ["--web.listen-address=:9470", "--storage.path=/var/lib/vigil"]
