@@ -1,48 +1,5 @@
-// MySQL and MariaDB: keeps a small pool between runs and runs `SELECT 1` on it with the check's timeout;
-// reports the server version, pool figures and reconnects. A pool that fails is rebuilt
-// (bounded attempts and backoff), so a restarted server shows as recovered on the next run.
-import { z } from 'zod';
-import type { CheckCommon } from '../config/common.js';
-import { DB_METRICS, runOnConnection } from './support/dbprobe.js';
-import { describeDsn, dsnField, registerDsnSecrets } from './support/dsn.js';
-import { connectFields, Reconnecting } from './support/reconnect.js';
-import { openSql, type SqlHandle } from './support/sqldb.js';
-import type { ProbeDefinition } from './types.js';
+// MySQL and MariaDB. `dsn`: mysql://user:password@host:3306/db (mariadb:// is accepted too;
+// mysql2 URL parameters such as ?ssl=...). The shared behaviour is in support/sqlserver.ts.
+import { sqlServerProbe } from './support/sqlserver.js';
 
-const schema = z.object({
-  /** mysql://user:password@host:3306/db (mariadb:// is accepted too; mysql2 URL parameters such as ?ssl=...). */
-  dsn: dsnField('mysql'),
-  /** Overrides the user in the DSN. */
-  username: z.string().min(1).optional(),
-  /** Overrides the password in the DSN; use password_file or ${ENV} to keep it out of the file. */
-  password: z.string().optional(),
-  /** Connections the probe keeps open (it needs one; more only matter for pool-figure dashboards). */
-  pool_size: z.number().int().min(1).max(10).default(1),
-  ...connectFields,
-});
-
-export type MysqlCheck = CheckCommon & z.output<typeof schema>;
-
-export const mysqlProbe: ProbeDefinition<MysqlCheck> = {
-  type: 'mysql',
-  schema,
-  metrics: DB_METRICS,
-  thresholdKeys: () => [],
-  create: (check, env) => {
-    registerDsnSecrets(check.dsn, check.password);
-    const target = `mysql ${describeDsn(check.dsn)}`;
-    const conn = new Reconnecting<SqlHandle>({
-      ...check,
-      open: (timeout, signal) => openSql('mysql', {
-        dsn: check.dsn, password: check.password, username: check.username, poolSize: check.pool_size, readOnlySession: false,
-        onIdleError: (err) => env.log.debug('idle connection failed', { check: check.name, error: err.message }),
-      }, timeout, signal),
-      destroy: (h) => h.destroy(),
-      isBroken: (h) => h.broken,
-    });
-    return {
-      run: (ctx) => runOnConnection({ target, conn, ctx, work: async (h, remaining) => { await h.ping(remaining(), ctx.signal); return {}; } }),
-      close: () => conn.close(),
-    };
-  },
-};
+export const mysqlProbe = sqlServerProbe('mysql');
