@@ -117,6 +117,19 @@ export function firingNow(records: readonly NotificationRecord[]): NotificationR
 }
 
 /** Lifecycles of every fingerprint+startsAt in the log (oldest records first in, as the log holds them). */
+/** The fields that name an alert in every API answer. */
+export function alertIdentity(r: NotificationRecord) {
+  return {
+    fingerprint: r.fingerprint,
+    alertname: r.labels.alertname,
+    severity: r.labels.severity ?? null,
+    component: r.labels.component ?? null,
+    check: r.labels.check ?? null,
+    labels: r.labels,
+    annotations: r.annotations,
+  };
+}
+
 export function lifecycles(records: readonly NotificationRecord[], now = Date.now()): AlertLifecycle[] {
   const byKey = new Map<string, AlertLifecycle>();
   const lastRecord = new Map<AlertLifecycle, NotificationRecord>();
@@ -125,13 +138,7 @@ export function lifecycles(records: readonly NotificationRecord[], now = Date.no
     let l = byKey.get(key);
     if (!l) {
       l = {
-        fingerprint: r.fingerprint,
-        alertname: r.labels.alertname,
-        severity: r.labels.severity ?? null,
-        component: r.labels.component ?? null,
-        check: r.labels.check ?? null,
-        labels: r.labels,
-        annotations: r.annotations,
+        ...alertIdentity(r),
         fired_at: r.starts_at,
         first_notified_at: r.received_at,
         resolved_at: null,

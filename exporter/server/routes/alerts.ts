@@ -7,7 +7,7 @@ import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import { parseWebhookPayload } from '../../alerts/payload.js';
 import {
-  filterLifecycles, filterNotifications, firingNow, lifecycles, lifecyclesCsv, notificationsCsv, type HistoryFilter,
+  alertIdentity, filterLifecycles, filterNotifications, firingNow, lifecycles, lifecyclesCsv, notificationsCsv, type HistoryFilter,
 } from '../../alerts/query.js';
 import { AlertmanagerError, buildTestAlert, displayUrl, sendTestAlert, testAlertRequestSchema } from '../../alerts/test-alert.js';
 import { parseDuration } from '../../config/units.js';
@@ -112,13 +112,7 @@ export function alertsRoutes(runtime: Runtime, adminToken: () => string | undefi
     ctx.body = {
       firing: firing.length,
       alerts: firing.map((r) => ({
-        fingerprint: r.fingerprint,
-        alertname: r.labels.alertname,
-        severity: r.labels.severity ?? null,
-        component: r.labels.component ?? null,
-        check: r.labels.check ?? null,
-        labels: r.labels,
-        annotations: r.annotations,
+        ...alertIdentity(r),
         starts_at: r.starts_at,
         last_notified_at: r.received_at,
         receiver: r.receiver,
