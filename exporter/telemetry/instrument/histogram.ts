@@ -48,6 +48,11 @@ export class LeanHistogram {
    * the first time a key is seen.
    */
   record(key: string, makeAttributes: () => Attributes, value: number): void {
+    this.observe(this.seriesFor(key, makeAttributes), value);
+  }
+
+  /** The series for `key` (created, or the overflow series, on first use); hot paths may cache it. */
+  seriesFor(key: string, makeAttributes: () => Attributes): HistogramSeries {
     let s = this.series.get(key);
     if (s === undefined) {
       if (this.series.size >= this.maxSeries) s = this.overflow ??= this.newSeries(OVERFLOW_ATTRIBUTES);
@@ -56,6 +61,11 @@ export class LeanHistogram {
         this.series.set(key, s);
       }
     }
+    return s;
+  }
+
+  /** Adds one observation to a series of this histogram. */
+  observe(s: HistogramSeries, value: number): void {
     const b = this.boundaries;
     let i = 0;
     while (i < b.length && value > b[i]!) i++;

@@ -1,14 +1,14 @@
 // HTTP server and client durations from Node's diagnostics channels: nothing is patched, no
-// context is propagated, no URL is parsed. Per server request: one timestamp on the response,
-// one shared 'close' listener, one histogram record keyed by a short string.
+// context is propagated, no URL is parsed. Per server request: two timestamps and one histogram
+// record keyed by a short string (plus one 'close' listener per connection).
 //
-// Channels (Node 20): http.server.request.start, http.client.request.start,
+// Channels (Node 20): http.server.request.start, http.server.response.finish, http.client.request.start,
 // http.client.response.finish, http.client.request.error; undici (and Node's fetch):
 // undici:request:create, undici:request:headers, undici:request:error.
 
 import dc from 'node:diagnostics_channel';
 import type { Attributes } from '@opentelemetry/api';
-import { LeanHistogram } from './histogram.js';
+import { LeanHistogram, type HistogramSeries } from './histogram.js';
 import { LabelGuard, OTHER } from './labels.js';
 import { HTTP_CLIENT_DURATION, HTTP_SERVER_DURATION } from './names.js';
 
@@ -20,6 +20,10 @@ export const kRoute = Symbol.for('vigil.instrument.route');
 export const kIgnoreServer = Symbol.for('vigil.instrument.ignoreServer');
 
 const kStart = Symbol('vigil.http.start');
+const kPending = Symbol('vigil.http.pending');
+const kT0 = Symbol('vigil.http.t0');
+const kExtra = Symbol('vigil.http.extra');
+const kWatched = Symbol('vigil.http.watched');
 
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH', 'QUERY']);
 const method = (m: unknown): string => (typeof m === 'string' && METHODS.has(m) ? m : '_OTHER');
@@ -43,6 +47,16 @@ interface ServerResponseLike {
   [kStart]?: number;
 }
 
+interface SocketLike {
+  once(event: 'close', fn: (this: SocketLike) => void): unknown;
+  /** The response in flight on this connection, and when its request started. */
+  [kPending]?: ServerResponseLike;
+  [kT0]?: number;
+  /** Pipelined responses (rare): they carry their own start time. */
+  [kExtra]?: Set<ServerResponseLike>;
+  [kWatched]?: boolean;
+}
+
 interface RequestLike {
   method?: string;
   baseUrl?: string;
@@ -64,7 +78,10 @@ export class HttpRecorder {
   constructor(private readonly opts: HttpRecorderOptions) {}
 
   start(): void {
-    if (this.opts.server) this.sub('http.server.request.start', this.onServerStart);
+    if (this.opts.server) {
+      this.sub('http.server.request.start', this.onServerStart);
+      this.sub('http.server.response.finish', this.onServerFinish);
+    }
     if (this.opts.client) {
       this.sub('http.client.request.start', this.onClientStart);
       this.sub('http.client.response.finish', this.onClientFinish);
@@ -89,51 +106,89 @@ export class HttpRecorder {
 
   // ---- server -------------------------------------------------------------------------------
 
+  // Completed responses are recorded from `http.server.response.finish`. A client that goes away
+  // first closes its connection, and its response never finishes: one 'close' listener per socket
+  // (not per request: keep-alive connections carry many) records what was still pending there.
+  // The start time lives on the socket, not on the response: adding a property to every
+  // ServerResponse costs V8 a properties store per request. Only pipelined requests (a second one
+  // in flight on the same socket) carry their own start time.
   private readonly onServerStart = (msg: unknown): void => {
-    const m = msg as { response: ServerResponseLike; server: Record<symbol, unknown> };
+    const m = msg as { response: ServerResponseLike; server: Record<symbol, unknown>; socket?: SocketLike };
     if (m.server?.[kIgnoreServer] === true) return;
-    m.response[kStart] = now();
-    m.response.on('close', this.onServerClose);
+    const t0 = now();
+    const sock = m.socket;
+    if (!sock) return;
+    if (sock[kPending] === undefined) {
+      sock[kPending] = m.response;
+      sock[kT0] = t0;
+    } else {
+      m.response[kStart] = t0;
+      (sock[kExtra] ??= new Set()).add(m.response);
+    }
+    if (sock[kWatched] !== true) {
+      sock[kWatched] = true;
+      sock.once('close', this.onSocketClose);
+    }
   };
 
-  // `close` is emitted for every response: after `finish`, or when the client went away first.
-  // One shared listener for all responses (`this` is the response), so nothing is allocated per request.
-  private readonly onServerClose: (this: ServerResponseLike) => void = (() => {
+  private readonly onServerFinish = (msg: unknown): void => {
+    const { response, socket } = msg as { response: ServerResponseLike; socket?: SocketLike };
+    if (!socket) return;
+    if (socket[kPending] === response) {
+      socket[kPending] = undefined;
+      this.serverDone(response, socket[kT0]!);
+    } else if (socket[kExtra]?.delete(response)) {
+      const t0 = response[kStart]!;
+      response[kStart] = undefined;
+      this.serverDone(response, t0);
+    }
+  };
+
+  // `this` is the socket; one shared function, nothing allocated per connection.
+  private readonly onSocketClose: (this: SocketLike) => void = (() => {
     const self = this;
-    return function (this: ServerResponseLike) {
-      self.serverDone(this);
+    return function (this: SocketLike) {
+      const pending = this[kPending];
+      this[kPending] = undefined;
+      if (pending !== undefined) self.serverDone(pending, this[kT0]!);
+      const extra = this[kExtra];
+      this[kExtra] = undefined;
+      if (extra) for (const res of extra) self.serverDone(res, res[kStart]!);
     };
   })();
 
-  private serverDone(res: ServerResponseLike): void {
-    const t0 = res[kStart];
-    if (t0 === undefined) return;
-    res[kStart] = undefined;
+  /**
+   * Series cache for the server path: route -> method -> status (or -status when aborted) ->
+   * series. Stable keys, so a request allocates nothing here. Bounded: routes are folded (at
+   * most 200 + other), methods are a fixed set, statuses 100-599.
+   */
+  private readonly serverSeries = new Map<string, Map<string, Map<number, HistogramSeries>>>();
+
+  private serverDone(res: ServerResponseLike, t0: number): void {
     const seconds = (now() - t0) / 1000;
     const req = res.req;
     const m = method(req?.method);
     const route = req ? this.route(req) : '';
-    let status = '';
-    let errorType = '';
-    if (res.writableFinished) {
-      status = String(res.statusCode);
-      if (res.statusCode >= 500) errorType = status;
-    } else {
-      if (res.headersSent) status = String(res.statusCode);
-      errorType = 'aborted';
-    }
-    const key = `${m}\u0001${route}\u0001${status}\u0001${errorType}`;
-    this.server.record(
-      key,
-      () => {
+    // Completed: the status; aborted: minus the status when headers went out, else 0.
+    const code = res.writableFinished ? res.statusCode : res.headersSent ? -res.statusCode : 0;
+    let byMethod = this.serverSeries.get(route);
+    if (byMethod === undefined) this.serverSeries.set(route, (byMethod = new Map()));
+    let byCode = byMethod.get(m);
+    if (byCode === undefined) byMethod.set(m, (byCode = new Map()));
+    let series = byCode.get(code);
+    if (series === undefined) {
+      const status = code === 0 ? '' : String(Math.abs(code));
+      const errorType = code <= 0 ? 'aborted' : code >= 500 ? status : '';
+      series = this.server.seriesFor(`${m}\u0001${route}\u0001${status}\u0001${errorType}`, () => {
         const a: Attributes = { 'http.request.method': m };
         if (route) a['http.route'] = route;
         if (status) a['http.response.status_code'] = Number(status);
         if (errorType) a['error.type'] = errorType;
         return a;
-      },
-      seconds,
-    );
+      });
+      if (byCode.size < 500) byCode.set(code, series);
+    }
+    this.server.observe(series, seconds);
   }
 
   private route(req: RequestLike): string {
