@@ -15,6 +15,7 @@ const ENV: Record<string, string> = {
   VIGIL_ADMIN_TOKEN: 'admin-token-0123456789abcdef',
   VIGIL_HEARTBEAT_TOKEN: 'heartbeat-token-0123456789ab',
   PROMETHEUS_URL: 'http://prometheus.internal:9090',
+  POSTGRES_PASSWORD: 'example-password',
 };
 
 function exampleConfigs(dir = path.join(ROOT, 'examples')): string[] {
