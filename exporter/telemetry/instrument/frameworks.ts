@@ -1,6 +1,7 @@
 // Route templates for http.route. Express needs nothing (req.route and req.baseUrl are there when
 // the response finishes). Koa keeps the matched route on its context (`ctx._matchedRoute`, set by
-// @koa/router), which the raw request cannot reach: one extra assignment in createContext links them.
+// @koa/router), which the raw request cannot reach: one extra assignment in createContext links
+// them, through the request's socket.
 
 import { kKoaContext } from './http.js';
 import { requestMatcher, type LoadPatch } from './load-hook.js';
@@ -23,9 +24,12 @@ export const koaPatch: LoadPatch = {
     if (!proto || typeof proto.createContext !== 'function' || typeof proto.callback !== 'function') return;
     if (proto[kPatched]) return;
     const original = proto.createContext;
-    proto.createContext = function createContext(this: unknown, req: Record<symbol, unknown>, res: object) {
+    // Kept on the socket (set once per connection, then overwritten), not on the request: adding a
+    // property to every IncomingMessage costs V8 an allocation per request.
+    proto.createContext = function createContext(this: unknown, req: { socket?: Record<symbol, unknown> | null }, res: object) {
       const ctx = original.call(this, req, res);
-      req[kKoaContext] = ctx;
+      const sock = req.socket;
+      if (sock) sock[kKoaContext] = ctx;
       return ctx;
     };
     proto[kPatched] = true;

@@ -12,7 +12,7 @@ import { LeanHistogram, type HistogramSeries } from './histogram.js';
 import { LabelGuard, OTHER } from './labels.js';
 import { HTTP_CLIENT_DURATION, HTTP_SERVER_DURATION } from './names.js';
 
-/** Set on a koa context's request by the koa patch (see frameworks.ts). */
+/** The koa context of the request in flight, kept on its socket by the koa patch (frameworks.ts). */
 export const kKoaContext = Symbol.for('vigil.instrument.koaContext');
 /** Set by the app through `setHttpRoute(req, route)` (api.ts) for routers we do not know. */
 export const kRoute = Symbol.for('vigil.instrument.route');
@@ -55,13 +55,13 @@ interface SocketLike {
   /** Pipelined responses (rare): they carry their own start time. */
   [kExtra]?: Set<ServerResponseLike>;
   [kWatched]?: boolean;
+  [kKoaContext]?: { req?: unknown; _matchedRoute?: unknown };
 }
 
 interface RequestLike {
   method?: string;
   baseUrl?: string;
   route?: { path?: unknown };
-  [kKoaContext]?: { _matchedRoute?: unknown };
   [kRoute]?: unknown;
 }
 
@@ -136,11 +136,11 @@ export class HttpRecorder {
     if (!socket) return;
     if (socket[kPending] === response) {
       socket[kPending] = undefined;
-      this.serverDone(response, socket[kT0]!);
+      this.serverDone(response, socket[kT0]!, socket);
     } else if (socket[kExtra]?.delete(response)) {
       const t0 = response[kStart]!;
       response[kStart] = undefined;
-      this.serverDone(response, t0);
+      this.serverDone(response, t0, socket);
     }
   };
 
@@ -150,10 +150,10 @@ export class HttpRecorder {
     return function (this: SocketLike) {
       const pending = this[kPending];
       this[kPending] = undefined;
-      if (pending !== undefined) self.serverDone(pending, this[kT0]!);
+      if (pending !== undefined) self.serverDone(pending, this[kT0]!, this);
       const extra = this[kExtra];
       this[kExtra] = undefined;
-      if (extra) for (const res of extra) self.serverDone(res, res[kStart]!);
+      if (extra) for (const res of extra) self.serverDone(res, res[kStart]!, this);
     };
   })();
 
@@ -164,11 +164,11 @@ export class HttpRecorder {
    */
   private readonly serverSeries = new Map<string, Map<string, Map<number, HistogramSeries>>>();
 
-  private serverDone(res: ServerResponseLike, t0: number): void {
+  private serverDone(res: ServerResponseLike, t0: number, sock: SocketLike): void {
     const seconds = (now() - t0) / 1000;
     const req = res.req;
     const m = method(req?.method);
-    const route = req ? this.route(req) : '';
+    const route = req ? this.route(req, sock) : '';
     // Completed: the status; aborted: minus the status when headers went out, else 0.
     const code = res.writableFinished ? res.statusCode : res.headersSent ? -res.statusCode : 0;
     let byMethod = this.serverSeries.get(route);
@@ -191,9 +191,15 @@ export class HttpRecorder {
     this.server.observe(series, seconds);
   }
 
-  private route(req: RequestLike): string {
+  private route(req: RequestLike, sock: SocketLike): string {
     let r: unknown = req[kRoute];
-    if (r === undefined && this.opts.koa) r = req[kKoaContext]?._matchedRoute;
+    if (this.opts.koa) {
+      const ctx = sock[kKoaContext];
+      if (ctx !== undefined) {
+        if (r === undefined && ctx.req === req) r = ctx._matchedRoute; // (a pipelined request has another ctx)
+        sock[kKoaContext] = undefined; // do not keep the request's objects alive on an idle connection
+      }
+    }
     if (r === undefined && this.opts.express && req.route && req.route.path !== undefined) {
       const p = req.route.path;
       r = (req.baseUrl ?? '') + (typeof p === 'string' ? p : String(p));
