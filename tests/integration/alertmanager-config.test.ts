@@ -5,6 +5,7 @@
 // since when and the runbook, time-based muting never touches a receiver that sends resolves,
 // and the inhibit rules mute exactly what docs/alerting.md says (checked on a live
 // Alertmanager). A missing amtool or Alertmanager binary fails.
+import { freePort } from '../support/ports.js';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, openSync, closeSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -36,14 +37,6 @@ function onPath(...bins: string[]): string | undefined {
   return undefined;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer().once('error', reject).listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const shipped = parse(readFileSync(ALERTMANAGER_CONFIG, 'utf8')) as Record<string, any>;
 let dir: string;

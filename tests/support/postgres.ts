@@ -40,16 +40,9 @@ function pgBin(): string {
   return path.join(base, versions[0]!, 'bin');
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from './ports.js';
+
+export { freePort };
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
