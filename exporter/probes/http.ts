@@ -1,4 +1,4 @@
-// HTTP(S) probe: one fresh connection per run (agent: false), per-phase timings taken from
+// HTTP(S) probe: one fresh connection per run (never kept alive), per-phase timings taken from
 // socket events as blackbox_exporter does (resolve, connect, tls, processing, transfer), status
 // and body assertions, certificate expiry, and extraction of response headers into gauges.
 import http, { type IncomingMessage } from 'node:http';
@@ -155,6 +155,14 @@ async function probeHttp(check: HttpCheck, ctx: ProbeRunContext): Promise<ProbeR
 
 class BodyTooLarge extends Error {}
 
+// Shared agents that never keep a socket: every request still opens its own connection (so
+// connect failures and phase timings are real), without `agent: false` building a new Agent
+// per request. TLS options are per request; the agent keys its (unused) pool by them.
+const AGENT_OPTIONS = { keepAlive: false, maxSockets: Infinity, maxFreeSockets: 0 };
+const httpAgent = new http.Agent(AGENT_OPTIONS);
+// No TLS session resumption either: the handshake is measured in full, every run.
+const httpsAgent = new https.Agent({ ...AGENT_OPTIONS, maxCachedSessions: 0 });
+
 function exchange(url: URL, method: string, check: HttpCheck, body: string | undefined, needBody: boolean, signal: AbortSignal): Promise<Exchange> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
@@ -166,7 +174,7 @@ function exchange(url: URL, method: string, check: HttpCheck, body: string | und
     const req = (isHttps ? https : http).request(url, {
       method,
       headers,
-      agent: false,
+      agent: isHttps ? httpsAgent : httpAgent,
       signal,
       rejectUnauthorized: !check.tls.insecure_skip_verify,
       servername: check.tls.server_name,

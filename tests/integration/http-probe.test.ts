@@ -159,6 +159,21 @@ describe('http probe', () => {
     expect(insecure.message).toMatch(/^cert_expires_in \d+(\.\d+)? d < warning 14 d$/);
   });
 
+  it('opens a fresh connection on every run, as blackbox_exporter does', async () => {
+    let connections = 0;
+    const server = http.createServer((_req, res) => res.end('ok'));
+    server.on('connection', () => { connections++; });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    try {
+      for (let i = 0; i < 3; i++) expect((await runOnce({ type: 'http', url })).ok).toBe(true);
+      expect(connections).toBe(3);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
   it('never leaks URL credentials into messages', async () => {
     const r = await runOnce({ type: 'http', url: 'http://user:pa55word@no-such-host.invalid/' });
     expect(r.ok).toBe(false);
@@ -205,4 +220,3 @@ describe('tcp probe', () => {
   });
 });
 
-void http;
