@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -116,7 +116,12 @@ checks:
     headers:
       Authorization: "Bearer \${API_TOKEN}"
 `;
-    const cfg = parseConfig(yaml, path.join(dir, 'vigil.yml'), { env: { API_TOKEN: 'env-secret-abcdef' } });
+    let cfg;
+    try {
+      cfg = parseConfig(yaml, path.join(dir, 'vigil.yml'), { env: { API_TOKEN: 'env-secret-abcdef' } });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
     expect(cfg.server.admin_token).toBe('file-secret-123456');
     expect((cfg.checks[0] as any).headers.Authorization).toBe('Bearer env-secret-abcdef');
     expect(redact('got env-secret-abcdef and file-secret-123456')).toBe('got <redacted> and <redacted>');
