@@ -43,13 +43,21 @@ export async function startExporter(opts: StartOptions = {}): Promise<RunningExp
   proc.stdout!.on('data', (d) => { output += d; });
   proc.stderr!.on('data', (d) => { output += d; });
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`exporter did not start in time:\n${output}`)), opts.timeoutMs ?? 15_000);
+    let settled = false;
+    const fail = (err: Error) => {
+      if (settled) return;
+      settled = true;
+      proc.kill('SIGKILL');
+      if (!opts.dir) rmSync(dir, { recursive: true, force: true });
+      reject(err);
+    };
+    const timer = setTimeout(() => fail(new Error(`exporter did not start in time:\n${output}`)), opts.timeoutMs ?? 15_000);
     const onData = () => {
       const m = /"msg":"listening".*?"port":(\d+)/.exec(output);
-      if (m) { clearTimeout(timer); resolve(Number(m[1])); }
+      if (m && !settled) { settled = true; clearTimeout(timer); resolve(Number(m[1])); }
     };
     proc.stderr!.on('data', onData);
-    proc.once('exit', (code) => { clearTimeout(timer); reject(new Error(`exporter exited with ${code}:\n${output}`)); });
+    proc.once('exit', (code) => { clearTimeout(timer); fail(new Error(`exporter exited with ${code}:\n${output}`)); });
   });
   return {
     url: `http://127.0.0.1:${port}`,
