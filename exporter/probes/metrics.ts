@@ -12,6 +12,7 @@ import { classifyError, errorMessage } from './support/errors.js';
 import { authHeaders, boundedGet, BodyTooLarge, httpAuthFields } from './support/httpget.js';
 import { LineSplitter, parseSampleLine, parseSelector, selectorMatches, type Selector } from './support/promtext.js';
 import type { ProbeDefinition, ProbeResult, ProbeRunContext, Sample } from './types.js';
+import { namedValueProblems } from './support/named.js';
 
 const selector = z.string().min(1).superRefine((s, ctx) => {
   const r = parseSelector(s);
@@ -51,12 +52,8 @@ export const metricsProbe: ProbeDefinition<MetricsCheck> = {
   metrics: [{ name: 'vigil_metrics_value', help: 'A value computed from series scraped from an application\'s metrics endpoint.', labels: ['name'] }],
   thresholdKeys: (c) => c.values.map((v) => v.name),
   validate: (c) => {
-    const problems: Array<[Array<string | number>, string]> = [];
-    const seen = new Set<string>();
+    const problems = namedValueProblems(c.values, 'values', 'value');
     c.values.forEach((v, i) => {
-      if (seen.has(v.name)) problems.push([['values', i, 'name'], `duplicate value name "${v.name}"`]);
-      if (v.name === 'response_time') problems.push([['values', i, 'name'], '"response_time" is reserved (the check\'s own duration)']);
-      seen.add(v.name);
       if (v.mode === 'ratio' && !v.denominator) problems.push([['values', i, 'denominator'], 'mode ratio needs a denominator selector (the total)']);
       if (v.mode !== 'ratio' && v.denominator) problems.push([['values', i, 'denominator'], 'denominator is only used with mode: ratio']);
       if ((v.mode === 'rate' || v.mode === 'rate_per_minute' || v.mode === 'ratio' || v.mode === 'histogram_avg') && v.aggregate !== 'sum') {

@@ -9,6 +9,7 @@ import { redact, registerSecret } from '../config/secrets.js';
 import { classifyError, errorMessage } from './support/errors.js';
 import { authHeaders, boundedGetBuffer, BodyTooLarge, httpAuthFields } from './support/httpget.js';
 import type { FailureReason, ProbeDefinition, ProbeResult, ProbeRunContext, Sample } from './types.js';
+import { namedValueProblems } from './support/named.js';
 
 const query = z.strictObject({
   name,
@@ -35,13 +36,7 @@ export const promqlProbe: ProbeDefinition<PromqlCheck> = {
   metrics: [{ name: 'vigil_promql_value', help: 'Result of a named PromQL instant query.', labels: ['name'] }],
   thresholdKeys: (c) => c.queries.map((q) => q.name),
   validate: (c) => {
-    const problems: Array<[Array<string | number>, string]> = [];
-    const seen = new Set<string>();
-    c.queries.forEach((q, i) => {
-      if (seen.has(q.name)) problems.push([['queries', i, 'name'], `duplicate query name "${q.name}"`]);
-      if (q.name === 'response_time') problems.push([['queries', i, 'name'], '"response_time" is reserved (the check\'s own duration)']);
-      seen.add(q.name);
-    });
+    const problems = namedValueProblems(c.queries, 'queries', 'query');
     if (c.basic_auth && c.bearer_token) problems.push([['bearer_token'], 'set basic_auth or bearer_token, not both']);
     return problems;
   },

@@ -11,6 +11,7 @@ import { errorMessage } from './support/errors.js';
 import { connectFields, Reconnecting } from './support/reconnect.js';
 import { classifyDbError, isConnectionError, openSql, type SqlDriverKind, type SqlHandle } from './support/sqldb.js';
 import type { ProbeDefinition, Sample } from './types.js';
+import { namedValueProblems } from './support/named.js';
 
 const EMPTY_MODES = ['fail', 'ok', 'value'] as const;
 
@@ -46,13 +47,7 @@ export const sqlProbe: ProbeDefinition<SqlCheck> = {
   ],
   thresholdKeys: (c) => c.queries.map((q) => q.name),
   validate: (c) => {
-    const problems: Array<[Array<string | number>, string]> = [];
-    const seen = new Set<string>();
-    c.queries.forEach((q, i) => {
-      if (seen.has(q.name)) problems.push([['queries', i, 'name'], `duplicate query name "${q.name}"`]);
-      if (q.name === 'response_time') problems.push([['queries', i, 'name'], '"response_time" is reserved (the check\'s own duration)']);
-      seen.add(q.name);
-    });
+    const problems = namedValueProblems(c.queries, 'queries', 'query');
     const kind = dsnKind(c.dsn);
     if (c.driver && kind && kind !== c.driver) problems.push([['driver'], `driver ${c.driver} does not match the DSN's scheme (${kind})`]);
     return problems;
