@@ -53,7 +53,7 @@ export class Runtime {
     this.config = cfg;
     this.state.applyConfig(cfg, unchanged);
     this.metrics.applyConfig(cfg);
-    this.scheduler.update(cfg.checks, cfg.scheduler);
+    this.scheduler.update(cfg.checks, cfg.scheduler, unchanged);
     this.metrics.configReloaded(true);
   }
 

@@ -44,10 +44,9 @@ export class Scheduler {
   }
 
   /** Replace the set of checks. Unchanged checks keep running untouched. */
-  update(checks: CheckCommon[], tuning: { concurrency?: number; jitter?: number } = {}): void {
+  update(checks: CheckCommon[], tuning: { concurrency?: number; jitter?: number } = {}, unchanged = this.unchangedIn(checks)): void {
     this.opts.concurrency = tuning.concurrency ?? this.opts.concurrency;
     this.opts.jitter = tuning.jitter ?? this.opts.jitter;
-    const unchanged = this.unchangedIn(checks);
     const wanted = new Map(checks.filter((c) => c.enabled).map((c) => [c.name, c]));
     for (const [name, entry] of this.entries) {
       if (!wanted.has(name) || !unchanged.has(name)) this.remove(name, entry);
