@@ -2,7 +2,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { Context, Next } from 'koa';
 
-function bearer(ctx: Context): string | undefined {
+/** The token of an `Authorization: Bearer …` header, if any. */
+export function bearer(ctx: Context): string | undefined {
   const h = ctx.get('authorization');
   const m = /^Bearer\s+(.+)$/i.exec(h);
   return m?.[1].trim();

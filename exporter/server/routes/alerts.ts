@@ -12,16 +12,12 @@ import {
 import { AlertmanagerError, buildTestAlert, displayUrl, sendTestAlert, testAlertRequestSchema } from '../../alerts/test-alert.js';
 import { parseDuration } from '../../config/units.js';
 import type { Runtime } from '../../runtime.js';
-import { requireToken, tokenMatches } from '../auth.js';
+import { bearer, requireToken, tokenMatches } from '../auth.js';
 import { HttpError, readJson } from '../body.js';
 
 /** Alertmanager batches at most a few hundred alerts per notification; 1 MiB leaves room for long annotations. */
 export const WEBHOOK_BODY_LIMIT = 1024 * 1024;
 const DEFAULT_LIMIT = 1000;
-
-function bearer(ctx: Context): string | undefined {
-  return /^Bearer\s+(.+)$/i.exec(ctx.get('authorization'))?.[1].trim();
-}
 
 /** The webhook accepts its own token (server.webhook_token / VIGIL_WEBHOOK_TOKEN) or the admin token. */
 function requireWebhookToken(webhookToken: () => string | undefined, adminToken: () => string | undefined) {

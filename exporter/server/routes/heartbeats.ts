@@ -10,7 +10,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { HeartbeatEvent, HeartbeatStore, PingData } from '../../engine/heartbeats.js';
 import type { Runtime } from '../../runtime.js';
-import { tokenMatches } from '../auth.js';
+import { bearer, tokenMatches } from '../auth.js';
 import { HttpError, readBody } from '../body.js';
 
 const MAX_BODY = 16 * 1024;
@@ -36,8 +36,7 @@ export function heartbeatRoutes(runtime: Runtime): Router {
       ctx.body = { error: 'heartbeat token not configured: set token on the check, server.heartbeat_token, or VIGIL_HEARTBEAT_TOKEN' };
       return;
     }
-    const auth = /^Bearer\s+(.+)$/i.exec(ctx.get('authorization'))?.[1]?.trim();
-    const given = auth ?? (typeof ctx.query.token === 'string' ? ctx.query.token : undefined);
+    const given = bearer(ctx) ?? (typeof ctx.query.token === 'string' ? ctx.query.token : undefined);
     if (!tokenMatches(given, expected)) {
       ctx.status = 401;
       ctx.set('WWW-Authenticate', 'Bearer');

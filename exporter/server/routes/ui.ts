@@ -10,7 +10,7 @@ import { gzipSync } from 'node:zlib';
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import type { Runtime } from '../../runtime.js';
-import { tokenMatches } from '../auth.js';
+import { bearer, tokenMatches } from '../auth.js';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -132,8 +132,7 @@ export function statusPageAuth(runtime: Runtime) {
     const header = ctx.get('authorization');
 
     if (auth.token) {
-      const bearer = /^Bearer\s+(.+)$/i.exec(header)?.[1].trim();
-      if (tokenMatches(bearer, auth.token) || tokenMatches(ctx.cookies.get(COOKIE), cookieValue(auth.token))) return next();
+      if (tokenMatches(bearer(ctx), auth.token) || tokenMatches(ctx.cookies.get(COOKIE), cookieValue(auth.token))) return next();
       // Opening /?token=… once stores a cookie (HttpOnly, SameSite=Strict) so the page, its
       // fetches and its EventSource work; the token then leaves the address bar.
       const q = ctx.query.token;
