@@ -98,28 +98,48 @@ export interface StartPrometheusOptions {
   readyTimeoutMs?: number;
 }
 
-export async function startPrometheus(opts: StartPrometheusOptions): Promise<RunningPrometheus> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'vigil-prom-'));
+export interface Daemon {
+  dir: string;
+  port: number;
+  url: string;
+  logs(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Start a Prometheus-family binary on 127.0.0.1 in a temp dir and wait for its /-/ready;
+ * stop() kills it and removes the dir (also when it never became ready).
+ */
+export async function startDaemon(
+  name: string, bin: string, args: (d: { dir: string; port: number; url: string }) => string[],
+  opts: { port?: number; readyTimeoutMs?: number } = {},
+): Promise<Daemon> {
+  const dir = mkdtempSync(path.join(tmpdir(), `vigil-${name}-`));
   const port = opts.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
-  const mp = spawnManaged(PROMETHEUS_BIN, [
-    `--config.file=${opts.configFile}`,
-    `--storage.tsdb.path=${path.join(dir, 'tsdb')}`,
-    `--web.listen-address=127.0.0.1:${port}`,
-    `--web.external-url=${url}`,
-    '--log.level=warn',
-    ...(opts.args ?? []),
-  ], { cwd: dir });
+  const mp = spawnManaged(bin, args({ dir, port, url }), { cwd: dir });
   const stop = async () => {
     await mp.kill();
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await waitReady(`${url}/-/ready`, mp, 'prometheus', opts.readyTimeoutMs);
+    await waitReady(`${url}/-/ready`, mp, name, opts.readyTimeoutMs);
   } catch (err) {
     await stop();
     throw err;
   }
+  return { dir, port, url, logs: mp.logs, stop };
+}
+
+export async function startPrometheus(opts: StartPrometheusOptions): Promise<RunningPrometheus> {
+  const { dir, port, url, logs, stop } = await startDaemon('prometheus', PROMETHEUS_BIN, (d) => [
+    `--config.file=${opts.configFile}`,
+    `--storage.tsdb.path=${path.join(d.dir, 'tsdb')}`,
+    `--web.listen-address=127.0.0.1:${d.port}`,
+    `--web.external-url=${d.url}`,
+    '--log.level=warn',
+    ...(opts.args ?? []),
+  ], opts);
   const api = async <T>(p: string): Promise<T> => {
     const res = await fetch(url + p, { signal: AbortSignal.timeout(5000) });
     const body = (await res.json()) as { status: string; data: T; error?: string };
@@ -130,7 +150,7 @@ export async function startPrometheus(opts: StartPrometheusOptions): Promise<Run
     url,
     port,
     dir,
-    logs: mp.logs,
+    logs,
     query: async (expr) => (await api<{ result: PromSample[] }>(`/api/v1/query?query=${encodeURIComponent(expr)}`)).result,
     alerts: async () => (await api<{ alerts: PromAlert[] }>('/api/v1/alerts')).alerts,
     stop,
