@@ -8,7 +8,7 @@ import { redact } from '../config/secrets.js';
 import { evaluate, summarize } from '../health/evaluate.js';
 import type { Logger } from '../log.js';
 import { classifyError, errorMessage } from '../probes/support/errors.js';
-import { FAILURE_REASONS, type Probe, type ProbeResult } from '../probes/types.js';
+import { FAILURE_REASONS, type Probe, type ProbeResult, type Sample } from '../probes/types.js';
 import type { CheckResult } from './state.js';
 
 export interface RunOptions {
@@ -33,7 +33,9 @@ export async function runCheck(check: CheckCommon, probe: Probe, opts: RunOption
       break;
     }
   }
-  const samples = [...result.samples, { key: 'response_time', metric: 'probe_duration_seconds', value: duration }];
+  // sanitize() gave this run its own array, so appending is safe.
+  const samples = result.samples;
+  samples.push({ key: 'response_time', metric: 'probe_duration_seconds', value: duration });
   const verdict = evaluate({ ok: result.ok, reason: result.reason, samples }, check.thresholds, check.on_failure);
   const message = summarize(result.ok ? undefined : redact(result.message ?? result.reason ?? 'failed'), verdict.violations);
   return {
@@ -78,7 +80,8 @@ async function attemptOnce(check: CheckCommon, probe: Probe, attempt: number, op
     clearTimeout(timer);
     opts.signal?.removeEventListener('abort', onStop);
   }
-  return { result, duration: (performance.now() - t0) / 1000 };
+  // Microseconds are all the timer can honestly give; more digits only lengthen every scrape.
+  return { result, duration: Math.round((performance.now() - t0) * 1000) / 1e6 };
 }
 
 const REASONS = new Set<string>(FAILURE_REASONS);
@@ -89,7 +92,10 @@ function sanitize(value: unknown): ProbeResult {
   if (!r || typeof r !== 'object' || typeof r.ok !== 'boolean' || !Array.isArray(r.samples)) {
     return { ok: false, reason: 'invalid_result', message: 'probe returned an invalid result', samples: [] };
   }
-  const samples = r.samples.filter((s) => s && typeof s.key === 'string' && typeof s.metric === 'string' && typeof s.value === 'number' && !Number.isNaN(s.value));
+  const samples: Sample[] = [];
+  for (const s of r.samples) {
+    if (s && typeof s.key === 'string' && typeof s.metric === 'string' && typeof s.value === 'number' && !Number.isNaN(s.value)) samples.push(s);
+  }
   const reason = r.ok ? undefined : REASONS.has(r.reason as string) ? r.reason : 'error';
   return { ok: r.ok, reason, message: typeof r.message === 'string' ? r.message.slice(0, 1000) : undefined, samples, info: r.info };
 }

@@ -12,7 +12,10 @@ import type { CheckResult, StateStore } from './state.js';
 interface Entry {
   check: CheckCommon;
   probe: Probe;
-  timer?: NodeJS.Timeout;
+  /** When the next scheduled run is due (epoch ms); meaningful while queued. */
+  due: number;
+  /** In the due-queue. */
+  queued: boolean;
   running?: Promise<CheckResult>;
   stop: AbortController;
 }
@@ -25,11 +28,22 @@ export interface SchedulerOptions {
   jitter: number;
 }
 
+/** Runs due within this many ms of each other share one timer wake-up. */
+const TICK_MS = 5;
+
 export class Scheduler {
   private entries = new Map<string, Entry>();
   private active = 0;
   private waiting: Array<() => void> = [];
   private started = false;
+  // One timer for the earliest due run, over a binary min-heap of entries by `due`, instead of
+  // a timer per check: a thousand timers with jittered delays each allocated a Timeout that
+  // lived a whole interval (and so was promoted to the old space) and churned Node's per-delay
+  // timer lists.
+  private heap: Entry[] = [];
+  private timer?: NodeJS.Timeout;
+  private timerDue = Infinity;
+  private readonly onTimer = () => this.fire();
 
   constructor(private opts: SchedulerOptions) {}
 
@@ -54,21 +68,25 @@ export class Scheduler {
     for (const check of wanted.values()) {
       if (this.entries.has(check.name)) continue;
       const def = getProbeDefinition(check.type)!;
-      const entry: Entry = { check, probe: def.create(check, this.opts.env), stop: new AbortController() };
+      const entry: Entry = { check, probe: def.create(check, this.opts.env), due: 0, queued: false, stop: new AbortController() };
       this.entries.set(check.name, entry);
-      if (this.started) this.arm(entry, this.firstDelay(check));
+      if (this.started) this.schedule(entry, this.firstDelay(check));
     }
   }
 
   start(): void {
     this.started = true;
-    for (const entry of this.entries.values()) this.arm(entry, this.firstDelay(entry.check));
+    for (const entry of this.entries.values()) this.schedule(entry, this.firstDelay(entry.check));
   }
 
   async stop(): Promise<void> {
     this.started = false;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerDue = Infinity;
     const running = [...this.entries.values()].map((e) => e.running).filter(Boolean);
     for (const [name, entry] of this.entries) this.remove(name, entry);
+    this.heap = [];
     await Promise.allSettled(running);
   }
 
@@ -76,7 +94,7 @@ export class Scheduler {
   runNow(name: string): Promise<CheckResult> | undefined {
     const entry = this.entries.get(name);
     if (!entry) return undefined;
-    return entry.running ?? this.execute(entry);
+    return this.execute(entry);
   }
 
   inFlight(): number {
@@ -98,39 +116,97 @@ export class Scheduler {
     return Math.max(0, check.interval * spread - elapsed);
   }
 
-  private arm(entry: Entry, delay: number): void {
-    clearTimeout(entry.timer);
-    entry.timer = setTimeout(() => {
-      const startedAt = Date.now();
-      void this.execute(entry).finally(() => {
-        if (!this.started || this.entries.get(entry.check.name) !== entry) return;
-        const elapsed = Date.now() - startedAt;
-        this.arm(entry, this.nextDelay(entry.check, elapsed));
-      });
-    }, delay);
-    entry.timer.unref?.();
+  private schedule(entry: Entry, delay: number): void {
+    if (entry.queued) return; // its due time is already in the heap
+    entry.due = Date.now() + delay;
+    entry.queued = true;
+    this.push(entry);
+    this.armTimer();
+  }
+
+  /** Keep the one timer pointed at the earliest due run. */
+  private armTimer(): void {
+    const next = this.heap[0];
+    if (!next || !this.started) return;
+    if (this.timer && this.timerDue <= next.due) return;
+    clearTimeout(this.timer);
+    this.timerDue = next.due;
+    this.timer = setTimeout(this.onTimer, Math.max(0, next.due - Date.now()));
+    this.timer.unref?.();
+  }
+
+  private fire(): void {
+    this.timer = undefined;
+    this.timerDue = Infinity;
+    const horizon = Date.now() + TICK_MS;
+    while (this.heap.length && this.heap[0].due <= horizon) {
+      const entry = this.pop();
+      entry.queued = false;
+      if (this.entries.get(entry.check.name) === entry) void this.cycle(entry);
+    }
+    this.armTimer();
+  }
+
+  /** One scheduled run, then the next one is queued. */
+  private async cycle(entry: Entry): Promise<void> {
+    const startedAt = Date.now();
+    await this.execute(entry).catch(() => {});
+    if (!this.started || this.entries.get(entry.check.name) !== entry) return;
+    this.schedule(entry, this.nextDelay(entry.check, Date.now() - startedAt));
   }
 
   private execute(entry: Entry): Promise<CheckResult> {
-    if (entry.running) return entry.running;
-    const run = (async () => {
-      await this.acquire();
-      try {
-        const result = await runCheck(entry.check, entry.probe, { signal: entry.stop.signal, log: this.opts.log });
-        if (this.entries.get(entry.check.name) === entry) this.opts.state.record(result);
-        return result;
-      } finally {
-        this.release();
-      }
-    })();
-    entry.running = run;
-    void run.catch((err) => this.opts.log.error('check run failed unexpectedly', { check: entry.check.name, error: err }))
-      .finally(() => { if (entry.running === run) entry.running = undefined; });
-    return run;
+    return entry.running ??= this.runOnce(entry);
   }
 
+  private async runOnce(entry: Entry): Promise<CheckResult> {
+    await this.acquire();
+    try {
+      const result = await runCheck(entry.check, entry.probe, { signal: entry.stop.signal, log: this.opts.log });
+      if (this.entries.get(entry.check.name) === entry) this.opts.state.record(result);
+      return result;
+    } catch (err) {
+      this.opts.log.error('check run failed unexpectedly', { check: entry.check.name, error: err });
+      throw err;
+    } finally {
+      entry.running = undefined;
+      this.release();
+    }
+  }
+
+  private push(entry: Entry): void {
+    const h = this.heap;
+    let i = h.push(entry) - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (h[parent].due <= entry.due) break;
+      h[i] = h[parent];
+      i = parent;
+    }
+    h[i] = entry;
+  }
+
+  private pop(): Entry {
+    const h = this.heap;
+    const top = h[0];
+    const last = h.pop()!;
+    if (h.length) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= h.length) break;
+        const c = l + 1 < h.length && h[l + 1].due < h[l].due ? l + 1 : l;
+        if (h[c].due >= last.due) break;
+        h[i] = h[c];
+        i = c;
+      }
+      h[i] = last;
+    }
+    return top;
+  }
+
+  // A removed entry may stay in the heap until it comes due; fire() skips it.
   private remove(name: string, entry: Entry): void {
-    clearTimeout(entry.timer);
     entry.stop.abort();
     this.entries.delete(name);
     const close = async () => {

@@ -3,7 +3,7 @@
 // and body assertions, certificate expiry, and extraction of response headers into gauges.
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
-import type { Socket } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
@@ -11,7 +11,7 @@ import { name } from '../config/common.js';
 import { size } from '../config/units.js';
 import { redact } from '../config/secrets.js';
 import { checkJson, jsonAssertion, regex, statusMatches, statusPattern } from './support/expect.js';
-import { classifyError, errorMessage } from './support/errors.js';
+import { abortError, classifyError, errorMessage } from './support/errors.js';
 import { DEFAULT_CERT_THRESHOLD, earliestCertExpiry, TLS_METRICS, tlsSamples } from './support/tls.js';
 import type { ProbeDefinition, ProbeResult, ProbeRunContext, Sample } from './types.js';
 import type { CheckCommon, Threshold } from '../config/common.js';
@@ -66,7 +66,10 @@ export const httpProbe: ProbeDefinition<HttpCheck> = {
     });
     return problems;
   },
-  create: (check) => ({ run: (ctx) => probeHttp(check, ctx) }),
+  create: (check) => {
+    const target = prepare(check);
+    return { run: (ctx) => probeHttp(check, target, ctx) };
+  },
 };
 
 interface Exchange {
@@ -77,24 +80,57 @@ interface Exchange {
   certExpiry?: number;
 }
 
-async function probeHttp(check: HttpCheck, ctx: ProbeRunContext): Promise<ProbeResult> {
-  const needBody = !!(check.expect.body_regex || check.expect.body_not_regex || check.expect.json.length);
+// One frozen labels object and key per phase: the metrics layer renders frozen labels once.
+const PHASE_SERIES = PHASES.map((phase) => ({ phase, key: `duration_${phase}`, labels: Object.freeze({ phase }) }));
+const USER_AGENT = 'Vigil/1 (+health probe)';
+
+/** What every run of a check sends, worked out once when the check is created. */
+interface Target {
+  url: URL;
+  headers: Record<string, string>;
+  needBody: boolean;
+  /** False for an IP literal, which is never looked up (so there is no lookup event to wait for). */
+  lookup: boolean;
+}
+
+function needsLookup(url: URL): boolean {
+  return !isIP(url.hostname.replace(/^\[|\]$/g, ''));
+}
+
+function prepare(check: HttpCheck): Target {
+  const headers: Record<string, string> = { 'user-agent': USER_AGENT, ...check.headers };
+  if (check.body !== undefined) headers['content-length'] = String(Buffer.byteLength(check.body));
+  const url = new URL(check.url);
+  return {
+    url,
+    lookup: needsLookup(url),
+    headers,
+    needBody: !!(check.expect.body_regex || check.expect.body_not_regex || check.expect.json.length),
+  };
+}
+
+async function probeHttp(check: HttpCheck, target: Target, ctx: ProbeRunContext): Promise<ProbeResult> {
+  const { needBody } = target;
   const phases: Record<Phase, number> = { resolve: 0, connect: 0, tls: 0, processing: 0, transfer: 0 };
   const samples: Sample[] = [];
-  let url = new URL(check.url);
+  let url = target.url;
   let method = check.method;
   let body = check.body;
+  let headers = target.headers;
   let redirects = 0;
   let certExpiry: number | undefined;
   let ex: Exchange;
 
-  const phaseSamples = () => PHASES.map((phase) => ({ key: `duration_${phase}`, metric: 'probe_http_duration_seconds', value: phases[phase], labels: { phase } }));
-  const fail = (reason: ProbeResult['reason'], message: string): ProbeResult =>
-    ({ ok: false, reason, message: redact(message), samples: [...samples, ...phaseSamples(), ...tlsSamples(certExpiry)] });
+  const finish = (result: Omit<ProbeResult, 'samples'>): ProbeResult => {
+    for (const p of PHASE_SERIES) samples.push({ key: p.key, metric: 'probe_http_duration_seconds', value: micros(phases[p.phase]), labels: p.labels });
+    for (const t of tlsSamples(certExpiry)) samples.push(t);
+    return { ...result, samples };
+  };
+  const fail = (reason: ProbeResult['reason'], message: string): ProbeResult => finish({ ok: false, reason, message: redact(message) });
 
   for (;;) {
     try {
-      ex = await exchange(url, method, check, body, needBody, ctx.signal);
+      ex = await exchange(url, url === target.url ? target.lookup : needsLookup(url), method, headers, check, body, needBody, ctx.signal);
     } catch (err) {
       if (err instanceof BodyTooLarge) return fail('assertion', err.message);
       return fail(classifyError(err), `${method} ${url.origin}${url.pathname}: ${errorMessage(err)}`);
@@ -110,6 +146,8 @@ async function probeHttp(check: HttpCheck, ctx: ProbeRunContext): Promise<ProbeR
       if (status === 303 || ((status === 301 || status === 302) && method === 'POST')) {
         method = 'GET';
         body = undefined;
+        headers = { ...headers };
+        delete headers['content-length'];
       }
       continue;
     }
@@ -150,7 +188,12 @@ async function probeHttp(check: HttpCheck, ctx: ProbeRunContext): Promise<ProbeR
       }
     }
   }
-  return { ok: true, samples: [...samples, ...phaseSamples(), ...tlsSamples(certExpiry)] };
+  return finish({ ok: true });
+}
+
+/** Seconds rounded to the microsecond: timer noise past that only lengthens every scrape. */
+function micros(seconds: number): number {
+  return Math.round(seconds * 1e6) / 1e6;
 }
 
 class BodyTooLarge extends Error {}
@@ -163,31 +206,36 @@ const httpAgent = new http.Agent(AGENT_OPTIONS);
 // No TLS session resumption either: the handshake is measured in full, every run.
 const httpsAgent = new https.Agent({ ...AGENT_OPTIONS, maxCachedSessions: 0 });
 
-function exchange(url: URL, method: string, check: HttpCheck, body: string | undefined, needBody: boolean, signal: AbortSignal): Promise<Exchange> {
+function exchange(url: URL, lookup: boolean, method: string, headers: Record<string, string>, check: HttpCheck, body: string | undefined, needBody: boolean, signal: AbortSignal): Promise<Exchange> {
+  if (signal.aborted) return Promise.reject(abortError());
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     let tLookup: number | undefined, tConnect: number | undefined, tTls: number | undefined, tFirstByte = 0;
     let certExpiry: number | undefined;
     const isHttps = url.protocol === 'https:';
-    const headers: Record<string, string> = { 'user-agent': 'Vigil/1 (+health probe)', ...check.headers };
-    if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
+    // The signal is handled here rather than passed to http.request, which would attach a
+    // stream end-of-life watcher (several closures) to every request.
+    const onAbort = () => req.destroy(abortError());
+    const settle = () => signal.removeEventListener('abort', onAbort);
     const req = (isHttps ? https : http).request(url, {
       method,
       headers,
       agent: isHttps ? httpsAgent : httpAgent,
-      signal,
       rejectUnauthorized: !check.tls.insecure_skip_verify,
       servername: check.tls.server_name,
     });
+    signal.addEventListener('abort', onAbort, { once: true });
     req.once('socket', (socket: Socket) => {
-      socket.once('lookup', () => { tLookup = performance.now(); });
+      if (lookup) socket.once('lookup', () => { tLookup = performance.now(); });
       socket.once('connect', () => { tConnect = performance.now(); });
-      socket.once('secureConnect', () => {
-        tTls = performance.now();
-        certExpiry = earliestCertExpiry(socket as TLSSocket);
-      });
+      if (isHttps) {
+        socket.once('secureConnect', () => {
+          tTls = performance.now();
+          certExpiry = earliestCertExpiry(socket as TLSSocket);
+        });
+      }
     });
-    req.once('error', reject);
+    req.once('error', (err) => { settle(); reject(err); });
     req.once('response', (res) => {
       tFirstByte = performance.now();
       const chunks: Buffer[] = [];
@@ -197,13 +245,15 @@ function exchange(url: URL, method: string, check: HttpCheck, body: string | und
         if (!needBody) return;
         if (bytes > check.max_body_bytes) {
           res.destroy();
+          settle();
           reject(new BodyTooLarge(`body larger than max_body_bytes (${check.max_body_bytes} bytes)`));
           return;
         }
         chunks.push(chunk);
       });
-      res.once('error', reject);
+      res.once('error', (err) => { settle(); reject(err); });
       res.once('end', () => {
+        settle();
         const tEnd = performance.now();
         const connectStart = tLookup ?? t0;
         const connected = tConnect ?? connectStart;

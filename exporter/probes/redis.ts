@@ -8,7 +8,8 @@
 // Servers that disable CLIENT LIST (some managed offerings) or clients that never set a name
 // give no worker figure; `worker_client_name` counts connections whose name matches a regex
 // instead, for workers of any kind that name their connection.
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { lazy } from './support/lazy.js';
 import { z } from 'zod';
 import { name, type CheckCommon } from '../config/common.js';
 import { DB_METRICS, runOnConnection, type DbHandleBase } from './support/dbprobe.js';
@@ -99,8 +100,11 @@ interface RedisHandle extends DbHandleBase {
   destroy(): void;
 }
 
+const loadIoredis = lazy(() => import('ioredis'));
+
 async function openRedis(check: RedisCheck, timeoutMs: number, signal: AbortSignal): Promise<RedisHandle> {
-  const client = new Redis(withPassword(check.dsn, check.password, check.username), {
+  const { Redis: RedisClient } = await loadIoredis();
+  const client = new RedisClient(withPassword(check.dsn, check.password, check.username), {
     lazyConnect: true,
     connectTimeout: Math.max(1, Math.floor(timeoutMs)),
     commandTimeout: check.timeout,

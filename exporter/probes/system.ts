@@ -1,6 +1,6 @@
 // Host resources via systeminformation: CPU utilisation, memory, disk per mount, load.
 import os from 'node:os';
-import si from 'systeminformation';
+import { lazy } from './support/lazy.js';
 import { z } from 'zod';
 import type { CheckCommon } from '../config/common.js';
 import { regex } from './support/expect.js';
@@ -45,7 +45,10 @@ export const systemProbe: ProbeDefinition<SystemCheck> = {
   create: (check) => ({ run: () => probeSystem(check) }),
 };
 
+const loadSi = lazy(async () => (await import('systeminformation')).default);
+
 async function probeSystem(check: SystemCheck): Promise<ProbeResult> {
+  const si = await loadSi();
   const samples: Sample[] = [];
   const want = new Set(check.collect);
   const [load, mem, fs] = await Promise.all([

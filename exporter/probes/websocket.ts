@@ -3,7 +3,7 @@
 // A fresh connection per run, closed at the end.
 import { performance } from 'node:perf_hooks';
 import type { Socket } from 'node:net';
-import WebSocket from 'ws';
+import { lazy } from './support/lazy.js';
 import { z } from 'zod';
 import type { CheckCommon, Threshold } from '../config/common.js';
 import { redact } from '../config/secrets.js';
@@ -43,7 +43,10 @@ export const websocketProbe: ProbeDefinition<WebsocketCheck> = {
   create: (check) => ({ run: (ctx) => probeWebsocket(check, ctx) }),
 };
 
-function probeWebsocket(check: WebsocketCheck, ctx: ProbeRunContext): Promise<ProbeResult> {
+const loadWs = lazy(async () => (await import('ws')).default);
+
+async function probeWebsocket(check: WebsocketCheck, ctx: ProbeRunContext): Promise<ProbeResult> {
+  const WebSocket = await loadWs();
   return new Promise((resolve) => {
     const t0 = performance.now();
     const phases: Record<string, number> = {};

@@ -1,17 +1,42 @@
-// Per-check series, pre-rendered in the Prometheus 0.0.4 text format when a result lands.
+// Per-check series in the Prometheus 0.0.4 text format, kept as rows whose label part is
+// rendered once and whose value is updated in place when a result lands.
 //
 // Why not prom-client Gauges: with 1 000 checks (~20 000 series) prom-client spent ~50 ms per
-// scrape serialising and ~3 µs hashing labels on every set() (measured with `npm run bench`).
-// Rendering a check's lines once per run moves that work off the scrape path: a scrape is a
-// join of strings that already exist.
+// scrape serialising and ~3 µs hashing labels on every set(). Why not re-render a check's
+// lines per result either: at 1 000 results/s that allocated ~10 KB per result that lived one
+// interval, so V8 promoted it and the old space grew (measured with `npm run bench`). Here a
+// result only writes numbers into existing rows; a row's text is rebuilt at the next scrape
+// and only if its value changed, and a scrape joins strings that mostly already exist.
 import type { MetricSpec } from '../probes/types.js';
+
+interface Row {
+  family: string;
+  /** `family{labels} ` — fixed for the row's life. */
+  prefix: string;
+  value: number;
+  /** prefix + value + newline, built at scrape time after the value changed. */
+  text: string | undefined;
+  /** Update generation that last wrote this row; older rows are swept. */
+  gen: number;
+}
+
+interface CheckRows {
+  base: string;
+  rows: Map<string, Row>;
+  gen: number;
+  membershipChanged: boolean;
+}
 
 interface Family {
   header: string;
-  rows: Map<string, string>;
+  /** check name -> that check's rows of this family, in the order they were first written. */
+  byCheck: Map<string, Row[]>;
 }
 
+const NEEDS_ESCAPE = /[\\\n"]/;
+
 export function escapeLabelValue(v: string): string {
+  if (!NEEDS_ESCAPE.test(v)) return v;
   return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 }
 
@@ -22,36 +47,50 @@ export function formatSampleValue(v: number): string {
   return String(v);
 }
 
+/** `k1="v1",k2="v2"` (no braces, no leading comma). */
 export function renderLabels(labels: Record<string, string>): string {
   let out = '';
   for (const k in labels) out += `${out ? ',' : ''}${k}="${escapeLabelValue(labels[k])}"`;
   return out;
 }
 
-/** Collects one check's lines, family by family, for a single replace. */
-export class CheckLines {
-  readonly byFamily = new Map<string, string>();
+/** Writes one check's rows for one result; rows not written again are removed by end(). */
+export class CheckWriter {
+  constructor(private readonly check: CheckRows) {}
 
-  constructor(private readonly base: string) {}
-
-  add(family: string, value: number, labels?: Record<string, string>): void {
-    let l = this.base;
-    if (labels) for (const k in labels) l += `,${k}="${escapeLabelValue(labels[k])}"`;
-    const line = `${family}{${l}} ${formatSampleValue(value)}\n`;
-    this.byFamily.set(family, (this.byFamily.get(family) ?? '') + line);
+  /**
+   * Set a row. `labels` is the rendered label suffix after the base labels, starting with a
+   * comma (`,phase="connect"`), or '' for none; callers keep these strings so nothing is
+   * rendered per result.
+   */
+  set(family: string, labels: string, value: number): void {
+    const c = this.check;
+    const id = labels ? family + labels : family;
+    let row = c.rows.get(id);
+    if (!row) {
+      row = { family, prefix: `${family}{${c.base}${labels}} `, value, text: undefined, gen: c.gen };
+      c.rows.set(id, row);
+      c.membershipChanged = true;
+      return;
+    }
+    row.gen = c.gen;
+    if (row.value !== value || row.text === undefined) {
+      row.value = value;
+      row.text = undefined;
+    }
   }
 }
 
 export class CheckSeries {
   private families = new Map<string, Family>();
-  private checkFamilies = new Map<string, Set<string>>();
+  private checks = new Map<string, CheckRows>();
 
   /** Declare the families (in output order). Clears all rows. */
   reset(specs: MetricSpec[]): void {
     this.families.clear();
-    this.checkFamilies.clear();
+    this.checks.clear();
     for (const s of specs) {
-      this.families.set(s.name, { header: `# HELP ${s.name} ${s.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}\n# TYPE ${s.name} ${s.type ?? 'gauge'}\n`, rows: new Map() });
+      this.families.set(s.name, { header: `# HELP ${s.name} ${s.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}\n# TYPE ${s.name} ${s.type ?? 'gauge'}\n`, byCheck: new Map() });
     }
   }
 
@@ -59,32 +98,58 @@ export class CheckSeries {
     return this.families.has(family);
   }
 
-  /** Replace every line of one check. Families it no longer reports lose its rows. */
-  set(check: string, lines: CheckLines): void {
-    const previous = this.checkFamilies.get(check);
-    const now = new Set<string>();
-    for (const [family, text] of lines.byFamily) {
-      const f = this.families.get(family);
-      if (!f) continue;
-      f.rows.set(check, text);
-      now.add(family);
+  /**
+   * Rewrite every row of one check: `write` sets the rows of this result, rows it does not set
+   * again are dropped. `base` is the check's rendered base labels (`check="…",component="…"`).
+   */
+  update(check: string, base: string, write: (w: CheckWriter) => void): void {
+    let c = this.checks.get(check);
+    if (!c || c.base !== base) {
+      if (c) this.remove(check);
+      c = { base, rows: new Map(), gen: 0, membershipChanged: false };
+      this.checks.set(check, c);
     }
-    if (previous) for (const family of previous) if (!now.has(family)) this.families.get(family)?.rows.delete(check);
-    this.checkFamilies.set(check, now);
+    c.gen++;
+    write(new CheckWriter(c));
+    for (const [id, row] of c.rows) {
+      if (row.gen === c.gen) continue;
+      c.rows.delete(id);
+      c.membershipChanged = true;
+    }
+    if (c.membershipChanged) this.regroup(check, c);
   }
 
   remove(check: string): void {
-    for (const family of this.checkFamilies.get(check) ?? []) this.families.get(family)?.rows.delete(check);
-    this.checkFamilies.delete(check);
+    for (const f of this.families.values()) f.byCheck.delete(check);
+    this.checks.delete(check);
   }
 
   render(): string {
     const parts: string[] = [];
     for (const f of this.families.values()) {
-      if (!f.rows.size) continue;
+      if (!f.byCheck.size) continue;
       parts.push(f.header);
-      for (const rows of f.rows.values()) parts.push(rows);
+      for (const rows of f.byCheck.values()) {
+        for (const r of rows) parts.push(r.text ??= `${r.prefix}${formatSampleValue(r.value)}\n`);
+      }
     }
     return parts.join('');
+  }
+
+  /** Rows were added or removed: rebuild this check's per-family lists (rare: first run, failures). */
+  private regroup(check: string, c: CheckRows): void {
+    c.membershipChanged = false;
+    const grouped = new Map<string, Row[]>();
+    for (const row of c.rows.values()) {
+      if (!this.families.has(row.family)) continue; // a family no configured type declared
+      const list = grouped.get(row.family);
+      if (list) list.push(row);
+      else grouped.set(row.family, [row]);
+    }
+    for (const [name, f] of this.families) {
+      const rows = grouped.get(name);
+      if (rows) f.byCheck.set(check, rows);
+      else f.byCheck.delete(check);
+    }
   }
 }

@@ -6,11 +6,34 @@ import client from 'prom-client';
 import type { CheckCommon } from '../config/common.js';
 import type { VigilConfig } from '../config/schema.js';
 import type { CheckState, StateStore } from '../engine/state.js';
-import { STATUSES } from '../health/status.js';
+import { STATUSES, type Status } from '../health/status.js';
 import { allProbeDefinitions, getProbeDefinition } from '../probes/index.js';
-import type { MetricSpec } from '../probes/types.js';
+import { FAILURE_REASONS, type FailureReason, type MetricSpec } from '../probes/types.js';
 import { VERSION, REVISION } from '../version.js';
-import { CheckLines, CheckSeries, renderLabels } from './check-series.js';
+import { CheckSeries, renderLabels } from './check-series.js';
+
+/** What a check's rows need that only changes with its config, rendered once. */
+interface CheckMeta {
+  config: CheckCommon;
+  base: string;
+  info: string;
+  /** sample key -> [label suffix, level] per configured severity. */
+  thresholds: Map<string, Array<[string, number]>>;
+}
+
+const STATE_LABELS = Object.fromEntries(STATUSES.map((s) => [s, `,state="${s}"`])) as Record<Status, string>;
+const REASON_LABELS = Object.fromEntries(FAILURE_REASONS.map((r) => [r, `,reason="${r}"`])) as Record<FailureReason, string>;
+
+// Probes that reuse one labels object per series (http phases) render it once.
+const labelCache = new WeakMap<Record<string, string>, string>();
+function sampleLabels(labels: Record<string, string>): string {
+  let text = labelCache.get(labels);
+  if (text === undefined) {
+    text = `,${renderLabels(labels)}`;
+    if (Object.isFrozen(labels)) labelCache.set(labels, text);
+  }
+  return text;
+}
 
 const CORE_CHECK_FAMILIES: MetricSpec[] = [
   { name: 'probe_success', help: 'Whether the last run of the check succeeded (after retries).' },
@@ -42,7 +65,7 @@ export class Metrics {
   /** The exporter's own families; other modules may register theirs here (never check series). */
   readonly registry = new client.Registry();
   private series = new CheckSeries();
-  private baseLabels = new Map<string, string>();
+  private checkMeta = new Map<string, CheckMeta>();
   private reloadOk: client.Gauge<string>;
   private reloadTime: client.Gauge<string>;
 
@@ -69,7 +92,7 @@ export class Metrics {
       for (const m of getProbeDefinition(type)?.metrics ?? []) specs.set(m.name, m);
     }
     this.series.reset([...specs.values()]);
-    this.baseLabels.clear();
+    this.checkMeta.clear();
     for (const s of this.state.list()) this.render(s);
   }
 
@@ -78,42 +101,52 @@ export class Metrics {
     return own + this.series.render();
   }
 
-  private base(check: CheckCommon): string {
-    let b = this.baseLabels.get(check.name);
-    if (b === undefined) {
-      b = renderLabels({ check: check.name, component: check.component, ...check.labels });
-      this.baseLabels.set(check.name, b);
+  private meta(check: CheckCommon): CheckMeta {
+    let m = this.checkMeta.get(check.name);
+    if (m?.config !== check) {
+      m = {
+        config: check,
+        base: renderLabels({ check: check.name, component: check.component, ...check.labels }),
+        info: `,${renderLabels({ type: check.type, interval_seconds: String(check.interval / 1000) })}`,
+        thresholds: new Map(),
+      };
+      this.checkMeta.set(check.name, m);
     }
-    return b;
+    return m;
   }
 
   /** All series of one check, from its state alone (so counters survive a reload of unchanged checks). */
   private render(s: CheckState): void {
     const check = s.config;
-    const lines = new CheckLines(this.base(check));
+    const meta = this.meta(check);
     const r = s.last;
-    lines.add('vigil_check_info', 1, { type: check.type, interval_seconds: String(check.interval / 1000) });
-    lines.add('vigil_check_interval_seconds', check.interval / 1000);
-    for (const state of STATUSES) lines.add('vigil_check_status', state === s.status ? 1 : 0, { state });
-    lines.add('vigil_check_runs_total', s.runs);
-    for (const [reason, n] of Object.entries(s.failures)) lines.add('vigil_check_failures_total', n!, { reason });
-    if (r) {
-      lines.add('probe_success', r.ok ? 1 : 0);
-      lines.add('vigil_check_last_run_timestamp_seconds', r.finishedAt / 1000);
-      if (s.lastSuccess) lines.add('vigil_check_last_success_timestamp_seconds', s.lastSuccess / 1000);
-      const thresholdsDone = new Set<string>();
+    this.series.update(check.name, meta.base, (w) => {
+      w.set('vigil_check_info', meta.info, 1);
+      w.set('vigil_check_interval_seconds', '', check.interval / 1000);
+      for (const state of STATUSES) w.set('vigil_check_status', STATE_LABELS[state], state === s.status ? 1 : 0);
+      w.set('vigil_check_runs_total', '', s.runs);
+      for (const reason in s.failures) w.set('vigil_check_failures_total', REASON_LABELS[reason as FailureReason], s.failures[reason as FailureReason]!);
+      if (!r) return;
+      w.set('probe_success', '', r.ok ? 1 : 0);
+      w.set('vigil_check_last_run_timestamp_seconds', '', r.finishedAt / 1000);
+      if (s.lastSuccess) w.set('vigil_check_last_success_timestamp_seconds', '', s.lastSuccess / 1000);
       for (const sample of r.samples) {
-        lines.add(sample.metric, sample.value, sample.labels);
+        w.set(sample.metric, sample.labels ? sampleLabels(sample.labels) : '', sample.value);
         const t = check.thresholds[sample.key];
-        if (!t || thresholdsDone.has(sample.key)) continue;
-        thresholdsDone.add(sample.key);
-        for (const severity of ['warning', 'critical'] as const) {
-          const level = t[severity];
-          if (level !== undefined) lines.add('vigil_check_threshold', level, { key: sample.key, metric: sample.metric, severity, direction: t.direction });
+        if (!t) continue;
+        // Rendered once per check and key; a key with several samples (disk per mount) gets one set.
+        let rows = meta.thresholds.get(sample.key);
+        if (!rows) {
+          rows = [];
+          for (const severity of ['warning', 'critical'] as const) {
+            const level = t[severity];
+            if (level !== undefined) rows.push([`,${renderLabels({ key: sample.key, metric: sample.metric, severity, direction: t.direction })}`, level]);
+          }
+          meta.thresholds.set(sample.key, rows);
         }
+        for (const [labels, level] of rows) w.set('vigil_check_threshold', labels, level);
       }
-    }
-    this.series.set(check.name, lines);
+    });
   }
 
   private registerRollupFamilies(): void {

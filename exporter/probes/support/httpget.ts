@@ -1,6 +1,6 @@
 // A bounded HTTP GET for probes that read an API or a metrics endpoint (promql, metrics): one
 // connection per run, the run's AbortSignal, and a body size limit enforced while reading.
-import { Agent, request } from 'undici';
+import { lazy } from './lazy.js';
 import { z } from 'zod';
 
 export const httpAuthFields = {
@@ -27,6 +27,8 @@ export function authHeaders(a: HttpAuth): Record<string, string> {
 
 export class BodyTooLarge extends Error {}
 
+const loadUndici = lazy(() => import('undici'));
+
 export interface GetResult {
   status: number;
   headers: Record<string, string | string[] | undefined>;
@@ -38,6 +40,7 @@ export interface GetResult {
  * BodyTooLarge past `maxBytes`.
  */
 export async function boundedGet(url: string, opts: { headers: Record<string, string>; signal: AbortSignal; maxBytes: number; insecure?: boolean; onChunk(chunk: Buffer): void }): Promise<GetResult> {
+  const { Agent, request } = await loadUndici();
   // A fresh dispatcher per run: a new connection each time, closed afterwards (blackbox style).
   const dispatcher = new Agent({ connect: { rejectUnauthorized: !opts.insecure }, pipelining: 0 });
   try {

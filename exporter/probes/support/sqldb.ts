@@ -1,8 +1,9 @@
 // PostgreSQL and MySQL/MariaDB behind one small interface, for the postgres, mysql and sql
 // probes: a pool kept between runs (rebuilt after failures by Reconnecting), a ping, the server
 // version, pool figures, and a query run inside a read-only transaction on a read-only session.
-import mysql from 'mysql2/promise';
-import pg from 'pg';
+import type mysql from 'mysql2/promise';
+import type pg from 'pg';
+import { lazy } from './lazy.js';
 import { abortable, classifyError } from './errors.js';
 import { withPassword } from './dsn.js';
 import type { FailureReason } from '../types.js';
@@ -72,8 +73,11 @@ export function classifyDbError(err: unknown): FailureReason {
 // ---------------------------------------------------------------------------------------------
 // PostgreSQL (pg): queries use the extended protocol, so a query string holds one statement.
 
+const loadPg = lazy(async () => (await import('pg')).default);
+
 async function openPostgres(opts: SqlOpenOptions, timeoutMs: number, signal: AbortSignal): Promise<SqlHandle> {
-  const pool = new pg.Pool({
+  const { Pool } = await loadPg();
+  const pool = new Pool({
     connectionString: withPassword(opts.dsn, opts.password, opts.username),
     max: opts.poolSize,
     connectionTimeoutMillis: Math.max(1, Math.floor(timeoutMs)),
@@ -164,9 +168,12 @@ interface CorePool {
   on(event: 'connection', fn: (c: { on(e: 'error', fn: (err: Error) => void): void; query(sql: string): void }) => void): void;
 }
 
+const loadMysql = lazy(async () => (await import('mysql2/promise')).default);
+
 async function openMysql(opts: SqlOpenOptions, timeoutMs: number, signal: AbortSignal): Promise<SqlHandle> {
+  const { createPool } = await loadMysql();
   const uri = withPassword(opts.dsn, opts.password, opts.username).replace(/^mariadb:/, 'mysql:');
-  const pool = mysql.createPool({
+  const pool = createPool({
     uri,
     connectionLimit: opts.poolSize,
     maxIdle: opts.poolSize,
