@@ -10,7 +10,6 @@
 import type { MetricSpec } from '../probes/types.js';
 
 interface Row {
-  family: string;
   /** `family{labels} ` — fixed for the row's life. */
   prefix: string;
   value: number;
@@ -22,7 +21,8 @@ interface Row {
 
 interface CheckRows {
   base: string;
-  rows: Map<string, Row>;
+  /** family -> label suffix ('' for none) -> row. Two levels, so a lookup builds no key string. */
+  rows: Map<string, Map<string, Row>>;
   gen: number;
   membershipChanged: boolean;
 }
@@ -65,16 +65,18 @@ export class CheckWriter {
    */
   set(family: string, labels: string, value: number): void {
     const c = this.check;
-    const id = labels ? family + labels : family;
-    let row = c.rows.get(id);
+    let byLabels = c.rows.get(family);
+    if (!byLabels) c.rows.set(family, (byLabels = new Map()));
+    const row = byLabels.get(labels);
     if (!row) {
-      row = { family, prefix: `${family}{${c.base}${labels}} `, value, text: undefined, gen: c.gen };
-      c.rows.set(id, row);
+      // join() yields one flat string; a template literal would keep a tree of pieces that
+      // every scrape walks again.
+      byLabels.set(labels, { prefix: [family, '{', c.base, labels, '} '].join(''), value, text: undefined, gen: c.gen });
       c.membershipChanged = true;
       return;
     }
     row.gen = c.gen;
-    if (row.value !== value || row.text === undefined) {
+    if (row.value !== value) {
       row.value = value;
       row.text = undefined;
     }
@@ -111,10 +113,13 @@ export class CheckSeries {
     }
     c.gen++;
     write(new CheckWriter(c));
-    for (const [id, row] of c.rows) {
-      if (row.gen === c.gen) continue;
-      c.rows.delete(id);
-      c.membershipChanged = true;
+    for (const [family, byLabels] of c.rows) {
+      for (const [labels, row] of byLabels) {
+        if (row.gen === c.gen) continue;
+        byLabels.delete(labels);
+        c.membershipChanged = true;
+      }
+      if (!byLabels.size) c.rows.delete(family);
     }
     if (c.membershipChanged) this.regroup(check, c);
   }
@@ -140,11 +145,8 @@ export class CheckSeries {
   private regroup(check: string, c: CheckRows): void {
     c.membershipChanged = false;
     const grouped = new Map<string, Row[]>();
-    for (const row of c.rows.values()) {
-      if (!this.families.has(row.family)) continue; // a family no configured type declared
-      const list = grouped.get(row.family);
-      if (list) list.push(row);
-      else grouped.set(row.family, [row]);
+    for (const [family, byLabels] of c.rows) {
+      if (this.families.has(family)) grouped.set(family, [...byLabels.values()]); // else no configured type declared it
     }
     for (const [name, f] of this.families) {
       const rows = grouped.get(name);

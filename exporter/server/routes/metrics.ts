@@ -10,7 +10,8 @@ export function metricsRoutes(runtime: Runtime, otel?: SelfTelemetry): Router {
     const [own, self] = await Promise.all([runtime.metrics.text(), otel?.serialize() ?? '']);
     ctx.set('Content-Type', 'text/plain; version=0.0.4; charset=utf-8');
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = self ? `${own}\n${self}` : own;
+    // One encode into a Buffer: koa then takes its length as is instead of measuring the string.
+    ctx.body = Buffer.from(self ? `${own}\n${self}` : own);
   });
   return router;
 }
