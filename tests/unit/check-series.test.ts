@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { CheckSeries, escapeLabelValue } from '../../exporter/telemetry/check-series.js';
+
+const specs = [
+  { name: 'probe_success', help: 'ok?' },
+  { name: 'probe_http_duration_seconds', help: 'phases', labels: ['phase'] },
+  { name: 'vigil_check_runs_total', help: 'runs', type: 'counter' as const },
+];
+
+function lines(text: string): string[] {
+  return text.split('\n').filter(Boolean);
+}
+
+describe('CheckSeries', () => {
+  it('groups rows by family in declared order, each check under its family header', () => {
+    const s = new CheckSeries();
+    s.reset(specs);
+    s.update('b', 'check="b"', (w) => { w.set('vigil_check_runs_total', '', 2); w.set('probe_success', '', 1); });
+    s.update('a', 'check="a"', (w) => { w.set('probe_success', '', 0); w.set('probe_http_duration_seconds', ',phase="connect"', 0.001); });
+    expect(lines(s.render())).toEqual([
+      '# HELP probe_success ok?', '# TYPE probe_success gauge',
+      'probe_success{check="b"} 1', 'probe_success{check="a"} 0',
+      '# HELP probe_http_duration_seconds phases', '# TYPE probe_http_duration_seconds gauge',
+      'probe_http_duration_seconds{check="a",phase="connect"} 0.001',
+      '# HELP vigil_check_runs_total runs', '# TYPE vigil_check_runs_total counter',
+      'vigil_check_runs_total{check="b"} 2',
+    ]);
+  });
+
+  it('updates values in place and shows the new value at the next render', () => {
+    const s = new CheckSeries();
+    s.reset(specs);
+    s.update('a', 'check="a"', (w) => w.set('vigil_check_runs_total', '', 1));
+    expect(s.render()).toContain('vigil_check_runs_total{check="a"} 1\n');
+    s.update('a', 'check="a"', (w) => w.set('vigil_check_runs_total', '', 2));
+    expect(s.render()).toContain('vigil_check_runs_total{check="a"} 2\n');
+    s.update('a', 'check="a"', (w) => w.set('vigil_check_runs_total', '', NaN));
+    expect(s.render()).toContain('vigil_check_runs_total{check="a"} NaN\n');
+  });
+
+  it('drops rows a result no longer reports, and whole families with them', () => {
+    const s = new CheckSeries();
+    s.reset(specs);
+    s.update('a', 'check="a"', (w) => {
+      w.set('probe_success', '', 1);
+      w.set('probe_http_duration_seconds', ',phase="connect"', 0.1);
+      w.set('probe_http_duration_seconds', ',phase="tls"', 0.2);
+    });
+    s.update('a', 'check="a"', (w) => { w.set('probe_success', '', 0); w.set('probe_http_duration_seconds', ',phase="tls"', 0.3); });
+    expect(lines(s.render()).filter((l) => !l.startsWith('#'))).toEqual([
+      'probe_success{check="a"} 0',
+      'probe_http_duration_seconds{check="a",phase="tls"} 0.3',
+    ]);
+    s.update('a', 'check="a"', (w) => w.set('probe_success', '', 0));
+    expect(s.render()).not.toContain('probe_http_duration_seconds');
+  });
+
+  it('ignores families no configured type declared, and forgets removed checks', () => {
+    const s = new CheckSeries();
+    s.reset(specs);
+    s.update('a', 'check="a"', (w) => { w.set('probe_success', '', 1); w.set('not_declared', '', 5); });
+    s.update('b', 'check="b"', (w) => w.set('probe_success', '', 1));
+    expect(s.render()).not.toContain('not_declared');
+    s.remove('a');
+    expect(lines(s.render()).filter((l) => !l.startsWith('#'))).toEqual(['probe_success{check="b"} 1']);
+  });
+
+  it('starts over when a check\'s base labels change (reload with new labels)', () => {
+    const s = new CheckSeries();
+    s.reset(specs);
+    s.update('a', 'check="a",env="x"', (w) => w.set('probe_success', '', 1));
+    s.update('a', 'check="a",env="y"', (w) => w.set('probe_success', '', 1));
+    expect(lines(s.render()).filter((l) => !l.startsWith('#'))).toEqual(['probe_success{check="a",env="y"} 1']);
+  });
+
+  it('escapes label values per the text format', () => {
+    expect(escapeLabelValue('plain')).toBe('plain');
+    expect(escapeLabelValue('a"b\\c\nd')).toBe('a\\"b\\\\c\\nd');
+  });
+});
