@@ -42,6 +42,13 @@ export async function freePort(): Promise<number> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The Node flags the exporter ships with (`npm start`), unless BENCH_NODE_FLAGS overrides them. */
+export function benchNodeFlags(): string[] {
+  if (process.env.BENCH_NODE_FLAGS !== undefined) return process.env.BENCH_NODE_FLAGS.split(' ').filter(Boolean);
+  const start: string = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts.start;
+  return start.split(' ').filter((t) => t.startsWith('--'));
+}
+
 async function waitHttp(url: string, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -81,7 +88,7 @@ async function benchVigil(targetPort: number) {
   for (let i = 0; i < CHECKS; i++) lines.push(`  - { name: c${i}, type: http, component: comp${i % 20}, url: "http://127.0.0.1:${targetPort}/p${i}" }`);
   writeFileSync(path.join(dir, 'vigil.yml'), lines.join('\n'));
   const port = await freePort();
-  const nodeFlags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const nodeFlags = benchNodeFlags();
   const proc = spawn(process.execPath, [...nodeFlags, path.join(ROOT, 'dist/exporter/cli.js'), `--config.file=${dir}/vigil.yml`, `--web.listen-address=127.0.0.1:${port}`, `--storage.path=${dir}/data`, '--log.level=warn'], { stdio: 'ignore' });
   const url = `http://127.0.0.1:${port}`;
   try {
@@ -173,7 +180,7 @@ export async function benchExporter(): Promise<Record<string, number | string>> 
   const target = startTarget(targetPort);
   try {
     await waitHttp(`http://127.0.0.1:${targetPort}/`);
-    console.log(`exporter: ${CHECKS} http checks at 1 s for ${WINDOW_S} s …`);
+    console.log(`exporter: ${CHECKS} http checks at 1 s for ${WINDOW_S} s (node ${benchNodeFlags().join(' ') || 'without flags'}) …`);
     const vigil = await benchVigil(targetPort);
     console.log('  vigil    ', fmt(vigil));
     console.log(`exporter: blackbox_exporter /probe at ${Math.round(vigil.probes_per_s)}/s for ${WINDOW_S} s …`);

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=8
 // vigil: the exporter's command line, following Prometheus exporter conventions.
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';

@@ -282,7 +282,7 @@ describe('Dockerfile', () => {
     const runtime = stages.at(-1)!;
     expect(runtime).toMatch(/^USER (node|\d+)$/m);
     expect(runtime).not.toMatch(/^USER root$/m);
-    expect(runtime).toMatch(/^ENTRYPOINT \["node", "dist\/exporter\/cli\.js"\]$/m);
+    expect(runtime).toMatch(/^ENTRYPOINT \["node", "--max-semi-space-size=8", "dist\/exporter\/cli\.js"\]$/m);
     // Everything COPY'd from the context exists (and is not excluded by .dockerignore).
     const ignored = read('.dockerignore').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#') && !l.startsWith('!'));
     for (const file of ['Dockerfile', 'examples/demo-app/Dockerfile']) {
