@@ -9,7 +9,7 @@ import { name, type CheckCommon } from '../config/common.js';
 import { redact, registerSecret } from '../config/secrets.js';
 import { size } from '../config/units.js';
 import { classifyError, errorMessage } from './support/errors.js';
-import { authHeaders, boundedGet, BodyTooLarge, httpAuthFields } from './support/httpget.js';
+import { authHeaders, boundedGet, BodyTooLarge, httpAuthFields, warmHttpGet } from './support/httpget.js';
 import { LineSplitter, parseSampleLine, parseSelector, selectorMatches, type Selector } from './support/promtext.js';
 import type { ProbeDefinition, ProbeResult, ProbeRunContext, Sample } from './types.js';
 import { namedValueProblems } from './support/named.js';
@@ -64,6 +64,7 @@ export const metricsProbe: ProbeDefinition<MetricsCheck> = {
     return problems;
   },
   create: (check) => {
+    warmHttpGet();
     if (check.basic_auth) registerSecret(check.basic_auth.password);
     if (check.bearer_token) registerSecret(check.bearer_token);
     const previous = new Map<string, Reading>();

@@ -7,7 +7,7 @@ import { name, type CheckCommon } from '../config/common.js';
 import { size } from '../config/units.js';
 import { redact, registerSecret } from '../config/secrets.js';
 import { classifyError, errorMessage } from './support/errors.js';
-import { authHeaders, boundedGetBuffer, BodyTooLarge, httpAuthFields } from './support/httpget.js';
+import { authHeaders, boundedGetBuffer, BodyTooLarge, httpAuthFields, warmHttpGet } from './support/httpget.js';
 import type { FailureReason, ProbeDefinition, ProbeResult, ProbeRunContext, Sample } from './types.js';
 import { namedValueProblems } from './support/named.js';
 
@@ -41,6 +41,7 @@ export const promqlProbe: ProbeDefinition<PromqlCheck> = {
     return problems;
   },
   create: (check) => {
+    warmHttpGet();
     if (check.basic_auth) registerSecret(check.basic_auth.password);
     if (check.bearer_token) registerSecret(check.bearer_token);
     return { run: (ctx) => probePromql(check, ctx) };

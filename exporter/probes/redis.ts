@@ -9,7 +9,7 @@
 // give no worker figure; `worker_client_name` counts connections whose name matches a regex
 // instead, for workers of any kind that name their connection.
 import type { Redis } from 'ioredis';
-import { lazy } from './support/lazy.js';
+import { lazy, warm } from './support/lazy.js';
 import { z } from 'zod';
 import { name, type CheckCommon } from '../config/common.js';
 import { DB_METRICS, runOnConnection, type DbHandleBase } from './support/dbprobe.js';
@@ -74,6 +74,7 @@ export const redisProbe: ProbeDefinition<RedisCheck> = {
   },
   create: (check, env) => {
     registerDsnSecrets(check.dsn, check.password);
+    warm(loadIoredis);
     const target = `redis ${describeDsn(check.dsn)}`;
     const conn = new Reconnecting<RedisHandle>({
       ...check,

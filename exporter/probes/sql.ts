@@ -9,7 +9,7 @@ import { DB_METRICS, runOnConnection } from './support/dbprobe.js';
 import { describeDsn, dsnField, dsnKind, registerDsnSecrets } from './support/dsn.js';
 import { errorMessage } from './support/errors.js';
 import { connectFields, Reconnecting } from './support/reconnect.js';
-import { classifyDbError, isConnectionError, openSql, type SqlDriverKind, type SqlHandle } from './support/sqldb.js';
+import { classifyDbError, isConnectionError, openSql, warmSqlDriver, type SqlDriverKind, type SqlHandle } from './support/sqldb.js';
 import type { ProbeDefinition, Sample } from './types.js';
 import { namedValueProblems } from './support/named.js';
 
@@ -55,6 +55,7 @@ export const sqlProbe: ProbeDefinition<SqlCheck> = {
   create: (check, env) => {
     registerDsnSecrets(check.dsn, check.password);
     const driver: SqlDriverKind = check.driver ?? (dsnKind(check.dsn) === 'mysql' ? 'mysql' : 'postgres');
+    warmSqlDriver(driver);
     const target = `${driver} ${describeDsn(check.dsn)}`;
     const conn = new Reconnecting<SqlHandle>({
       ...check,

@@ -1,6 +1,6 @@
 // Host resources via systeminformation: CPU utilisation, memory, disk per mount, load.
 import os from 'node:os';
-import { lazy } from './support/lazy.js';
+import { lazy, warm } from './support/lazy.js';
 import { z } from 'zod';
 import type { CheckCommon } from '../config/common.js';
 import { regex } from './support/expect.js';
@@ -42,7 +42,10 @@ export const systemProbe: ProbeDefinition<SystemCheck> = {
     ...(c.collect.includes('disk') ? { disk_used: { warning: 0.85, critical: 0.95, direction: 'above' as const } } : {}),
     ...(c.collect.includes('cpu') ? { cpu_utilization: { warning: 0.9, critical: 0.98, direction: 'above' as const } } : {}),
   }),
-  create: (check) => ({ run: () => probeSystem(check) }),
+  create: (check) => {
+    warm(loadSi);
+    return { run: () => probeSystem(check) };
+  },
 };
 
 const loadSi = lazy(async () => (await import('systeminformation')).default);

@@ -3,7 +3,7 @@
 // A fresh connection per run, closed at the end.
 import { performance } from 'node:perf_hooks';
 import type { Socket } from 'node:net';
-import { lazy } from './support/lazy.js';
+import { lazy, warm } from './support/lazy.js';
 import { z } from 'zod';
 import type { CheckCommon, Threshold } from '../config/common.js';
 import { redact } from '../config/secrets.js';
@@ -40,7 +40,10 @@ export const websocketProbe: ProbeDefinition<WebsocketCheck> = {
   ],
   thresholdKeys: () => ['cert_expires_in'],
   defaultThresholds: (c): Record<string, Threshold> => (c.url.startsWith('wss:') ? { cert_expires_in: DEFAULT_CERT_THRESHOLD } : {}),
-  create: (check) => ({ run: (ctx) => probeWebsocket(check, ctx) }),
+  create: (check) => {
+    warm(loadWs);
+    return { run: (ctx) => probeWebsocket(check, ctx) };
+  },
 };
 
 const loadWs = lazy(async () => (await import('ws')).default);

@@ -54,7 +54,7 @@ export function renderLabels(labels: Record<string, string>): string {
   return out;
 }
 
-/** Writes one check's rows for one result; rows not written again are removed by end(). */
+/** Writes one check's rows for one result; CheckSeries.update() drops the rows it did not write. */
 export class CheckWriter {
   constructor(private readonly check: CheckRows) {}
 

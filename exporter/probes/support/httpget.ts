@@ -1,6 +1,6 @@
 // A bounded HTTP GET for probes that read an API or a metrics endpoint (promql, metrics): one
 // connection per run, the run's AbortSignal, and a body size limit enforced while reading.
-import { lazy } from './lazy.js';
+import { lazy, warm } from './lazy.js';
 import { z } from 'zod';
 
 export const httpAuthFields = {
@@ -26,6 +26,11 @@ export function authHeaders(a: HttpAuth): Record<string, string> {
 }
 
 export class BodyTooLarge extends Error {}
+
+/** Load the HTTP client ahead of a check's first run. */
+export function warmHttpGet(): void {
+  warm(loadUndici);
+}
 
 const loadUndici = lazy(() => import('undici'));
 

@@ -6,3 +6,8 @@ export function lazy<T>(load: () => Promise<T>): () => Promise<T> {
   let loaded: Promise<T> | undefined;
   return () => (loaded ??= load());
 }
+
+/** Start loading now, when a check that needs it is created, so its first run is not timed with the import. */
+export function warm(load: () => Promise<unknown>): void {
+  load().catch(() => {}); // a failed import is reported by the run that awaits it
+}

@@ -3,7 +3,7 @@
 // version, pool figures, and a query run inside a read-only transaction on a read-only session.
 import type mysql from 'mysql2/promise';
 import type pg from 'pg';
-import { lazy } from './lazy.js';
+import { lazy, warm } from './lazy.js';
 import { abortable, classifyError } from './errors.js';
 import { withPassword } from './dsn.js';
 import type { FailureReason } from '../types.js';
@@ -37,6 +37,11 @@ export interface SqlOpenOptions {
   /** Every session of the pool is read-only (sql probe). */
   readOnlySession: boolean;
   onIdleError?: (err: Error) => void;
+}
+
+/** Load the driver of `kind` ahead of the first run. */
+export function warmSqlDriver(kind: SqlDriverKind): void {
+  warm(kind === 'postgres' ? loadPg : loadMysql);
 }
 
 export function openSql(kind: SqlDriverKind, opts: SqlOpenOptions, timeoutMs: number, signal: AbortSignal): Promise<SqlHandle> {

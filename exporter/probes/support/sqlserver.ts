@@ -8,7 +8,7 @@ import type { ProbeDefinition } from '../types.js';
 import { DB_METRICS, runOnConnection } from './dbprobe.js';
 import { describeDsn, dsnField, registerDsnSecrets } from './dsn.js';
 import { connectFields, Reconnecting } from './reconnect.js';
-import { openSql, type SqlHandle } from './sqldb.js';
+import { openSql, warmSqlDriver, type SqlHandle } from './sqldb.js';
 
 function schemaFor(driver: 'postgres' | 'mysql') {
   return z.object({
@@ -33,6 +33,7 @@ export function sqlServerProbe(driver: 'postgres' | 'mysql'): ProbeDefinition<Sq
     thresholdKeys: () => [],
     create: (check, env) => {
       registerDsnSecrets(check.dsn, check.password);
+      warmSqlDriver(driver);
       const target = `${driver} ${describeDsn(check.dsn)}`;
       const conn = new Reconnecting<SqlHandle>({
         ...check,
