@@ -1,4 +1,5 @@
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -157,6 +158,26 @@ describe('http probe', () => {
     expect(expiry - Date.now() / 1000).toBeLessThan(11 * 86400);
     expect(insecure.status).toBe('degraded');
     expect(insecure.message).toMatch(/^cert_expires_in \d+(\.\d+)? d < warning 14 d$/);
+  });
+
+  it('sends SNI for host names and server_name, none for IP literals, and uses the default ports', async () => {
+    const seen: Array<string | false> = [];
+    const server = https.createServer({ key: cert.key, cert: cert.cert }, (_req, res) => res.end('ok'));
+    server.on('secureConnection', (s) => seen.push(s.servername ?? false));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const tls = { insecure_skip_verify: true };
+      expect((await runOnce({ type: 'http', url: `https://localhost:${port}/`, tls })).ok).toBe(true);
+      expect((await runOnce({ type: 'http', url: `https://127.0.0.1:${port}/`, tls: { ...tls, server_name: 'api.example.internal' } })).ok).toBe(true);
+      expect((await runOnce({ type: 'http', url: `https://127.0.0.1:${port}/`, tls })).ok).toBe(true);
+      expect(seen).toEqual(['localhost', 'api.example.internal', false]);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+    // No explicit port: 80 for http. Nothing listens there on a test box, so the refused connect names it.
+    const r = await runOnce({ type: 'http', url: 'http://127.0.0.1/', timeout: '1s' });
+    if (!r.ok) expect(r.message).toMatch(/127\.0\.0\.1:80\b/);
   });
 
   it('opens a fresh connection on every run, as blackbox_exporter does', async () => {
