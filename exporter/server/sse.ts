@@ -1,7 +1,8 @@
 // Server-Sent Events for the status page: one hub per state store fans out diffs to every open
 // page. Results are coalesced per check over a short window, each message is serialised ONCE into
 // a Buffer and the same Buffer is written to every client; a client whose socket buffer backs up
-// is dropped (it reconnects and catches up). No work happens while no check reports.
+// is dropped (it reconnects and catches up). While no page is open a message only records which
+// checks changed, and is serialised if a page reconnects asking for it.
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CheckState, StateStore } from '../engine/state.js';
@@ -28,6 +29,23 @@ interface Client {
   res: ServerResponse;
 }
 
+/**
+ * A published message. With a page open it is serialised once (`buf`) and written to every
+ * client. With none open only what changed is kept (`checks`, `rollup`) and serialised from
+ * the current state if a page reconnects asking for it: a diff carries the latest state of
+ * what changed, so the replay is as correct and fresher — and 1 000 results a second cost
+ * nothing while nobody watches.
+ */
+interface BacklogEntry {
+  seq: number;
+  event: string;
+  buf?: Buffer;
+  checks?: string[];
+  rollup?: boolean;
+  data?: unknown;
+  size: number;
+}
+
 export interface HubStats {
   clients: number;
   messages: number;
@@ -44,7 +62,7 @@ export class SseHub {
   private rollupChanged = false;
   private flushTimer?: NodeJS.Timeout;
   private heartbeatTimer?: NodeJS.Timeout;
-  private backlog: Array<{ seq: number; buf: Buffer }> = [];
+  private backlog: BacklogEntry[] = [];
   private backlogSize = 0;
   private readonly o: Required<SseOptions>;
   private readonly onResult = (s: CheckState, previous: string) => this.queue(s, previous);
@@ -98,7 +116,7 @@ export class SseHub {
     if (missed === undefined) intro += `id: ${this.lastEventId()}\nevent: reset\ndata: {"reason":"${lastEventId ? 'unknown or expired event id' : 'new connection'}"}\n\n`;
     else intro += `id: ${this.lastEventId()}\nevent: hello\ndata: {"replayed":${missed.length}}\n\n`;
     res.write(intro);
-    for (const m of missed ?? []) res.write(m.buf);
+    for (const m of missed ?? []) res.write(m.buf ?? this.serialize(m));
     this.armHeartbeat();
   }
 
@@ -112,7 +130,7 @@ export class SseHub {
     this.clients.clear();
   }
 
-  private missedSince(id?: string): Array<{ seq: number; buf: Buffer }> | undefined {
+  private missedSince(id?: string): BacklogEntry[] | undefined {
     if (!id) return undefined;
     const m = /^([0-9a-f]+)\.(\d+)$/.exec(id.trim());
     if (!m || m[1] !== this.boot) return undefined;
@@ -136,17 +154,35 @@ export class SseHub {
   private flush(): void {
     this.flushTimer = undefined;
     if (!this.pending.size) return;
-    // Serialised even with nobody connected (a few small messages a second): a page that took a
-    // snapshot a moment ago connects with its id and gets the gap replayed from the backlog.
-    const checks = [...this.pending.values()].map(checkDiff);
+    // Published even with nobody connected: a page that took a snapshot a moment ago connects
+    // with its id and gets the gap replayed from the backlog.
+    const checks = [...this.pending.keys()];
+    const rollup = this.rollupChanged;
     this.pending.clear();
+    this.rollupChanged = false;
+    this.publish({ seq: 0, event: 'update', checks, rollup, size: checks.length * 8 });
+  }
+
+  /** The `update` payload for checks that changed, from the state as it is now. */
+  private updateData(names: string[], rollup: boolean): Record<string, unknown> {
+    const checks = [];
+    for (const name of names) {
+      const s = this.state.get(name);
+      if (s) checks.push(checkDiff(s));
+    }
     const data: Record<string, unknown> = { checks };
-    if (this.rollupChanged) {
+    if (rollup) {
       data.overall = overallView(this.state);
       data.components = componentViews(this.state);
-      this.rollupChanged = false;
     }
-    this.publish('update', data);
+    return data;
+  }
+
+  private serialize(m: BacklogEntry): Buffer {
+    const data = m.checks ? this.updateData(m.checks, !!m.rollup) : m.data;
+    const buf = Buffer.from(`id: ${this.boot}.${m.seq}\nevent: ${m.event}\ndata: ${JSON.stringify(data)}\n\n`);
+    this.stats.bytesSerialized += buf.length;
+    return buf;
   }
 
   /** Config reloaded: checks may have appeared or gone, so every page reloads its snapshot. */
@@ -155,20 +191,24 @@ export class SseHub {
     this.flushTimer = undefined;
     this.pending.clear();
     this.rollupChanged = false;
-    this.publish('reset', { reason: 'configuration reloaded' });
+    this.publish({ seq: 0, event: 'reset', data: { reason: 'configuration reloaded' }, size: 64 });
   }
 
-  private publish(event: string, data: unknown): void {
-    this.seq++;
-    const buf = Buffer.from(`id: ${this.lastEventId()}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  private publish(m: BacklogEntry): void {
+    m.seq = ++this.seq;
     this.stats.messages++;
-    this.stats.bytesSerialized += buf.length;
-    this.backlog.push({ seq: this.seq, buf });
-    this.backlogSize += buf.length;
-    while (this.backlog.length > this.o.backlog || (this.backlogSize > this.o.backlogBytes && this.backlog.length > 1)) {
-      this.backlogSize -= this.backlog.shift()!.buf.length;
+    if (this.clients.size) {
+      m.buf = this.serialize(m);
+      m.size = m.buf.length;
+      m.checks = undefined; // the bytes are the record now; replay sends exactly what was sent
+      m.data = undefined;
     }
-    this.broadcast(buf);
+    this.backlog.push(m);
+    this.backlogSize += m.size;
+    while (this.backlog.length > this.o.backlog || (this.backlogSize > this.o.backlogBytes && this.backlog.length > 1)) {
+      this.backlogSize -= this.backlog.shift()!.size;
+    }
+    if (m.buf) this.broadcast(m.buf);
   }
 
   private broadcast(chunk: Buffer | string): void {
