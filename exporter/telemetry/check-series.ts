@@ -1,12 +1,12 @@
 // Per-check series in the Prometheus 0.0.4 text format, kept as rows whose label part is
-// rendered once and whose value is updated in place when a result lands.
+// rendered once and whose line is rebuilt only when a result changes its value.
 //
 // Why not prom-client Gauges: with 1 000 checks (~20 000 series) prom-client spent ~50 ms per
 // scrape serialising and ~3 µs hashing labels on every set(). Why not re-render a check's
 // lines per result either: at 1 000 results/s that allocated ~10 KB per result that lived one
 // interval, so V8 promoted it and the old space grew (measured with `npm run bench`). Here a
-// result only writes numbers into existing rows; a row's text is rebuilt at the next scrape
-// and only if its value changed, and a scrape joins strings that mostly already exist.
+// result touches existing rows and formats only the values that changed; a scrape only reads
+// and joins lines that already exist.
 import type { MetricSpec } from '../probes/types.js';
 
 interface Row {
@@ -16,8 +16,8 @@ interface Row {
   /** `family{labels} ` — fixed for the row's life. */
   prefix: string;
   value: number;
-  /** prefix + value + newline, built at scrape time after the value changed. */
-  text: string | undefined;
+  /** prefix + value + newline. */
+  text: string;
   /** Update generation that last wrote this row; older rows are swept. */
   gen: number;
 }
@@ -55,6 +55,10 @@ export function formatSampleValue(v: number): string {
   return String(v);
 }
 
+function line(prefix: string, value: number): string {
+  return `${prefix}${formatSampleValue(value)}\n`;
+}
+
 /** `k1="v1",k2="v2"` (no braces, no leading comma). */
 export function renderLabels(labels: Record<string, string>): string {
   let out = '';
@@ -83,13 +87,14 @@ export class CheckWriter {
       row.gen = c.gen;
       if (row.value !== value) {
         row.value = value;
-        row.text = undefined;
+        row.text = line(row.prefix, value);
       }
       return;
     }
     // join() yields one flat string; a template literal would keep a tree of pieces that every
     // scrape walks again.
-    rows.push({ family, labels, prefix: [family, '{', c.base, labels, '} '].join(''), value, text: undefined, gen: c.gen });
+    const prefix = [family, '{', c.base, labels, '} '].join('');
+    rows.push({ family, labels, prefix, value, text: line(prefix, value), gen: c.gen });
     c.membershipChanged = true;
   }
 }
@@ -143,7 +148,7 @@ export class CheckSeries {
       if (!f.byCheck.size) continue;
       parts.push(f.header);
       for (const rows of f.byCheck.values()) {
-        for (const r of rows) parts.push(r.text ??= `${r.prefix}${formatSampleValue(r.value)}\n`);
+        for (const r of rows) parts.push(r.text);
       }
     }
     return parts.join('');

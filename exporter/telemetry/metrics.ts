@@ -1,6 +1,6 @@
 // Metric families for checks, components and the exporter itself. Check series are rows whose
-// values are written when a result lands in the state store (check-series.ts), so a scrape
-// only formats the values that changed and concatenates;
+// lines are updated when a result lands in the state store (check-series.ts), so a scrape only
+// concatenates;
 // component and overall status are rolled up in collect() at scrape time (pure, no I/O); the
 // exporter's own families live in an explicit prom-client registry.
 import client from 'prom-client';
