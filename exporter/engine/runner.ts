@@ -7,6 +7,7 @@ import type { CheckCommon } from '../config/common.js';
 import { redact } from '../config/secrets.js';
 import { evaluate, summarize } from '../health/evaluate.js';
 import type { Logger } from '../log.js';
+import { roundMicros } from '../probes/support/duration.js';
 import { classifyError, errorMessage } from '../probes/support/errors.js';
 import { FAILURE_REASONS, type Probe, type ProbeResult, type Sample } from '../probes/types.js';
 import type { CheckResult } from './state.js';
@@ -80,8 +81,7 @@ async function attemptOnce(check: CheckCommon, probe: Probe, attempt: number, op
     clearTimeout(timer);
     opts.signal?.removeEventListener('abort', onStop);
   }
-  // Microseconds are all the timer can honestly give; more digits only lengthen every scrape.
-  return { result, duration: Math.round((performance.now() - t0) * 1000) / 1e6 };
+  return { result, duration: roundMicros((performance.now() - t0) / 1000) };
 }
 
 const REASONS = new Set<string>(FAILURE_REASONS);

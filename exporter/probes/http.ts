@@ -11,6 +11,7 @@ import { name } from '../config/common.js';
 import { size } from '../config/units.js';
 import { redact } from '../config/secrets.js';
 import { checkJson, jsonAssertion, regex, statusMatches, statusPattern } from './support/expect.js';
+import { roundMicros } from './support/duration.js';
 import { abortError, classifyError, errorMessage } from './support/errors.js';
 import { DEFAULT_CERT_THRESHOLD, earliestCertExpiry, TLS_METRICS, tlsSamples } from './support/tls.js';
 import type { ProbeDefinition, ProbeResult, ProbeRunContext, Sample } from './types.js';
@@ -122,7 +123,7 @@ async function probeHttp(check: HttpCheck, target: Target, ctx: ProbeRunContext)
   let ex: Exchange;
 
   const finish = (result: Omit<ProbeResult, 'samples'>): ProbeResult => {
-    for (const p of PHASE_SERIES) samples.push({ key: p.key, metric: 'probe_http_duration_seconds', value: micros(phases[p.phase]), labels: p.labels });
+    for (const p of PHASE_SERIES) samples.push({ key: p.key, metric: 'probe_http_duration_seconds', value: roundMicros(phases[p.phase]), labels: p.labels });
     for (const t of tlsSamples(certExpiry)) samples.push(t);
     return { ...result, samples };
   };
@@ -189,11 +190,6 @@ async function probeHttp(check: HttpCheck, target: Target, ctx: ProbeRunContext)
     }
   }
   return finish({ ok: true });
-}
-
-/** Seconds rounded to the microsecond: timer noise past that only lengthens every scrape. */
-function micros(seconds: number): number {
-  return Math.round(seconds * 1e6) / 1e6;
 }
 
 class BodyTooLarge extends Error {}
