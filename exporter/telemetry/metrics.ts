@@ -18,8 +18,10 @@ interface CheckMeta {
   config: CheckCommon;
   base: string;
   info: string;
-  /** sample key -> [label suffix, level] per configured severity. */
-  thresholds: Map<string, Array<[string, number]>>;
+  /** sample key -> its threshold rows ([label suffix, level] per configured severity). */
+  thresholds: Map<string, { rows: Array<[string, number]>; written: number }>;
+  /** Renders of this check so far: a key's threshold rows are written once per render. */
+  renders: number;
 }
 
 const STATE_LABELS = Object.fromEntries(STATUSES.map((s) => [s, `,state="${s}"`])) as Record<Status, string>;
@@ -110,6 +112,7 @@ export class Metrics {
         base: renderLabels({ check: check.name, component: check.component, ...check.labels }),
         info: `,${renderLabels({ type: check.type, interval_seconds: String(check.interval / 1000) })}`,
         thresholds: new Map(),
+        renders: 0,
       };
       this.checkMeta.set(check.name, m);
     }
@@ -121,6 +124,7 @@ export class Metrics {
     const check = s.config;
     const meta = this.meta(check);
     const r = s.last;
+    const render = ++meta.renders;
     this.series.update(check.name, meta.base, (w) => {
       w.set('vigil_check_info', meta.info, 1);
       w.set('vigil_check_interval_seconds', '', check.interval / 1000);
@@ -135,17 +139,20 @@ export class Metrics {
         w.set(sample.metric, sample.labels ? sampleLabels(sample.labels) : '', sample.value);
         const t = check.thresholds[sample.key];
         if (!t) continue;
-        // Rendered once per check and key; a key with several samples (disk per mount) gets one set.
-        let rows = meta.thresholds.get(sample.key);
-        if (!rows) {
-          rows = [];
+        // Labels rendered once per check and key; a key with several samples (disk per mount)
+        // writes its rows once.
+        let th = meta.thresholds.get(sample.key);
+        if (!th) {
+          th = { rows: [], written: 0 };
           for (const severity of ['warning', 'critical'] as const) {
             const level = t[severity];
-            if (level !== undefined) rows.push([`,${renderLabels({ key: sample.key, metric: sample.metric, severity, direction: t.direction })}`, level]);
+            if (level !== undefined) th.rows.push([`,${renderLabels({ key: sample.key, metric: sample.metric, severity, direction: t.direction })}`, level]);
           }
-          meta.thresholds.set(sample.key, rows);
+          meta.thresholds.set(sample.key, th);
         }
-        for (const [labels, level] of rows) w.set('vigil_check_threshold', labels, level);
+        if (th.written === render) continue;
+        th.written = render;
+        for (const [labels, level] of th.rows) w.set('vigil_check_threshold', labels, level);
       }
     });
   }
