@@ -6,10 +6,10 @@
 // The body is parsed line by line as it arrives and never held whole; its size is capped.
 import { z } from 'zod';
 import { name, type CheckCommon } from '../config/common.js';
-import { redact, registerSecret } from '../config/secrets.js';
+import { redact } from '../config/secrets.js';
 import { size } from '../config/units.js';
 import { classifyError, errorMessage } from './support/errors.js';
-import { authHeaders, boundedGet, BodyTooLarge, httpAuthFields, warmHttpGet } from './support/httpget.js';
+import { authHeaders, boundedGet, BodyTooLarge, httpAuthFields, httpAuthProblems, prepareHttpGet } from './support/httpget.js';
 import { LineSplitter, parseSampleLine, parseSelector, selectorMatches, type Selector } from './support/promtext.js';
 import type { ProbeDefinition, ProbeResult, ProbeRunContext, Sample } from './types.js';
 import { namedValueProblems } from './support/named.js';
@@ -60,13 +60,11 @@ export const metricsProbe: ProbeDefinition<MetricsCheck> = {
         problems.push([['values', i, 'aggregate'], `mode ${v.mode} works on sums of counters; use aggregate: sum`]);
       }
     });
-    if (c.basic_auth && c.bearer_token) problems.push([['bearer_token'], 'set basic_auth or bearer_token, not both']);
+    problems.push(...httpAuthProblems(c));
     return problems;
   },
   create: (check) => {
-    warmHttpGet();
-    if (check.basic_auth) registerSecret(check.basic_auth.password);
-    if (check.bearer_token) registerSecret(check.bearer_token);
+    prepareHttpGet(check);
     const previous = new Map<string, Reading>();
     return { run: (ctx) => probeMetrics(check, previous, ctx) };
   },

@@ -5,9 +5,9 @@
 import { z } from 'zod';
 import { name, type CheckCommon } from '../config/common.js';
 import { size } from '../config/units.js';
-import { redact, registerSecret } from '../config/secrets.js';
+import { redact } from '../config/secrets.js';
 import { classifyError, errorMessage } from './support/errors.js';
-import { authHeaders, boundedGetBuffer, BodyTooLarge, httpAuthFields, warmHttpGet } from './support/httpget.js';
+import { authHeaders, boundedGetBuffer, BodyTooLarge, httpAuthFields, httpAuthProblems, prepareHttpGet } from './support/httpget.js';
 import type { FailureReason, ProbeDefinition, ProbeResult, ProbeRunContext, Sample } from './types.js';
 import { namedValueProblems } from './support/named.js';
 
@@ -37,13 +37,11 @@ export const promqlProbe: ProbeDefinition<PromqlCheck> = {
   thresholdKeys: (c) => c.queries.map((q) => q.name),
   validate: (c) => {
     const problems = namedValueProblems(c.queries, 'queries', 'query');
-    if (c.basic_auth && c.bearer_token) problems.push([['bearer_token'], 'set basic_auth or bearer_token, not both']);
+    problems.push(...httpAuthProblems(c));
     return problems;
   },
   create: (check) => {
-    warmHttpGet();
-    if (check.basic_auth) registerSecret(check.basic_auth.password);
-    if (check.bearer_token) registerSecret(check.bearer_token);
+    prepareHttpGet(check);
     return { run: (ctx) => probePromql(check, ctx) };
   },
 };

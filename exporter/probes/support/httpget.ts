@@ -1,5 +1,6 @@
 // A bounded HTTP GET for probes that read an API or a metrics endpoint (promql, metrics): one
 // connection per run, the run's AbortSignal, and a body size limit enforced while reading.
+import { registerSecret } from '../../config/secrets.js';
 import { lazy, warm } from './lazy.js';
 import { z } from 'zod';
 
@@ -27,9 +28,15 @@ export function authHeaders(a: HttpAuth): Record<string, string> {
 
 export class BodyTooLarge extends Error {}
 
-/** Load the HTTP client ahead of a check's first run. */
-export function warmHttpGet(): void {
+/** When a check is created: its credentials are secrets from now on, and the HTTP client starts loading. */
+export function prepareHttpGet(a: HttpAuth): void {
+  if (a.basic_auth) registerSecret(a.basic_auth.password);
+  if (a.bearer_token) registerSecret(a.bearer_token);
   warm(loadUndici);
+}
+
+export function httpAuthProblems(a: HttpAuth): Array<[Array<string | number>, string]> {
+  return a.basic_auth && a.bearer_token ? [[['bearer_token'], 'set basic_auth or bearer_token, not both']] : [];
 }
 
 const loadUndici = lazy(() => import('undici'));
