@@ -41,6 +41,9 @@ interface Family {
   byCheck: Map<string, Row[]>;
 }
 
+// Well under V8's largest young-generation object (128 KB).
+const CHUNK_CHARS = 32 * 1024;
+
 const NEEDS_ESCAPE = /[\\\n"]/;
 
 export function escapeLabelValue(v: string): string {
@@ -144,14 +147,34 @@ export class CheckSeries {
 
   render(): string {
     const parts: string[] = [];
+    this.renderTo((chunk) => parts.push(chunk));
+    return parts.join('');
+  }
+
+  /**
+   * The text in chunks of about CHUNK_CHARS: each is short enough to be allocated young and die
+   * young, where one string for the whole scrape would be allocated in V8's old space.
+   */
+  renderTo(emit: (chunk: string) => void): void {
+    let parts: string[] = [];
+    let chars = 0;
     for (const f of this.families.values()) {
       if (!f.byCheck.size) continue;
       parts.push(f.header);
+      chars += f.header.length;
       for (const rows of f.byCheck.values()) {
-        for (const r of rows) parts.push(r.text);
+        for (const r of rows) {
+          parts.push(r.text);
+          chars += r.text.length;
+        }
+        if (chars >= CHUNK_CHARS) {
+          emit(parts.join(''));
+          parts = [];
+          chars = 0;
+        }
       }
     }
-    return parts.join('');
+    if (parts.length) emit(parts.join(''));
   }
 
   /** Rows were added or removed: rebuild this check's per-family lists (rare: first run, failures). */

@@ -12,6 +12,7 @@ import { allProbeDefinitions, getProbeDefinition } from '../probes/index.js';
 import { FAILURE_REASONS, type FailureReason, type MetricSpec } from '../probes/types.js';
 import { VERSION, REVISION } from '../version.js';
 import { CheckSeries, renderLabels } from './check-series.js';
+import type { TextBody } from './text-body.js';
 
 /** What a check's rows need that only changes with its config, rendered once. */
 interface CheckMeta {
@@ -102,6 +103,12 @@ export class Metrics {
   async text(): Promise<string> {
     const own = await this.registry.metrics();
     return own + this.series.render();
+  }
+
+  /** The same text as text(), appended to a response body chunk by chunk. */
+  async writeTo(body: TextBody): Promise<void> {
+    body.append(await this.registry.metrics());
+    this.series.renderTo((chunk) => body.append(chunk));
   }
 
   private meta(check: CheckCommon): CheckMeta {

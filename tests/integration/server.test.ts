@@ -121,6 +121,18 @@ describe('exporter HTTP API', () => {
     expect(text).not.toContain('target_info');
   });
 
+  it('serves whole, identical bodies to concurrent and repeated scrapes (buffers are reused)', async () => {
+    const bodies = await Promise.all([1, 2, 3].map(async () => (await get('/metrics')).text()));
+    bodies.push(await (await get('/metrics')).text());
+    const ownPart = (t: string) => t.split('\n').filter((l) => /^(probe_|vigil_check_)/.test(l) && !/_seconds|timestamp|_total/.test(l));
+    for (const b of bodies) {
+      expect(b.endsWith('\n')).toBe(true);
+      expect(b).toMatch(/^vigil_build_info\{/m);
+      expect(b).toMatch(/^vigil_http_server_request_duration_seconds_count\{/m);
+      expect(ownPart(b)).toEqual(ownPart(bodies[0]));
+    }
+  });
+
   it('guards manual runs with the admin token and returns the fresh result', async () => {
     expect((await post('/api/v1/checks/db/run')).status).toBe(401);
     expect((await post('/api/v1/checks/db/run', 'wrong-token-wrong-token')).status).toBe(401);

@@ -73,6 +73,26 @@ describe('CheckSeries', () => {
     expect(lines(s.render()).filter((l) => !l.startsWith('#'))).toEqual(['probe_success{check="a",env="y"} 1']);
   });
 
+  it('emits the text in chunks of whole checks that join to render()', () => {
+    const s = new CheckSeries();
+    s.reset(specs);
+    for (let i = 0; i < 2000; i++) {
+      s.update(`c${i}`, `check="c${i}",component="comp${i % 7}"`, (w) => {
+        w.set('probe_success', '', 1);
+        w.set('probe_http_duration_seconds', ',phase="connect"', i / 1e6);
+        w.set('vigil_check_runs_total', '', i);
+      });
+    }
+    const chunks: string[] = [];
+    s.renderTo((c) => chunks.push(c));
+    expect(chunks.length).toBeGreaterThan(2);
+    expect(chunks.join('')).toBe(s.render());
+    for (const c of chunks) {
+      expect(c.length).toBeLessThan(40 * 1024); // short enough for V8's young generation
+      expect(c.endsWith('\n')).toBe(true);
+    }
+  });
+
   it('escapes label values per the text format', () => {
     expect(escapeLabelValue('plain')).toBe('plain');
     expect(escapeLabelValue('a"b\\c\nd')).toBe('a\\"b\\\\c\\nd');

@@ -3,15 +3,22 @@
 import Router from '@koa/router';
 import type { Runtime } from '../../runtime.js';
 import type { SelfTelemetry } from '../../telemetry/otel.js';
+import { TextBodyPool } from '../../telemetry/text-body.js';
 
 export function metricsRoutes(runtime: Runtime, otel?: SelfTelemetry): Router {
   const router = new Router();
+  // Scrapes reuse their buffers (see text-body.ts): one per concurrent scrape, kept afterwards.
+  const bodies = new TextBodyPool();
   router.get('/metrics', async (ctx) => {
-    const [own, self] = await Promise.all([runtime.metrics.text(), otel?.serialize() ?? '']);
+    const body = bodies.take();
+    const [, self] = await Promise.all([runtime.metrics.writeTo(body), otel?.serialize() ?? '']);
+    if (self) body.append(`\n${self}`);
     ctx.set('Content-Type', 'text/plain; version=0.0.4; charset=utf-8');
     ctx.set('Cache-Control', 'no-store');
-    // One encode into a Buffer: koa then takes its length as is instead of measuring the string.
-    ctx.body = Buffer.from(self ? `${own}\n${self}` : own);
+    ctx.body = body.bytes();
+    // 'finish' comes once the last byte was handed to the kernel; after a cut-short response
+    // the socket may still reference the buffer, so that body is left to the GC.
+    ctx.res.once('finish', () => bodies.give(body));
   });
   return router;
 }
