@@ -11,12 +11,15 @@
 // saw the check): last success + period, or the next cron occurrence in `timezone`. A run that
 // has started is not late, and is given max_run_time (when set) before it counts as missed.
 import path from 'node:path';
-import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
 import type { CheckCommon, Threshold } from '../config/common.js';
 import { duration, formatDuration } from '../config/units.js';
 import { HeartbeatStore, type HeartbeatRecord } from '../engine/heartbeats.js';
+import { lazyRequire } from './support/lazy.js';
 import type { ProbeDefinition, ProbeResult, Sample } from './types.js';
+
+// cron-parser brings luxon (~1.3 MB of heap): loaded by the first check with a schedule.
+const cron = lazyRequire<{ CronExpressionParser: typeof import('cron-parser').CronExpressionParser }>('cron-parser');
 
 const schema = z.object({
   /** Expected at least every `period` (e.g. 5m, 1h, 1d). Set this or `schedule`. */
@@ -68,7 +71,7 @@ export const heartbeatProbe: ProbeDefinition<HeartbeatCheck> = {
         problems.push([['schedule'], `cron expression has ${fields.length} fields, expected 5 (minute hour day month weekday) or 6 (with seconds first)`]);
       } else {
         try {
-          CronExpressionParser.parse(c.schedule, { tz: c.timezone, strict: false }).next();
+          cron().CronExpressionParser.parse(c.schedule, { tz: c.timezone, strict: false }).next();
         } catch (err) {
           problems.push([['schedule'], `invalid cron expression: ${(err as Error).message}`]);
         }
@@ -90,7 +93,7 @@ const iso = (t: number) => new Date(t).toISOString().replace('.000Z', 'Z');
 /** Next expected success after `origin`. `fromPing`: origin is a ping, so allow for an early one. */
 export function nextExpected(check: Pick<HeartbeatCheck, 'period' | 'schedule' | 'timezone' | 'grace'>, origin: number, fromPing: boolean): number {
   if (check.period !== undefined) return origin + check.period;
-  const next = (after: number) => CronExpressionParser.parse(check.schedule!, { currentDate: new Date(after), tz: check.timezone }).next().getTime();
+  const next = (after: number) => cron().CronExpressionParser.parse(check.schedule!, { currentDate: new Date(after), tz: check.timezone }).next().getTime();
   if (!fromPing) return next(origin);
   // A ping slightly before a slot (clock skew, a very fast job) belongs to that slot: look for
   // the next slot after origin + tolerance, the tolerance being the grace or half the gap.
