@@ -13,10 +13,8 @@ interface Row {
   family: string;
   /** Label suffix after the base labels ('' for none). */
   labels: string;
-  /** `family{labels} ` — fixed for the row's life. */
-  prefix: string;
   value: number;
-  /** prefix + value + newline. */
+  /** The whole line, `family{base,labels} value\n`, as one flat string. */
   text: string;
   /** Update generation that last wrote this row; older rows are swept. */
   gen: number;
@@ -58,8 +56,10 @@ export function formatSampleValue(v: number): string {
   return String(v);
 }
 
-function line(prefix: string, value: number): string {
-  return `${prefix}${formatSampleValue(value)}\n`;
+// join() yields one flat string: a scrape copies it in one go, where a template literal would
+// leave a tree of pieces (and a kept prefix) to walk and hold for every row.
+function line(family: string, base: string, labels: string, value: number): string {
+  return [family, '{', base, labels, '} ', formatSampleValue(value), '\n'].join('');
 }
 
 /** `k1="v1",k2="v2"` (no braces, no leading comma). */
@@ -90,14 +90,11 @@ export class CheckWriter {
       row.gen = c.gen;
       if (row.value !== value) {
         row.value = value;
-        row.text = line(row.prefix, value);
+        row.text = line(family, c.base, labels, value);
       }
       return;
     }
-    // join() yields one flat string; a template literal would keep a tree of pieces that every
-    // scrape walks again.
-    const prefix = [family, '{', c.base, labels, '} '].join('');
-    rows.push({ family, labels, prefix, value, text: line(prefix, value), gen: c.gen });
+    rows.push({ family, labels, value, text: line(family, c.base, labels, value), gen: c.gen });
     c.membershipChanged = true;
   }
 }
