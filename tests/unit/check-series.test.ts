@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CheckSeries, escapeLabelValue } from '../../exporter/telemetry/check-series.js';
+import { CheckSeries, escapeLabelValue, type CheckWriter } from '../../exporter/telemetry/check-series.js';
 
 const specs = [
   { name: 'probe_success', help: 'ok?' },
@@ -73,7 +73,7 @@ describe('CheckSeries', () => {
     expect(lines(s.render()).filter((l) => !l.startsWith('#'))).toEqual(['probe_success{check="a",env="y"} 1']);
   });
 
-  it('emits the text in chunks of whole checks that join to render()', () => {
+  it('emits the text in chunks of whole lines that join to render()', () => {
     const s = new CheckSeries();
     s.reset(specs);
     for (let i = 0; i < 2000; i++) {
@@ -91,6 +91,46 @@ describe('CheckSeries', () => {
       expect(c.length).toBeLessThan(40 * 1024); // short enough for V8's young generation
       expect(c.endsWith('\n')).toBe(true);
     }
+  });
+
+  it('keeps a scrape current across value changes, dropped and added rows, and removed checks', () => {
+    const s = new CheckSeries();
+    s.reset(specs);
+    const phases = (w: CheckWriter, v: number, withTransfer = true) => {
+      w.set('probe_http_duration_seconds', ',phase="connect"', v);
+      if (withTransfer) w.set('probe_http_duration_seconds', ',phase="transfer"', v / 10);
+      w.set('probe_success', '', 1);
+    };
+    s.update('a', 'check="a"', (w) => phases(w, 1));
+    s.update('b', 'check="b"', (w) => phases(w, 2));
+    const data = () => lines(s.render()).filter((l) => !l.startsWith('#'));
+    expect(data()).toEqual([
+      'probe_success{check="a"} 1', 'probe_success{check="b"} 1',
+      'probe_http_duration_seconds{check="a",phase="connect"} 1', 'probe_http_duration_seconds{check="a",phase="transfer"} 0.1',
+      'probe_http_duration_seconds{check="b",phase="connect"} 2', 'probe_http_duration_seconds{check="b",phase="transfer"} 0.2',
+    ]);
+    s.update('a', 'check="a"', (w) => phases(w, 3)); // values only: written in place
+    expect(data()).toContain('probe_http_duration_seconds{check="a",phase="transfer"} 0.3');
+    s.update('a', 'check="a"', (w) => phases(w, 4, false)); // a row dropped
+    s.update('b', 'check="b"', (w) => phases(w, 5)); // and a value changed before the next scrape
+    expect(data()).toEqual([
+      'probe_success{check="a"} 1', 'probe_success{check="b"} 1',
+      'probe_http_duration_seconds{check="a",phase="connect"} 4',
+      'probe_http_duration_seconds{check="b",phase="connect"} 5', 'probe_http_duration_seconds{check="b",phase="transfer"} 0.5',
+    ]);
+    s.remove('a');
+    s.update('c', 'check="c"', (w) => phases(w, 6));
+    s.update('b', 'check="b"', (w) => phases(w, 7));
+    expect(data()).toEqual([
+      'probe_success{check="b"} 1', 'probe_success{check="c"} 1',
+      'probe_http_duration_seconds{check="b",phase="connect"} 7', 'probe_http_duration_seconds{check="b",phase="transfer"} 0.7',
+      'probe_http_duration_seconds{check="c",phase="connect"} 6', 'probe_http_duration_seconds{check="c",phase="transfer"} 0.6',
+    ]);
+    s.update('c', 'check="c",env="x"', (w) => phases(w, 8)); // new base labels: the check starts over
+    expect(data().filter((l) => l.includes('check="c"'))).toEqual([
+      'probe_success{check="c",env="x"} 1',
+      'probe_http_duration_seconds{check="c",env="x",phase="connect"} 8', 'probe_http_duration_seconds{check="c",env="x",phase="transfer"} 0.8',
+    ]);
   });
 
   it('escapes label values per the text format', () => {
