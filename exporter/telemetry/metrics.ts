@@ -100,12 +100,7 @@ export class Metrics {
     for (const s of this.state.list()) this.render(s);
   }
 
-  async text(): Promise<string> {
-    const own = await this.registry.metrics();
-    return own + this.series.render();
-  }
-
-  /** The same text as text(), appended to a response body chunk by chunk. */
+  /** The exporter's families, then every check's series, appended to a response body in chunks. */
   async writeTo(body: TextBody): Promise<void> {
     body.append(await this.registry.metrics());
     this.series.renderTo((chunk) => body.append(chunk));
