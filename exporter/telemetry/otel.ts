@@ -25,8 +25,10 @@ export function startSelfTelemetry(opts: { inFlight: () => number; queued: () =>
     resource: resourceFromAttributes({ 'service.name': 'vigil', 'service.version': VERSION }),
     readers: [exporter],
   });
+  // Global for libraries that look it up; our own instruments come from this provider, so a
+  // second SDK in the process (tests) cannot hand them to a provider that was shut down.
   metrics.setGlobalMeterProvider(provider);
-  const meter = metrics.getMeter('vigil');
+  const meter = provider.getMeter('vigil');
   const requestDuration = meter.createHistogram('vigil_http_server_request_duration_seconds', {
     description: 'Requests served by the Vigil exporter.',
     unit: 's',
