@@ -44,6 +44,9 @@ interface Family {
    * Every line of the family in output order, kept current as values change; null once rows
    * were added or removed, laid out again by the next scrape. A scrape walks this one dense
    * list instead of check -> rows -> row -> line, whose cache misses cost more than the copying.
+   * The layout is the one thing a scrape builds: it only numbers rows that exist, and doing it
+   * when rows come or go would cost a pass over the family per change — quadratic when 1 000
+   * checks start, or fail and recover, together.
    */
   lines: string[] | null;
 }
