@@ -1,12 +1,14 @@
 // The koa app, assembled in one place. Routes are thin: they read the state store or call the
 // runtime, never the other way round.
 import Koa, { type Context, type Next } from 'koa';
-import type Router from '@koa/router';
 import { redact } from '../config/secrets.js';
 import type { Logger } from '../log.js';
 import type { Runtime } from '../runtime.js';
 import type { SelfTelemetry } from '../telemetry/otel.js';
+import { AuthFailures } from './auth-failures.js';
+import { createGuard, credentialsFor, type BasicAuthUsers } from './auth.js';
 import { HttpError } from './body.js';
+import { RouteTable } from './route-table.js';
 import { alertsRoutes } from './routes/alerts.js';
 import { checksRoutes } from './routes/checks.js';
 import { eventsRoutes } from './routes/events.js';
@@ -15,7 +17,7 @@ import { heartbeatRoutes } from './routes/heartbeats.js';
 import { historyRoutes } from './routes/history.js';
 import { lifecycleRoutes } from './routes/lifecycle.js';
 import { metricsRoutes } from './routes/metrics.js';
-import { statusPageAuth, uiRoutes } from './routes/ui.js';
+import { uiRoutes } from './routes/ui.js';
 
 export interface AppOptions {
   runtime: Runtime;
@@ -23,10 +25,27 @@ export interface AppOptions {
   otel?: SelfTelemetry;
   /** Reload handler (CLI passes one that also logs); defaults to runtime.reload(). */
   reload?: () => ReturnType<Runtime['reload']>;
+  /** basic_auth_users of the web config (--web.config.file), read per request so a reload applies. */
+  basicAuth?: () => BasicAuthUsers | undefined;
+  /** Extra response headers of the web config (http_server_config.headers), read per request. */
+  headers?: () => Record<string, string> | undefined;
+  /** Failed-auth accounting; one is made (logging to `log`) when not given. */
+  failures?: AuthFailures;
 }
 
-export function adminTokenFor(runtime: Runtime): () => string | undefined {
-  return () => runtime.config?.server.admin_token ?? runtime.opts.env?.VIGIL_ADMIN_TOKEN ?? process.env.VIGIL_ADMIN_TOKEN;
+/** Every route the exporter serves, with its access (see route-table.ts). */
+export function routeTable(runtime: Runtime, opts: Pick<AppOptions, 'otel' | 'reload'> = {}): RouteTable {
+  const table = new RouteTable();
+  metricsRoutes(runtime, table, opts.otel);
+  healthRoutes(runtime, table);
+  lifecycleRoutes(runtime, opts.reload ?? (() => runtime.reload()), table);
+  checksRoutes(runtime, table);
+  alertsRoutes(runtime, table);
+  heartbeatRoutes(runtime, table);
+  uiRoutes(runtime, table);
+  eventsRoutes(runtime, table);
+  historyRoutes(runtime, table);
+  return table;
 }
 
 export function createApp(opts: AppOptions): Koa {
@@ -34,10 +53,17 @@ export function createApp(opts: AppOptions): Koa {
   const app = new Koa();
   app.proxy = false;
   app.silent = true;
-  const adminToken = adminTokenFor(runtime);
+  const failures = opts.failures ?? new AuthFailures({
+    log,
+    onFailure: (kind) => otel?.authFailures.add(1, { kind }),
+    onThrottled: () => otel?.authThrottled.add(1),
+  });
+  const guard = createGuard({ credentials: credentialsFor(runtime), failures, basicAuth: opts.basicAuth });
 
   app.use(async (ctx: Context, next: Next) => {
     const t0 = performance.now();
+    const extra = opts.headers?.();
+    if (extra) ctx.set(extra);
     try {
       await next();
     } catch (err) {
@@ -54,18 +80,7 @@ export function createApp(opts: AppOptions): Koa {
     }
   });
 
-  app.use(statusPageAuth(runtime)); // server.status_page_auth: page + GET /api/v1/*; /metrics, /health, /-/* stay public
-  const routers: Router[] = [
-    metricsRoutes(runtime, otel),
-    healthRoutes(runtime),
-    lifecycleRoutes(runtime, opts.reload ?? (() => runtime.reload()), adminToken),
-    checksRoutes(runtime, adminToken),
-    alertsRoutes(runtime, adminToken),
-    heartbeatRoutes(runtime),
-    uiRoutes(runtime),
-    eventsRoutes(runtime),
-    historyRoutes(runtime),
-  ];
-  for (const r of routers) app.use(r.routes()).use(r.allowedMethods());
+  const router = routeTable(runtime, opts).router(guard.forRoute);
+  app.use(router.routes()).use(router.allowedMethods()).use(guard.unmatched);
   return app;
 }

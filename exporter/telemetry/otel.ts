@@ -7,7 +7,7 @@
 // instrumentations), and importing sdk-node loads every trace/log exporter and the
 // declarative-config validator with it — 3.6 MB of heap, ~5 MB of RSS under the benchmark.
 // Apps instrumented with vigil/instrument still get NodeSDK in full mode.
-import { metrics, type Histogram } from '@opentelemetry/api';
+import { metrics, type Counter, type Histogram } from '@opentelemetry/api';
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
@@ -15,6 +15,12 @@ import { VERSION } from '../version.js';
 
 export interface SelfTelemetry {
   requestDuration: Histogram;
+  /** Requests refused for missing or wrong credentials, by `kind` (basic, status_page, admin, webhook, heartbeat). */
+  authFailures: Counter;
+  /** Requests answered 429 while their client was in failed-auth back-off. */
+  authThrottled: Counter;
+  /** Connections closed because --web.max-connections was reached. */
+  connectionsDropped: Counter;
   serialize(): Promise<string>;
   shutdown(): Promise<void>;
 }
@@ -38,9 +44,19 @@ export function startSelfTelemetry(opts: { inFlight: () => number; queued: () =>
     .addCallback((r) => r.observe(opts.inFlight()));
   meter.createObservableGauge('vigil_scheduler_runs_queued', { description: 'Check runs waiting for a concurrency slot.' })
     .addCallback((r) => r.observe(opts.queued()));
+  // Created at 0 (each kind) so rate() and increase() see the first failure.
+  const authFailures = meter.createCounter('vigil_http_auth_failures', { description: 'Requests refused for missing or wrong credentials, by kind.' });
+  for (const kind of ['basic', 'status_page', 'admin', 'webhook', 'heartbeat']) authFailures.add(0, { kind });
+  const authThrottled = meter.createCounter('vigil_http_auth_throttled', { description: 'Requests answered 429 while their client was in failed-authentication back-off.' });
+  authThrottled.add(0);
+  const connectionsDropped = meter.createCounter('vigil_http_connections_dropped', { description: 'Connections closed because the connection limit was reached.' });
+  connectionsDropped.add(0);
   const serializer = new PrometheusSerializer('', false, undefined, true, true);
   return {
     requestDuration,
+    authFailures,
+    authThrottled,
+    connectionsDropped,
     async serialize() {
       const { resourceMetrics } = await exporter.collect();
       return serializer.serialize(resourceMetrics);

@@ -3,8 +3,7 @@
 //   GET  /api/v1/alerts           what is firing now (latest notification per fingerprint)
 //   GET  /api/v1/alerts/history   notifications and alert lifecycles (filters; format=json|csv)
 //   POST /api/v1/alerts/test      push a synthetic VigilTestAlert to Alertmanager (admin token)
-import Router from '@koa/router';
-import type { Context, Next } from 'koa';
+import type { Context } from 'koa';
 import { parseWebhookPayload } from '../../alerts/payload.js';
 import {
   alertIdentity, filterLifecycles, filterNotifications, firingNow, lifecycles, lifecyclesCsv, notificationsCsv, type HistoryFilter,
@@ -12,34 +11,12 @@ import {
 import { AlertmanagerError, buildTestAlert, displayUrl, sendTestAlert, testAlertRequestSchema } from '../../alerts/test-alert.js';
 import { parseDuration } from '../../config/units.js';
 import type { Runtime } from '../../runtime.js';
-import { bearer, requireToken, tokenMatches } from '../auth.js';
 import { HttpError, readJson } from '../body.js';
+import type { RouteTable } from '../route-table.js';
 
 /** Alertmanager batches at most a few hundred alerts per notification; 1 MiB leaves room for long annotations. */
 export const WEBHOOK_BODY_LIMIT = 1024 * 1024;
 const DEFAULT_LIMIT = 1000;
-
-/** The webhook accepts its own token (server.webhook_token / VIGIL_WEBHOOK_TOKEN) or the admin token. */
-function requireWebhookToken(webhookToken: () => string | undefined, adminToken: () => string | undefined) {
-  return async (ctx: Context, next: Next) => {
-    const accepted = [webhookToken(), adminToken()].filter((t): t is string => !!t);
-    if (!accepted.length) {
-      ctx.status = 403;
-      ctx.body = { error: 'webhook token not configured: set server.webhook_token in the config or VIGIL_WEBHOOK_TOKEN' };
-      return;
-    }
-    const given = bearer(ctx);
-    // Compare against every token (no early exit) so timing does not tell which one is configured.
-    const ok = accepted.map((t) => tokenMatches(given, t)).includes(true);
-    if (!ok) {
-      ctx.status = 401;
-      ctx.set('WWW-Authenticate', 'Bearer');
-      ctx.body = { error: 'missing or wrong bearer token' };
-      return;
-    }
-    await next();
-  };
-}
 
 function one(ctx: Context, name: string): string | undefined {
   const v = ctx.query[name];
@@ -90,19 +67,19 @@ function parseLimit(ctx: Context, max: number): number {
   return n;
 }
 
-export function alertsRoutes(runtime: Runtime, adminToken: () => string | undefined): Router {
-  const router = new Router({ prefix: '/api/v1/alerts' });
+export function alertsRoutes(runtime: Runtime, routes: RouteTable): void {
+  const router = routes.under('/api/v1/alerts');
   const receiver = runtime.alerts;
-  const webhookToken = () => runtime.config?.server.webhook_token ?? runtime.opts.env?.VIGIL_WEBHOOK_TOKEN ?? process.env.VIGIL_WEBHOOK_TOKEN;
 
-  router.post('/webhook', requireWebhookToken(webhookToken, adminToken), async (ctx) => {
+  // The webhook accepts its own token (server.webhook_token / VIGIL_WEBHOOK_TOKEN) or the admin token.
+  router.post('/webhook', 'webhook', async (ctx) => {
     const parsed = parseWebhookPayload(await readJson(ctx, WEBHOOK_BODY_LIMIT));
     if (!parsed.ok) throw new HttpError(400, parsed.reason);
     const stored = await receiver.receive(parsed.payload);
     ctx.body = { stored: stored.length, ids: stored.map((r) => r.id) };
   });
 
-  router.get('/', (ctx) => {
+  router.get('/', 'status_page', (ctx) => {
     const firing = firingNow(receiver.log.records());
     ctx.set('Cache-Control', 'no-store');
     ctx.body = {
@@ -116,7 +93,7 @@ export function alertsRoutes(runtime: Runtime, adminToken: () => string | undefi
     };
   });
 
-  router.get('/history', (ctx) => {
+  router.get('/history', 'status_page', (ctx) => {
     const now = Date.now();
     const filter = parseFilter(ctx, now);
     const limit = parseLimit(ctx, receiver.log.maxRecords);
@@ -144,7 +121,7 @@ export function alertsRoutes(runtime: Runtime, adminToken: () => string | undefi
     };
   });
 
-  router.post('/test', requireToken(adminToken), async (ctx) => {
+  router.post('/test', 'admin', async (ctx) => {
     const base = runtime.config?.server.alertmanager_url;
     if (!base) throw new HttpError(409, 'server.alertmanager_url is not configured: Vigil does not know where Alertmanager is');
     const body = await readJson(ctx, 64 * 1024);
@@ -167,6 +144,4 @@ export function alertsRoutes(runtime: Runtime, adminToken: () => string | undefi
       note: 'Alertmanager routes it like any other alert; it appears in GET /api/v1/alerts/history once it comes back through the webhook.',
     };
   });
-
-  return router;
 }

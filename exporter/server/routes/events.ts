@@ -3,14 +3,13 @@
 //   reset  {reason}              the client's view is stale (new connection, expired id, reload): refetch /api/v1/status
 //   update {checks[], overall?, components?}   checks that got a result in the last ~250 ms; rollup when any status changed
 // plus a ": keep-alive" comment every 15 s. See docs/status-page.md.
-import Router from '@koa/router';
 import type { Runtime } from '../../runtime.js';
+import type { RouteTable } from '../route-table.js';
 import { hubFor } from '../sse.js';
 
-export function eventsRoutes(runtime: Runtime): Router {
-  const router = new Router();
+export function eventsRoutes(runtime: Runtime, router: RouteTable): void {
   const hub = hubFor(runtime.state);
-  router.get('/api/v1/events', (ctx) => {
+  router.get('/api/v1/events', 'status_page', (ctx) => {
     if (ctx.method === 'HEAD') {
       ctx.type = 'text/event-stream';
       ctx.set('Cache-Control', 'no-store');
@@ -22,5 +21,4 @@ export function eventsRoutes(runtime: Runtime): Router {
     ctx.respond = false; // the hub owns the response from here on
     hub.attach(ctx.req, ctx.res, since);
   });
-  return router;
 }

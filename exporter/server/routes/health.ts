@@ -1,13 +1,12 @@
 // GET /health and /health/<component>: Vigil JSON by default, the IETF draft shape for
 // Accept: application/health+json. 503 only when critical, so load balancers act on real outages.
-import Router from '@koa/router';
 import type { Context } from 'koa';
 import { componentReport, healthReport, httpStatusFor, ietfHealthReport, type ReportInput } from '../../health/report.js';
 import type { Runtime } from '../../runtime.js';
 import { VERSION } from '../../version.js';
+import type { RouteTable } from '../route-table.js';
 
-export function healthRoutes(runtime: Runtime): Router {
-  const router = new Router();
+export function healthRoutes(runtime: Runtime, router: RouteTable): void {
   const input = (): ReportInput => ({
     checks: runtime.state.list(),
     components: runtime.state.components(),
@@ -18,7 +17,7 @@ export function healthRoutes(runtime: Runtime): Router {
   });
   const wantsIetf = (ctx: Context) => ctx.get('accept').includes('application/health+json');
 
-  router.get('/health', (ctx) => {
+  router.get('/health', 'public', (ctx) => {
     const data = input();
     ctx.set('Cache-Control', 'no-store');
     ctx.status = httpStatusFor(data.rollup.status);
@@ -27,7 +26,7 @@ export function healthRoutes(runtime: Runtime): Router {
       ctx.body = JSON.stringify(ietfHealthReport(data));
     } else ctx.body = healthReport(data);
   });
-  router.get('/health/:component', (ctx) => {
+  router.get('/health/:component', 'public', (ctx) => {
     const data = input();
     const name = ctx.params.component;
     const report = componentReport(name, data);
@@ -43,5 +42,4 @@ export function healthRoutes(runtime: Runtime): Router {
       ctx.body = JSON.stringify(ietfHealthReport(data, name));
     } else ctx.body = { component: name, timestamp: new Date(data.now).toISOString(), ...report };
   });
-  return router;
 }

@@ -1,23 +1,23 @@
 // Heartbeat pings from jobs: POST /api/v1/heartbeats/<name> (success), /<name>/start and
 // /<name>/fail, with an optional run duration, exit code and short message as a JSON or form
-// body or query parameters. A token is required: the check's own `token`, else the server's
-// `heartbeat_token` (or VIGIL_HEARTBEAT_TOKEN), as a bearer token or `?token=`.
+// body or query parameters. A token is required (checked by the route table's guard, auth.ts):
+// the check's own `token`, else the server's `heartbeat_token` (or VIGIL_HEARTBEAT_TOKEN), as a
+// bearer token or `?token=`.
 //
 // GET is refused (405) on purpose: link previews (Slack, Teams, mail scanners) and prefetchers
 // follow URLs they see, and a pasted ping URL with ?token= would record a success that never
 // happened. curl in a crontab posts just as easily: `curl -fsS -X POST …`.
-import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { HeartbeatEvent, HeartbeatStore, PingData } from '../../engine/heartbeats.js';
 import type { Runtime } from '../../runtime.js';
-import { bearer, tokenMatches } from '../auth.js';
 import { HttpError, readBody } from '../body.js';
+import type { RouteTable } from '../route-table.js';
 
 const MAX_BODY = 16 * 1024;
 const MAX_MESSAGE = 500;
 
-export function heartbeatRoutes(runtime: Runtime): Router {
-  const router = new Router({ prefix: '/api/v1/heartbeats' });
+export function heartbeatRoutes(runtime: Runtime, routes: RouteTable): void {
+  const router = routes.under('/api/v1/heartbeats');
   const store = () => runtime.stores.heartbeats as HeartbeatStore;
 
   const ping = (event: HeartbeatEvent) => async (ctx: Context) => {
@@ -29,21 +29,6 @@ export function heartbeatRoutes(runtime: Runtime): Router {
       ctx.body = { error: `no heartbeat check named "${name}"` };
       return;
     }
-    const expected = (state.config as { token?: string }).token
-      ?? runtime.config?.server.heartbeat_token ?? runtime.opts.env?.VIGIL_HEARTBEAT_TOKEN ?? process.env.VIGIL_HEARTBEAT_TOKEN;
-    if (!expected) {
-      ctx.status = 403;
-      ctx.body = { error: 'heartbeat token not configured: set token on the check, server.heartbeat_token, or VIGIL_HEARTBEAT_TOKEN' };
-      return;
-    }
-    const given = bearer(ctx) ?? (typeof ctx.query.token === 'string' ? ctx.query.token : undefined);
-    if (!tokenMatches(given, expected)) {
-      ctx.status = 401;
-      ctx.set('WWW-Authenticate', 'Bearer');
-      ctx.body = { error: 'missing or wrong heartbeat token' };
-      return;
-    }
-
     const data = await pingData(ctx);
     const kind: HeartbeatEvent = event === 'success' && data.exit_code !== undefined && data.exit_code !== 0 ? 'fail' : event;
     const at = Date.now();
@@ -70,13 +55,13 @@ export function heartbeatRoutes(runtime: Runtime): Router {
     ctx.body = { error: 'heartbeats are recorded with POST (GET is refused so that link previews cannot record pings), e.g. curl -fsS -X POST -H "Authorization: Bearer $TOKEN" <this URL>' };
   };
 
-  router.post('/:name', ping('success'));
-  router.post('/:name/start', ping('start'));
-  router.post('/:name/fail', ping('fail'));
-  router.get('/:name', refuseGet);
-  router.get('/:name/start', refuseGet);
-  router.get('/:name/fail', refuseGet);
-  return router;
+  router.post('/:name', 'heartbeat', ping('success'));
+  router.post('/:name/start', 'heartbeat', ping('start'));
+  router.post('/:name/fail', 'heartbeat', ping('fail'));
+  // A refusal that reveals nothing: no token needed to be told to use POST.
+  router.get('/:name', 'public', refuseGet);
+  router.get('/:name/start', 'public', refuseGet);
+  router.get('/:name/fail', 'public', refuseGet);
 }
 
 function withTimeout<T>(p: Promise<T> | undefined, ms: number): Promise<T | undefined> {

@@ -1,9 +1,8 @@
-// Read-only JSON behind the status page, usable by anyone:
+// Read-only JSON behind the status page (status_page access: public unless server.status_page_auth):
 //   GET /api/v1/status                       overall + components + checks (with 24 h bar and sparkline) in one payload
 //   GET /api/v1/checks/<name>/history        points from the in-memory ring (?since=&until=, or ?buckets=N)
 //   GET /api/v1/report?from=&to=&format=     availability, incidents, response-time percentiles per check (json|csv)
 import { gzipSync } from 'node:zlib';
-import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { CheckState } from '../../engine/state.js';
 import { BucketAccumulator, parseTimeParam, summarizePeriod, toCsv, type PeriodSummary } from '../../health/report-period.js';
@@ -11,6 +10,7 @@ import { STATUSES } from '../../health/status.js';
 import type { Runtime } from '../../runtime.js';
 import { VERSION } from '../../version.js';
 import { HttpError } from '../body.js';
+import type { RouteTable } from '../route-table.js';
 import { hubFor } from '../sse.js';
 import { statusSnapshot } from '../status-view.js';
 
@@ -54,11 +54,10 @@ export function maxGapFor(s: CheckState): number {
   return 2 * c.interval + c.timeout * (c.retries + 1) + c.retry_delay * c.retries;
 }
 
-export function historyRoutes(runtime: Runtime): Router {
-  const router = new Router();
+export function historyRoutes(runtime: Runtime, router: RouteTable): void {
   const hub = hubFor(runtime.state);
 
-  router.get('/api/v1/status', (ctx) => {
+  router.get('/api/v1/status', 'status_page', (ctx) => {
     const buckets = intParam(ctx, 'buckets', 1, 1440);
     ctx.set('Cache-Control', 'no-store');
     sendJson(ctx, statusSnapshot(runtime.state, {
@@ -66,7 +65,7 @@ export function historyRoutes(runtime: Runtime): Router {
     }));
   });
 
-  router.get('/api/v1/checks/:name/history', (ctx) => {
+  router.get('/api/v1/checks/:name/history', 'status_page', (ctx) => {
     const s = runtime.state.get(ctx.params.name);
     if (!s) {
       ctx.status = 404;
@@ -123,7 +122,7 @@ export function historyRoutes(runtime: Runtime): Router {
     sendJson(ctx, { ...head, since: ctx.query.since === undefined ? null : iso(since), until: iso(Number.isFinite(until) ? until : undefined), points });
   });
 
-  router.get('/api/v1/report', async (ctx) => {
+  router.get('/api/v1/report', 'status_page', async (ctx) => {
     const now = Date.now();
     const to = Math.min(timeParam(ctx, 'to', now, now), now);
     const from = timeParam(ctx, 'from', now, to - 86_400_000);
@@ -194,6 +193,5 @@ export function historyRoutes(runtime: Runtime): Router {
       })),
     });
   });
-  return router;
 }
 

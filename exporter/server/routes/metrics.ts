@@ -1,15 +1,14 @@
 // GET /metrics: prom-client families, then the exporter's own OTel families. Always the 0.0.4
 // text format, whatever Accept says: appending text after an OpenMetrics "# EOF" breaks scrapes.
-import Router from '@koa/router';
 import type { Runtime } from '../../runtime.js';
 import type { SelfTelemetry } from '../../telemetry/otel.js';
 import { TextBodyPool } from '../../telemetry/text-body.js';
+import type { RouteTable } from '../route-table.js';
 
-export function metricsRoutes(runtime: Runtime, otel?: SelfTelemetry): Router {
-  const router = new Router();
+export function metricsRoutes(runtime: Runtime, router: RouteTable, otel?: SelfTelemetry): void {
   // Scrapes reuse their buffers (see text-body.ts): one per concurrent scrape, kept afterwards.
   const bodies = new TextBodyPool();
-  router.get('/metrics', async (ctx) => {
+  router.get('/metrics', 'public', async (ctx) => {
     const body = bodies.take();
     const [, self] = await Promise.all([runtime.metrics.writeTo(body), otel?.serialize() ?? '']);
     if (self) body.append(`\n${self}`);
@@ -20,5 +19,4 @@ export function metricsRoutes(runtime: Runtime, otel?: SelfTelemetry): Router {
     // the socket may still reference the buffer, so that body is left to the GC.
     ctx.res.once('finish', () => bodies.give(body));
   });
-  return router;
 }

@@ -1,16 +1,15 @@
 // The status page: GET / (HTML, no-cache + ETag) and its assets under /ui/<version>/<file>
 // (versioned by content hash, cached for a year, immutable). Plain files from exporter/server/ui,
 // read once at start-up from the source folder, which works both under tsx and from dist/ (tsc
-// does not copy non-TS files). Also the optional status_page_auth gate for the page and JSON.
+// does not copy non-TS files). server.status_page_auth guards them (auth.ts).
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import Router from '@koa/router';
-import type { Context, Next } from 'koa';
+import type { Context } from 'koa';
 import type { Runtime } from '../../runtime.js';
-import { bearer, tokenMatches } from '../auth.js';
+import type { RouteTable } from '../route-table.js';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -84,18 +83,17 @@ function send(ctx: Context, a: Asset, cacheControl: string): void {
   } else ctx.body = a.body;
 }
 
-export function uiRoutes(runtime: Runtime): Router {
-  const router = new Router();
+export function uiRoutes(runtime: Runtime, router: RouteTable): void {
   const { version, index, files } = loadAssets();
   const shared = () => (runtime.config?.server.status_page_auth ? 'private' : 'public');
 
-  router.get('/', (ctx) => {
+  router.get('/', 'status_page', (ctx) => {
     ctx.set('Content-Security-Policy', CSP);
     ctx.set('Referrer-Policy', 'no-referrer');
     ctx.set('X-Frame-Options', 'DENY');
     send(ctx, index, 'no-cache');
   });
-  router.get('/ui/:version/:file', (ctx) => {
+  router.get('/ui/:version/:file', 'status_page', (ctx) => {
     const a = files.get(ctx.params.file);
     if (!a) {
       ctx.status = 404;
@@ -105,65 +103,8 @@ export function uiRoutes(runtime: Runtime): Router {
     // A page from before an upgrade asks for an old version: serve today's file, but don't let it stick.
     send(ctx, a, ctx.params.version === version ? `${shared()}, max-age=31536000, immutable` : 'no-cache');
   });
-  router.get('/favicon.ico', (ctx) => {
+  router.get('/favicon.ico', 'status_page', (ctx) => {
     const a = files.get('favicon.svg');
     if (a) send(ctx, a, `${shared()}, max-age=86400`);
   });
-  return router;
-}
-
-// ---------------------------------------------------------------------------------------------
-// server.status_page_auth: basic auth ({username, password}) and/or a token ({token}) for the
-// page, its assets and every GET under /api/v1. /metrics, /health*, /-/* never need it (monitoring
-// must reach them); endpoints that change state keep their own tokens.
-
-const COOKIE = 'vigil_status';
-const cookieValue = (token: string) => createHash('sha256').update(`vigil-status-page:${token}`).digest('base64url');
-
-export function isStatusPagePath(p: string): boolean {
-  return p === '/' || p === '/index.html' || p === '/favicon.ico' || p.startsWith('/ui/') || p.startsWith('/api/v1/');
-}
-
-export function statusPageAuth(runtime: Runtime) {
-  return async (ctx: Context, next: Next) => {
-    const auth = runtime.config?.server.status_page_auth;
-    if (!auth || (ctx.method !== 'GET' && ctx.method !== 'HEAD') || !isStatusPagePath(ctx.path)) return next();
-    const basic = auth.username !== undefined && auth.password !== undefined;
-    const header = ctx.get('authorization');
-
-    if (auth.token) {
-      if (tokenMatches(bearer(ctx), auth.token) || tokenMatches(ctx.cookies.get(COOKIE), cookieValue(auth.token))) return next();
-      // Opening /?token=… once stores a cookie (HttpOnly, SameSite=Strict) so the page, its
-      // fetches and its EventSource work; the token then leaves the address bar.
-      const q = ctx.query.token;
-      if (ctx.path === '/' && typeof q === 'string' && tokenMatches(q, auth.token)) {
-        ctx.cookies.set(COOKIE, cookieValue(auth.token), { httpOnly: true, sameSite: 'strict', path: '/', overwrite: true, secure: ctx.secure });
-        ctx.set('Cache-Control', 'no-store');
-        ctx.set('Referrer-Policy', 'no-referrer');
-        ctx.redirect('./');
-        ctx.status = 303;
-        return;
-      }
-    }
-    if (basic) {
-      const m = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(header);
-      if (m) {
-        const decoded = Buffer.from(m[1], 'base64').toString('utf8');
-        const i = decoded.indexOf(':');
-        // Both compared, always, so timing doesn't tell which one was wrong.
-        const userOk = tokenMatches(decoded.slice(0, i), auth.username);
-        const passOk = tokenMatches(decoded.slice(i + 1), auth.password);
-        if (i >= 0 && userOk && passOk) return next();
-      }
-    }
-    ctx.status = 401;
-    ctx.set('Cache-Control', 'no-store');
-    ctx.set('WWW-Authenticate', basic ? 'Basic realm="Vigil status page", charset="UTF-8"' : 'Bearer realm="Vigil status page"');
-    if (ctx.path === '/' && !basic) {
-      ctx.type = 'text/html; charset=utf-8';
-      ctx.body = '<!doctype html><meta charset="utf-8"><title>Vigil: sign in</title><p>This status page needs a token: open <code>/?token=&lt;token&gt;</code> once (a cookie keeps it), or send <code>Authorization: Bearer &lt;token&gt;</code>.</p>';
-    } else {
-      ctx.body = { error: 'authentication required (server.status_page_auth)' };
-    }
-  };
 }
