@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { ConfigError } from './config/errors.js';
+import { StorageLockedError } from './engine/storage-dir.js';
 import { createLogger, type Level } from './log.js';
 import { Runtime } from './runtime.js';
 import { createApp } from './server/app.js';
@@ -92,6 +93,13 @@ async function main() {
   } catch (err) {
     fatal(`--storage.path: cannot create ${args['storage.path']}: ${(err as NodeJS.ErrnoException).code}`);
   }
+  try {
+    runtime.storage.lock();
+  } catch (err) {
+    if (err instanceof StorageLockedError) fatal(err.message);
+    throw err;
+  }
+  process.on('exit', () => runtime.storage.unlock());
   runtime.apply(cfg);
   const otel = startSelfTelemetry({ inFlight: () => runtime.scheduler.inFlight(), queued: () => runtime.scheduler.queued() });
   const app = createApp({ runtime, log, otel });

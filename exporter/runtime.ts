@@ -8,6 +8,7 @@ import { DEFAULT_CONFIG_YAML } from './config/default.js';
 import { ConfigError } from './config/errors.js';
 import { HeartbeatStore } from './engine/heartbeats.js';
 import { Scheduler } from './engine/scheduler.js';
+import { StorageDir } from './engine/storage-dir.js';
 import { StateStore } from './engine/state.js';
 import type { Logger } from './log.js';
 import { Metrics } from './telemetry/metrics.js';
@@ -27,10 +28,13 @@ export class Runtime {
   readonly stores: Record<string, unknown> = {};
   /** Alertmanager webhook receiver and its durable notification log (<storage.path>/alert-notifications.jsonl). */
   readonly alerts: AlertReceiver;
+  /** --storage.path: its lock (taken by the CLI) and whether it takes writes (/-/ready, metrics). */
+  readonly storage: StorageDir;
   config!: VigilConfig;
 
   constructor(readonly opts: RuntimeOptions) {
-    this.stores.heartbeats = new HeartbeatStore(path.join(path.resolve(opts.storagePath), 'heartbeats.json'), opts.log);
+    this.storage = new StorageDir(opts.storagePath, opts.log, this.metrics.registry);
+    this.stores.heartbeats = new HeartbeatStore(path.join(path.resolve(opts.storagePath), 'heartbeats.json'), opts.log, { report: this.storage });
     this.scheduler = new Scheduler({
       state: this.state,
       env: { log: opts.log, storagePath: path.resolve(opts.storagePath), stores: this.stores },
@@ -38,7 +42,7 @@ export class Runtime {
       concurrency: 256,
       jitter: 1,
     });
-    this.alerts = new AlertReceiver({ storagePath: opts.storagePath, registry: this.metrics.registry, log: opts.log });
+    this.alerts = new AlertReceiver({ storagePath: opts.storagePath, registry: this.metrics.registry, log: opts.log, report: this.storage });
   }
 
   /** Read and validate the config (file or built-in). Throws ConfigError listing every problem. */
@@ -58,6 +62,7 @@ export class Runtime {
   }
 
   start(): void {
+    this.storage.start();
     this.alerts.open();
     this.scheduler.start();
   }
@@ -82,5 +87,6 @@ export class Runtime {
     await this.scheduler.stop();
     await (this.stores.heartbeats as HeartbeatStore).flush().catch(() => {});
     await this.alerts.close();
+    this.storage.stop();
   }
 }

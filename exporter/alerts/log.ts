@@ -6,15 +6,18 @@
 // Torn writes: a crash can leave a partial last line. On load everything after the last newline
 // is dropped and the file is truncated back to it, so the next append starts on a clean line;
 // a line that is not a valid record (bit rot, a hand edit) is skipped and counted, never fatal.
-// A failed write (disk full) is truncated back to the last good size for the same reason.
+// A failed write (disk full) is truncated back to the last good size for the same reason. When
+// the truncation itself fails (a read-only directory), reads still skip the torn bytes and the
+// truncation is retried before the next append.
 // Bound: the newest `maxRecords` records within `maxBytes` are kept (in memory and for queries).
 // The file may grow to 1.25x those limits; then it is compacted to the kept records by writing a
 // temp file, fsync, rename over the log and fsync of the directory — a crash leaves either the
-// old or the new file, never a mix.
+// old or the new file, never a mix; a failed compaction removes its temp file.
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, rmSync, truncateSync } from 'node:fs';
-import { open, rename, type FileHandle } from 'node:fs/promises';
+import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import type { WriteReporter } from '../engine/storage-dir.js';
 import type { Logger } from '../log.js';
 
 export type AlertStatus = 'firing' | 'resolved';
@@ -68,6 +71,8 @@ export interface AlertLogOptions {
   maxBytes?: number;
   /** fdatasync after every write (default true; tests of the format may turn it off). */
   fsync?: boolean;
+  /** Told about every write (vigil_storage_write_errors_total, /-/ready). */
+  report?: WriteReporter;
 }
 
 interface Held {
@@ -97,6 +102,8 @@ export class AlertLog {
   private heldBytes = 0;
   private fileLines = 0;
   private fileBytes = 0;
+  /** Bytes past fileBytes (a torn tail, half a failed write) that must be cut before the next append. */
+  private mustTruncate = false;
   private nextId = 1;
   private loaded?: LoadReport;
   private fh?: FileHandle;
@@ -117,7 +124,11 @@ export class AlertLog {
   load(): LoadReport {
     if (this.loaded) return this.loaded;
     const file = this.opts.file;
-    rmSync(`${file}.compact`, { force: true }); // a compaction interrupted before its rename
+    try {
+      rmSync(`${file}.compact`, { force: true }); // a compaction interrupted before its rename
+    } catch (err) {
+      this.opts.log.warn('alert log: cannot remove an unfinished compaction file', { file: `${file}.compact`, error: err });
+    }
     let buf: Buffer;
     try {
       buf = readFileSync(file);
@@ -128,9 +139,15 @@ export class AlertLog {
     const end = buf.lastIndexOf(0x0a) + 1;
     const torn = buf.length - end;
     if (torn > 0) {
-      truncateSync(file, end);
-      syncPath(file);
-      this.opts.log.warn('alert log: dropped a torn last record (crash during a write)', { file, bytes: torn });
+      try {
+        truncateSync(file, end);
+        syncPath(file);
+        this.opts.log.warn('alert log: dropped a torn last record (crash during a write)', { file, bytes: torn });
+      } catch (err) {
+        // Read-only directory: serve what is complete; cut the tail before the next append.
+        this.mustTruncate = true;
+        this.opts.log.warn('alert log: skipped a torn last record (crash during a write); cannot truncate it yet', { file, bytes: torn, error: err });
+      }
     }
     let skipped = 0;
     let lines = 0;
@@ -201,9 +218,11 @@ export class AlertLog {
           await this.write(batch.flatMap((p) => p.lines).join(''));
         } catch (err) {
           this.opts.log.error('alert log: write failed', { file: this.opts.file, error: err });
+          this.opts.report?.writeFailed('alert_log', err);
           for (const p of batch) p.reject(err as Error);
           continue;
         }
+        this.opts.report?.writeSucceeded('alert_log');
         for (const p of batch) {
           p.records.forEach((r, i) => this.hold(r, Buffer.byteLength(p.lines[i])));
           this.fileLines += p.lines.length;
@@ -214,6 +233,7 @@ export class AlertLog {
             await this.compact();
           } catch (err) {
             this.opts.log.error('alert log: compaction failed (the log keeps growing until it succeeds)', { file: this.opts.file, error: err });
+            this.opts.report?.writeFailed('alert_log', err);
           }
         }
       }
@@ -227,6 +247,10 @@ export class AlertLog {
     if (!this.fh) {
       mkdirSync(path.dirname(this.opts.file), { recursive: true });
       this.fh = await open(this.opts.file, 'a');
+      // A file created just now is only durable once its directory entry is.
+      if (this.opts.fsync !== false) {
+        try { syncPath(path.dirname(this.opts.file)); } catch { /* some filesystems refuse fsync on directories */ }
+      }
     }
     return this.fh;
   }
@@ -234,12 +258,16 @@ export class AlertLog {
   private async write(data: string): Promise<void> {
     const fh = await this.handle();
     const bytes = Buffer.from(data, 'utf8');
+    if (this.mustTruncate) {
+      await fh.truncate(this.fileBytes);
+      this.mustTruncate = false;
+    }
     try {
       await fh.appendFile(bytes);
       if (this.opts.fsync !== false) await fh.datasync();
     } catch (err) {
       // Never leave half a line behind for the next append to continue.
-      await fh.truncate(this.fileBytes).catch(() => {});
+      await fh.truncate(this.fileBytes).catch(() => { this.mustTruncate = true; });
       throw err;
     }
     this.fileBytes += bytes.length;
@@ -248,16 +276,22 @@ export class AlertLog {
   private async compact(): Promise<void> {
     const tmp = `${this.opts.file}.compact`;
     const text = this.held.map((h) => JSON.stringify(h.record) + '\n').join('');
-    const out = await open(tmp, 'w');
     try {
-      await out.writeFile(text);
-      if (this.opts.fsync !== false) await out.sync();
-    } finally {
-      await out.close();
+      const out = await open(tmp, 'w');
+      try {
+        await out.writeFile(text);
+        if (this.opts.fsync !== false) await out.sync();
+      } finally {
+        await out.close();
+      }
+      await this.fh?.close();
+      this.fh = undefined;
+      await rename(tmp, this.opts.file);
+    } catch (err) {
+      await rm(tmp, { force: true }).catch(() => {});
+      throw err;
     }
-    await this.fh?.close();
-    this.fh = undefined;
-    await rename(tmp, this.opts.file);
+    this.mustTruncate = false; // the new file holds only complete records
     if (this.opts.fsync !== false) syncPath(path.dirname(this.opts.file));
     const before = this.fileLines;
     this.fileLines = this.held.length;

@@ -3,6 +3,7 @@
 // vigil_alert_notifications_received_total{receiver,severity,status}.
 import path from 'node:path';
 import client from 'prom-client';
+import type { WriteReporter } from '../engine/storage-dir.js';
 import type { Logger } from '../log.js';
 import { AlertLog, type NotificationRecord } from './log.js';
 import type { WebhookPayload } from './payload.js';
@@ -20,6 +21,7 @@ export interface AlertReceiverOptions {
   log: Logger;
   maxRecords?: number;
   maxBytes?: number;
+  report?: WriteReporter;
 }
 
 export function toRecords(p: WebhookPayload, receivedAt = Date.now()): Array<Omit<NotificationRecord, 'id' | 'batch'>> {
@@ -51,6 +53,7 @@ export class AlertReceiver {
       log: opts.log,
       maxRecords: opts.maxRecords,
       maxBytes: opts.maxBytes,
+      report: opts.report,
     });
     this.counter = new client.Counter({
       name: NOTIFICATIONS_METRIC,

@@ -56,6 +56,7 @@ const EXPORTER_FAMILIES = [
   'vigil_component_status', 'vigil_component_impacted', 'vigil_component_dependency', 'vigil_overall_status',
   'vigil_build_info', 'vigil_config_last_reload_successful', 'vigil_config_last_reload_success_timestamp_seconds',
   'vigil_alert_notifications_received_total', // registered by alerts/receiver.ts into Metrics.registry
+  'vigil_storage_write_errors_total', // registered by engine/storage-dir.ts into Metrics.registry
 ];
 
 /** Every family Vigil's own code can serve (the README's metric table is checked against this). */

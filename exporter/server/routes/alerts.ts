@@ -75,7 +75,13 @@ export function alertsRoutes(runtime: Runtime, routes: RouteTable): void {
   router.post('/webhook', 'webhook', async (ctx) => {
     const parsed = parseWebhookPayload(await readJson(ctx, WEBHOOK_BODY_LIMIT));
     if (!parsed.ok) throw new HttpError(400, parsed.reason);
-    const stored = await receiver.receive(parsed.payload);
+    let stored;
+    try {
+      stored = await receiver.receive(parsed.payload);
+    } catch (err) {
+      // Not on disk: a 5xx makes Alertmanager retry the notification.
+      throw new HttpError(503, `notification not stored: the storage write failed (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
     ctx.body = { stored: stored.length, ids: stored.map((r) => r.id) };
   });
 

@@ -32,7 +32,13 @@ export function heartbeatRoutes(runtime: Runtime, routes: RouteTable): void {
     const data = await pingData(ctx);
     const kind: HeartbeatEvent = event === 'success' && data.exit_code !== undefined && data.exit_code !== 0 ? 'fail' : event;
     const at = Date.now();
-    const record = await store().ping(name, kind, data, at);
+    let record;
+    try {
+      record = await store().ping(name, kind, data, at);
+    } catch (err) {
+      // Not on disk, so not recorded at all (the page does not show it): the job should retry.
+      throw new HttpError(503, `the ping was not recorded: the storage write failed (${(err as NodeJS.ErrnoException).code ?? 'error'}); retry later`);
+    }
 
     // Re-evaluate at once so status (and alerts) follow the ping. A run that was already in
     // flight started before the ping, so it doesn't count: run again after it.

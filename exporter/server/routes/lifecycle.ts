@@ -5,10 +5,12 @@ import type { RouteTable } from '../route-table.js';
 export function lifecycleRoutes(runtime: Runtime, reload: () => ReturnType<Runtime['reload']>, router: RouteTable): void {
   router.get('/-/healthy', 'public', (ctx) => { ctx.body = 'Vigil is Healthy.\n'; });
   router.get('/-/ready', 'public', (ctx) => {
-    // Ready once every enabled check has reported at least once, so a restart doesn't serve "unknown" as truth.
+    // Ready once every enabled check has reported at least once, so a restart doesn't serve
+    // "unknown" as truth, and while --storage.path takes writes (a 2xx on a write means on disk).
     const pending = runtime.state.list().filter((s) => s.config.enabled && s.runs === 0).length;
-    ctx.status = pending === 0 ? 200 : 503;
-    ctx.body = pending === 0 ? 'Vigil is Ready.\n' : `Vigil is not ready: ${pending} checks have not run yet.\n`;
+    const reasons = [runtime.storage.problem(), pending ? `${pending} checks have not run yet` : undefined].filter(Boolean);
+    ctx.status = reasons.length ? 503 : 200;
+    ctx.body = reasons.length ? `Vigil is not ready: ${reasons.join('; ')}.\n` : 'Vigil is Ready.\n';
   });
   router.post('/-/reload', 'admin', (ctx) => {
     const result = reload();
