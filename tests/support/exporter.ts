@@ -29,6 +29,8 @@ export interface StartOptions {
   /** Reuse a storage dir (restart tests). */
   dir?: string;
   timeoutMs?: number;
+  /** Run node through this command (e.g. unshare with a mount script), node and its flags appended. */
+  launcher?: string[];
 }
 
 export async function startExporter(opts: StartOptions = {}): Promise<RunningExporter> {
@@ -38,7 +40,8 @@ export async function startExporter(opts: StartOptions = {}): Promise<RunningExp
   const args = [CLI, '--web.listen-address=127.0.0.1:0', `--storage.path=${path.join(dir, 'data')}`, '--log.level=debug'];
   if (opts.config !== undefined) args.push(`--config.file=${configFile}`);
   args.push(...(opts.args ?? []));
-  const proc = spawn(process.execPath, args, { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [cmd, ...pre] = opts.launcher ? [...opts.launcher, process.execPath] : [process.execPath];
+  const proc = spawn(cmd, [...pre, ...args], { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   proc.stdout!.on('data', (d) => { output += d; });
   proc.stderr!.on('data', (d) => { output += d; });
