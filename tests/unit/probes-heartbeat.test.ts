@@ -1,5 +1,5 @@
 // Heartbeat schedules and states (pure), and the durable store behind them.
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -113,6 +113,87 @@ describe('heartbeat store', () => {
     const onDisk = JSON.parse(readFileSync(file, 'utf8'));
     expect(Object.keys(onDisk.heartbeats)).toHaveLength(20);
     expect(onDisk.heartbeats.job19.last_duration).toBe(19);
+  });
+
+  /** Writes that wait for the test: each call is one group-commit round. */
+  function heldWrites() {
+    const rounds: Array<{ text: string; done: (err?: Error) => void }> = [];
+    const write = (_file: string, text: string) => new Promise<void>((resolve, reject) => {
+      rounds.push({ text, done: (err) => (err ? reject(err) : resolve()) });
+    });
+    const settled = (p: Promise<unknown>) => { let s = false; p.then(() => { s = true; }, () => { s = true; }); return () => s; };
+    const tick = () => new Promise((r) => setTimeout(r, 5));
+    return { rounds, write, settled, tick, heartbeats: (i: number) => Object.keys(JSON.parse(rounds[i].text).heartbeats) };
+  }
+
+  it('a ping that arrives during a write waits for the next write, which holds it', async () => {
+    const w = heldWrites();
+    const s = new HeartbeatStore(tempFile(), silentLogger, { write: w.write });
+    const a = s.ping('a', 'success', {}, T0);
+    await w.tick();
+    expect(w.rounds).toHaveLength(1); // round 1 (a) is in flight
+    const b = s.ping('b', 'success', {}, T0 + 1);
+    const c = s.ping('c', 'success', {}, T0 + 2);
+    const [aDone, bDone, cDone] = [w.settled(a), w.settled(b), w.settled(c)];
+    w.rounds[0].done();
+    await w.tick();
+    expect(aDone()).toBe(true);
+    expect(bDone() || cDone()).toBe(false); // not resolved by round 1, which did not hold them
+    expect(w.rounds).toHaveLength(2);
+    expect(w.heartbeats(1)).toEqual(['a', 'b', 'c']); // b and c batched into round 2
+    expect(s.get('b')).toBeUndefined(); // not visible before it is on disk
+    w.rounds[1].done();
+    expect((await b).last_success).toBe(T0 + 1);
+    expect((await c).last_success).toBe(T0 + 2);
+    expect(s.get('c')?.last_success).toBe(T0 + 2);
+  });
+
+  it('a failed write rejects its pings and changes nothing; the next write does not hold them', async () => {
+    const w = heldWrites();
+    const s = new HeartbeatStore(tempFile(), silentLogger, { write: w.write });
+    const first = s.ping('job', 'success', {}, T0);
+    await w.tick();
+    w.rounds[0].done();
+    await first;
+    const failing = s.ping('job', 'fail', { exit_code: 3 }, T0 + 1000);
+    await w.tick();
+    w.rounds[1].done(Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }));
+    await expect(failing).rejects.toThrow(/ENOSPC/);
+    expect(s.get('job')).toMatchObject({ last_success: T0, last_exit_code: 0 });
+    expect(s.get('job')?.last_fail).toBeUndefined(); // the page and the probe never see the lost ping
+    const later = s.ping('other', 'success', {}, T0 + 2000);
+    await w.tick();
+    expect(JSON.parse(w.rounds[2].text).heartbeats.job.last_fail).toBeUndefined();
+    w.rounds[2].done();
+    await later;
+  });
+
+  it('a failed write is reported, leaves no temp file, and the store recovers', async () => {
+    const file = tempFile();
+    const failures: string[] = [];
+    let successes = 0;
+    const report = { writeFailed: (store: string) => failures.push(store), writeSucceeded: () => { successes++; } };
+    const s = new HeartbeatStore(file, silentLogger, { report });
+    await s.ping('job', 'success', {}, T0);
+    // The rename over heartbeats.json fails once it is a non-empty directory: the temp file is written first.
+    rmSync(file);
+    mkdirSync(path.join(file, 'x'), { recursive: true });
+    await expect(s.ping('job', 'fail', {}, T0 + 1)).rejects.toThrow();
+    expect(failures).toEqual(['heartbeats']);
+    expect(readdirSync(path.dirname(file)).filter((n) => n.includes('.tmp-'))).toEqual([]);
+    rmSync(file, { recursive: true });
+    await s.ping('job', 'success', {}, T0 + 2);
+    expect(successes).toBe(2);
+    expect(JSON.parse(readFileSync(file, 'utf8')).heartbeats.job).toMatchObject({ last_success: T0 + 2 });
+  });
+
+  it('removes temp files of unfinished writes when it loads', async () => {
+    const file = tempFile();
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(`${file}.tmp-12345`, '{"partial');
+    const s = new HeartbeatStore(file, silentLogger);
+    expect(s.get('x')).toBeUndefined();
+    expect(readdirSync(path.dirname(file))).toEqual([]);
   });
 
   it('keeps an unreadable file aside instead of overwriting it', async () => {
