@@ -144,6 +144,22 @@ describe('AlertLog', () => {
     await a.close();
   });
 
+  it('a failed compaction removes its temp file, is reported, and the acknowledged records stay', async () => {
+    const failed: string[] = [];
+    const report = { writeFailed: (store: string) => failed.push(store), writeSucceeded: () => {} };
+    const a = new AlertLog({ file, log: silentLogger, maxRecords: 20, report });
+    for (let i = 1; i <= 25; i++) await a.append([rec(i)]);
+    // The rename over the log fails once its name is a non-empty directory; appends still go to the open file.
+    rmSync(file);
+    mkdirSync(path.join(file, 'x'), { recursive: true });
+    await a.append([rec(26)]);
+    await a.idle();
+    expect(failed).toEqual(['alert_log']);
+    expect(existsSync(`${file}.compact`)).toBe(false);
+    expect(a.records().at(-1)!.id).toBe(26);
+    await a.close();
+  });
+
   it('removes a compaction temp file left by a crash', () => {
     mkdirp();
     writeFileSync(`${file}.compact`, 'partial');
