@@ -148,6 +148,23 @@ describe('heartbeat store', () => {
     expect(s.get('c')?.last_success).toBe(T0 + 2);
   });
 
+  it('a steady stream: when a ping is acknowledged, the file on disk already holds it (2 000 pings)', async () => {
+    const file = tempFile();
+    const s = new HeartbeatStore(file, silentLogger);
+    let early = 0;
+    let t = T0;
+    // 20 jobs, each pinging again as soon as its last ping was acknowledged.
+    await Promise.all(Array.from({ length: 20 }, async (_, job) => {
+      for (let i = 0; i < 100; i++) {
+        const at = ++t;
+        await s.ping(`job${job}`, 'success', {}, at);
+        const onDisk = JSON.parse(readFileSync(file, 'utf8')).heartbeats[`job${job}`];
+        if (!(onDisk?.last_ping >= at)) early++;
+      }
+    }));
+    expect(early).toBe(0);
+  });
+
   it('a failed write rejects its pings and changes nothing; the next write does not hold them', async () => {
     const w = heldWrites();
     const s = new HeartbeatStore(tempFile(), silentLogger, { write: w.write });
