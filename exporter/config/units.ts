@@ -45,6 +45,14 @@ export function parseSize(text: string): number | undefined {
   return m ? Number(m[1]) * SIZE[m[2]] : undefined;
 }
 
+/** Bytes as written in vigil.yml: 1048576 -> "1MiB", 1000 -> "1000B". */
+export function formatSize(bytes: number): string {
+  for (const unit of ['TiB', 'GiB', 'MiB', 'KiB'] as const) {
+    if (bytes > 0 && bytes % SIZE[unit] === 0) return `${bytes / SIZE[unit]}${unit}`;
+  }
+  return `${bytes}B`;
+}
+
 /** A size field: 1048576 or "1MiB". */
 export const size = z.union([z.number().nonnegative(), z.string()]).transform((v, ctx) => {
   if (typeof v === 'number') return v;

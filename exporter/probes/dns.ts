@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
 import type { CheckCommon } from '../config/common.js';
 import { abortError, classifyError, errorMessage } from './support/errors.js';
-import { regex } from './support/expect.js';
+import { pattern, Pattern } from './support/pattern.js';
 import type { ProbeDefinition, ProbeResult, ProbeRunContext, Sample } from './types.js';
 
 const RECORD_TYPES = ['A', 'AAAA', 'CNAME', 'MX', 'TXT', 'NS', 'SRV'] as const;
@@ -19,9 +19,9 @@ const schema = z.object({
   /** DNS server as ip, ip:port or [ipv6]:port; default: the system's resolvers. */
   server: z.string().refine((s) => net.isIP(s) !== 0 || /^(\d{1,3}(\.\d{1,3}){3}):\d+$/.test(s) || /^\[[0-9a-fA-F:]+\]:\d+$/.test(s), 'expected an IP address, ip:port or [ipv6]:port').optional(),
   /** Every regex must match at least one answer (answers are shown as text: "10 mail.example.com" for MX). */
-  expect_answers: z.array(regex).default([]),
+  expect_answers: z.array(pattern).default([]),
   /** No answer may match any of these. */
-  fail_if_answer_matches: z.array(regex).default([]),
+  fail_if_answer_matches: z.array(pattern).default([]),
   /** Fewer answers than this fail the check. */
   min_answers: z.number().int().min(0).default(1),
 });
@@ -36,8 +36,16 @@ export const dnsProbe: ProbeDefinition<DnsCheck> = {
     { name: 'probe_dns_answer_rrs', help: 'Number of records in the answer.' },
   ],
   thresholdKeys: () => ['lookup_time', 'answers'],
-  create: (check) => ({ run: (ctx) => probeDns(check, ctx) }),
+  create: (check) => {
+    const patterns: AnswerPatterns = { expect: check.expect_answers.map((p) => Pattern.compile(p)), fail: check.fail_if_answer_matches.map((p) => Pattern.compile(p)) };
+    return { run: (ctx) => probeDns(check, patterns, ctx) };
+  },
 };
+
+interface AnswerPatterns {
+  expect: Pattern[];
+  fail: Pattern[];
+}
 
 /** Answers as comparable text, one string per record. */
 async function resolveText(r: Resolver, n: string, type: DnsCheck['record_type']): Promise<string[]> {
@@ -52,7 +60,7 @@ async function resolveText(r: Resolver, n: string, type: DnsCheck['record_type']
   }
 }
 
-async function probeDns(check: DnsCheck, ctx: ProbeRunContext): Promise<ProbeResult> {
+async function probeDns(check: DnsCheck, patterns: AnswerPatterns, ctx: ProbeRunContext): Promise<ProbeResult> {
   const remaining = Math.max(1, ctx.deadline - Date.now());
   const resolver = new Resolver({ timeout: remaining, tries: 1 });
   if (check.server) resolver.setServers([check.server]);
@@ -83,12 +91,12 @@ async function probeDns(check: DnsCheck, ctx: ProbeRunContext): Promise<ProbeRes
   ];
   const shown = () => answers.slice(0, 5).map((a) => JSON.stringify(a)).join(', ') + (answers.length > 5 ? ', …' : '');
   if (answers.length < check.min_answers) return { ok: false, reason: 'assertion', message: `${where}: ${answers.length} answers, expected at least ${check.min_answers}`, samples };
-  for (const re of check.expect_answers) {
-    if (!answers.some((a) => new RegExp(re).test(a))) return { ok: false, reason: 'assertion', message: `${where}: no answer matches /${re}/ (got ${shown() || 'none'})`, samples };
+  for (const re of patterns.expect) {
+    if (!answers.some((a) => re.test(a))) return { ok: false, reason: 'assertion', message: `${where}: no answer matches ${re} (got ${shown() || 'none'})`, samples };
   }
-  for (const re of check.fail_if_answer_matches) {
-    const bad = answers.find((a) => new RegExp(re).test(a));
-    if (bad !== undefined) return { ok: false, reason: 'assertion', message: `${where}: answer ${JSON.stringify(bad)} matches /${re}/, expected none to`, samples };
+  for (const re of patterns.fail) {
+    const bad = answers.find((a) => re.test(a));
+    if (bad !== undefined) return { ok: false, reason: 'assertion', message: `${where}: answer ${JSON.stringify(bad)} matches ${re}, expected none to`, samples };
   }
   return { ok: true, samples, info: { answers: answers.slice(0, 10).join(', ') } };
 }

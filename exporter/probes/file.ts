@@ -6,11 +6,15 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { CheckCommon } from '../config/common.js';
 import { abortError, errorMessage } from './support/errors.js';
+import { Pattern, patternProblem } from './support/pattern.js';
 import type { ProbeDefinition, ProbeResult, ProbeRunContext, Sample } from './types.js';
 
 const schema = z.object({
   /** Absolute path, or a glob such as /var/backups/db-*.sql.gz (** in a segment of its own matches any depth). */
-  path: z.string().min(1).refine((p) => path.isAbsolute(p), 'expected an absolute path'),
+  path: z.string().min(1).refine((p) => path.isAbsolute(p), 'expected an absolute path').superRefine((p, ctx) => {
+    const problem = globProblem(p);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }),
   /** Upper bound of directory entries a glob may visit per run (guards against a huge tree). */
   max_entries: z.number().int().min(1).max(10_000_000).default(100_000),
 });
@@ -26,16 +30,19 @@ export const fileProbe: ProbeDefinition<FileCheck> = {
     { name: 'vigil_file_matches', help: 'Regular files matching the path or glob.' },
   ],
   thresholdKeys: () => ['age', 'size', 'matches'],
-  create: (check) => ({ run: (ctx) => probeFile(check, ctx) }),
+  create: (check) => {
+    const glob = isGlob(check.path) ? compileGlob(check.path) : undefined;
+    return { run: (ctx) => probeFile(check, glob, ctx) };
+  },
 };
 
 export const isGlob = (p: string) => /[*?[]/.test(p);
 
-async function probeFile(check: FileCheck, ctx: ProbeRunContext): Promise<ProbeResult> {
+async function probeFile(check: FileCheck, glob: GlobSegment[] | undefined, ctx: ProbeRunContext): Promise<ProbeResult> {
   const now = Date.now();
   let newest: { file: string; mtimeMs: number; size: number } | undefined;
   let matches = 0;
-  if (!isGlob(check.path)) {
+  if (!glob) {
     try {
       const st = await stat(check.path);
       newest = { file: check.path, mtimeMs: st.mtimeMs, size: st.size };
@@ -48,7 +55,7 @@ async function probeFile(check: FileCheck, ctx: ProbeRunContext): Promise<ProbeR
   } else {
     let found;
     try {
-      found = await globFiles(check.path, check.max_entries, ctx.signal);
+      found = await globFiles(glob, check.max_entries, ctx.signal);
     } catch (err) {
       if ((err as Error).name === 'AbortError') throw err;
       return { ok: false, reason: 'error', message: `${check.path}: ${errorMessage(err)}`, samples: [] };
@@ -65,7 +72,14 @@ async function probeFile(check: FileCheck, ctx: ProbeRunContext): Promise<ProbeR
   return { ok: true, samples, info: { file: newest.file, modified: new Date(newest.mtimeMs).toISOString() } };
 }
 
-function segmentRegExp(seg: string): RegExp {
+/** `**` as a segment of its own: any number of directories. */
+const ANY_DEPTH = Symbol('**');
+
+/** One path segment of a glob: a literal name, any depth, or a pattern for one name. */
+export type GlobSegment = string | typeof ANY_DEPTH | { text: string; re: Pattern };
+
+/** The RE2 source for one segment: * and ? stay within the name, [abc] / [!abc] are classes. */
+function segmentSource(seg: string): string {
   let re = '';
   for (let i = 0; i < seg.length; i++) {
     const c = seg[i];
@@ -79,14 +93,30 @@ function segmentRegExp(seg: string): RegExp {
         re += `[${body}]`;
         i = close;
       }
-    } else re += c.replace(/[.+^${}()|\\]/g, '\\$&');
+    } else re += Pattern.quote(c);
   }
-  return new RegExp(`^${re}$`);
+  return re;
+}
+
+/** Globs run on RE2: a backtracking `^[^/]*a[^/]*a…$` would be polynomial in the name's length. */
+export function compileGlob(glob: string): GlobSegment[] {
+  return glob.split('/').filter(Boolean).map((seg) => (seg === '**' ? ANY_DEPTH
+    : !isGlob(seg) ? seg : { text: seg, re: Pattern.compile(segmentSource(seg), { whole: true }) }));
+}
+
+/** Why `glob` cannot be compiled (a bad [class]), or undefined. */
+export function globProblem(glob: string): string | undefined {
+  for (const seg of glob.split('/')) {
+    if (seg === '**' || !isGlob(seg)) continue;
+    const problem = patternProblem(segmentSource(seg));
+    if (problem) return `invalid glob segment "${seg}": ${problem}`;
+  }
+  return undefined;
 }
 
 /** Regular files matching an absolute glob; visits at most `maxEntries` directory entries. */
-export async function globFiles(pattern: string, maxEntries: number, signal?: AbortSignal): Promise<Array<{ file: string; mtimeMs: number; size: number }>> {
-  const parts = pattern.split('/').filter(Boolean);
+export async function globFiles(glob: string | GlobSegment[], maxEntries: number, signal?: AbortSignal): Promise<Array<{ file: string; mtimeMs: number; size: number }>> {
+  const parts = typeof glob === 'string' ? compileGlob(glob) : glob;
   const out: Array<{ file: string; mtimeMs: number; size: number }> = [];
   let visited = 0;
   const seen = new Set<string>();
@@ -102,7 +132,7 @@ export async function globFiles(pattern: string, maxEntries: number, signal?: Ab
       return;
     }
     const seg = parts[i];
-    if (!isGlob(seg)) return walk(path.join(dir, seg), i + 1);
+    if (typeof seg === 'string') return walk(path.join(dir, seg), i + 1);
     let entries;
     try {
       entries = await readdir(dir, { withFileTypes: true });
@@ -111,14 +141,13 @@ export async function globFiles(pattern: string, maxEntries: number, signal?: Ab
     }
     visited += entries.length;
     if (visited > maxEntries) throw new Error(`glob visited more than max_entries (${maxEntries}) directory entries`);
-    if (seg === '**') {
+    if (seg === ANY_DEPTH) {
       await walk(dir, i + 1); // zero directories
       for (const e of entries) if (e.isDirectory() && !e.name.startsWith('.')) await walk(path.join(dir, e.name), i);
       return;
     }
-    const re = segmentRegExp(seg);
     for (const e of entries) {
-      if (!re.test(e.name) || (e.name.startsWith('.') && !seg.startsWith('.'))) continue;
+      if (!seg.re.test(e.name) || (e.name.startsWith('.') && !seg.text.startsWith('.'))) continue;
       await walk(path.join(dir, e.name), i + 1);
     }
   };

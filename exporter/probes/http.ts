@@ -8,14 +8,17 @@ import type { TLSSocket } from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
 import { name } from '../config/common.js';
-import { size } from '../config/units.js';
+import { formatSize, size } from '../config/units.js';
 import { redact } from '../config/secrets.js';
-import { checkJson, jsonAssertion, regex, statusMatches, statusPattern } from './support/expect.js';
+import { checkJson, compileJsonAssertion, jsonAssertion, statusMatches, statusPattern, type JsonCheck } from './support/expect.js';
+import { pattern, Pattern } from './support/pattern.js';
 import { roundMicros } from './support/duration.js';
 import { abortError, classifyError, errorMessage } from './support/errors.js';
 import { DEFAULT_CERT_THRESHOLD, earliestCertExpiry, TLS_METRICS, tlsSamples } from './support/tls.js';
 import type { ProbeDefinition, ProbeResult, ProbeRunContext, Sample } from './types.js';
 import type { CheckCommon, Threshold } from '../config/common.js';
+
+const MAX_BODY_LIMIT = 16 * 1024 * 1024;
 
 const schema = z.object({
   url: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }),
@@ -24,8 +27,8 @@ const schema = z.object({
   body: z.string().optional(),
   expect: z.strictObject({
     status: z.array(statusPattern).min(1).default(['2xx']),
-    body_regex: regex.optional(),
-    body_not_regex: regex.optional(),
+    body_regex: pattern.optional(),
+    body_not_regex: pattern.optional(),
     json: z.array(jsonAssertion).default([]),
   }).default({ status: ['2xx'], json: [] }),
   follow_redirects: z.boolean().default(true),
@@ -34,8 +37,13 @@ const schema = z.object({
     insecure_skip_verify: z.boolean().default(false),
     server_name: z.string().optional(),
   }).default({ insecure_skip_verify: false }),
-  /** Bodies are only read when an assertion needs them, and never past this size. */
-  max_body_bytes: size.default(1024 * 1024),
+  /**
+   * No response body is read past this size. With a body assertion a longer body fails the run
+   * (as blackbox_exporter's body_size_limit); without one, reading stops there and the connection
+   * is closed. Capped so that matching and JSON parsing of a body stay short (RE2 runs at
+   * roughly 20-30 ms per MiB on the event loop).
+   */
+  max_body_bytes: size.default(1024 * 1024).refine((n) => n <= MAX_BODY_LIMIT, `at most ${formatSize(MAX_BODY_LIMIT)}`),
   extract_headers: z.array(z.strictObject({ header: z.string().min(1), name })).default([]),
 });
 
@@ -51,7 +59,7 @@ export const httpProbe: ProbeDefinition<HttpCheck> = {
     { name: 'probe_http_status_code', help: 'Status code of the last response (after redirects).' },
     { name: 'probe_http_duration_seconds', help: 'Duration of each phase of the HTTP request, summed over redirects.', labels: ['phase'] },
     { name: 'probe_http_redirects', help: 'Number of redirects followed.' },
-    { name: 'probe_http_content_length', help: 'Bytes of the response body received (or Content-Length when the body is not read).' },
+    { name: 'probe_http_content_length', help: 'Bytes of the response body received (its Content-Length when reading stopped at max_body_bytes).' },
     { name: 'vigil_http_header_value', help: 'Numeric value of a response header extracted by the check.', labels: ['header'] },
     ...TLS_METRICS,
   ],
@@ -73,6 +81,15 @@ export const httpProbe: ProbeDefinition<HttpCheck> = {
   },
 };
 
+/** What a run does with a response body. */
+type BodyUse =
+  /** An assertion needs it: keep it, and fail the run past max_body_bytes. */
+  | 'keep'
+  /** Nobody looks at it: count it up to max_body_bytes, then close the connection. */
+  | 'count'
+  /** A redirect about to be followed: close at once. */
+  | 'skip';
+
 interface Exchange {
   res: IncomingMessage;
   body?: Buffer;
@@ -85,13 +102,16 @@ interface Exchange {
 const PHASE_SERIES = PHASES.map((phase) => ({ phase, key: `duration_${phase}`, labels: Object.freeze({ phase }) }));
 const USER_AGENT = 'Vigil/1 (+health probe)';
 
-/** What every run of a check sends, worked out once when the check is created. */
+/** What every run of a check sends and checks, worked out once when the check is created. */
 interface Target {
   url: URL;
   headers: Record<string, string>;
   needBody: boolean;
   /** False for an IP literal, which is never looked up (so there is no lookup event to wait for). */
   lookup: boolean;
+  bodyRegex?: Pattern;
+  bodyNotRegex?: Pattern;
+  json: JsonCheck[];
 }
 
 function needsLookup(url: URL): boolean {
@@ -102,16 +122,19 @@ function prepare(check: HttpCheck): Target {
   const headers: Record<string, string> = { 'user-agent': USER_AGENT, ...check.headers };
   if (check.body !== undefined) headers['content-length'] = String(Buffer.byteLength(check.body));
   const url = new URL(check.url);
+  const { body_regex, body_not_regex } = check.expect;
   return {
     url,
     lookup: needsLookup(url),
     headers,
-    needBody: !!(check.expect.body_regex || check.expect.body_not_regex || check.expect.json.length),
+    needBody: !!(body_regex || body_not_regex || check.expect.json.length),
+    bodyRegex: body_regex === undefined ? undefined : Pattern.compile(body_regex),
+    bodyNotRegex: body_not_regex === undefined ? undefined : Pattern.compile(body_not_regex),
+    json: check.expect.json.map(compileJsonAssertion),
   };
 }
 
 async function probeHttp(check: HttpCheck, target: Target, ctx: ProbeRunContext): Promise<ProbeResult> {
-  const { needBody } = target;
   const phases: Record<Phase, number> = { resolve: 0, connect: 0, tls: 0, processing: 0, transfer: 0 };
   const samples: Sample[] = [];
   let url = target.url;
@@ -128,21 +151,27 @@ async function probeHttp(check: HttpCheck, target: Target, ctx: ProbeRunContext)
     return { ...result, samples };
   };
   const fail = (reason: ProbeResult['reason'], message: string): ProbeResult => finish({ ok: false, reason, message: redact(message) });
+  const isRedirect = (res: IncomingMessage) => {
+    const status = res.statusCode ?? 0;
+    return check.follow_redirects && status >= 300 && status < 400 && !!res.headers.location;
+  };
+  // A body that fails on its status, or that is a redirect, is never an assertion's business.
+  const bodyUse = (res: IncomingMessage): BodyUse => (isRedirect(res) ? 'skip'
+    : target.needBody && statusMatches(res.statusCode ?? 0, check.expect.status) ? 'keep' : 'count');
 
   for (;;) {
     try {
-      ex = await exchange(url, url === target.url ? target.lookup : needsLookup(url), method, headers, check, body, needBody, ctx.signal);
+      ex = await exchange(url, url === target.url ? target.lookup : needsLookup(url), method, headers, check, body, bodyUse, ctx.signal);
     } catch (err) {
       if (err instanceof BodyTooLarge) return fail('assertion', err.message);
       return fail(classifyError(err), `${method} ${url.origin}${url.pathname}: ${errorMessage(err)}`);
     }
     for (const p of PHASES) phases[p] += ex.phases[p];
     certExpiry = ex.certExpiry ?? certExpiry;
-    const status = ex.res.statusCode ?? 0;
-    const location = ex.res.headers.location;
-    if (check.follow_redirects && status >= 300 && status < 400 && location) {
+    if (isRedirect(ex.res)) {
+      const status = ex.res.statusCode ?? 0;
       if (++redirects > check.max_redirects) return fail('status', `more than ${check.max_redirects} redirects`);
-      url = new URL(location, url);
+      url = new URL(ex.res.headers.location!, url);
       // 303 (and in practice 301/302 for POST) switch to GET, as browsers and curl do.
       if (status === 303 || ((status === 301 || status === 302) && method === 'POST')) {
         method = 'GET';
@@ -168,22 +197,22 @@ async function probeHttp(check: HttpCheck, target: Target, ctx: ProbeRunContext)
   if (!statusMatches(status, check.expect.status)) {
     return fail('status', `status ${status}, expected ${check.expect.status.join(' or ')}`);
   }
-  if (needBody) {
-    const text = ex.body!.toString('utf8');
-    if (check.expect.body_regex && !new RegExp(check.expect.body_regex).test(text)) {
-      return fail('assertion', `body does not match /${check.expect.body_regex}/`);
+  if (ex.body) {
+    const text = ex.body.toString('utf8');
+    if (target.bodyRegex && !target.bodyRegex.test(text)) {
+      return fail('assertion', `body does not match ${target.bodyRegex}`);
     }
-    if (check.expect.body_not_regex && new RegExp(check.expect.body_not_regex).test(text)) {
-      return fail('assertion', `body matches /${check.expect.body_not_regex}/, expected it not to`);
+    if (target.bodyNotRegex && target.bodyNotRegex.test(text)) {
+      return fail('assertion', `body matches ${target.bodyNotRegex}, expected it not to`);
     }
-    if (check.expect.json.length) {
+    if (target.json.length) {
       let doc: unknown;
       try {
         doc = JSON.parse(text);
       } catch {
         return fail('assertion', `body is not valid JSON (${ex.bytes} bytes, starts ${JSON.stringify(text.slice(0, 40))})`);
       }
-      for (const a of check.expect.json) {
+      for (const a of target.json) {
         const problem = checkJson(doc, a);
         if (problem) return fail('assertion', problem);
       }
@@ -202,17 +231,24 @@ const httpAgent = new http.Agent(AGENT_OPTIONS);
 // No TLS session resumption either: the handshake is measured in full, every run.
 const httpsAgent = new https.Agent({ ...AGENT_OPTIONS, maxCachedSessions: 0 });
 
-function exchange(url: URL, lookup: boolean, method: string, headers: Record<string, string>, check: HttpCheck, body: string | undefined, needBody: boolean, signal: AbortSignal): Promise<Exchange> {
+function exchange(url: URL, lookup: boolean, method: string, headers: Record<string, string>, check: HttpCheck, body: string | undefined, bodyUse: (res: IncomingMessage) => BodyUse, signal: AbortSignal): Promise<Exchange> {
   if (signal.aborted) return Promise.reject(abortError());
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     let tLookup: number | undefined, tConnect: number | undefined, tTls: number | undefined, tFirstByte = 0;
     let certExpiry: number | undefined;
+    let settled = false;
     const isHttps = url.protocol === 'https:';
     // The signal is handled here rather than passed to http.request, which would attach a
     // stream end-of-life watcher (several closures) to every request.
     const onAbort = () => req.destroy(abortError());
-    const settle = () => signal.removeEventListener('abort', onAbort);
+    const settle = () => {
+      if (settled) return false;
+      settled = true;
+      signal.removeEventListener('abort', onAbort);
+      return true;
+    };
+    const failWith = (err: unknown) => { if (settle()) reject(err); };
     const req = (isHttps ? https : http).request(url, {
       method,
       headers,
@@ -231,33 +267,25 @@ function exchange(url: URL, lookup: boolean, method: string, headers: Record<str
         });
       }
     });
-    req.once('error', (err) => { settle(); reject(err); });
+    req.on('error', failWith);
     req.once('response', (res) => {
       tFirstByte = performance.now();
+      res.on('error', failWith);
+      const use = bodyUse(res);
+      const limit = check.max_body_bytes;
+      const declared = Number(res.headers['content-length'] ?? NaN);
       const chunks: Buffer[] = [];
       let bytes = 0;
-      res.on('data', (chunk: Buffer) => {
-        bytes += chunk.length;
-        if (!needBody) return;
-        if (bytes > check.max_body_bytes) {
-          res.destroy();
-          settle();
-          reject(new BodyTooLarge(`body larger than max_body_bytes (${check.max_body_bytes} bytes)`));
-          return;
-        }
-        chunks.push(chunk);
-      });
-      res.once('error', (err) => { settle(); reject(err); });
-      res.once('end', () => {
-        settle();
+      const done = (kept: boolean) => {
+        if (!settle()) return;
         const tEnd = performance.now();
         const connectStart = tLookup ?? t0;
         const connected = tConnect ?? connectStart;
         const secured = tTls ?? connected;
         resolve({
           res,
-          body: needBody ? Buffer.concat(chunks) : undefined,
-          bytes: needBody || bytes ? bytes : Number(res.headers['content-length'] ?? 0),
+          body: kept ? Buffer.concat(chunks, bytes) : undefined,
+          bytes,
           certExpiry,
           phases: {
             resolve: (connectStart - t0) / 1000,
@@ -267,6 +295,36 @@ function exchange(url: URL, lookup: boolean, method: string, headers: Record<str
             transfer: (tEnd - tFirstByte) / 1000,
           },
         });
+      };
+      // Every run has its own connection (no keep-alive), so closing it mid-body costs nothing
+      // and spares reading a large body to its end.
+      const stop = () => res.destroy();
+      const tooLarge = (seen: string) => {
+        failWith(new BodyTooLarge(`body exceeds max_body_bytes ${formatSize(limit)} (${seen})`));
+        stop();
+      };
+      if (use === 'skip') {
+        done(false);
+        return stop();
+      }
+      if (use === 'keep' && declared > limit) return tooLarge(`Content-Length ${declared}`);
+      res.on('data', (chunk: Buffer) => {
+        if (settled) return;
+        bytes += chunk.length;
+        if (use === 'count') {
+          if (bytes < limit) return;
+          // Past the limit nobody needs the rest: report the declared length if there is one.
+          if (Number.isFinite(declared) && declared >= bytes) bytes = declared;
+          done(false);
+          return stop();
+        }
+        if (bytes > limit) return tooLarge(`stopped after ${bytes} bytes`);
+        chunks.push(chunk);
+      });
+      res.once('end', () => {
+        // No body read (HEAD, 204): the declared length is the only figure there is.
+        if (use === 'count' && bytes === 0 && Number.isFinite(declared)) bytes = declared;
+        done(use === 'keep');
       });
     });
     req.end(body);

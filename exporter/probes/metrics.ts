@@ -66,7 +66,9 @@ export const metricsProbe: ProbeDefinition<MetricsCheck> = {
   create: (check) => {
     prepareHttpGet(check);
     const previous = new Map<string, Reading>();
-    return { run: (ctx) => probeMetrics(check, previous, ctx) };
+    // Selectors (and their regexes) are compiled once per check, not per run.
+    const selections = check.values.map(selectionFor);
+    return { run: (ctx) => probeMetrics(check, selections, previous, ctx) };
   },
 };
 
@@ -74,25 +76,29 @@ interface Acc { sum: number; count: number; min: number; max: number }
 const newAcc = (): Acc => ({ sum: 0, count: 0, min: Infinity, max: -Infinity });
 interface Reading { t: number; num: number; den: number }
 
-interface Plan {
+/** The series one value is computed from. */
+interface Selection {
   spec: ValueSpec;
   num: Selector;
   den?: Selector;
+}
+
+interface Plan extends Selection {
   numAcc: Acc;
   denAcc: Acc;
 }
 
-function planFor(spec: ValueSpec): Plan {
+function selectionFor(spec: ValueSpec): Selection {
   const sel = parseSelector(spec.series) as Selector;
   if (spec.mode === 'histogram_avg') {
     const base = sel.name.replace(/_(sum|count|bucket)$/, '');
-    return { spec, num: { ...sel, name: `${base}_sum` }, den: { ...sel, name: `${base}_count` }, numAcc: newAcc(), denAcc: newAcc() };
+    return { spec, num: { ...sel, name: `${base}_sum` }, den: { ...sel, name: `${base}_count` } };
   }
-  return { spec, num: sel, den: spec.denominator ? (parseSelector(spec.denominator) as Selector) : undefined, numAcc: newAcc(), denAcc: newAcc() };
+  return { spec, num: sel, den: spec.denominator ? (parseSelector(spec.denominator) as Selector) : undefined };
 }
 
-async function probeMetrics(check: MetricsCheck, previous: Map<string, Reading>, ctx: ProbeRunContext): Promise<ProbeResult> {
-  const plans = check.values.map(planFor);
+async function probeMetrics(check: MetricsCheck, selections: Selection[], previous: Map<string, Reading>, ctx: ProbeRunContext): Promise<ProbeResult> {
+  const plans: Plan[] = selections.map((s) => ({ ...s, numAcc: newAcc(), denAcc: newAcc() }));
   const wanted = new Map<string, Array<{ sel: Selector; acc: Acc }>>();
   const want = (sel: Selector, acc: Acc) => {
     const list = wanted.get(sel.name) ?? [];

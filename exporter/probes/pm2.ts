@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { CheckCommon, Threshold } from '../config/common.js';
 import { duration } from '../config/units.js';
 import { abortError, classifyError, errorMessage } from './support/errors.js';
+import { Pattern } from './support/pattern.js';
 import { defaultPm2Home, pm2Call, Pm2DaemonMissing } from './support/pm2rpc.js';
 import type { ProbeDefinition, ProbeResult, ProbeRunContext, Sample } from './types.js';
 
@@ -57,23 +58,17 @@ export const pm2Probe: ProbeDefinition<Pm2Check> = {
   create: (check) => {
     const home = check.pm2_home ?? defaultPm2Home();
     const history = new Map<string, Array<{ t: number; restarts: number }>>();
-    return { run: (ctx) => probePm2(check, home, history, ctx) };
+    // Globs run on RE2 (a backtracking `^.*a.*a.*a…$` is polynomial in the name), compiled once.
+    const globs = check.processes.map((entry) => Pattern.glob(entry));
+    return { run: (ctx) => probePm2(check, globs, home, history, ctx) };
   },
 };
 
-function matchesAny(check: Pm2Check, p: Pm2Proc): boolean {
-  return check.processes.some((entry) => globToRegExp(entry).test(p.name ?? ''));
-}
-
-export function globToRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${body}$`);
-}
 
 /** A crashed process passes through "stopped" for a moment before PM2 restarts it: look again after this long before calling a status a failure. */
 const CONFIRM_MS = 400;
 
-async function probePm2(check: Pm2Check, home: string, history: Map<string, Array<{ t: number; restarts: number }>>, ctx: ProbeRunContext, confirm = true): Promise<ProbeResult> {
+async function probePm2(check: Pm2Check, globs: Pattern[], home: string, history: Map<string, Array<{ t: number; restarts: number }>>, ctx: ProbeRunContext, confirm = true): Promise<ProbeResult> {
   let list: Pm2Proc[];
   try {
     const data = await pm2Call(home, 'getMonitorData', [{}], ctx.signal);
@@ -85,22 +80,21 @@ async function probePm2(check: Pm2Check, home: string, history: Map<string, Arra
   }
   list = list.filter((p) => !p.pm2_env?.pmx_module);
   if (confirm && Date.now() + CONFIRM_MS * 2 < ctx.deadline
-    && list.some((p) => matchesAny(check, p) && !(check.allowed_status as string[]).includes(p.pm2_env?.status ?? 'unknown'))) {
+    && list.some((p) => globs.some((g) => g.test(p.name ?? '')) && !(check.allowed_status as string[]).includes(p.pm2_env?.status ?? 'unknown'))) {
     try {
       await sleep(CONFIRM_MS, undefined, { signal: ctx.signal });
     } catch {
       throw abortError();
     }
-    return probePm2(check, home, history, ctx, false);
+    return probePm2(check, globs, home, history, ctx, false);
   }
 
   const now = Date.now();
   const problems: string[] = [];
   let reason: ProbeResult['reason'];
   const chosen = new Map<number | string, Pm2Proc>();
-  for (const entry of check.processes) {
-    const re = globToRegExp(entry);
-    const matches = list.filter((p) => re.test(p.name ?? ''));
+  for (const [i, entry] of check.processes.entries()) {
+    const matches = list.filter((p) => globs[i].test(p.name ?? ''));
     for (const p of matches) chosen.set(p.pm_id ?? `${p.name}`, p);
     if (matches.length < check.min_instances) {
       const kind = /[*?]/.test(entry) ? `pattern "${entry}" matches` : `process "${entry}" has`;

@@ -15,7 +15,7 @@ import { name, type CheckCommon } from '../config/common.js';
 import { DB_METRICS, runOnConnection, type DbHandleBase } from './support/dbprobe.js';
 import { describeDsn, dsnField, registerDsnSecrets, withPassword } from './support/dsn.js';
 import { abortable, errorMessage } from './support/errors.js';
-import { regex } from './support/expect.js';
+import { pattern, Pattern } from './support/pattern.js';
 import { connectFields, Reconnecting } from './support/reconnect.js';
 import type { ProbeDefinition, Sample } from './types.js';
 
@@ -33,7 +33,7 @@ const queue = z.strictObject({
   /** Key prefix of Bull/BullMQ queues. */
   prefix: z.string().min(1).default('bull'),
   /** Count connections whose CLIENT LIST name matches this regex as workers (default for bullmq: the BullMQ naming). */
-  worker_client_name: regex.optional(),
+  worker_client_name: pattern.optional(),
 });
 type QueueConfig = z.output<typeof queue>;
 
@@ -76,6 +76,7 @@ export const redisProbe: ProbeDefinition<RedisCheck> = {
     registerDsnSecrets(check.dsn, check.password);
     warm(loadIoredis);
     const target = `redis ${describeDsn(check.dsn)}`;
+    const workers = new Map(check.queues.filter(wantsWorkers).map((q) => [q, workerMatcher(q)]));
     const conn = new Reconnecting<RedisHandle>({
       ...check,
       open: (timeout, signal) => openRedis(check, timeout, signal),
@@ -88,7 +89,7 @@ export const redisProbe: ProbeDefinition<RedisCheck> = {
         work: async (h) => {
           await abortable(h.client.ping(), ctx.signal);
           if (!check.queues.length) return {};
-          return queueSamples(h, check.queues, ctx.signal, (msg) => env.log.debug(msg, { check: check.name }));
+          return queueSamples(h, check.queues, workers, ctx.signal, (msg) => env.log.debug(msg, { check: check.name }));
         },
       }),
       close: () => conn.close(),
@@ -147,7 +148,7 @@ async function openRedis(check: RedisCheck, timeoutMs: number, signal: AbortSign
   return handle;
 }
 
-async function queueSamples(h: RedisHandle, queues: QueueConfig[], signal: AbortSignal, debug: (m: string) => void)
+async function queueSamples(h: RedisHandle, queues: QueueConfig[], workers: Map<QueueConfig, (clientName: string) => boolean>, signal: AbortSignal, debug: (m: string) => void)
   : Promise<{ samples: Sample[]; failure?: { reason: 'invalid_result'; message: string } }> {
   const samples: Sample[] = [];
   const pipe = h.client.pipeline();
@@ -185,8 +186,7 @@ async function queueSamples(h: RedisHandle, queues: QueueConfig[], signal: Abort
     samples.push({ key: `${p.q.name}.${p.state}`, metric: 'vigil_queue_depth', value: total, labels: { queue: p.q.name, state: p.state } });
   }
 
-  const withWorkers = queues.filter(wantsWorkers);
-  if (withWorkers.length) {
+  if (workers.size) {
     let names: string[] | undefined;
     try {
       const list = String(await abortable(h.client.call('CLIENT', 'LIST'), signal));
@@ -195,8 +195,7 @@ async function queueSamples(h: RedisHandle, queues: QueueConfig[], signal: Abort
       debug(`CLIENT LIST unavailable, no worker counts: ${errorMessage(err)}`);
     }
     if (names) {
-      for (const q of withWorkers) {
-        const match = workerMatcher(q);
+      for (const [q, match] of workers) {
         samples.push({ key: `${q.name}.workers`, metric: 'vigil_queue_workers', value: names.filter(match).length, labels: { queue: q.name } });
       }
     }
@@ -207,7 +206,7 @@ async function queueSamples(h: RedisHandle, queues: QueueConfig[], signal: Abort
 /** BullMQ's own rule (Queue.getWorkers): "<prefix>:<base64 name>" or "<prefix>:<base64 name>:w:<worker name>". */
 export function workerMatcher(q: Pick<QueueConfig, 'name' | 'key' | 'prefix' | 'worker_client_name'>): (clientName: string) => boolean {
   if (q.worker_client_name) {
-    const re = new RegExp(q.worker_client_name);
+    const re = Pattern.compile(q.worker_client_name);
     return (n) => re.test(n);
   }
   const base = `${q.prefix}:${Buffer.from(q.key ?? q.name).toString('base64')}`;

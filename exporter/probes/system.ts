@@ -3,7 +3,7 @@ import os from 'node:os';
 import { lazy, warm } from './support/lazy.js';
 import { z } from 'zod';
 import type { CheckCommon } from '../config/common.js';
-import { regex } from './support/expect.js';
+import { pattern, Pattern } from './support/pattern.js';
 import type { ProbeDefinition, ProbeResult, Sample } from './types.js';
 
 // Pseudo and read-only image filesystems: their "usage" says nothing about free space.
@@ -13,9 +13,9 @@ const schema = z.object({
   /** Which figures to collect. */
   collect: z.array(z.enum(['cpu', 'memory', 'disk', 'load'])).min(1).default(['cpu', 'memory', 'disk', 'load']),
   mounts: z.strictObject({
-    include: regex.optional(),
-    exclude: regex.default('^/(proc|sys|dev|run)($|/)|^/snap/'),
-    fs_types_exclude: regex.default(DEFAULT_FS_EXCLUDE),
+    include: pattern.optional(),
+    exclude: pattern.default('^/(proc|sys|dev|run)($|/)|^/snap/'),
+    fs_types_exclude: pattern.default(DEFAULT_FS_EXCLUDE),
   }).default({ exclude: '^/(proc|sys|dev|run)($|/)|^/snap/', fs_types_exclude: DEFAULT_FS_EXCLUDE }),
 });
 
@@ -44,13 +44,25 @@ export const systemProbe: ProbeDefinition<SystemCheck> = {
   }),
   create: (check) => {
     warm(loadSi);
-    return { run: () => probeSystem(check) };
+    const { include, exclude, fs_types_exclude } = check.mounts;
+    const mounts: MountFilter = {
+      include: include === undefined ? undefined : Pattern.compile(include),
+      exclude: Pattern.compile(exclude),
+      fsExclude: Pattern.compile(fs_types_exclude),
+    };
+    return { run: () => probeSystem(check, mounts) };
   },
 };
 
 const loadSi = lazy(async () => (await import('systeminformation')).default);
 
-async function probeSystem(check: SystemCheck): Promise<ProbeResult> {
+interface MountFilter {
+  include?: Pattern;
+  exclude: Pattern;
+  fsExclude: Pattern;
+}
+
+async function probeSystem(check: SystemCheck, { include, exclude, fsExclude }: MountFilter): Promise<ProbeResult> {
   const si = await loadSi();
   const samples: Sample[] = [];
   const want = new Set(check.collect);
@@ -69,9 +81,6 @@ async function probeSystem(check: SystemCheck): Promise<ProbeResult> {
     );
   }
   if (fs) {
-    const include = check.mounts.include ? new RegExp(check.mounts.include) : undefined;
-    const exclude = new RegExp(check.mounts.exclude);
-    const fsExclude = new RegExp(check.mounts.fs_types_exclude);
     const seen = new Set<string>();
     for (const f of fs) {
       if (!f.mount || seen.has(f.mount) || !(f.size > 0)) continue;

@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
 import type { CheckCommon, Threshold } from '../config/common.js';
 import { size } from '../config/units.js';
-import { regex } from './support/expect.js';
+import { pattern, Pattern } from './support/pattern.js';
 import { abortError, classifyError, errorMessage } from './support/errors.js';
 import { DEFAULT_CERT_THRESHOLD, earliestCertExpiry, TLS_METRICS, tlsSamples } from './support/tls.js';
 import type { ProbeDefinition, ProbeResult, ProbeRunContext, Sample } from './types.js';
@@ -20,7 +20,7 @@ const schema = z.object({
   /** Sent after connecting (escape sequences such as \r\n are written in YAML double quotes). */
   send: z.string().optional(),
   /** The reply must match this before the timeout. */
-  expect: regex.optional(),
+  expect: pattern.optional(),
   max_read_bytes: size.default(64 * 1024),
 });
 
@@ -35,10 +35,13 @@ export const tcpProbe: ProbeDefinition<TcpCheck> = {
   ],
   thresholdKeys: (c) => (c.tls ? ['cert_expires_in'] : []),
   defaultThresholds: (c): Record<string, Threshold> => (c.tls ? { cert_expires_in: DEFAULT_CERT_THRESHOLD } : {}),
-  create: (check) => ({ run: (ctx) => probeTcp(check, ctx) }),
+  create: (check) => {
+    const expect = check.expect === undefined ? undefined : Pattern.compile(check.expect);
+    return { run: (ctx) => probeTcp(check, expect, ctx) };
+  },
 };
 
-function probeTcp(check: TcpCheck, ctx: ProbeRunContext): Promise<ProbeResult> {
+function probeTcp(check: TcpCheck, expect: Pattern | undefined, ctx: ProbeRunContext): Promise<ProbeResult> {
   const tlsOpts = check.tls === true ? { insecure_skip_verify: false } : check.tls || undefined;
   return new Promise((resolve) => {
     const t0 = performance.now();
@@ -63,7 +66,7 @@ function probeTcp(check: TcpCheck, ctx: ProbeRunContext): Promise<ProbeResult> {
     let tMark = t0;
     const ready = () => {
       if (check.send !== undefined) socket.write(check.send);
-      if (!check.expect) return finish({ ok: true });
+      if (!expect) return finish({ ok: true });
       tMark = performance.now();
     };
     const socket: net.Socket = tlsOpts
@@ -84,21 +87,23 @@ function probeTcp(check: TcpCheck, ctx: ProbeRunContext): Promise<ProbeResult> {
       if (!tlsOpts) ready();
     });
     socket.on('error', fail);
-    if (check.expect) {
-      const re = new RegExp(check.expect);
+    if (expect) {
       socket.setEncoding('utf8');
       socket.on('data', (chunk: string) => {
-        received += chunk;
-        if (re.test(received)) {
+        if (done) return;
+        // Never look at more than max_read_bytes: each match is linear in what was received.
+        const full = received.length + chunk.length >= check.max_read_bytes;
+        received = (received + chunk).slice(0, check.max_read_bytes);
+        if (expect.test(received)) {
           phases.expect = (performance.now() - tMark) / 1000;
           finish({ ok: true });
-        } else if (received.length > check.max_read_bytes) {
-          finish({ ok: false, reason: 'assertion', message: `no match for /${check.expect}/ in the first ${check.max_read_bytes} bytes` });
+        } else if (full) {
+          finish({ ok: false, reason: 'assertion', message: `no match for ${expect} in the first ${check.max_read_bytes} bytes` });
         }
       });
       socket.once('end', () => finish({
         ok: false, reason: 'assertion',
-        message: `connection closed before a reply matched /${check.expect}/ (got ${JSON.stringify(received.slice(0, 80))})`,
+        message: `connection closed before a reply matched ${expect} (got ${JSON.stringify(received.slice(0, 80))})`,
       }));
     }
   });

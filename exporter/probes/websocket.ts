@@ -9,7 +9,7 @@ import type { CheckCommon, Threshold } from '../config/common.js';
 import { redact } from '../config/secrets.js';
 import { size } from '../config/units.js';
 import { classifyError, errorMessage } from './support/errors.js';
-import { regex } from './support/expect.js';
+import { pattern, Pattern } from './support/pattern.js';
 import { DEFAULT_CERT_THRESHOLD, earliestCertExpiry, TLS_METRICS, tlsSamples } from './support/tls.js';
 import type { ProbeDefinition, ProbeResult, ProbeRunContext, Sample } from './types.js';
 import type { TLSSocket } from 'node:tls';
@@ -21,7 +21,7 @@ const schema = z.object({
   /** Sent once the connection is open (text frame). */
   send: z.string().optional(),
   /** A received text message must match this before the timeout. */
-  expect: regex.optional(),
+  expect: pattern.optional(),
   max_message_bytes: size.default(1024 * 1024),
   tls: z.strictObject({
     insecure_skip_verify: z.boolean().default(false),
@@ -42,13 +42,14 @@ export const websocketProbe: ProbeDefinition<WebsocketCheck> = {
   defaultThresholds: (c): Record<string, Threshold> => (c.url.startsWith('wss:') ? { cert_expires_in: DEFAULT_CERT_THRESHOLD } : {}),
   create: (check) => {
     warm(loadWs);
-    return { run: (ctx) => probeWebsocket(check, ctx) };
+    const expect = check.expect === undefined ? undefined : Pattern.compile(check.expect);
+    return { run: (ctx) => probeWebsocket(check, expect, ctx) };
   },
 };
 
 const loadWs = lazy(async () => (await import('ws')).default);
 
-async function probeWebsocket(check: WebsocketCheck, ctx: ProbeRunContext): Promise<ProbeResult> {
+async function probeWebsocket(check: WebsocketCheck, expect: Pattern | undefined, ctx: ProbeRunContext): Promise<ProbeResult> {
   const WebSocket = await loadWs();
   return new Promise((resolve) => {
     const t0 = performance.now();
@@ -94,7 +95,7 @@ async function probeWebsocket(check: WebsocketCheck, ctx: ProbeRunContext): Prom
       resolve({ ...result, message: result.message && redact(result.message), samples });
     };
     const onAbort = () => finish({ ok: false, reason: 'timeout', message: `${where}: ${phaseNow()} timed out` });
-    const phaseNow = () => (phases.handshake === undefined ? (phases.connect === undefined ? 'connect' : 'handshake') : `waiting for a message matching /${check.expect}/`);
+    const phaseNow = () => (phases.handshake === undefined ? (phases.connect === undefined ? 'connect' : 'handshake') : `waiting for a message matching ${expect}`);
     // Just before the runner's own timeout, so the message says which phase was slow.
     const timer = setTimeout(onAbort, Math.max(1, ctx.deadline - Date.now() - 50));
     if (ctx.signal.aborted) return onAbort();
@@ -113,14 +114,13 @@ async function probeWebsocket(check: WebsocketCheck, ctx: ProbeRunContext): Prom
         return finish({ ok: false, reason: 'protocol', message: `${where}: server chose subprotocol ${JSON.stringify(ws.protocol)}, expected one of ${check.subprotocols.join(', ')}` });
       }
       if (check.send !== undefined) ws.send(check.send);
-      if (!check.expect) finish({ ok: true });
+      if (!expect) finish({ ok: true });
     });
-    if (check.expect) {
-      const re = new RegExp(check.expect);
+    if (expect) {
       const seen: string[] = [];
       ws.on('message', (data, isBinary) => {
         const text = isBinary ? `<binary ${Buffer.isBuffer(data) ? data.length : 0} bytes>` : String(data);
-        if (!isBinary && re.test(text)) {
+        if (!isBinary && expect.test(text)) {
           phases.expect = (performance.now() - tMark) / 1000;
           return finish({ ok: true });
         }
@@ -128,7 +128,7 @@ async function probeWebsocket(check: WebsocketCheck, ctx: ProbeRunContext): Prom
       });
       ws.once('close', (code) => finish({
         ok: false, reason: 'assertion',
-        message: `${where}: closed (code ${code}) before a message matched /${check.expect}/${seen.length ? ` (got ${seen.map((s) => JSON.stringify(s)).join(', ')})` : ''}`,
+        message: `${where}: closed (code ${code}) before a message matched ${expect}${seen.length ? ` (got ${seen.map((s) => JSON.stringify(s)).join(', ')})` : ''}`,
       }));
     } else {
       ws.once('close', (code) => finish({ ok: false, reason: 'protocol', message: `${where}: closed (code ${code}) during the handshake` }));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkJson, jsonPath, statusMatches } from '../../exporter/probes/support/expect.js';
+import { checkJson, compileJsonAssertion, jsonPath, statusMatches } from '../../exporter/probes/support/expect.js';
 import { redact, registerSecret, clearSecrets } from '../../exporter/config/secrets.js';
 import { classifyError } from '../../exporter/probes/support/errors.js';
 
@@ -25,7 +25,8 @@ describe('jsonPath and assertions', () => {
   it('says what was expected and what was seen', () => {
     expect(checkJson(doc, { path: '$.status', equals: 'healthy' })).toBe('$.status = "degraded", expected "healthy"');
     expect(checkJson(doc, { path: '$.missing', exists: true })).toBe('$.missing is missing');
-    expect(checkJson(doc, { path: '$.items[0].id', matches: '^7$' })).toBeUndefined();
+    expect(checkJson(doc, compileJsonAssertion({ path: '$.items[0].id', matches: '^7$' }))).toBeUndefined();
+    expect(checkJson(doc, compileJsonAssertion({ path: '$.status', matches: '^ok$' }))).toBe('$.status = "degraded", expected to match /^ok$/');
   });
 });
 

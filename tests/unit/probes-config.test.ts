@@ -81,6 +81,46 @@ describe('component probe configs', () => {
     expect(out.join('\n')).not.toContain('Hunter2-Secret');
   });
 
+  it('a regex RE2 cannot run is a config error naming file, line, key and the RE2 reason', () => {
+    const yaml = 'checks:\n  - name: api\n    type: http\n    url: http://x/\n    expect:\n      body_regex: "ok(?=!)"\n';
+    let msg = '';
+    try {
+      parseConfig(yaml, 'vigil.yml', { env: {} });
+    } catch (err) {
+      msg = (err as Error).message;
+    }
+    expect(msg).toBe('vigil.yml:6:19 checks[0].expect.body_regex: invalid regular expression: invalid or unsupported Perl syntax: `(?=` (RE2 syntax: no lookahead, lookbehind or backreferences)');
+  });
+
+  // Every place a user writes a pattern, and each glob we compile, is checked when the config loads.
+  const unsupported: Array<{ name: string; yaml: string; key: string }> = [
+    { name: 'http body_not_regex backreference', yaml: 'type: http\nurl: http://x/\nexpect: { body_not_regex: "(a)\\\\1" }', key: 'expect.body_not_regex' },
+    { name: 'http json matches lookbehind', yaml: 'type: http\nurl: http://x/\nexpect: { json: [{ path: $.a, matches: "(?<=x)y" }] }', key: 'expect.json[0].matches' },
+    { name: 'tcp expect', yaml: 'type: tcp\nhost: h\nport: 1\nexpect: "(?!x)"', key: 'expect' },
+    { name: 'websocket expect', yaml: 'type: websocket\nurl: ws://x/\nexpect: "(?=x)"', key: 'expect' },
+    { name: 'dns expect_answers', yaml: 'type: dns\nquery_name: x\nexpect_answers: ["(?=1)"]', key: 'expect_answers[0]' },
+    { name: 'dns fail_if_answer_matches', yaml: 'type: dns\nquery_name: x\nfail_if_answer_matches: ["(?!1)"]', key: 'fail_if_answer_matches[0]' },
+    { name: 'redis worker_client_name', yaml: 'type: redis\ndsn: redis://c\nqueues: [{ name: q, worker_client_name: "^(?=w)" }]', key: 'queues[0].worker_client_name' },
+    { name: 'system mounts.include', yaml: 'type: system\nmounts: { include: "^/(?!boot)" }', key: 'mounts.include' },
+    { name: 'system mounts.fs_types_exclude', yaml: 'type: system\nmounts: { fs_types_exclude: "(?=tmp)" }', key: 'mounts.fs_types_exclude' },
+    { name: 'metrics label matcher', yaml: 'type: metrics\nurl: http://a/metrics\nvalues: [{ name: a, series: "x{l=~\\"(?=a)\\"}" }]', key: 'values[0].series' },
+  ];
+  it.each(unsupported)('$name', ({ yaml, key }) => {
+    const out = problems(`name: c\n${yaml}`);
+    expect(out, out.join('\n')).toHaveLength(1);
+    expect(out[0]).toMatch(new RegExp(`^vigil\\.yml:\\d+:\\d+ checks\\[0\\]\\.${key.replace(/[.[\]]/g, '\\$&')}: .*invalid regular expression.*(invalid or unsupported Perl syntax|invalid escape sequence|invalid named capture)`));
+  });
+
+  it('a file glob with a bad class is a config error', () => {
+    expect(problems('name: c\ntype: file\npath: "/var/log/[z-a].log"')).toEqual([
+      'vigil.yml:4:11 checks[0].path: invalid glob segment "[z-a].log": invalid character class range: `z-a`',
+    ]);
+  });
+
+  it('max_body_bytes of an http check is capped', () => {
+    expect(problems('name: c\ntype: http\nurl: http://x/\nmax_body_bytes: 1GiB')).toEqual(['vigil.yml:5:21 checks[0].max_body_bytes: at most 16MiB']);
+  });
+
   it('a server heartbeat token that is too short is named', () => {
     let msg = '';
     try {

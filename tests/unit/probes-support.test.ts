@@ -2,11 +2,11 @@
 // redaction, the PM2 RPC framing, globs, value conversion, and the reconnect loop.
 import { describe, expect, it } from 'vitest';
 import { clearSecrets, redact } from '../../exporter/config/secrets.js';
-import { globToRegExp } from '../../exporter/probes/pm2.js';
 import { toNumber } from '../../exporter/probes/sql.js';
 import { describeDsn, dsnKind, registerDsnSecrets, withPassword } from '../../exporter/probes/support/dsn.js';
 import { ampDecode, ampEncode, defaultPm2Home } from '../../exporter/probes/support/pm2rpc.js';
 import { LineSplitter, parseSampleLine, parseSelector, selectorMatches, type Selector } from '../../exporter/probes/support/promtext.js';
+import { Pattern } from '../../exporter/probes/support/pattern.js';
 import { Reconnecting } from '../../exporter/probes/support/reconnect.js';
 
 describe('Prometheus text parsing', () => {
@@ -90,9 +90,10 @@ describe('PM2 RPC framing and names', () => {
   });
 
   it('globs match whole names', () => {
-    expect(['worker-1', 'worker-', 'x-worker-1', 'api'].filter((n) => globToRegExp('worker-*').test(n))).toEqual(['worker-1', 'worker-']);
-    expect(globToRegExp('api.v?').test('api.v2')).toBe(true);
-    expect(globToRegExp('api.v?').test('apixv2')).toBe(false);
+    expect(['worker-1', 'worker-', 'x-worker-1', 'api'].filter((n) => Pattern.glob('worker-*').test(n))).toEqual(['worker-1', 'worker-']);
+    expect(Pattern.glob('api.v?').test('api.v2')).toBe(true);
+    expect(Pattern.glob('api.v?').test('apixv2')).toBe(false);
+    expect(Pattern.glob('a(b)+[c]{2}$').test('a(b)+[c]{2}$')).toBe(true);
   });
 
   it('PM2_HOME defaults to $PM2_HOME, else ~/.pm2', () => {

@@ -1,6 +1,7 @@
 // Assertions on responses. A failed one says what was expected and what was seen,
 // e.g. `status 500, expected 2xx` or `$.status = "degraded", expected "healthy"`.
 import { z } from 'zod';
+import { pattern, Pattern } from './pattern.js';
 
 /** 200, "2xx", "200-299". */
 export const statusPattern = z.union([
@@ -21,17 +22,20 @@ export function statusMatches(code: number, patterns: StatusPattern[]): boolean 
   });
 }
 
-export const regex = z.string().refine((s) => {
-  try { new RegExp(s); return true; } catch { return false; }
-}, 'invalid regular expression');
-
 export const jsonAssertion = z.strictObject({
   path: z.string().regex(/^\$/, 'a JSON path starts with $, e.g. $.status or $.items[0].id'),
   equals: z.union([z.string(), z.number(), z.boolean(), z.null()]).optional(),
-  matches: regex.optional(),
+  matches: pattern.optional(),
   exists: z.boolean().optional(),
 });
 export type JsonAssertion = z.infer<typeof jsonAssertion>;
+
+/** A JSON assertion ready to run: its pattern compiled once, when the check is created. */
+export type JsonCheck = Omit<JsonAssertion, 'matches'> & { matches?: Pattern };
+
+export function compileJsonAssertion(a: JsonAssertion): JsonCheck {
+  return { ...a, matches: a.matches === undefined ? undefined : Pattern.compile(a.matches) };
+}
 
 /** Resolve a simple JSON path: $.a.b[0]["c d"]. Returns {found:false} when any step is missing. */
 export function jsonPath(doc: unknown, path: string): { found: boolean; value?: unknown } {
@@ -52,14 +56,14 @@ export function jsonPath(doc: unknown, path: string): { found: boolean; value?: 
 }
 
 /** Returns a failure message, or undefined when the assertion holds. */
-export function checkJson(doc: unknown, a: JsonAssertion): string | undefined {
+export function checkJson(doc: unknown, a: JsonCheck): string | undefined {
   const { found, value } = jsonPath(doc, a.path);
   const shown = found ? JSON.stringify(value)?.slice(0, 120) : 'missing';
   if (a.exists === false) return found ? `${a.path} = ${shown}, expected it to be absent` : undefined;
   if (!found) return `${a.path} is missing`;
   if (a.equals !== undefined && value !== a.equals) return `${a.path} = ${shown}, expected ${JSON.stringify(a.equals)}`;
-  if (a.matches !== undefined && !new RegExp(a.matches).test(typeof value === 'string' ? value : JSON.stringify(value))) {
-    return `${a.path} = ${shown}, expected to match /${a.matches}/`;
+  if (a.matches !== undefined && !a.matches.test(typeof value === 'string' ? value : JSON.stringify(value) ?? '')) {
+    return `${a.path} = ${shown}, expected to match ${a.matches}`;
   }
   return undefined;
 }

@@ -1,13 +1,15 @@
 // Just enough of the Prometheus text exposition format (0.0.4, and the OpenMetrics text that
 // most exporters also serve) to pick samples out of an app's /metrics: sample lines with label
 // escapes, NaN/±Inf values, optional timestamps and exemplars. Comments, HELP and TYPE are
-// skipped. Series selectors use PromQL's syntax: name{label="v", other=~"re", x!="y"}.
+// skipped. Series selectors use PromQL's syntax: name{label="v", other=~"re", x!="y"}; regex
+// matchers are RE2 and match the whole label value, as in Prometheus.
+import { Pattern, patternProblem } from './pattern.js';
 
 export interface Matcher {
   label: string;
   op: '=' | '!=' | '=~' | '!~';
   value: string;
-  re?: RegExp;
+  re?: Pattern;
 }
 
 export interface Selector {
@@ -51,11 +53,11 @@ export function parseSelector(text: string): Selector | string {
       i = q.end;
       const matcher: Matcher = { label: l[0], op, value: q.value };
       if (op === '=~' || op === '!~') {
-        try {
-          matcher.re = new RegExp(`^(?:${q.value})$`);
-        } catch {
-          return `invalid regular expression for ${l[0]}: ${q.value}`;
-        }
+        // Compiled on its own and matched against the whole value, rather than spliced into
+        // ^(?:…)$, so that a value such as `a)|(b` cannot break out of the anchors.
+        const problem = patternProblem(q.value);
+        if (problem) return `invalid regular expression for ${l[0]}: ${problem}`;
+        matcher.re = Pattern.compile(q.value, { whole: true });
       }
       matchers.push(matcher);
     }
