@@ -87,7 +87,7 @@ type BodyUse =
   | 'keep'
   /** Nobody looks at it: count it up to max_body_bytes, then close the connection. */
   | 'count'
-  /** A redirect about to be followed: close at once. */
+  /** A redirect about to be followed, or a status that already fails the run: close at once. */
   | 'skip';
 
 interface Exchange {
@@ -155,9 +155,10 @@ async function probeHttp(check: HttpCheck, target: Target, ctx: ProbeRunContext)
     const status = res.statusCode ?? 0;
     return check.follow_redirects && status >= 300 && status < 400 && !!res.headers.location;
   };
-  // A body that fails on its status, or that is a redirect, is never an assertion's business.
-  const bodyUse = (res: IncomingMessage): BodyUse => (isRedirect(res) ? 'skip'
-    : target.needBody && statusMatches(res.statusCode ?? 0, check.expect.status) ? 'keep' : 'count');
+  // The body of a redirect, or of a response whose status already fails the run, is never
+  // waited for: a server that sends headers and then stalls fails fast on its status.
+  const bodyUse = (res: IncomingMessage): BodyUse => (isRedirect(res) || !statusMatches(res.statusCode ?? 0, check.expect.status) ? 'skip'
+    : target.needBody ? 'keep' : 'count');
 
   for (;;) {
     try {
@@ -304,6 +305,7 @@ function exchange(url: URL, lookup: boolean, method: string, headers: Record<str
         stop();
       };
       if (use === 'skip') {
+        if (Number.isFinite(declared)) bytes = declared;
         done(false);
         return stop();
       }

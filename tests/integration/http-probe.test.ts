@@ -112,6 +112,73 @@ describe('http probe', () => {
     expect(big.message).toMatch(/max_body_bytes/);
   });
 
+  describe('bodies are read only up to max_body_bytes', () => {
+    // A 5 MB body streamed from one chunk; `written` says how much left before the probe hung up.
+    let written = 0;
+    const stream = (withLength: boolean): http.RequestListener => (_req, res) => {
+      const chunk = Buffer.alloc(16 * 1024, 'x');
+      const total = 5 * 1024 * 1024;
+      res.writeHead(200, withLength ? { 'content-length': String(total) } : {});
+      written = 0;
+      const pump = () => {
+        while (written < total && !res.destroyed) {
+          written += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', pump);
+        }
+        if (!res.destroyed) res.end();
+      };
+      pump();
+    };
+    beforeAll(() => {
+      target.route('/stream', stream(true));
+      target.route('/stream-chunked', stream(false));
+      target.route('/redirect-with-body', (_req, res) => {
+        res.writeHead(302, { location: '/', 'content-length': String(5 * 1024 * 1024) });
+        res.write(Buffer.alloc(1024, 'x')); // and never more: a follower must not wait for it
+      });
+    });
+
+    const cases = [
+      { name: 'without an assertion: stops at the limit, reports Content-Length, succeeds', path: '/stream', fields: {}, ok: true, length: 5 * 1024 * 1024 },
+      { name: 'without an assertion, chunked: reports what was read', path: '/stream-chunked', fields: {}, ok: true, length: undefined },
+      { name: 'with an assertion: Content-Length over the limit fails before reading', path: '/stream', fields: { expect: { body_regex: 'x' } }, ok: false, message: 'body exceeds max_body_bytes 64KiB (Content-Length 5242880)' },
+      { name: 'with an assertion, chunked: fails once the limit is passed', path: '/stream-chunked', fields: { expect: { body_regex: 'y' } }, ok: false, message: /^body exceeds max_body_bytes 64KiB \(stopped after \d+ bytes\)$/ },
+    ];
+    it.each(cases)('$name', async ({ path, fields, ok, length, message }) => {
+      const r = await runOnce({ type: 'http', url: `${target.url}${path}`, max_body_bytes: '64KiB', ...fields });
+      expect(r.ok, r.message).toBe(ok);
+      if (message) expect(r).toMatchObject({ reason: 'assertion', message });
+      const read = sample(r, 'content_length')!;
+      if (ok && length !== undefined) expect(read).toBe(length);
+      if (ok && length === undefined) expect(read).toBeGreaterThanOrEqual(64 * 1024);
+      if (ok) expect(read).toBeLessThan(5 * 1024 * 1024 + 1);
+      // The probe hung up early: the target could not write the whole body.
+      await new Promise((r) => setTimeout(r, 50));
+      expect(written).toBeLessThan(5 * 1024 * 1024);
+    });
+
+    it('a failing status does not read the body for its assertions', async () => {
+      target.route('/big-error', (_req, res) => { res.writeHead(500, { 'content-length': String(5 * 1024 * 1024) }); res.write('x'); });
+      const r = await runOnce({ type: 'http', url: `${target.url}/big-error`, max_body_bytes: '64KiB', expect: { body_regex: 'x' } });
+      expect(r).toMatchObject({ ok: false, reason: 'status', message: 'status 500, expected 2xx' });
+      expect(sample(r, 'content_length')).toBe(5 * 1024 * 1024);
+    });
+
+    it('the body of a redirect being followed is not read at all', async () => {
+      target.set({ status: 200, body: 'all systems go', delayMs: 0, hang: false });
+      const r = await runOnce({ type: 'http', url: `${target.url}/redirect-with-body`, max_body_bytes: '1KiB', expect: { body_regex: 'systems go' }, timeout: '2s' });
+      expect(r.ok, r.message).toBe(true);
+      expect(sample(r, 'redirects')).toBe(1);
+    });
+
+    it('HEAD reports the declared length', async () => {
+      target.route('/head', (_req, res) => { res.writeHead(200, { 'content-length': '1234' }); res.end(); });
+      const r = await runOnce({ type: 'http', url: `${target.url}/head`, method: 'HEAD' });
+      expect(r.ok).toBe(true);
+      expect(sample(r, 'content_length')).toBe(1234);
+    });
+  });
+
   it('follows redirects and counts them, or refuses to', async () => {
     target.route('/old', (_req, res) => { res.writeHead(302, { location: '/' }); res.end(); });
     target.set({ status: 200, body: 'ok' });

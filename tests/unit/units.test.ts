@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { level, parseDuration, parseSize } from '../../exporter/config/units.js';
+import { formatSize, level, parseDuration, parseSize } from '../../exporter/config/units.js';
 
 describe('parseDuration', () => {
   const cases: Array<{ name: string; input: string; expected: number | undefined }> = [
@@ -23,6 +23,13 @@ describe('parseSize', () => {
     expect(parseSize('10MB')).toBe(10_000_000);
     expect(parseSize('512 KiB')).toBe(524_288);
     expect(parseSize('lots')).toBeUndefined();
+  });
+});
+
+describe('formatSize', () => {
+  it('writes sizes the way vigil.yml takes them', () => {
+    expect([16 * 1024 ** 2, 10 * 1024 ** 2, 64 * 1024, 1000, 0].map(formatSize)).toEqual(['16MiB', '10MiB', '64KiB', '1000B', '0B']);
+    for (const n of [1024, 1536, 3 * 1024 ** 3]) expect(parseSize(formatSize(n))).toBe(n);
   });
 });
 
