@@ -8,6 +8,7 @@ import { StorageLockedError } from './engine/storage-dir.js';
 import { createLogger, type Level } from './log.js';
 import { Runtime } from './runtime.js';
 import { createApp } from './server/app.js';
+import { createWebServer, DEFAULT_MAX_CONNECTIONS, WebConfigWatcher } from './server/listen.js';
 import { startSelfTelemetry } from './telemetry/otel.js';
 import { VERSION, REVISION } from './version.js';
 
@@ -18,9 +19,14 @@ Probes what vigil.yml describes and serves /metrics, /health and a status page.
 flags:
   --config.file=FILE          configuration file (default: built-in config watching this host)
   --web.listen-address=ADDR   address to listen on (default ":9470")
+  --web.config.file=FILE      TLS, basic auth and headers for every endpoint, in the format of
+                              Prometheus and the official exporters (exporter-toolkit)
+  --web.max-connections=N     client connections at once (default ${DEFAULT_MAX_CONNECTIONS}; at most half of
+                              what ulimit -n leaves after 64 descriptors)
   --storage.path=DIR          directory for durable state: heartbeats, alert log (default "data")
   --log.level=LEVEL           debug, info, warn or error (default "info")
-  --check-config              validate the configuration, print every problem, exit 1 if any
+  --check-config              validate the configuration (and --web.config.file), print every
+                              problem, exit 1 if any
   --version                   print the version and exit
   --help                      print this help and exit
 
@@ -47,6 +53,8 @@ async function main() {
       options: {
         'config.file': { type: 'string' },
         'web.listen-address': { type: 'string', default: ':9470' },
+        'web.config.file': { type: 'string' },
+        'web.max-connections': { type: 'string', default: String(DEFAULT_MAX_CONNECTIONS) },
         'storage.path': { type: 'string', default: 'data' },
         'log.level': { type: 'string', default: 'info' },
         'check-config': { type: 'boolean', default: false },
@@ -72,9 +80,14 @@ async function main() {
   const log = createLogger({ level });
   const runtime = new Runtime({ configFile: args['config.file'], storagePath: args['storage.path']!, log });
 
+  const maxConnections = Number(args['web.max-connections']);
+  if (!Number.isInteger(maxConnections) || maxConnections < 1) fatal(`--web.max-connections: expected a positive integer, got "${args['web.max-connections']}"`);
+
   let cfg;
+  let web: WebConfigWatcher;
   try {
     cfg = runtime.loadConfig();
+    web = new WebConfigWatcher(args['web.config.file'], log);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`vigil: ${err.problems.length} problem(s) in the configuration:\n${err.message}\n`);
@@ -84,6 +97,7 @@ async function main() {
   }
   if (args['check-config']) {
     process.stdout.write(`${cfg.file}: OK, ${cfg.checks.length} checks in ${cfg.components.length} components\n`);
+    if (web.file) process.stdout.write(`${web.file}: OK${web.config?.tls ? ', TLS' : ''}${web.config?.basicAuth ? `, ${web.config.basicAuth.size} basic auth users` : ''}\n`);
     return;
   }
 
@@ -102,18 +116,17 @@ async function main() {
   process.on('exit', () => runtime.storage.unlock());
   runtime.apply(cfg);
   const otel = startSelfTelemetry({ inFlight: () => runtime.scheduler.inFlight(), queued: () => runtime.scheduler.queued() });
-  const app = createApp({ runtime, log, otel });
-  const server = app.listen({ host, port });
+  const app = createApp({ runtime, log, otel, basicAuth: () => web.config?.basicAuth, headers: () => web.config?.headers });
+  const { server, tls } = createWebServer({
+    handler: app.callback(), log, web, maxConnections, onConnectionDropped: () => otel.connectionsDropped.add(1),
+  });
+  server.listen({ host, port });
   server.on('error', (err: NodeJS.ErrnoException) => fatal(`cannot listen on ${args['web.listen-address']}: ${err.code ?? err.message}`));
   server.on('listening', () => {
     const a = server.address() as AddressInfo;
-    log.info('listening', { address: `${a.address}:${a.port}`, port: a.port, config: cfg.file, checks: cfg.checks.length, version: VERSION });
+    log.info('listening', { address: `${a.address}:${a.port}`, port: a.port, tls, config: cfg.file, checks: cfg.checks.length, version: VERSION });
     runtime.start();
   });
-  // Slow clients must not pin sockets forever.
-  server.requestTimeout = 30_000;
-  server.headersTimeout = 10_000;
-
   process.on('SIGHUP', () => {
     log.info('SIGHUP received, reloading config');
     runtime.reload();

@@ -104,7 +104,7 @@ export function parseConfig(text: string, file: string, opts: LoadOptions = {}):
   };
 }
 
-type At = (p: ConfigPath, message: string, keyOf?: boolean) => void;
+export type At = (p: ConfigPath, message: string, keyOf?: boolean) => void;
 
 function validateCheck(entry: Record<string, unknown>, p: ConfigPath, defaults: VigilConfig['defaults'], at: At): CheckCommon | undefined {
   const type = entry.type;
@@ -152,7 +152,7 @@ function validateCheck(entry: Record<string, unknown>, p: ConfigPath, defaults: 
   return ok ? check : undefined;
 }
 
-function reportZod(error: z.ZodError, prefix: ConfigPath, at: At) {
+export function reportZod(error: z.ZodError, prefix: ConfigPath, at: At) {
   for (const issue of error.issues) {
     const p = [...prefix, ...(issue.path as ConfigPath)];
     if (issue.code === 'unrecognized_keys') {
@@ -168,7 +168,7 @@ function reportZod(error: z.ZodError, prefix: ConfigPath, at: At) {
 }
 
 /** Find the source position for a path; walks up to the nearest node that exists. */
-function locate(doc: Document, lc: LineCounter, p: ConfigPath, keyOf: boolean): { line?: number; column?: number } {
+export function locate(doc: Document, lc: LineCounter, p: ConfigPath, keyOf: boolean): { line?: number; column?: number } {
   let node: unknown = doc.contents;
   let best: unknown = node;
   for (let i = 0; i < p.length; i++) {

@@ -71,7 +71,8 @@ export function credentialsFor(runtime: Runtime): Credentials {
 
 /** The web config's basic_auth_users, as the guard needs them (see web-config.ts). */
 export interface BasicAuthUsers {
-  verify(user: string, password: string): Promise<boolean>;
+  /** 'busy': too many uncached verifications running; the client should retry shortly. */
+  verify(user: string, password: string): Promise<boolean | 'busy'>;
 }
 
 export interface GuardOptions {
@@ -81,7 +82,7 @@ export interface GuardOptions {
   basicAuth?: () => BasicAuthUsers | undefined;
 }
 
-type Outcome = 'ok' | 'missing' | 'wrong' | 'unconfigured' | 'done';
+type Outcome = 'ok' | 'missing' | 'wrong' | 'unconfigured' | 'done' | 'busy';
 
 const STATUS_COOKIE = 'vigil_status';
 const statusCookieValue = (token: string) => createHash('sha256').update(`vigil-status-page:${token}`).digest('base64url');
@@ -111,7 +112,8 @@ export function createGuard(opts: GuardOptions): { forRoute(access: Access): Mid
   const basic = async (ctx: Context, users: BasicAuthUsers): Promise<Outcome> => {
     const c = basicCredentials(ctx);
     if (!c) return 'missing';
-    return (await users.verify(c.user, c.password)) ? 'ok' : 'wrong';
+    const r = await users.verify(c.user, c.password);
+    return r === 'busy' ? 'busy' : r ? 'ok' : 'wrong';
   };
 
   const deny = (ctx: Context, kind: AuthKind, outcome: Outcome, challenge: string, body: unknown) => {
@@ -122,7 +124,12 @@ export function createGuard(opts: GuardOptions): { forRoute(access: Access): Mid
     ctx.body = body;
   };
   const BASIC_CHALLENGE = 'Basic realm="Vigil", charset="UTF-8"';
-  const denyBasic = (ctx: Context, outcome: Outcome) => deny(ctx, 'basic', outcome, BASIC_CHALLENGE, { error: 'authentication required' });
+  const denyBasic = (ctx: Context, outcome: Outcome) => {
+    if (outcome !== 'busy') return deny(ctx, 'basic', outcome, BASIC_CHALLENGE, { error: 'authentication required' });
+    ctx.status = 503;
+    ctx.set('Retry-After', '1');
+    ctx.body = { error: 'too many logins being verified at once; retry shortly' };
+  };
 
   const token = (ctx: Context, access: 'admin' | 'webhook' | 'heartbeat'): Outcome => {
     let accepted: Array<string | undefined>;
