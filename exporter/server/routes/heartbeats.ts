@@ -80,11 +80,22 @@ function withTimeout<T>(p: Promise<T> | undefined, ms: number): Promise<T | unde
 
 /** duration_seconds, exit_code, message from the query string and/or a JSON, form or text body. */
 async function pingData(ctx: Context): Promise<PingData> {
-  const fields: Record<string, unknown> = {};
-  for (const k of ['duration_seconds', 'exit_code', 'message']) if (typeof ctx.query[k] === 'string') fields[k] = ctx.query[k];
   const raw = (await readBody(ctx, MAX_BODY)).toString('utf8');
+  return parsePingData(ctx.query, raw, ctx.get('content-type'));
+}
+
+const PING_FIELDS = ['duration_seconds', 'exit_code', 'message'] as const;
+
+/**
+ * The fields of a ping from its query and body. Only the known keys are read, and only as a
+ * string or number: a JSON body is arbitrary input, and converting an object or array to a
+ * number or string runs its `toString`/`valueOf` (a JSON `{"toString": 1}` throws, an array
+ * nested a few thousand deep overflows the stack) — both were 500s.
+ */
+export function parsePingData(query: Record<string, unknown>, raw: string, type: string): PingData {
+  const fields: Record<string, string | number | boolean> = {};
+  for (const k of PING_FIELDS) if (typeof query[k] === 'string') fields[k] = query[k];
   if (raw.trim()) {
-    const type = ctx.get('content-type');
     if (/json/i.test(type) || (!type && /^\s*\{/.test(raw))) {
       let doc: unknown;
       try {
@@ -93,22 +104,32 @@ async function pingData(ctx: Context): Promise<PingData> {
         throw new HttpError(400, `malformed JSON: ${(err as Error).message}`);
       }
       if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new HttpError(400, 'expected a JSON object such as {"duration_seconds": 12.5, "exit_code": 0}');
-      Object.assign(fields, doc);
+      for (const k of PING_FIELDS) {
+        if (!Object.hasOwn(doc, k)) continue;
+        const v = (doc as Record<string, unknown>)[k];
+        if (v === null) continue;
+        if (typeof v !== 'string' && typeof v !== 'number' && !(k === 'message' && typeof v === 'boolean')) {
+          throw new HttpError(400, `${k} must be ${k === 'message' ? 'a string' : 'a number'}, got a JSON ${Array.isArray(v) ? 'array' : typeof v}`);
+        }
+        fields[k] = v;
+      }
     } else if (/x-www-form-urlencoded/i.test(type)) {
-      for (const [k, v] of new URLSearchParams(raw)) fields[k] = v;
+      const form = new URLSearchParams(raw);
+      for (const k of PING_FIELDS) if (form.has(k)) fields[k] = form.getAll(k).at(-1)!;
     } else {
       fields.message = raw;
     }
   }
   const out: PingData = {};
+  const shown = (v: unknown) => JSON.stringify(typeof v === 'string' && v.length > 40 ? `${v.slice(0, 40)}…` : v);
   if (fields.duration_seconds !== undefined && fields.duration_seconds !== '') {
     const d = Number(fields.duration_seconds);
-    if (!Number.isFinite(d) || d < 0) throw new HttpError(400, `duration_seconds must be a non-negative number of seconds, got ${JSON.stringify(fields.duration_seconds)}`);
+    if (!Number.isFinite(d) || d < 0) throw new HttpError(400, `duration_seconds must be a non-negative number of seconds, got ${shown(fields.duration_seconds)}`);
     out.duration_seconds = d;
   }
   if (fields.exit_code !== undefined && fields.exit_code !== '') {
     const c = Number(fields.exit_code);
-    if (!Number.isInteger(c) || c < -255 || c > 255) throw new HttpError(400, `exit_code must be an integer, got ${JSON.stringify(fields.exit_code)}`);
+    if (!Number.isInteger(c) || c < -255 || c > 255) throw new HttpError(400, `exit_code must be an integer, got ${shown(fields.exit_code)}`);
     out.exit_code = c;
   }
   if (fields.message !== undefined) out.message = String(fields.message).trim().slice(0, MAX_MESSAGE) || undefined;
