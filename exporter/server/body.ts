@@ -12,10 +12,18 @@ export async function readBody(ctx: Context, limit: number): Promise<Buffer> {
   if (declared > limit) throw new HttpError(413, `body larger than ${limit} bytes`);
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of ctx.req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new HttpError(413, `body larger than ${limit} bytes`);
-    chunks.push(chunk as Buffer);
+  try {
+    for await (const chunk of ctx.req) {
+      size += (chunk as Buffer).length;
+      if (size > limit) throw new HttpError(413, `body larger than ${limit} bytes`);
+      chunks.push(chunk as Buffer);
+    }
+  } catch (err) {
+    if (err instanceof HttpError) throw err;
+    // The client closed the connection before the end of the body ("aborted", ECONNRESET): its
+    // doing, not a server error, and nobody is left to read the answer. A 4xx keeps it out of
+    // the error log, which a client could otherwise fill at will.
+    throw new HttpError(400, 'request body incomplete: the connection closed before its end');
   }
   return Buffer.concat(chunks);
 }
