@@ -293,9 +293,11 @@ export async function benchSoak(args: string[] = []): Promise<Record<string, num
     // The exporter; when it exits on its own it is counted and started again on the same port/storage.
     const crashes: Array<{ atS: number; code: number | null; signal: string | null; tail: string }> = [];
     let logTail = '';
+    let launchedAt = performance.now();
     const t0 = performance.now();
     const elapsedS = () => (performance.now() - t0) / 1000;
     const launch = () => {
+      launchedAt = performance.now();
       const p = spawn(process.execPath, [...nodeFlags, CLI, `--config.file=${dir}/vigil.yml`, `--web.listen-address=127.0.0.1:${port}`, `--storage.path=${dir}/data`, '--log.level=warn'],
         { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
       p.stderr!.on('data', (d) => { logTail = (logTail + d).slice(-4000); });
@@ -467,7 +469,8 @@ export async function benchSoak(args: string[] = []): Promise<Record<string, num
     const cpuWindow = after.length >= 2 ? (after.at(-1)!.cpu - after[0].cpu) / ((after.at(-1)!.t - after[0].t) / 1000) : NaN;
     const cpuTotal = samples.length >= 2 && samples[0].pid === samples.at(-1)!.pid ? (samples.at(-1)!.cpu - samples[0].cpu) / ((samples.at(-1)!.t - samples[0].t) / 1000) : NaN;
     const sc = scrapes.summary();
-    const expectedRuns = (windowS * 1000) / opts.intervalMs;
+    // Runs are counted by the exporter since it (last) started.
+    const expectedRuns = (performance.now() - Math.max(start, launchedAt)) / opts.intervalMs;
 
     console.log(`\nsoak results (${windowS.toFixed(0)} s of load, warm-up ${formatDuration(opts.warmupMs)}):`);
     console.log(`  exporter exits        ${crashes.length}${crashes.length ? ` (${crashes.map((c) => `${c.atS.toFixed(0)} s: code ${c.code} signal ${c.signal}`).join('; ')})` : ''}`);
@@ -483,7 +486,7 @@ export async function benchSoak(args: string[] = []): Promise<Record<string, num
       + `worst between scrapes: median ${f1(median(lagMax))} ms, max ${f1(Math.max(0, ...lagMax))} ms`);
     console.log(`  CPU                   exporter ${f1(cpuWindow * 100)} % of a core after warm-up (${f1(cpuTotal * 100)} % overall); `
       + `targets ${targetsCpu.map((c) => f1((c / windowS) * 100)).join(' / ')} % (healthy / hostile); this bench ${f1(((benchCpu.user + benchCpu.system) / 1e6 / windowS) * 100)} %`);
-    console.log(`  checks by kind        (runs per check: median of ${f1(expectedRuns)} possible at the interval)`);
+    console.log(`  checks by kind        (runs per check since the exporter ${crashes.length ? 'last ' : ''}started: median, of ${f1(expectedRuns)} possible at the interval)`);
     for (const kind of ['ok', ...HOSTILE_KINDS] as Kind[]) {
       const k = byKind.get(kind);
       if (!k) continue;
