@@ -4,11 +4,13 @@ import tls from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
 import type { CheckCommon, Threshold } from '../config/common.js';
-import { size } from '../config/units.js';
+import { formatSize, size } from '../config/units.js';
 import { pattern, Pattern } from './support/pattern.js';
 import { abortError, classifyError, errorMessage } from './support/errors.js';
 import { DEFAULT_CERT_THRESHOLD, earliestCertExpiry, TLS_METRICS, tlsSamples } from './support/tls.js';
 import type { ProbeDefinition, ProbeResult, ProbeRunContext, Sample } from './types.js';
+
+const MAX_READ = 1024 * 1024;
 
 const schema = z.object({
   host: z.string().min(1),
@@ -21,7 +23,11 @@ const schema = z.object({
   send: z.string().optional(),
   /** The reply must match this before the timeout. */
   expect: pattern.optional(),
-  max_read_bytes: size.default(64 * 1024),
+  /**
+   * The reply is matched again as each piece arrives, so a server dripping bytes costs a match
+   * over everything received per piece: the cap keeps each match to a few milliseconds.
+   */
+  max_read_bytes: size.default(64 * 1024).refine((n) => n <= MAX_READ, `at most ${formatSize(MAX_READ)}`),
 });
 
 export type TcpCheck = CheckCommon & z.output<typeof schema>;

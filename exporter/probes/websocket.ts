@@ -7,12 +7,14 @@ import { lazy, warm } from './support/lazy.js';
 import { z } from 'zod';
 import type { CheckCommon, Threshold } from '../config/common.js';
 import { redact } from '../config/secrets.js';
-import { size } from '../config/units.js';
+import { formatSize, size } from '../config/units.js';
 import { classifyError, errorMessage } from './support/errors.js';
 import { pattern, Pattern } from './support/pattern.js';
 import { DEFAULT_CERT_THRESHOLD, earliestCertExpiry, TLS_METRICS, tlsSamples } from './support/tls.js';
 import type { ProbeDefinition, ProbeResult, ProbeRunContext, Sample } from './types.js';
 import type { TLSSocket } from 'node:tls';
+
+const MAX_MESSAGE = 16 * 1024 * 1024;
 
 const schema = z.object({
   url: z.url({ protocol: /^wss?$/, error: 'expected a ws:// or wss:// URL' }),
@@ -22,7 +24,8 @@ const schema = z.object({
   send: z.string().optional(),
   /** A received text message must match this before the timeout. */
   expect: pattern.optional(),
-  max_message_bytes: size.default(1024 * 1024),
+  /** Each text message is matched whole on the event loop: the cap bounds one match (RE2, ~25 ms/MiB). */
+  max_message_bytes: size.default(1024 * 1024).refine((n) => n <= MAX_MESSAGE, `at most ${formatSize(MAX_MESSAGE)}`),
   tls: z.strictObject({
     insecure_skip_verify: z.boolean().default(false),
     server_name: z.string().optional(),

@@ -5,9 +5,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileGlob, globFiles } from '../../exporter/probes/file.js';
-import { Pattern, patternProblem } from '../../exporter/probes/support/pattern.js';
+import { Pattern, pattern, patternProblem } from '../../exporter/probes/support/pattern.js';
 import { parseSelector, selectorMatches, type Selector } from '../../exporter/probes/support/promtext.js';
 
 describe('Pattern semantics (Go regexp without flags)', () => {
@@ -123,5 +124,23 @@ describe('PromQL label matchers', () => {
   });
   it('unsupported syntax is a selector error', () => {
     expect(parseSelector('x{l=~"(?!a).*"}')).toMatch(/^invalid regular expression for l: invalid or unsupported Perl syntax/);
+  });
+});
+
+describe('any pattern text', () => {
+  // Regex-heavy alphabet so that the generator hits groups, classes, repeats and escapes often.
+  const regexish = fc.string({ unit: fc.constantFrom(...'ab.*+?|()[]{}^$\\-,:=!<>P0123dswbBz\n'.split('')), maxLength: 24 });
+  it('is either refused with a reason or compiles and matches without throwing', () => {
+    fc.assert(fc.property(regexish, fc.string({ maxLength: 64 }), (source, text) => {
+      const problem = patternProblem(source);
+      expect(pattern.safeParse(source).success).toBe(problem === undefined);
+      if (problem !== undefined) {
+        expect(problem.length).toBeGreaterThan(0);
+        expect(() => Pattern.compile(source)).toThrow(/^invalid regular expression/);
+        return;
+      }
+      expect(typeof Pattern.compile(source).test(text)).toBe('boolean');
+      expect(typeof Pattern.compile(source, { whole: true }).test(text)).toBe('boolean');
+    }), { numRuns: 500 });
   });
 });

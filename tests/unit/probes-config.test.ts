@@ -117,8 +117,14 @@ describe('component probe configs', () => {
     ]);
   });
 
-  it('max_body_bytes of an http check is capped', () => {
-    expect(problems('name: c\ntype: http\nurl: http://x/\nmax_body_bytes: 1GiB')).toEqual(['vigil.yml:5:21 checks[0].max_body_bytes: at most 16MiB']);
+  // What one match may cover is bounded, so one match stays short on the event loop.
+  const caps = [
+    { yaml: 'type: http\nurl: http://x/\nmax_body_bytes: 1GiB', expected: 'vigil.yml:5:21 checks[0].max_body_bytes: at most 16MiB' },
+    { yaml: 'type: tcp\nhost: h\nport: 1\nmax_read_bytes: 2MiB', expected: 'vigil.yml:6:21 checks[0].max_read_bytes: at most 1MiB' },
+    { yaml: 'type: websocket\nurl: ws://x/\nmax_message_bytes: 17MiB', expected: 'vigil.yml:5:24 checks[0].max_message_bytes: at most 16MiB' },
+  ];
+  it.each(caps)('$expected', ({ yaml, expected }) => {
+    expect(problems(`name: c\n${yaml}`)).toEqual([expected]);
   });
 
   it('a server heartbeat token that is too short is named', () => {
