@@ -142,7 +142,7 @@ describe('40 http checks against 64 MiB bodies', () => {
     const plain = Array.from({ length: 40 }, (_, i) => `  - { name: big-${i}, type: http, url: "${bigUrl}/${i % 2 ? 'big' : 'big-chunked'}" }`);
     exp = await startExporter({
       config: `
-defaults: { interval: 1s, timeout: 5s, retries: 0 }
+defaults: { interval: 2s, timeout: 5s, retries: 0 }
 checks:
 ${plain.join('\n')}
   - { name: asserted, type: http, url: "${bigUrl}/big", max_body_bytes: 10MiB, expect: { body_regex: "never" } }
@@ -167,7 +167,7 @@ ${plain.join('\n')}
     let windows: number[][];
     const good = (t: number[]) => quantile(t, 0.99) < 250;
     try {
-      // 100 scrapes over ~6 s per window, while each of the 40 checks runs every second.
+      // 100 scrapes over ~6 s per window, while each of the 40 checks runs every 2 s.
       windows = await scrapeWindows(exp, 100, 10, good);
     } finally {
       clearInterval(sampler);
