@@ -22,13 +22,16 @@ export interface WebTimeouts {
   requestMs: number;
   /** An idle keep-alive connection is closed after this long. Default 5 s. */
   keepAliveMs: number;
-  /** A socket with no traffic either way (a client that stopped reading) is closed. Default 60 s; SSE sends a comment every 15 s. */
+  /**
+   * A socket with no traffic either way (a client that stopped reading) is closed. Default 120 s:
+   * SSE sends a comment every 15 s, and a manual check run may wait for timeout × attempts.
+   */
   idleMs: number;
   /** How often the header and request timeouts are checked (Node's default is 30 s). Default 1 s. */
   checkIntervalMs: number;
 }
 
-export const DEFAULT_TIMEOUTS: WebTimeouts = { headersMs: 10_000, requestMs: 30_000, keepAliveMs: 5_000, idleMs: 60_000, checkIntervalMs: 1_000 };
+export const DEFAULT_TIMEOUTS: WebTimeouts = { headersMs: 10_000, requestMs: 30_000, keepAliveMs: 5_000, idleMs: 120_000, checkIntervalMs: 1_000 };
 
 /** File descriptors kept for everything but client connections (logs, storage, libraries). */
 const FD_RESERVE = 64;
@@ -244,7 +247,12 @@ export function createWebServer(opts: WebServerOptions): WebServer {
     server.prependListener('connection', () => web.maybeReload());
     if (tls) {
       web.onChange((next) => {
-        if (next.tls) (server as https.Server).setSecureContext(next.tls.context);
+        if (!next.tls) return;
+        const s = server as https.Server & { requestCert: boolean; rejectUnauthorized: boolean };
+        s.setSecureContext(next.tls.context);
+        // setSecureContext() keeps the server's client-certificate policy; each new TLS socket reads these two.
+        s.requestCert = next.tls.context.requestCert;
+        s.rejectUnauthorized = next.tls.context.rejectUnauthorized;
       });
       server.on('secureConnection', (sock: TLSSocket) => enforceClientCert(sock, web, opts.log));
     }

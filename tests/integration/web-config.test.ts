@@ -3,14 +3,17 @@
 // a real Prometheus with basic_auth and tls_config.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import type { IncomingHttpHeaders } from 'node:http';
+import http, { type IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import bcrypt from 'bcryptjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../exporter/config/errors.js';
+import { silentLogger } from '../../exporter/log.js';
+import { createWebServer, WebConfigWatcher } from '../../exporter/server/listen.js';
 import { parseWebConfig } from '../../exporter/server/web-config.js';
 import { testCa, type TestCa, type TestCert } from '../support/certs.js';
 import { CLI, startExporter, waitFor, type RunningExporter } from '../support/exporter.js';
@@ -259,4 +262,58 @@ describe('a real Prometheus scrapes it with basic_auth and tls_config', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
+});
+
+describe('web config reload and rate_limit (in-process)', () => {
+  let dir: string;
+  const servers: http.Server[] = [];
+  beforeAll(() => { dir = mkdtempSync(path.join(tmpdir(), 'vigil-webreload-')); });
+  afterAll(() => {
+    for (const s of servers) {
+      s.closeAllConnections();
+      s.close();
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const ok: http.RequestListener = (_req, res) => res.end('ok\n');
+  async function serve(web: WebConfigWatcher): Promise<number> {
+    const { server } = createWebServer({ handler: ok, log: silentLogger, web });
+    servers.push(server);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    return (server.address() as AddressInfo).port;
+  }
+
+  it('turning on RequireAndVerifyClientCert applies to the next connection', async () => {
+    const ca = testCa();
+    const server = ca.issue('vigil');
+    writeFileSync(path.join(dir, 'cert.pem'), server.cert);
+    writeFileSync(path.join(dir, 'key.pem'), server.key);
+    writeFileSync(path.join(dir, 'ca.pem'), ca.cert);
+    const file = path.join(dir, 'web.yml');
+    writeFileSync(file, 'tls_server_config:\n  cert_file: cert.pem\n  key_file: key.pem\n');
+    const port = await serve(new WebConfigWatcher(file, silentLogger));
+    const url = `https://localhost:${port}/`;
+    expect((await request(url, { ca: ca.cert })).status).toBe(200);
+    writeFileSync(file, 'tls_server_config:\n  cert_file: cert.pem\n  key_file: key.pem\n  client_ca_file: ca.pem\n  client_auth_type: RequireAndVerifyClientCert\n');
+    await waitFor(async () => {
+      try {
+        await request(url, { ca: ca.cert });
+        return false;
+      } catch {
+        return true;
+      }
+    }, 5000, 300);
+    expect((await request(url, { ca: ca.cert, client: ca.issue('prometheus', 'client') })).status).toBe(200);
+  });
+
+  it('rate_limit: a token bucket for the whole server, 429 past the burst', async () => {
+    const file = path.join(dir, 'rate.yml');
+    writeFileSync(file, 'rate_limit:\n  interval: 1s\n  burst: 3\n');
+    const port = await serve(new WebConfigWatcher(file, silentLogger));
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await fetch(`http://127.0.0.1:${port}/`)).status);
+    expect(statuses).toEqual([200, 200, 200, 429, 429, 429]);
+    await new Promise((r) => setTimeout(r, 1100));
+    expect((await fetch(`http://127.0.0.1:${port}/`)).status).toBe(200);
+  });
 });
