@@ -74,7 +74,7 @@ describe('connection limit and timeouts (in-process)', () => {
     const lifetimes = await Promise.all([trickle(port), trickle(port, 50), trickle(port, 500)].map((t) => t.closed));
     for (const ms of lifetimes) {
       expect(ms).toBeGreaterThanOrEqual(900);
-      expect(ms).toBeLessThan(1000 + 1500); // checked every second (Node's default is every 30 s)
+      expect(ms).toBeLessThan(1000 + 2000); // checked every second (Node's default is every 30 s); margin for a loaded box
     }
   });
 
