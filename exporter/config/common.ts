@@ -1,6 +1,6 @@
 // Fields every check has, whatever its type, and the threshold shape.
 import { z } from 'zod';
-import { duration, level } from './units.js';
+import { duration, interval, level, timeout } from './units.js';
 
 export const NAME_RE = /^[a-zA-Z][a-zA-Z0-9_.-]{0,99}$/;
 export const name = z.string().regex(NAME_RE, 'must start with a letter and contain only letters, digits, _ . - (max 100)');
@@ -22,8 +22,8 @@ export const threshold = z.strictObject({
 export type Threshold = z.output<typeof threshold>;
 
 export const defaultsSchema = z.strictObject({
-  interval: duration.default(30_000),
-  timeout: duration.default(10_000),
+  interval: interval.default(30_000),
+  timeout: timeout.default(10_000),
   /** Extra attempts before a failure is reported: 2 means up to 3 attempts. */
   retries: z.number().int().min(0).max(10).default(2),
   retry_delay: duration.default(1_000),
@@ -36,8 +36,8 @@ export const checkCommonSchema = z.object({
   type: z.string(),
   component: name.optional(),
   description: z.string().max(500).optional(),
-  interval: duration.optional(),
-  timeout: duration.optional(),
+  interval: interval.optional(),
+  timeout: timeout.optional(),
   retries: z.number().int().min(0).max(10).optional(),
   retry_delay: duration.optional(),
   /** What a failed probe means for status: most checks page, some only degrade. */

@@ -1,3 +1,5 @@
+import { redact } from './secrets.js';
+
 // Config problems carry their position so the report reads `vigil.yml:14:7 checks[2].url: invalid URL`.
 export type ConfigPath = Array<string | number>;
 
@@ -25,8 +27,13 @@ export function formatProblem(p: ConfigProblem): string {
 
 /** Thrown by loadConfig with every problem found; never carries a stack trace to the user. */
 export class ConfigError extends Error {
-  constructor(readonly problems: ConfigProblem[]) {
-    super(problems.map(formatProblem).join('\n'));
+  readonly problems: ConfigProblem[];
+  constructor(problems: ConfigProblem[]) {
+    // Messages may quote a value the user wrote (an invalid duration, a type name); the same
+    // scrubbing as logs applies, so a secret in the wrong key is not printed either.
+    const scrubbed = problems.map((p) => ({ ...p, message: redact(p.message) }));
+    super(scrubbed.map(formatProblem).join('\n'));
+    this.problems = scrubbed;
     this.name = 'ConfigError';
   }
 }

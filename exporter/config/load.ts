@@ -2,14 +2,15 @@
 // *_file secrets, validate the top level, validate each check against its type's schema,
 // cross-check (duplicates, components, dependency cycles, threshold keys). Every problem is
 // collected and reported at once, each with file:line:column and the key path.
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import { isMap, isNode, isScalar, isSeq, Lexer, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import { z } from 'zod';
 import { getProbeDefinition, probeTypes } from '../probes/index.js';
 import { checkCommonSchema, type CheckCommon } from './common.js';
 import { ConfigError, type ConfigPath, type ConfigProblem } from './errors.js';
-import { registerSecret } from './secrets.js';
+import { MAX_CONFIG_BYTES, MAX_SECRET_BYTES, formatBytes, readRegularFile, UnreadableFileError } from './files.js';
+import { registerSecret, registerUrlPasswords } from './secrets.js';
+import { yamlErrorMessage } from './yaml-errors.js';
 import { topLevelSchema, type VigilConfig } from './schema.js';
 import { findCycle } from './graph.js';
 
@@ -20,30 +21,66 @@ export interface LoadOptions {
 export function loadConfigFile(file: string, opts: LoadOptions = {}): VigilConfig {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readRegularFile(file, MAX_CONFIG_BYTES);
   } catch (err) {
-    throw new ConfigError([{ file, path: [], message: `cannot read config: ${(err as NodeJS.ErrnoException).code ?? err}` }]);
+    const reason = err instanceof UnreadableFileError ? err.message : `cannot read ${file}`;
+    throw new ConfigError([{ file, path: [], message: `config refused: ${reason}` }]);
   }
   return parseConfig(text, file, opts);
 }
 
+/**
+ * Parsing cost in time and memory grows with the number of YAML tokens (~250 bytes of heap and a
+ * few µs each), and dense YAML (`[1,1,1,…]`) has 1.5 tokens a byte, so the byte cap alone would
+ * still allow ~400 MB of parse tree. A million tokens is ~35 % more than the 20 000-check
+ * benchmark config has (740 000) and caps the parse at ~250 MB and a few seconds.
+ */
+export const MAX_CONFIG_TOKENS = 1_000_000;
+/** Alias expansions (`*ref` nested in anchors) allowed while building the config: billion-laughs stop here. */
+const MAX_ALIAS_COUNT = 100;
+
+function tooManyTokens(text: string): boolean {
+  let n = 0;
+  for (const _ of new Lexer().lex(text)) if (++n > MAX_CONFIG_TOKENS) return true;
+  return false;
+}
+
 export function parseConfig(text: string, file: string, opts: LoadOptions = {}): VigilConfig {
   const env = opts.env ?? process.env;
+  if (Buffer.byteLength(text) > MAX_CONFIG_BYTES) {
+    throw new ConfigError([{ file, path: [], message: `config refused: larger than the ${formatBytes(MAX_CONFIG_BYTES)} limit` }]);
+  }
+  if (tooManyTokens(text)) {
+    throw new ConfigError([{ file, path: [], message: `config refused: more than ${MAX_CONFIG_TOKENS} YAML tokens (about 25 000 checks)` }]);
+  }
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  // uniqueKeys is checked below: the library compares every key with every other (quadratic:
+  // a 1 MiB map took 5 minutes).
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
   const problems: ConfigProblem[] = [];
   const at = (p: ConfigPath, message: string, keyOf = false) =>
     problems.push({ file, path: p, message, ...locate(doc, lineCounter, p, keyOf) });
+  const syntax = (offset: number, message: string) => {
+    const pos = lineCounter.linePos(offset);
+    problems.push({ file, line: pos.line, column: pos.col, path: [], message: `YAML syntax: ${message}` });
+  };
 
-  if (doc.errors.length) {
-    for (const e of doc.errors) {
-      const pos = lineCounter.linePos(e.pos[0]);
-      problems.push({ file, line: pos.line, column: pos.col, path: [], message: `YAML syntax: ${e.message.split('\n')[0]}` });
-    }
-    throw new ConfigError(problems);
+  // The library's messages quote the offending source ("…token in YAML stream: "postgres://u:pw@…""),
+  // which may be a secret: only the position and a message built from the error code are kept.
+  for (const e of doc.errors) syntax(e.pos[0], yamlErrorMessage(e));
+  if (!doc.errors.length) findDuplicateKeys(doc, syntax);
+  if (problems.length) throw new ConfigError(problems);
+
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) ?? {};
+  } catch (err) {
+    // toJS only throws on alias abuse (ReferenceError) or a broken alias; neither carries source text we want.
+    const message = err instanceof ReferenceError && /alias/i.test(err.message)
+      ? `too many alias expansions (more than ${MAX_ALIAS_COUNT}): nested anchors like this are refused`
+      : 'an alias could not be resolved';
+    throw new ConfigError([{ file, path: [], message: `YAML syntax: ${message}` }]);
   }
-
-  const raw = doc.toJS() ?? {};
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     at([], 'the config must be a mapping with keys such as defaults, components, checks');
     throw new ConfigError(problems);
@@ -167,6 +204,21 @@ export function reportZod(error: z.ZodError, prefix: ConfigPath, at: At) {
   }
 }
 
+/** Every key of every mapping must be unique; one Set per mapping keeps it linear. */
+function findDuplicateKeys(doc: Document, report: (offset: number, message: string) => void): void {
+  visit(doc, {
+    Map(_key, map) {
+      const seen = new Set<unknown>();
+      for (const pair of map.items) {
+        if (!isScalar(pair.key)) continue;
+        const k = pair.key.value;
+        if (seen.has(k)) report(pair.key.range?.[0] ?? 0, `duplicate key "${String(k).slice(0, 100)}"`);
+        seen.add(k);
+      }
+    },
+  });
+}
+
 /** Find the source position for a path; walks up to the nearest node that exists. */
 export function locate(doc: Document, lc: LineCounter, p: ConfigPath, keyOf: boolean): { line?: number; column?: number } {
   let node: unknown = doc.contents;
@@ -195,6 +247,10 @@ export function locate(doc: Document, lc: LineCounter, p: ConfigPath, keyOf: boo
 // stay visible so errors remain useful.
 const SECRET_KEY_RE = /(password|passwd|secret|token|key|auth|credential|dsn|url|headers|authorization)/i;
 
+// Keys whose literal values are credentials: registered for redaction even when not interpolated.
+// Narrower than SECRET_KEY_RE so plain URLs and hosts stay readable in messages.
+const CREDENTIAL_KEY_RE = /(password|passwd|pwd|secret|token|credential|api[_-]?key|private[_-]?key|authorization)/i;
+
 interface ResolveCtx {
   env: NodeJS.ProcessEnv;
   baseDir: string;
@@ -204,6 +260,7 @@ interface ResolveCtx {
 /** Interpolate ${VAR} / ${VAR:-default} and replace `foo_file: path` by `foo: <file contents>`. */
 function resolveSecrets(value: unknown, p: ConfigPath, ctx: ResolveCtx, secretContext = false): unknown {
   if (typeof value === 'string') {
+    registerUrlPasswords(value);
     if (!value.includes('${')) return value;
     let interpolated = false;
     const out = value.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (m, name: string, def?: string) => {
@@ -216,6 +273,7 @@ function resolveSecrets(value: unknown, p: ConfigPath, ctx: ResolveCtx, secretCo
       }
       interpolated = true;
       if (secretContext) registerSecret(v);
+      registerUrlPasswords(v);
       return v;
     });
     return interpolated || out !== value ? out : value;
@@ -233,15 +291,19 @@ function resolveSecrets(value: unknown, p: ConfigPath, ctx: ResolveCtx, secretCo
         }
         const file = path.resolve(ctx.baseDir, String(resolveSecrets(v, [...p, k], ctx)));
         try {
-          const content = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+          const content = readRegularFile(file, MAX_SECRET_BYTES).replace(/\r?\n$/, '');
           registerSecret(content);
           out[target] = content;
         } catch (err) {
-          ctx.at([...p, k], `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+          ctx.at([...p, k], err instanceof UnreadableFileError ? err.message : `cannot read ${file}`);
         }
         continue;
       }
-      out[k] = resolveSecrets(v, [...p, k], ctx, secret);
+      const resolved = resolveSecrets(v, [...p, k], ctx, secret);
+      // A credential written inline (password: "hunter2") is as secret as one from ${ENV}; a
+      // URL's userinfo password (postgres://u:pw@host) is one wherever it appears.
+      if (typeof resolved === 'string' && CREDENTIAL_KEY_RE.test(k)) registerSecret(resolved);
+      out[k] = resolved;
     }
     return out;
   }

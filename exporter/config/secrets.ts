@@ -9,16 +9,40 @@ export function registerSecret(value: string): void {
   if (value.length >= MIN_SECRET_LENGTH) secrets.add(value);
 }
 
-const USERINFO_RE = /(\b[a-z][a-z0-9+.-]*:\/\/)([^\s:@/]+):([^\s@/]+)@/gi;
-const KEY_VALUE_RE = /\b(password|passwd|pwd|token|secret|api[_-]?key|authorization)(["']?\s*[=:]\s*["']?)([^\s"'&,;]+)/gi;
+const USERINFO_RE = /(\b[a-z][a-z0-9+.-]*:\/\/)([^\s:@/]*):([^\s@/]+)@/gi;
+// key: value, key=value, "key":"value" and the same inside a JSON string (log lines are JSON,
+// so a quoted literal arrives as password: \"hunter2\"). A quoted value is redacted whole, up to
+// its closing quote (or the end, when there is none); an Authorization value keeps its scheme.
+const KEY_VALUE_RE = /\b(password|passwd|pwd|token|secret|api[_-]?key|authorization)(\\?["']?[ \t]*[=:][ \t]*)((?:bearer|basic|token|digest)[ \t]+)?(\\?"(?:[^"\\]|\\[^"])*(?:\\?")?|'[^']*'|[^\s"'&,;\\]+)/gi;
+
+function redactValue(_m: string, key: string, sep: string, scheme: string | undefined, value: string): string {
+  const open = /^\\?["']/.exec(value)?.[0] ?? '';
+  const close = open ? (/\\?["']$/.exec(value.slice(open.length))?.[0] ?? '') : '';
+  return `${key}${sep}${scheme ?? ''}${open}<redacted>${close}`;
+}
 
 /** Remove registered secrets, URL passwords (scheme://user:pass@) and key=value credentials. */
 export function redact(text: string): string {
   let out = text;
   for (const s of secrets) if (out.includes(s)) out = out.split(s).join('<redacted>');
   out = out.replace(USERINFO_RE, '$1$2:<redacted>@');
-  out = out.replace(KEY_VALUE_RE, '$1$2<redacted>');
+  out = out.replace(KEY_VALUE_RE, redactValue);
   return out;
+}
+
+/** Register the password of every scheme://user:password@ in a config value (a DSN, a URL). */
+export function registerUrlPasswords(text: string): void {
+  if (!text.includes('://')) return;
+  for (const m of text.matchAll(USERINFO_RE)) {
+    registerSecret(m[3]);
+    // The same password percent-decoded, as a driver's error message might print it.
+    try {
+      const decoded = decodeURIComponent(m[3]);
+      if (decoded !== m[3]) registerSecret(decoded);
+    } catch {
+      // not valid percent-encoding: the raw form is registered
+    }
+  }
 }
 
 /** For tests: forget every registered secret. */

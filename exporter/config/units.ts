@@ -35,6 +35,21 @@ export const duration = z.string({ error: 'expected a duration with a unit, e.g.
   return ms;
 });
 
+/**
+ * The shortest check interval: ten runs a second per check is finer than any scrape (Prometheus
+ * stores milliseconds but scrapes every few seconds) and keeps the sub-second canaries tests and
+ * heartbeats use, while `0ms`/`1ms` (730 runs a second of one check, a hot loop) is refused.
+ */
+export const MIN_INTERVAL_MS = 100;
+
+/** A check interval: a duration of at least MIN_INTERVAL_MS. */
+export const interval = duration.refine((ms) => ms >= MIN_INTERVAL_MS, {
+  message: `interval must be at least ${MIN_INTERVAL_MS}ms`,
+});
+
+/** A probe timeout: a duration greater than zero (0s would fail every run before it starts). */
+export const timeout = duration.refine((ms) => ms > 0, { message: 'timeout must be greater than 0' });
+
 const SIZE_RE = /^(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/;
 const SIZE: Record<string, number> = {
   B: 1, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3, TiB: 1024 ** 4,
