@@ -16,6 +16,8 @@ export interface RunOptions {
   /** Aborts everything (exporter stopping, check removed). */
   signal?: AbortSignal;
   log: Logger;
+  /** The scheduler's concurrency slot: given back while waiting between attempts, taken again to retry. */
+  slot?: { acquire(): Promise<void>; release(): void };
 }
 
 export async function runCheck(check: CheckCommon, probe: Probe, opts: RunOptions): Promise<CheckResult> {
@@ -28,11 +30,15 @@ export async function runCheck(check: CheckCommon, probe: Probe, opts: RunOption
     ({ result, duration } = await attemptOnce(check, probe, attempt, opts));
     if (result.ok || attempt > check.retries || opts.signal?.aborted) break;
     opts.log.debug('attempt failed, retrying', { check: check.name, attempt, reason: result.reason, error: result.message });
+    // A retry delay is idle time: holding a slot through it starved other checks of slots.
+    opts.slot?.release();
     try {
       await sleep(check.retry_delay, undefined, { signal: opts.signal });
     } catch {
       break;
     }
+    await opts.slot?.acquire();
+    if (opts.signal?.aborted) break;
   }
   // sanitize() gave this run its own array, so appending is safe.
   const samples = result.samples;

@@ -1,6 +1,12 @@
 // Runs every check on its own interval, off the scrape path. First runs are spread over the
 // interval (jitter) so a thousand checks don't fire in the same millisecond; a semaphore bounds
 // how many run at once; a check never overlaps itself (a slow run delays its next one).
+//
+// Fairness: a check whose last run held its slot for SLOW_RUN_MS or more, or timed out, is
+// "slow". Slow checks together may hold at most three quarters of the slots, so a dead
+// dependency behind hundreds of checks (each holding a slot for its full timeout) cannot take
+// them all: the last quarter is always free for the others, and a 1 s canary keeps its
+// interval. Waiters are served first come, first served among those allowed a slot.
 import { isDeepStrictEqual } from 'node:util';
 import type { CheckCommon } from '../config/common.js';
 import type { Logger } from '../log.js';
@@ -18,6 +24,13 @@ interface Entry {
   queued: boolean;
   running?: Promise<CheckResult>;
   stop: AbortController;
+  /** The last run held its slot for SLOW_RUN_MS or more, or timed out: it waits in the slow lane. */
+  slow: boolean;
+}
+
+interface Waiter {
+  seq: number;
+  grant: () => void;
 }
 
 export interface SchedulerOptions {
@@ -30,11 +43,24 @@ export interface SchedulerOptions {
 
 /** Runs due within this many ms of each other share one timer wake-up. */
 const TICK_MS = 5;
+/** A run holding its slot this long (or timing out) puts its check in the slow lane. */
+export const SLOW_RUN_MS = 1_000;
+/** How often overdue checks are looked for (see StateStore.markLate). */
+const LATE_SWEEP_MS = 1_000;
+
+/** Slots slow checks may hold together: all but a quarter (at least one) of them. */
+export function slowLaneCap(concurrency: number): number {
+  return concurrency < 2 ? concurrency : concurrency - Math.max(1, Math.floor(concurrency / 4));
+}
 
 export class Scheduler {
   private entries = new Map<string, Entry>();
   private active = 0;
-  private waiting: Array<() => void> = [];
+  private slowActive = 0;
+  private waitSeq = 0;
+  private waitingFast: Waiter[] = [];
+  private waitingSlow: Waiter[] = [];
+  private lateTimer?: NodeJS.Timeout;
   private started = false;
   // One timer for the earliest due run, over a binary min-heap of entries by `due`, instead of
   // a timer per check: a thousand timers with jittered delays each allocated a Timeout that
@@ -61,6 +87,7 @@ export class Scheduler {
   update(checks: CheckCommon[], tuning: { concurrency?: number; jitter?: number } = {}, unchanged = this.unchangedIn(checks)): void {
     this.opts.concurrency = tuning.concurrency ?? this.opts.concurrency;
     this.opts.jitter = tuning.jitter ?? this.opts.jitter;
+    this.dispatch(); // a larger concurrency frees slots for whoever waits
     const wanted = new Map(checks.filter((c) => c.enabled).map((c) => [c.name, c]));
     for (const [name, entry] of this.entries) {
       if (!wanted.has(name) || !unchanged.has(name)) this.remove(name, entry);
@@ -68,7 +95,7 @@ export class Scheduler {
     for (const check of wanted.values()) {
       if (this.entries.has(check.name)) continue;
       const def = getProbeDefinition(check.type)!;
-      const entry: Entry = { check, probe: def.create(check, this.opts.env), due: 0, queued: false, stop: new AbortController() };
+      const entry: Entry = { check, probe: def.create(check, this.opts.env), due: 0, queued: false, stop: new AbortController(), slow: false };
       this.entries.set(check.name, entry);
       if (this.started) this.schedule(entry, this.firstDelay(check));
     }
@@ -77,10 +104,13 @@ export class Scheduler {
   start(): void {
     this.started = true;
     for (const entry of this.entries.values()) this.schedule(entry, this.firstDelay(entry.check));
+    this.lateTimer = setInterval(() => this.opts.state.markLate(Date.now()), LATE_SWEEP_MS);
+    this.lateTimer.unref?.();
   }
 
   async stop(): Promise<void> {
     this.started = false;
+    clearInterval(this.lateTimer);
     clearTimeout(this.timer);
     this.timer = undefined;
     this.timerDue = Infinity;
@@ -102,7 +132,12 @@ export class Scheduler {
   }
 
   queued(): number {
-    return this.waiting.length;
+    return this.waitingFast.length + this.waitingSlow.length;
+  }
+
+  /** Slots held by checks in the slow lane (for tests and self-telemetry). */
+  slowInFlight(): number {
+    return this.slowActive;
   }
 
   // First runs land within two seconds so a fresh start shows real status quickly; after that
@@ -160,9 +195,25 @@ export class Scheduler {
   }
 
   private async runOnce(entry: Entry): Promise<CheckResult> {
-    await this.acquire();
+    // The lane is fixed for the whole run, so release() gives back exactly what acquire() took.
+    const slow = entry.slow;
+    let held = false;
+    const slot = {
+      acquire: async () => {
+        if (held) return;
+        await this.acquire(slow);
+        held = true;
+      },
+      release: () => {
+        if (!held) return;
+        held = false;
+        this.release(slow);
+      },
+    };
+    await slot.acquire();
     try {
-      const result = await runCheck(entry.check, entry.probe, { signal: entry.stop.signal, log: this.opts.log });
+      const result = await runCheck(entry.check, entry.probe, { signal: entry.stop.signal, log: this.opts.log, slot });
+      entry.slow = result.reason === 'timeout' || result.duration * 1000 >= SLOW_RUN_MS;
       if (this.entries.get(entry.check.name) === entry) this.opts.state.record(result);
       return result;
     } catch (err) {
@@ -170,7 +221,7 @@ export class Scheduler {
       throw err;
     } finally {
       entry.running = undefined;
-      this.release();
+      slot.release();
     }
   }
 
@@ -216,17 +267,39 @@ export class Scheduler {
     close().catch((err) => this.opts.log.warn('closing probe failed', { check: name, error: err }));
   }
 
-  private acquire(): Promise<void> {
-    if (this.active < this.opts.concurrency) {
-      this.active++;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => this.waiting.push(() => { this.active++; resolve(); }));
+  private mayTake(slow: boolean): boolean {
+    return this.active < this.opts.concurrency && (!slow || this.slowActive < slowLaneCap(this.opts.concurrency));
   }
 
-  private release(): void {
+  private take(slow: boolean): void {
+    this.active++;
+    if (slow) this.slowActive++;
+  }
+
+  private acquire(slow: boolean): Promise<void> {
+    const lane = slow ? this.waitingSlow : this.waitingFast;
+    // Nobody may overtake a waiter of its own lane.
+    if (!lane.length && this.mayTake(slow)) {
+      this.take(slow);
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => lane.push({ seq: this.waitSeq++, grant: () => { this.take(slow); resolve(); } }));
+  }
+
+  private release(slow: boolean): void {
     this.active--;
-    const next = this.waiting.shift();
-    if (next) next();
+    if (slow) this.slowActive--;
+    this.dispatch();
+  }
+
+  /** Hand free slots to waiters, oldest first among those allowed one (a slow one only under its cap). */
+  private dispatch(): void {
+    for (;;) {
+      const fast = this.waitingFast[0];
+      const slow = this.mayTake(true) ? this.waitingSlow[0] : undefined;
+      if (!this.mayTake(false) || (!fast && !slow)) return;
+      if (fast && (!slow || fast.seq < slow.seq)) this.waitingFast.shift()!.grant();
+      else this.waitingSlow.shift()!.grant();
+    }
   }
 }

@@ -39,6 +39,20 @@ export interface CheckState {
   runs: number;
   failures: Partial<Record<FailureReason, number>>;
   history: HistoryRing;
+  /**
+   * No run has completed for longer than lateAfterMs(config): the check is queued or wedged.
+   * A late healthy check shows `unknown` (its old "healthy" is no longer evidence); a failing one
+   * keeps its status, so an alert on it does not resolve because the checks stopped.
+   */
+  late: boolean;
+}
+
+/**
+ * How long after its last completed run a check counts as late: two intervals plus the longest
+ * a run may take (every attempt timing out, with the retry delays between them).
+ */
+export function lateAfterMs(c: Pick<CheckCommon, 'interval' | 'timeout' | 'retries' | 'retry_delay'>): number {
+  return 2 * c.interval + (c.retries + 1) * c.timeout + c.retries * c.retry_delay;
 }
 
 export interface StateEvents {
@@ -73,6 +87,7 @@ export class StateStore extends EventEmitter<StateEvents> {
         runs: 0,
         failures: {},
         history: new HistoryRing(this.capacityFor(check)),
+        late: false,
       });
     }
     this.checks = next;
@@ -86,6 +101,7 @@ export class StateStore extends EventEmitter<StateEvents> {
     if (!state) return; // removed by a reload while it ran
     const previous = state.status;
     state.last = keepLatest(state.last, result);
+    state.late = false;
     state.runs++;
     if (result.ok) state.lastSuccess = result.finishedAt;
     else {
@@ -99,6 +115,23 @@ export class StateStore extends EventEmitter<StateEvents> {
     state.history.push({ t: result.finishedAt, duration: result.duration, status: result.status });
     state.history.trim(result.finishedAt - this.retentionMs);
     this.emit('result', state, previous);
+  }
+
+  /** Flag checks whose last run is older than lateAfterMs (called every second by the scheduler). */
+  markLate(now: number): void {
+    for (const state of this.checks.values()) {
+      if (state.late || !state.last || !state.config.enabled) continue;
+      if (now - state.last.finishedAt <= lateAfterMs(state.config)) continue;
+      const previous = state.status;
+      state.late = true;
+      if (previous === 'healthy') {
+        state.status = 'unknown';
+        state.since = now;
+        this.cachedRollup = undefined;
+      }
+      // Same event as a run: /metrics, /health and the page's SSE all re-read the check.
+      this.emit('result', state, previous);
+    }
   }
 
   get(name: string): CheckState | undefined {

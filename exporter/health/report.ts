@@ -25,6 +25,8 @@ export function checkReport(s: CheckState) {
   }
   return {
     status: s.status,
+    /** No run has completed for two intervals plus the run's own time budget (queued or wedged). */
+    late: s.late,
     type: s.config.type,
     description: s.config.description,
     since: iso(s.since),

@@ -25,6 +25,8 @@ export interface ResourcesView {
 export interface CheckDiff {
   name: string;
   status: Status;
+  /** No run has completed for two intervals plus its time budget: the status shown is not current. */
+  late: boolean;
   since: string | null;
   last_run: string | null;
   response_time_ms: number | null;
@@ -78,6 +80,7 @@ export function checkDiff(s: CheckState): CheckDiff {
   const d: CheckDiff = {
     name: s.config.name,
     status: s.status,
+    late: s.late,
     since: iso(s.since),
     last_run: iso(r?.finishedAt),
     response_time_ms: r ? ms(r.duration) : null,

@@ -177,7 +177,9 @@ export class Board {
     if (c.value) parts.push(c.value);
     parts.push(f.interval(c.interval_seconds));
     const last = c.last_run ? Date.parse(c.last_run) : undefined;
-    const stale = last !== undefined && now - last > Math.max(3 * c.interval_seconds * 1000, 30_000);
+    // `late` is the server's verdict (no run for two intervals plus the run's time budget); the
+    // local test covers a page whose event stream stopped.
+    const stale = last !== undefined && (c.late || now - last > Math.max(3 * c.interval_seconds * 1000, 30_000));
     const key = parts.join(' · ') + (stale ? `|${f.ago(last, now)}` : '');
     if (r.metaKey === key) return;
     r.metaKey = key;
