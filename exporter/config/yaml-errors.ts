@@ -31,6 +31,8 @@ const BY_CODE: Record<string, string> = {
 // Token kinds the parser names in "Unexpected <kind> …": a fixed vocabulary, never source text.
 const TOKEN_KINDS: Record<string, string> = {
   scalar: 'value',
+  'double-quoted-scalar': 'quoted value',
+  'single-quoted-scalar': 'quoted value',
   'block-scalar': 'block value (| or >)',
   'map-value-ind': '":"',
   'seq-item-ind': '"-"',
