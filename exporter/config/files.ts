@@ -13,7 +13,12 @@ export const MAX_CONFIG_BYTES = 2 * 1024 * 1024;
 export const MAX_SECRET_BYTES = 64 * 1024;
 
 /** Why a file was refused; `message` never contains the file's content. */
-export class UnreadableFileError extends Error {}
+export class UnreadableFileError extends Error {
+  /** The errno code when the file could not be opened or read at all (ENOENT, EACCES). */
+  constructor(message: string, readonly code?: string) {
+    super(message);
+  }
+}
 
 function kindOf(st: Stats): string {
   if (st.isFIFO()) return 'a FIFO (named pipe)';
@@ -41,7 +46,8 @@ export function readRegularFile(file: string, maxBytes: number): string {
   try {
     fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   } catch (err) {
-    throw new UnreadableFileError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    throw new UnreadableFileError(`cannot read ${file}: ${code}`, code);
   }
   try {
     const st = fstatSync(fd);
@@ -55,7 +61,8 @@ export function readRegularFile(file: string, maxBytes: number): string {
       try {
         n = readSync(fd, buf, length, buf.length - length, null);
       } catch (err) {
-        throw new UnreadableFileError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+        const code = (err as NodeJS.ErrnoException).code ?? 'error';
+        throw new UnreadableFileError(`cannot read ${file}: ${code}`, code);
       }
       if (n === 0) break;
       length += n;

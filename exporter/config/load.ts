@@ -23,8 +23,9 @@ export function loadConfigFile(file: string, opts: LoadOptions = {}): VigilConfi
   try {
     text = readRegularFile(file, MAX_CONFIG_BYTES);
   } catch (err) {
-    const reason = err instanceof UnreadableFileError ? err.message : `cannot read ${file}`;
-    throw new ConfigError([{ file, path: [], message: `config refused: ${reason}` }]);
+    const message = !(err instanceof UnreadableFileError) ? 'cannot read config'
+      : err.code ? `cannot read config: ${err.code}` : `config refused: ${err.message}`;
+    throw new ConfigError([{ file, path: [], message }]);
   }
   return parseConfig(text, file, opts);
 }
