@@ -1,5 +1,6 @@
 // The dependency map: component status, impacted_by with root causes first, and config errors
 // for cycles and unknown dependencies.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../exporter/config/errors.js';
 import { findCycle } from '../../exporter/config/graph.js';
@@ -71,6 +72,54 @@ describe('rollup', () => {
     expect(r.components.get('db')).toMatchObject({ status: 'critical', checks: ['a', 'b'] });
     expect(r.components.get('api')).toMatchObject({ status: 'degraded', impacted_by: ['db'] });
     expect(r.components.get('misc')).toMatchObject({ status: 'healthy', impacted_by: [] });
+  });
+});
+
+// The rollup before issue 12: every component asked what it reaches, and every critical
+// component found whether it was a root (cubic in the graph's depth). Kept as the specification.
+function referenceImpactedBy(components: Array<{ name: string; depends_on: string[] }>, status: Map<string, Status>): Map<string, string[]> {
+  const deps = new Map(components.map((c) => [c.name, c.depends_on]));
+  const reach = (start: string): string[] => {
+    const seen = new Set<string>();
+    const stack = [...(deps.get(start) ?? [])];
+    while (stack.length) {
+      const n = stack.pop()!;
+      if (seen.has(n) || n === start) continue;
+      seen.add(n);
+      stack.push(...(deps.get(n) ?? []));
+    }
+    return [...seen];
+  };
+  const out = new Map<string, string[]>();
+  for (const name of status.keys()) {
+    const critical = reach(name).filter((d) => status.get(d) === 'critical');
+    const isRoot = (d: string) => !reach(d).some((x) => status.get(x) === 'critical');
+    out.set(name, [...critical.filter(isRoot).sort(), ...critical.filter((d) => !isRoot(d)).sort()]);
+  }
+  return out;
+}
+
+describe('rollup at scale', () => {
+  it('impacted_by matches the reference on random dependency graphs (DAGs)', () => {
+    const graph = fc.integer({ min: 1, max: 25 }).chain((n) => fc.record({
+      // Component i may depend only on components before it: acyclic, as the config loader requires.
+      deps: fc.tuple(...Array.from({ length: n }, (_, i) => fc.uniqueArray(fc.integer({ min: 0, max: Math.max(0, i - 1) }), { maxLength: i ? 3 : 0 }))),
+      statuses: fc.array(fc.constantFrom<Status>('healthy', 'degraded', 'critical', 'unknown'), { minLength: n, maxLength: n }),
+    }));
+    fc.assert(fc.property(graph, ({ deps, statuses }) => {
+      const components = deps.map((d, i) => ({ name: `c${i}`, depends_on: d.map((j) => `c${j}`) }));
+      const r = rollup(components, statuses.map((status, i) => ({ name: `k${i}`, component: `c${i}`, status })));
+      const expected = referenceImpactedBy(components, new Map([...r.components].map(([n, c]) => [n, c.status])));
+      expect(Object.fromEntries([...r.components].map(([n, c]) => [n, c.impacted_by]))).toEqual(Object.fromEntries(expected));
+    }), { numRuns: 300 });
+  });
+
+  it('a 2 000-deep dependency chain rolls up (was cubic: minutes, on the scrape path)', () => {
+    const n = 2000;
+    const components = Array.from({ length: n }, (_, i) => ({ name: `c${i}`, depends_on: i ? [`c${i - 1}`] : [] }));
+    const r = rollup(components, components.map((c, i) => ({ name: `k${i}`, component: c.name, status: i % 50 === 0 ? 'critical' : 'healthy' })));
+    expect(r.components.get('c1999')!.impacted_by).toEqual(['c0', ...Array.from({ length: 39 }, (_, j) => `c${(j + 1) * 50}`).sort()]);
+    expect(r.components.get('c0')!.impacted_by).toEqual([]);
   });
 });
 
