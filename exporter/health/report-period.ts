@@ -307,6 +307,11 @@ function csvField(v: unknown): string {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
+/** One CSV record, with its line end. */
+export function csvLine(row: unknown[]): string {
+  return row.map(csvField).join(',') + '\r\n';
+}
+
 export function toCsv(header: string[], rows: unknown[][]): string {
-  return [header, ...rows].map((r) => r.map(csvField).join(',')).join('\r\n') + '\r\n';
+  return [header, ...rows].map(csvLine).join('');
 }

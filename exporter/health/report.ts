@@ -12,9 +12,13 @@ export interface ReportInput {
   now: number;
   startedAt: number;
   version: string;
+  /** checkReport() of every check, when the caller built them already (in slices). */
+  checkReports?: Map<string, CheckReport>;
 }
 
 const iso = (t?: number) => (t === undefined ? null : new Date(t).toISOString());
+
+export type CheckReport = ReturnType<typeof checkReport>;
 
 export function checkReport(s: CheckState) {
   const r = s.last;
@@ -43,23 +47,38 @@ export function checkReport(s: CheckState) {
   };
 }
 
-export function componentReport(name: string, input: ReportInput) {
+/** Lookups built once per document: per component they made /health O(components x checks). */
+interface Index {
+  report(check: string): CheckReport;
+  component(name: string): Component | undefined;
+}
+
+function indexOf(input: ReportInput): Index {
+  const byName = new Map(input.checks.map((s) => [s.config.name, s]));
+  const declared = new Map(input.components.map((c) => [c.name, c]));
+  return {
+    report: (n) => input.checkReports?.get(n) ?? checkReport(byName.get(n)!),
+    component: (n) => declared.get(n),
+  };
+}
+
+export function componentReport(name: string, input: ReportInput, index: Index = indexOf(input)) {
   const c = input.rollup.components.get(name);
   if (!c) return undefined;
-  const decl = input.components.find((x) => x.name === name);
-  const byName = new Map(input.checks.map((s) => [s.config.name, s]));
+  const decl = index.component(name);
   return {
     status: c.status,
     description: decl?.description,
     depends_on: decl?.depends_on ?? [],
     impacted_by: c.impacted_by,
-    checks: Object.fromEntries(c.checks.map((n) => [n, checkReport(byName.get(n)!)])),
+    checks: Object.fromEntries(c.checks.map((n) => [n, index.report(n)])),
   };
 }
 
 export function healthReport(input: ReportInput) {
   const counts = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<Status, number>;
   for (const s of input.checks) counts[s.status]++;
+  const index = indexOf(input);
   return {
     status: input.rollup.status,
     timestamp: iso(input.now),
@@ -67,7 +86,7 @@ export function healthReport(input: ReportInput) {
     version: input.version,
     checks_total: input.checks.length,
     checks_by_status: counts,
-    components: Object.fromEntries([...input.rollup.components.keys()].sort().map((n) => [n, componentReport(n, input)])),
+    components: Object.fromEntries([...input.rollup.components.keys()].sort().map((n) => [n, componentReport(n, input, index)])),
   };
 }
 

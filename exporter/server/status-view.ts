@@ -6,6 +6,7 @@ import { formatValue } from '../health/evaluate.js';
 import { barSpec, BucketAccumulator, type BarSpec } from '../health/report-period.js';
 import { STATUSES, type Status } from '../health/status.js';
 import type { Sample } from '../probes/types.js';
+import { mapSliced, type TimeSlice } from './time-slice.js';
 
 const iso = (t?: number) => (t === undefined ? null : new Date(t).toISOString());
 const ms = (seconds: number) => Math.round(seconds * 1e4) / 10;
@@ -95,17 +96,22 @@ export function checkDiff(s: CheckState): CheckDiff {
 
 // Bars are kept per history ring and fed only the points added since the last snapshot, so a
 // page load costs O(new points), not O(24 h of points) for every check. A new bucket layout
-// (every bucket width, ~30 min) or a new ring (config reload) starts over.
+// (every bucket width, ~30 min) or a new ring (config reload) starts over. A few layouts are
+// kept per ring, so clients asking for different bucket counts don't rebuild each other's.
 interface BarCache { spec: BarSpec; acc: BucketAccumulator; next: number }
-const bars = new WeakMap<HistoryRing, BarCache>();
+const bars = new WeakMap<HistoryRing, BarCache[]>();
+const LAYOUTS_PER_RING = 3;
 
 function barOf(ring: HistoryRing, spec: BarSpec): BucketAccumulator {
-  let c = bars.get(ring);
-  if (!c || c.spec.start !== spec.start || c.spec.step !== spec.step || c.spec.count !== spec.count) {
-    c = { spec, acc: new BucketAccumulator(spec), next: spec.start };
-    bars.set(ring, c);
+  let list = bars.get(ring);
+  if (!list) bars.set(ring, (list = []));
+  let i = list.findIndex((c) => c.spec.start === spec.start && c.spec.step === spec.step && c.spec.count === spec.count);
+  if (i < 0) {
+    list.unshift({ spec, acc: new BucketAccumulator(spec), next: spec.start });
+    if (list.length > LAYOUTS_PER_RING) list.length = LAYOUTS_PER_RING;
+    i = 0;
   }
-  const cache = c;
+  const cache = list[i];
   ring.forEach(cache.next, (t, _d, status) => {
     cache.acc.add(t, status);
     cache.next = t + 1; // times are whole milliseconds
@@ -132,13 +138,13 @@ export function checkView(s: CheckState, spec: BarSpec): CheckView {
 
 export function componentViews(state: StateStore): ComponentView[] {
   const r = state.rollup();
-  const declared = state.components();
-  const names = [...declared.map((c) => c.name), ...[...r.components.keys()].filter((n) => !declared.some((c) => c.name === n)).sort()];
+  const declared = new Map(state.components().map((c) => [c.name, c]));
+  const names = [...declared.keys(), ...[...r.components.keys()].filter((n) => !declared.has(n)).sort()];
   const out: ComponentView[] = [];
   for (const name of names) {
     const c = r.components.get(name);
     if (!c) continue;
-    const decl = declared.find((x) => x.name === name);
+    const decl = declared.get(name);
     out.push({ name, description: decl?.description, status: c.status, depends_on: decl?.depends_on ?? [], impacted_by: c.impacted_by, checks: c.checks });
   }
   return out;
@@ -164,8 +170,21 @@ export interface StatusSnapshot {
   checks: CheckView[];
 }
 
-export function statusSnapshot(state: StateStore, opts: { now: number; version: string; eventId: string; buckets?: number; history: { max_points: number; retention: number } }): StatusSnapshot {
+type SnapshotOptions = { now: number; version: string; eventId: string; buckets?: number; history: { max_points: number; retention: number } };
+
+export function statusSnapshot(state: StateStore, opts: SnapshotOptions): StatusSnapshot {
   const spec = barSpec(opts.now, opts.buckets ?? 48);
+  return { ...snapshotHead(state, opts, spec), checks: state.list().map((s) => checkView(s, spec)) };
+}
+
+/** statusSnapshot() in slices: one check view at a time, yielding as `slice` says (GET /api/v1/status). */
+export async function statusSnapshotSliced(state: StateStore, opts: SnapshotOptions, slice: TimeSlice): Promise<StatusSnapshot> {
+  const spec = barSpec(opts.now, opts.buckets ?? 48);
+  const head = snapshotHead(state, opts, spec);
+  return { ...head, checks: await mapSliced(state.list(), (s) => checkView(s, spec), slice) };
+}
+
+function snapshotHead(state: StateStore, opts: SnapshotOptions, spec: BarSpec): Omit<StatusSnapshot, 'checks'> {
   return {
     generated_at: new Date(opts.now).toISOString(),
     started_at: new Date(state.startedAt).toISOString(),
@@ -175,7 +194,6 @@ export function statusSnapshot(state: StateStore, opts: { now: number; version: 
     history: { max_points: opts.history.max_points, retention_seconds: opts.history.retention / 1000 },
     overall: overallView(state),
     components: componentViews(state),
-    checks: state.list().map((s) => checkView(s, spec)),
   };
 }
 

@@ -12,7 +12,10 @@ import { AlertmanagerError, buildTestAlert, displayUrl, sendTestAlert, testAlert
 import { parseDuration } from '../../config/units.js';
 import type { Runtime } from '../../runtime.js';
 import { HttpError, readJson } from '../body.js';
+import { checkRange } from '../read-limits.js';
+import { readCacheFor, respondCached, type Answer } from '../read-cache.js';
 import type { RouteTable } from '../route-table.js';
+import { stringifySliced, TimeSlice } from '../time-slice.js';
 
 /** Alertmanager batches at most a few hundred alerts per notification; 1 MiB leaves room for long annotations. */
 export const WEBHOOK_BODY_LIMIT = 1024 * 1024;
@@ -70,6 +73,7 @@ function parseLimit(ctx: Context, max: number): number {
 export function alertsRoutes(runtime: Runtime, routes: RouteTable): void {
   const router = routes.under('/api/v1/alerts');
   const receiver = runtime.alerts;
+  const cache = readCacheFor(runtime.state);
 
   // The webhook accepts its own token (server.webhook_token / VIGIL_WEBHOOK_TOKEN) or the admin token.
   router.post('/webhook', 'webhook', async (ctx) => {
@@ -82,50 +86,56 @@ export function alertsRoutes(runtime: Runtime, routes: RouteTable): void {
       // Not on disk: a 5xx makes Alertmanager retry the notification.
       throw new HttpError(503, `notification not stored: the storage write failed (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
     }
+    cache.clear('alerts'); // Alertmanager (and tests) read back what they just sent
     ctx.body = { stored: stored.length, ids: stored.map((r) => r.id) };
   });
 
-  router.get('/', 'status_page', (ctx) => {
-    const firing = firingNow(receiver.log.records());
-    ctx.set('Cache-Control', 'no-store');
-    ctx.body = {
-      firing: firing.length,
-      alerts: firing.map((r) => ({
-        ...alertIdentity(r),
-        starts_at: r.starts_at,
-        last_notified_at: r.received_at,
-        receiver: r.receiver,
-      })),
-    };
+  router.get('/', 'status_page', async (ctx) => {
+    await respondCached(ctx, cache, 'alerts firing', async () => {
+      const firing = firingNow(receiver.log.records());
+      const alerts = firing.map((r) => ({ ...alertIdentity(r), starts_at: r.starts_at, last_notified_at: r.received_at, receiver: r.receiver }));
+      return { type: 'application/json; charset=utf-8', body: await stringifySliced({ firing: firing.length, alerts }, new TimeSlice()) };
+    });
   });
 
-  router.get('/history', 'status_page', (ctx) => {
+  router.get('/history', 'status_page', async (ctx) => {
     const now = Date.now();
     const filter = parseFilter(ctx, now);
+    if (filter.from !== undefined) checkRange(['from', 'to'], filter.from, filter.to ?? now);
     const limit = parseLimit(ctx, receiver.log.maxRecords);
     const format = one(ctx, 'format') ?? 'json';
     if (format !== 'json' && format !== 'csv') throw new HttpError(400, `format: expected json or csv, got "${format}"`);
     const view = one(ctx, 'view') ?? (format === 'csv' ? 'notifications' : 'both');
     const views = format === 'csv' ? ['notifications', 'lifecycles'] : ['both', 'notifications', 'lifecycles'];
     if (!views.includes(view)) throw new HttpError(400, `view: expected ${views.join(' or ')}, got "${view}"`);
+    // Relative times ("24h") are keyed as written: the answer is at most a second old.
+    const key = `alerts history ${JSON.stringify({ ...filter, from: one(ctx, 'from'), to: one(ctx, 'to') })} ${limit} ${format} ${view}`;
+    await respondCached(ctx, cache, key, () => history(filter, limit, format, view, now));
+  });
+
+  /** GET /api/v1/alerts/history, once its parameters are valid. */
+  async function history(filter: HistoryFilter, limit: number, format: string, view: string, now: number): Promise<Answer> {
     const records = receiver.log.records();
     const notifications = view === 'lifecycles' ? [] : filterNotifications(records, filter, limit);
     const cycles = view === 'notifications' ? [] : filterLifecycles(lifecycles(records, now), filter, limit, now);
-    ctx.set('Cache-Control', 'no-store');
     if (format === 'csv') {
-      ctx.type = 'text/csv; charset=utf-8';
-      ctx.set('Content-Disposition', `attachment; filename="vigil-alert-${view}.csv"`);
-      ctx.body = view === 'lifecycles' ? lifecyclesCsv(cycles) : notificationsCsv(notifications);
-      return;
+      return {
+        type: 'text/csv; charset=utf-8',
+        headers: { 'Content-Disposition': `attachment; filename="vigil-alert-${view}.csv"` },
+        body: view === 'lifecycles' ? lifecyclesCsv(cycles) : notificationsCsv(notifications),
+      };
     }
     const iso = (t: number | undefined) => (t === undefined ? null : new Date(t).toISOString());
-    ctx.body = {
-      filter: { ...filter, from: iso(filter.from), to: iso(filter.to), limit },
-      retained: { records: records.length, max_records: receiver.log.maxRecords, oldest: records[0]?.received_at ?? null },
-      ...(view !== 'lifecycles' ? { notifications } : {}),
-      ...(view !== 'notifications' ? { lifecycles: cycles } : {}),
+    return {
+      type: 'application/json; charset=utf-8',
+      body: await stringifySliced({
+        filter: { ...filter, from: iso(filter.from), to: iso(filter.to), limit },
+        retained: { records: records.length, max_records: receiver.log.maxRecords, oldest: records[0]?.received_at ?? null },
+        ...(view !== 'lifecycles' ? { notifications } : {}),
+        ...(view !== 'notifications' ? { lifecycles: cycles } : {}),
+      }, new TimeSlice()),
     };
-  });
+  }
 
   router.post('/test', 'admin', async (ctx) => {
     const base = runtime.config?.server.alertmanager_url;
