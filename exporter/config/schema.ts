@@ -11,6 +11,19 @@ export const componentSchema = z.strictObject({
 });
 export type Component = z.output<typeof componentSchema>;
 
+const EVENTS_DEFAULTS = { max_streams: 1000, max_streams_per_client: 8, idle_timeout: 60_000, max_lifetime: 3_600_000 };
+
+export const eventsSchema = z.strictObject({
+  /** Streams open at once, all clients together; more get 503. */
+  max_streams: z.number().int().min(1).max(100_000).default(EVENTS_DEFAULTS.max_streams),
+  /** Streams one client address (an IPv6 /64) may hold; more get 429. Raise it behind a reverse proxy, where every viewer has the proxy's address. */
+  max_streams_per_client: z.number().int().min(1).max(100_000).default(EVENTS_DEFAULTS.max_streams_per_client),
+  /** A stream whose socket has accepted none of what was queued for this long is closed. */
+  idle_timeout: duration.pipe(z.number().min(1000, 'idle_timeout must be at least 1s')).default(EVENTS_DEFAULTS.idle_timeout),
+  /** A stream is closed after this long (±10 %); the page reconnects at once and replays what it missed. */
+  max_lifetime: duration.pipe(z.number().min(10_000, 'max_lifetime must be at least 10s')).default(EVENTS_DEFAULTS.max_lifetime),
+}).default(EVENTS_DEFAULTS);
+
 export const serverSchema = z.strictObject({
   /** Token for endpoints that change state (reload, manual runs, test alerts). Unset: those endpoints answer 403. */
   admin_token: z.string().min(16, 'admin_token must be at least 16 characters').optional(),
@@ -26,7 +39,9 @@ export const serverSchema = z.strictObject({
   webhook_token: z.string().min(16).optional(),
   /** Token jobs present to POST /api/v1/heartbeats/<name> (a check's own `token` wins). Also VIGIL_HEARTBEAT_TOKEN. */
   heartbeat_token: z.string().min(16, 'heartbeat_token must be at least 16 characters').optional(),
-}).default({});
+  /** The status page's live feed, GET /api/v1/events (Server-Sent Events). */
+  events: eventsSchema,
+}).default({ events: EVENTS_DEFAULTS });
 
 export const schedulerSchema = z.strictObject({
   /** Probe runs in flight at once; more wait in a queue. */

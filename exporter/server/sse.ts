@@ -21,12 +21,37 @@ export interface SseOptions {
   backlogBytes?: number;
   /** Open connections allowed at once; more get 503 with Retry-After. Default 1000. */
   maxClients?: number;
+  /** Open connections allowed per client address (IPv6: per /64); more get 429 with Retry-After. Default 8. */
+  maxClientsPerAddress?: number;
+  /** A client whose socket has accepted none of the bytes queued for it for this long is dropped. Default 60 s. */
+  idleTimeoutMs?: number;
+  /** A stream is ended after this long, minus up to 10 % (spread), and the page reconnects. Default 1 h. */
+  maxLifetimeMs?: number;
   /** Client reconnect delay advertised with `retry:`. Default 2000 ms. */
   retryMs?: number;
 }
 
 interface Client {
   res: ServerResponse;
+  /** Who holds the stream, for the per-client cap: the remote address, IPv6 cut to its /64. */
+  address: string;
+  /** When the stream is ended (its lifetime). */
+  endsAt: number;
+  /** Since when bytes have sat unaccepted in its socket (undefined: none queued at the last look). */
+  stalledSince?: number;
+}
+
+/** The client a connection counts against: IPv4 as is, IPv6 by its /64 (one host usually holds a whole /64). */
+export function clientKey(address: string | undefined): string {
+  if (!address) return '?';
+  const v4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (v4) return v4[1];
+  if (!address.includes(':')) return address;
+  const [head, tail = ''] = address.split('%')[0].split('::');
+  const left = head ? head.split(':') : [];
+  const right = address.includes('::') && tail ? tail.split(':') : [];
+  const groups = address.includes('::') ? [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right] : left;
+  return `${groups.slice(0, 4).map((g) => (parseInt(g, 16) || 0).toString(16)).join(':')}::/64`;
 }
 
 /**
@@ -51,6 +76,12 @@ export interface HubStats {
   messages: number;
   dropped: number;
   bytesSerialized: number;
+  /** Streams refused by the global or the per-client cap. */
+  refused: number;
+  /** Streams closed because their socket accepted nothing for idleTimeoutMs. */
+  idleClosed: number;
+  /** Streams ended at their maximum lifetime. */
+  lifetimeClosed: number;
 }
 
 export class SseHub {
@@ -67,10 +98,14 @@ export class SseHub {
   private readonly o: Required<SseOptions>;
   private readonly onResult = (s: CheckState, previous: string) => this.queue(s, previous);
   private readonly onConfig = () => this.reset();
-  readonly stats: HubStats = { clients: 0, messages: 0, dropped: 0, bytesSerialized: 0 };
+  private perAddress = new Map<string, number>();
+  readonly stats: HubStats = { clients: 0, messages: 0, dropped: 0, bytesSerialized: 0, refused: 0, idleClosed: 0, lifetimeClosed: 0 };
 
   constructor(private state: StateStore, opts: SseOptions = {}) {
-    this.o = { coalesceMs: 250, heartbeatMs: 15_000, maxBufferedBytes: 1 << 20, backlog: 256, backlogBytes: 4 << 20, maxClients: 1000, retryMs: 2000, ...opts };
+    this.o = {
+      coalesceMs: 250, heartbeatMs: 15_000, maxBufferedBytes: 1 << 20, backlog: 256, backlogBytes: 4 << 20, maxClients: 1000, retryMs: 2000,
+      maxClientsPerAddress: 8, idleTimeoutMs: 60_000, maxLifetimeMs: 3_600_000, ...opts,
+    };
     state.on('result', this.onResult);
     state.on('config', this.onConfig);
   }
@@ -84,15 +119,36 @@ export class SseHub {
     return this.clients.size;
   }
 
+  /** Change the limits (a config reload); open streams keep their lifetime until their next check. */
+  configure(limits: Pick<SseOptions, 'maxClients' | 'maxClientsPerAddress' | 'idleTimeoutMs' | 'maxLifetimeMs'>): void {
+    for (const [k, v] of Object.entries(limits)) if (v !== undefined) (this.o as unknown as Record<string, number>)[k] = v;
+  }
+
+  /** Why a stream for `req` would be refused now (global cap: 503; per-client cap: 429), or undefined. */
+  refusal(req: IncomingMessage): { status: number; retryAfterSeconds: number; error: string } | undefined {
+    if (this.clients.size >= this.o.maxClients) {
+      this.stats.refused++;
+      return { status: 503, retryAfterSeconds: 10, error: `too many event streams open (${this.o.maxClients})` };
+    }
+    if ((this.perAddress.get(clientKey(req.socket.remoteAddress)) ?? 0) >= this.o.maxClientsPerAddress) {
+      // One client must not take every stream there is: the other viewers keep theirs.
+      this.stats.refused++;
+      return { status: 429, retryAfterSeconds: 10, error: `too many event streams open from this address (${this.o.maxClientsPerAddress}, server.events.max_streams_per_client)` };
+    }
+    return undefined;
+  }
+
   /**
    * Take over a response as an event stream. `lastEventId` (Last-Event-ID header or ?since=)
    * replays what the client missed when it is still in the backlog; otherwise the client is told
    * to reload its snapshot (`event: reset`).
    */
   attach(req: IncomingMessage, res: ServerResponse, lastEventId?: string): void {
-    if (this.clients.size >= this.o.maxClients) {
-      res.writeHead(503, { 'Content-Type': 'application/json', 'Retry-After': '10' });
-      res.end(JSON.stringify({ error: `too many event streams open (${this.o.maxClients})` }));
+    const address = clientKey(req.socket.remoteAddress);
+    const refused = this.refusal(req);
+    if (refused) {
+      res.writeHead(refused.status, { 'Content-Type': 'application/json', 'Retry-After': String(refused.retryAfterSeconds) });
+      res.end(JSON.stringify({ error: refused.error }));
       return;
     }
     req.socket.setNoDelay(true);
@@ -104,8 +160,10 @@ export class SseHub {
       Connection: 'keep-alive',
       'X-Accel-Buffering': 'no', // nginx: don't buffer the stream
     });
-    const client: Client = { res };
+    // Lifetimes are spread over the last 10 %, so pages opened together don't all reconnect together.
+    const client: Client = { res, address, endsAt: Date.now() + this.o.maxLifetimeMs * (0.9 + Math.random() * 0.1) };
     this.clients.add(client);
+    this.perAddress.set(address, (this.perAddress.get(address) ?? 0) + 1);
     this.stats.clients = this.clients.size;
     const gone = () => this.remove(client);
     res.once('close', gone);
@@ -128,6 +186,7 @@ export class SseHub {
     clearInterval(this.heartbeatTimer);
     for (const c of this.clients) c.res.end();
     this.clients.clear();
+    this.perAddress.clear();
   }
 
   private missedSince(id?: string): BacklogEntry[] | undefined {
@@ -228,19 +287,51 @@ export class SseHub {
     if (this.heartbeatTimer) return;
     // A comment keeps proxies from timing the stream out; the named event lets the page notice a dead connection.
     const beat = Buffer.from(': keep-alive\nevent: ping\ndata: {}\n\n');
+    // Limits are looked at on every tick; ticks come often enough to hold the idle timeout to about a quarter.
+    const tick = Math.max(10, Math.min(this.o.heartbeatMs, this.o.idleTimeoutMs / 4));
+    let sinceBeat = 0;
     this.heartbeatTimer = setInterval(() => {
       if (!this.clients.size) {
         clearInterval(this.heartbeatTimer);
         this.heartbeatTimer = undefined;
         return;
       }
-      this.broadcast(beat);
-    }, this.o.heartbeatMs);
+      this.sweep(Date.now());
+      sinceBeat += tick;
+      if (sinceBeat >= this.o.heartbeatMs) {
+        sinceBeat = 0;
+        this.broadcast(beat);
+      }
+    }, tick);
     this.heartbeatTimer.unref();
   }
 
+  /** End streams past their lifetime; drop those whose socket has accepted nothing for the idle timeout. */
+  private sweep(now: number): void {
+    for (const c of this.clients) {
+      if (c.res.writableLength === 0) c.stalledSince = undefined;
+      else if (c.stalledSince === undefined) c.stalledSince = now;
+      else if (now - c.stalledSince >= this.o.idleTimeoutMs) {
+        // Gone without a FIN, or not reading: its bytes would only pile up.
+        this.stats.idleClosed++;
+        this.remove(c);
+        c.res.destroy();
+        continue;
+      }
+      if (now >= c.endsAt) {
+        // Told why, so the page reconnects at once (resuming from its last id) instead of backing off.
+        this.stats.lifetimeClosed++;
+        this.remove(c);
+        c.res.end('event: bye\ndata: {"reason":"stream lifetime reached, reconnect"}\n\n');
+      }
+    }
+  }
+
   private remove(c: Client): void {
-    this.clients.delete(c);
+    if (!this.clients.delete(c)) return;
+    const n = (this.perAddress.get(c.address) ?? 1) - 1;
+    if (n > 0) this.perAddress.set(c.address, n);
+    else this.perAddress.delete(c.address);
     this.stats.clients = this.clients.size;
   }
 }

@@ -2,7 +2,9 @@
 //   hello  {replayed}            connected; missed messages (after Last-Event-ID / ?since=) follow
 //   reset  {reason}              the client's view is stale (new connection, expired id, reload): refetch /api/v1/status
 //   update {checks[], overall?, components?}   checks that got a result in the last ~250 ms; rollup when any status changed
-// plus a ": keep-alive" comment every 15 s. See docs/status-page.md.
+//   bye    {reason}              the stream reached server.events.max_lifetime: reconnect now, with the last id
+// plus a ": keep-alive" comment every 15 s. Per client address at most server.events.max_streams_per_client
+// streams (429 past it), server.events.max_streams in all (503). See docs/status-page.md.
 import type { Runtime } from '../../runtime.js';
 import type { RouteTable } from '../route-table.js';
 import { hubFor } from '../sse.js';
@@ -14,6 +16,18 @@ export function eventsRoutes(runtime: Runtime, router: RouteTable): void {
       ctx.type = 'text/event-stream';
       ctx.set('Cache-Control', 'no-store');
       ctx.status = 200;
+      return;
+    }
+    const limits = runtime.config?.server.events;
+    if (limits) {
+      hub.configure({ maxClients: limits.max_streams, maxClientsPerAddress: limits.max_streams_per_client, idleTimeoutMs: limits.idle_timeout, maxLifetimeMs: limits.max_lifetime });
+    }
+    const refused = hub.refusal(ctx.req);
+    if (refused) {
+      ctx.status = refused.status;
+      ctx.set('Retry-After', String(refused.retryAfterSeconds));
+      ctx.set('Cache-Control', 'no-store');
+      ctx.body = { error: refused.error };
       return;
     }
     const since = ctx.get('last-event-id') || (typeof ctx.query.since === 'string' ? ctx.query.since : undefined);

@@ -2,6 +2,8 @@
 // is closed and reopened after an exponential, jittered delay (1 s, 2 s, 4 s … 30 s), resuming
 // from the last event id (?since=), so a restart of the exporter or a flaky network never turns
 // many open pages into a polling storm. A watchdog reconnects when even the 15 s ping stops.
+// A 429 (this address holds too many streams) or 503 (the server holds too many) is an error
+// like any other: the back-off retries later.
 const MIN_DELAY = 1000;
 const MAX_DELAY = 30_000;
 const SILENCE = 45_000;
@@ -46,6 +48,9 @@ export class Live {
     };
     for (const type of ['hello', 'reset', 'update']) es.addEventListener(type, handle(type));
     es.addEventListener('ping', () => { if (this.es === es) this.kick(); });
+    // The server ends every stream after server.events.max_lifetime and says so first: reconnect
+    // at once, resuming from the last id, without showing the page as reconnecting.
+    es.addEventListener('bye', () => { if (this.es === es) this.connect(); });
     es.onopen = () => {
       if (this.es !== es) return;
       this.attempt = 0;
