@@ -68,6 +68,8 @@ export class ReadCache {
   private bytes = 0;
   private inflight = new Map<string, Promise<Entry>>();
   private active = 0;
+  /** Bumped by clear(): a computation that began before it is not stored (it may show the old data). */
+  private generation = 0;
   private queue: Array<{ go: () => void; timer: NodeJS.Timeout }> = [];
   readonly stats: ReadCacheStats = { hits: 0, shared: 0, computed: 0, stale: 0, rejected: 0 };
 
@@ -110,6 +112,8 @@ export class ReadCache {
 
   /** Forget the answers whose key starts with `prefix` (all of them without one): what they show changed. */
   clear(prefix = ''): void {
+    this.generation++;
+    for (const k of this.inflight.keys()) if (k.startsWith(prefix)) this.inflight.delete(k);
     for (const [k, e] of this.entries) {
       if (!k.startsWith(prefix)) continue;
       this.entries.delete(k);
@@ -119,6 +123,7 @@ export class ReadCache {
 
   private async compute(key: string, compute: () => Promise<Answer> | Answer): Promise<Entry> {
     await this.acquire();
+    const generation = this.generation;
     try {
       const a = await compute();
       const body = typeof a.body === 'string' ? Buffer.from(a.body) : a.body;
@@ -126,7 +131,7 @@ export class ReadCache {
       const zipped = body.length > this.o.gzipAbove ? await gzip(body, { level: 1 }) : undefined;
       const entry: Entry = { status: a.status ?? 200, type: a.type, body, gzip: zipped, headers: a.headers ?? {}, createdAt: Date.now(), size: body.length + (zipped?.length ?? 0) };
       this.stats.computed++;
-      this.store(key, entry);
+      if (generation === this.generation) this.store(key, entry);
       return entry;
     } finally {
       this.release();
