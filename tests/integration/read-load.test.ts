@@ -3,13 +3,14 @@
 // requests for more than the caps allow get a 400 that names the parameter and the limit.
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
+import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startExporter, waitFor, type RunningExporter } from '../support/exporter.js';
 
 const CHECKS = 1000;
 const COMPONENTS = 40;
 const CLIENTS = 16;
-const WINDOW_MS = 10_000;
+const WINDOW_MS = 15_000;
 
 // Heartbeat checks cost next to nothing to run, so the load is the reads; a quarter of them
 // (period 1 s, never pinged) go critical, which makes the dependency chain's rollup non-trivial.
@@ -54,6 +55,9 @@ interface Tally { byStatus: Record<string, number>; noRetryAfter: number; errors
 
 function startHammer(base: string, urls: Array<{ path: string; headers?: Record<string, string> }>): { proc: ChildProcess; stop(): Promise<Tally> } {
   const proc = spawn(process.execPath, ['-e', HAMMER], { env: { ...process.env, BASE: base, CLIENTS: String(CLIENTS), URLS: JSON.stringify(urls) }, stdio: ['ignore', 'pipe', 'inherit'] });
+  // The hammering clients would be other machines: here they share two cores with the exporter,
+  // so they run at a low priority and do not take the CPU the scrape is measured on.
+  os.setPriority(proc.pid!, 15);
   let out = '';
   proc.stdout!.on('data', (d) => { out += d; });
   return {
