@@ -62,6 +62,10 @@ export async function runCheck(check: CheckCommon, probe: Probe, opts: RunOption
 }
 
 async function attemptOnce(check: CheckCommon, probe: Probe, attempt: number, opts: RunOptions): Promise<{ result: ProbeResult; duration: number }> {
+  // A run that waited for a slot while its check was removed (or the exporter stopped) must not
+  // start a probe: 'abort' never fires for an already aborted signal, so it would hold its slot
+  // for its whole timeout, and stop() waits for it.
+  if (opts.signal?.aborted) return { result: { ok: false, reason: 'timeout', message: 'check stopped before it ran', samples: [] }, duration: 0 };
   const controller = new AbortController();
   const onStop = () => controller.abort();
   opts.signal?.addEventListener('abort', onStop, { once: true });

@@ -14,9 +14,11 @@ let blackholePort: number;
 let healthy: net.Server;
 let healthyPort: number;
 const held = new Set<net.Socket>();
+let accepted = 0;
 
 beforeAll(async () => {
   blackhole = net.createServer((sock) => {
+    accepted++;
     held.add(sock);
     sock.on('error', () => {});
     sock.on('close', () => held.delete(sock));
@@ -55,7 +57,8 @@ describe('scheduler fairness', () => {
   });
 
   it('300 checks against a blackholed port do not starve a 1 s canary', async () => {
-    const dead = Array.from({ length: 300 }, (_, i) => tcp(`dead${i}`, blackholePort, { interval: 5_000, timeout: 5_000 }));
+    const template = tcp('dead', blackholePort, { interval: 5_000, timeout: 5_000 });
+    const dead = Array.from({ length: 300 }, (_, i) => ({ ...template, name: `dead${i}` }));
     const canary = tcp('canary', healthyPort, { interval: 1_000, timeout: 500 });
     const { state, scheduler } = setup([...dead, canary], 256);
     scheduler.start();
@@ -107,5 +110,21 @@ describe('scheduler fairness', () => {
     } finally {
       await scheduler.stop();
     }
+  }, 20_000);
+
+  it('a run still waiting for a slot when the scheduler stops never starts its probe', async () => {
+    // It used to start once the running one was aborted, with an already aborted signal that the
+    // probe never saw, and hold stop() (and SIGTERM) for its whole timeout.
+    const checks = ['one', 'two'].map((name) => tcp(name, blackholePort, { interval: 10_000, timeout: 5_000 }));
+    const { scheduler } = setup(checks, 1);
+    const before = accepted;
+    scheduler.start();
+    const deadline = Date.now() + 5_000;
+    while (Date.now() < deadline && !(accepted > before && scheduler.queued() === 1)) await sleep(20);
+    expect(scheduler.queued()).toBe(1);
+    await scheduler.stop();
+    await sleep(300);
+    expect(accepted - before).toBe(1);
+    expect(scheduler.inFlight()).toBe(0);
   }, 20_000);
 });
