@@ -31,6 +31,9 @@ async function startTarget(): Promise<Target> {
 
 const config = (t: string) => `
 defaults: { interval: 500ms, timeout: 500ms, retries: 0 }
+# Every page in this file is a viewer at 127.0.0.1 and stays open until the end: more than the
+# default 8 streams per client address.
+server: { events: { max_streams_per_client: 64 } }
 components:
   - { name: network, description: Load balancer and DNS }
   - { name: database, description: Primary PostgreSQL and replica, depends_on: [network] }
