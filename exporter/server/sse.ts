@@ -3,6 +3,11 @@
 // a Buffer and the same Buffer is written to every client; a client whose socket buffer backs up
 // is dropped (it reconnects and catches up). While no page is open a message only records which
 // checks changed, and is serialised if a page reconnects asking for it.
+//
+// Streams are a shared resource: one client address (an IPv6 /64) may hold a few (429 past
+// that), all together at most maxClients (503); a stream whose socket accepts nothing for the
+// idle timeout is closed, and every stream ends after its lifetime with a `bye` event, so a
+// client that vanished without a FIN cannot hold its place for ever.
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CheckState, StateStore } from '../engine/state.js';
