@@ -14,6 +14,6 @@ export const MAX_RANGE_MS = 31 * 86_400_000;
 export function checkRange(names: [string, string], from: number, to: number, retention = 0): void {
   const max = Math.max(MAX_RANGE_MS, retention);
   if (to - from <= max) return;
-  const why = retention > MAX_RANGE_MS ? 'history.retention' : `${formatDuration(MAX_RANGE_MS)}${retention ? ', or history.retention when longer' : ''}`;
-  throw new HttpError(400, `${names[0]}, ${names[1]}: the range may span at most ${formatDuration(max)} (${why}), got ${formatDuration(Math.round((to - from) / 1000) * 1000)}`);
+  const why = !retention ? '' : retention > MAX_RANGE_MS ? ' (history.retention)' : ' (or history.retention when longer)';
+  throw new HttpError(400, `${names[0]}, ${names[1]}: the range may span at most ${formatDuration(max)}${why}, got ${formatDuration(Math.round((to - from) / 1000) * 1000)}`);
 }
