@@ -295,6 +295,31 @@ describe('status page in Chromium', () => {
     }
   });
 
+  it('stays live when the server ends its stream at server.events.max_lifetime: reconnects at once, from its last id', async () => {
+    const short = await startExporter({ config: config(target.url).replace('max_streams_per_client: 64 }', 'max_streams_per_client: 64, max_lifetime: 10s }') });
+    try {
+      const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+      contexts.push(ctx);
+      const page = await ctx.newPage();
+      const streams: string[] = [];
+      page.on('request', (r) => { if (r.url().includes('api/v1/events')) streams.push(r.url()); });
+      await page.goto(`${short.url}/`);
+      await page.waitForSelector('#conn[data-state="live"]', { timeout: 10_000 });
+      await page.evaluate(() => {
+        const conn = document.querySelector('#conn')!;
+        const seen: string[] = ((window as any).__states = []);
+        new MutationObserver(() => seen.push(conn.getAttribute('data-state') ?? '')).observe(conn, { attributes: true, attributeFilter: ['data-state'] });
+      });
+      await waitFor(() => streams.length >= 2, 15_000, 100); // the 10 s lifetime, minus up to 10 %
+      expect(streams[1]).toMatch(/[?&]since=[0-9a-f]+\.\d+/);
+      await page.waitForSelector('#conn[data-state="live"]', { timeout: 5000 });
+      const states: string[] = await page.evaluate(() => (window as any).__states);
+      expect(states.filter((x) => x === 'reconnecting' || x === 'offline')).toEqual([]);
+    } finally {
+      await short.stop();
+    }
+  });
+
   it('reconnects after the exporter restarts on the same port, and keeps updating', async () => {
     const page = await open();
     await page.waitForSelector('#conn[data-state="live"]');
