@@ -3,14 +3,14 @@
 // cross-check (duplicates, components, dependency cycles, threshold keys). Every problem is
 // collected and reported at once, each with file:line:column and the key path.
 import path from 'node:path';
-import { isMap, isNode, isScalar, isSeq, Lexer, LineCounter, parseDocument, visit, type Document } from 'yaml';
+import { isMap, isNode, isScalar, isSeq, type Document, type LineCounter } from 'yaml';
 import { z } from 'zod';
 import { getProbeDefinition, probeTypes } from '../probes/index.js';
 import { checkCommonSchema, type CheckCommon } from './common.js';
 import { ConfigError, type ConfigPath, type ConfigProblem } from './errors.js';
-import { MAX_CONFIG_BYTES, MAX_SECRET_BYTES, formatBytes, readRegularFile, UnreadableFileError } from './files.js';
+import { MAX_CONFIG_BYTES, MAX_SECRET_BYTES, readRegularFile, UnreadableFileError } from './files.js';
 import { registerSecret, registerUrlPasswords } from './secrets.js';
-import { yamlErrorMessage } from './yaml-errors.js';
+import { parseYaml } from './yaml-source.js';
 import { topLevelSchema, type VigilConfig } from './schema.js';
 import { findCycle } from './graph.js';
 
@@ -30,58 +30,12 @@ export function loadConfigFile(file: string, opts: LoadOptions = {}): VigilConfi
   return parseConfig(text, file, opts);
 }
 
-/**
- * Parsing cost in time and memory grows with the number of YAML tokens (~250 bytes of heap and a
- * few µs each), and dense YAML (`[1,1,1,…]`) has 1.5 tokens a byte, so the byte cap alone would
- * still allow ~400 MB of parse tree. A million tokens is ~35 % more than the 20 000-check
- * benchmark config has (740 000) and caps the parse at ~250 MB and a few seconds.
- */
-export const MAX_CONFIG_TOKENS = 1_000_000;
-/** Alias expansions (`*ref` nested in anchors) allowed while building the config: billion-laughs stop here. */
-const MAX_ALIAS_COUNT = 100;
-
-function tooManyTokens(text: string): boolean {
-  let n = 0;
-  for (const _ of new Lexer().lex(text)) if (++n > MAX_CONFIG_TOKENS) return true;
-  return false;
-}
-
 export function parseConfig(text: string, file: string, opts: LoadOptions = {}): VigilConfig {
   const env = opts.env ?? process.env;
-  if (Buffer.byteLength(text) > MAX_CONFIG_BYTES) {
-    throw new ConfigError([{ file, path: [], message: `config refused: larger than the ${formatBytes(MAX_CONFIG_BYTES)} limit` }]);
-  }
-  if (tooManyTokens(text)) {
-    throw new ConfigError([{ file, path: [], message: `config refused: more than ${MAX_CONFIG_TOKENS} YAML tokens (about 25 000 checks)` }]);
-  }
-  const lineCounter = new LineCounter();
-  // uniqueKeys is checked below: the library compares every key with every other (quadratic:
-  // a 1 MiB map took 5 minutes).
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
+  const { doc, lineCounter, raw } = parseYaml(text, file, MAX_CONFIG_BYTES);
   const problems: ConfigProblem[] = [];
   const at = (p: ConfigPath, message: string, keyOf = false) =>
     problems.push({ file, path: p, message, ...locate(doc, lineCounter, p, keyOf) });
-  const syntax = (offset: number, message: string) => {
-    const pos = lineCounter.linePos(offset);
-    problems.push({ file, line: pos.line, column: pos.col, path: [], message: `YAML syntax: ${message}` });
-  };
-
-  // The library's messages quote the offending source ("…token in YAML stream: "postgres://u:pw@…""),
-  // which may be a secret: only the position and a message built from the error code are kept.
-  for (const e of doc.errors) syntax(e.pos[0], yamlErrorMessage(e));
-  if (!doc.errors.length) findDuplicateKeys(doc, syntax);
-  if (problems.length) throw new ConfigError(problems);
-
-  let raw: unknown;
-  try {
-    raw = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) ?? {};
-  } catch (err) {
-    // toJS only throws on alias abuse (ReferenceError) or a broken alias; neither carries source text we want.
-    const message = err instanceof ReferenceError && /alias/i.test(err.message)
-      ? `too many alias expansions (more than ${MAX_ALIAS_COUNT}): nested anchors like this are refused`
-      : 'an alias could not be resolved';
-    throw new ConfigError([{ file, path: [], message: `YAML syntax: ${message}` }]);
-  }
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     at([], 'the config must be a mapping with keys such as defaults, components, checks');
     throw new ConfigError(problems);
@@ -203,21 +157,6 @@ export function reportZod(error: z.ZodError, prefix: ConfigPath, at: At) {
       at(p, issue.message);
     }
   }
-}
-
-/** Every key of every mapping must be unique; one Set per mapping keeps it linear. */
-function findDuplicateKeys(doc: Document, report: (offset: number, message: string) => void): void {
-  visit(doc, {
-    Map(_key, map) {
-      const seen = new Set<unknown>();
-      for (const pair of map.items) {
-        if (!isScalar(pair.key)) continue;
-        const k = pair.key.value;
-        if (seen.has(k)) report(pair.key.range?.[0] ?? 0, `duplicate key "${String(k).slice(0, 100)}"`);
-        seen.add(k);
-      }
-    },
-  });
 }
 
 /** Find the source position for a path; walks up to the nearest node that exists. */

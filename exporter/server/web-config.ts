@@ -11,13 +11,13 @@
 // Relative file names are relative to the web config file, as in exporter-toolkit. Every
 // problem is reported at once as `file:line:column key: message`; the file is re-read when it
 // or a certificate file changes (listen.ts), and a bad new version keeps the running one.
-import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
-import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, type ConfigPath, type ConfigProblem } from '../config/errors.js';
+import { readRegularFile, UnreadableFileError } from '../config/files.js';
 import { locate, reportZod } from '../config/load.js';
+import { parseYaml } from '../config/yaml-source.js';
 import { duration } from '../config/units.js';
 import { BcryptUsers } from './basic-auth.js';
 
@@ -104,42 +104,22 @@ export interface WebConfig {
   rateLimit?: { intervalMs: number; burst: number };
 }
 
-/** A small regular file, or a clear reason why not. */
-export function readSmallFile(file: string, what: string): Buffer {
-  const st = statSync(file);
-  if (!st.isFile()) throw new Error(`${what} ${file} is not a regular file`);
-  if (st.size > MAX_WEB_FILE_BYTES) throw new Error(`${what} ${file} is ${st.size} bytes, more than the ${MAX_WEB_FILE_BYTES} allowed`);
-  const buf = readFileSync(file);
-  if (buf.length > MAX_WEB_FILE_BYTES) throw new Error(`${what} ${file} grew past ${MAX_WEB_FILE_BYTES} bytes while being read`);
-  return buf;
-}
-
 export function loadWebConfig(file: string): WebConfig {
   let text: string;
   try {
-    text = readSmallFile(file, 'web config').toString('utf8');
+    text = readRegularFile(file, MAX_WEB_FILE_BYTES);
   } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    throw new ConfigError([{ file, path: [], message: `cannot read web config: ${e.code ?? e.message}` }]);
+    const message = !(err instanceof UnreadableFileError) ? 'cannot read web config'
+      : err.code ? `cannot read web config: ${err.code}` : `web config refused: ${err.message}`;
+    throw new ConfigError([{ file, path: [], message }]);
   }
   return parseWebConfig(text, file);
 }
 
 export function parseWebConfig(text: string, file: string): WebConfig {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const { doc, lineCounter, raw } = parseYaml(text, file, MAX_WEB_FILE_BYTES);
   const problems: ConfigProblem[] = [];
   const at = (p: ConfigPath, message: string, keyOf = false) => problems.push({ file, path: p, message, ...locate(doc, lineCounter, p, keyOf) });
-
-  if (doc.errors.length) {
-    // The code, not the message: yaml's messages quote the offending text, which may be a secret.
-    for (const e of doc.errors) {
-      const pos = lineCounter.linePos(e.pos[0]);
-      problems.push({ file, line: pos.line, column: pos.col, path: [], message: `YAML syntax error (${e.code})` });
-    }
-    throw new ConfigError(problems);
-  }
-  const raw = doc.toJS() ?? {};
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     at([], 'the web config must be a mapping with keys such as tls_server_config, basic_auth_users');
     throw new ConfigError(problems);
@@ -194,10 +174,9 @@ function tlsSettings(t: TlsInput, dir: string, at: (p: ConfigPath, m: string, ke
     const full = path.resolve(dir, name);
     files.push(full);
     try {
-      return readSmallFile(full, fileKey);
+      return Buffer.from(readRegularFile(full, MAX_WEB_FILE_BYTES), 'utf8');
     } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      at(P(fileKey), `cannot read ${full}: ${e.code ?? e.message}`);
+      at(P(fileKey), err instanceof UnreadableFileError ? err.message : `cannot read ${full}`);
       return undefined;
     }
   };

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../exporter/config/errors.js';
 import { silentLogger } from '../../exporter/log.js';
 import { createWebServer, WebConfigWatcher } from '../../exporter/server/listen.js';
-import { parseWebConfig } from '../../exporter/server/web-config.js';
+import { loadWebConfig, parseWebConfig } from '../../exporter/server/web-config.js';
 import { testCa, type TestCa, type TestCert } from '../support/certs.js';
 import { CLI, startExporter, waitFor, type RunningExporter } from '../support/exporter.js';
 import { startPrometheus } from '../support/prometheus.js';
@@ -81,8 +81,24 @@ describe('web config validation: file:line:column key: message, never a stack', 
   }
 
   it('a YAML syntax error names the position, not the text (which may be a secret)', () => {
-    expect(() => parseWebConfig('basic_auth_users:\n  ops: "$2y$10$secretsecret\n  x: [', 'web.yml')).toThrow(/^web\.yml:\d+:\d+: YAML syntax error \([A-Z_]+\)$/m);
-    try { parseWebConfig('basic_auth_users:\n  ops: "$2y$10$secretsecret\n  x: [', 'web.yml'); } catch (e) { expect((e as Error).message).not.toContain('secretsecret'); }
+    let message = '';
+    try { parseWebConfig('basic_auth_users:\n  ops: "$2y$10$secretsecret\n  x: [', 'web.yml'); } catch (err) { message = (err as Error).message; }
+    expect(message).toMatch(/^web\.yml:\d+:\d+: YAML syntax: /m);
+    expect(message).not.toContain('secretsecret');
+  });
+
+  it('refuses a FIFO, a device and an alias bomb as the web config, at once and by name', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'vigil-webfifo-'));
+    try {
+      const fifo = path.join(dir, 'web.yml');
+      execFileSync('mkfifo', [fifo]);
+      expect(() => loadWebConfig(fifo)).toThrow(/web config refused: .*web\.yml is a FIFO \(named pipe\), expected a regular file/);
+      expect(() => loadWebConfig('/dev/zero')).toThrow(/web config refused: \/dev\/zero is a character device/);
+      const bomb = ['a: &a [x, x, x, x, x, x, x, x, x]', ...'bcdefgh'.split('').map((c, i) => `${c}: &${c} [*${'abcdefgh'[i]}, *${'abcdefgh'[i]}, *${'abcdefgh'[i]}, *${'abcdefgh'[i]}]`)].join('\n');
+      expect(() => parseWebConfig(bomb, 'web.yml')).toThrow(/too many alias expansions/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('--check-config validates the web config too', () => {
