@@ -25,9 +25,9 @@
 //                         [--viewers=4] [--health-readers=2] [--scrape-interval=500ms] [--warmup=60s]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { lookup } from 'node:dns/promises';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
@@ -244,6 +244,20 @@ class Latencies {
   }
 }
 
+/** Nanoseconds the main (JavaScript) thread of `pid` has waited on a run queue for a CPU. */
+function runQueueWaitNs(pid: number): number {
+  return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]);
+}
+
+/** Microseconds during which some task on this machine waited for a CPU (Linux PSI), if available. */
+function cpuPressureUs(): number | undefined {
+  try {
+    return Number(/^some .*total=(\d+)/m.exec(readFileSync('/proc/pressure/cpu', 'utf8'))?.[1]);
+  } catch {
+    return undefined;
+  }
+}
+
 function metricValue(text: string, name: string): number | undefined {
   const m = new RegExp(`^${name} (\\S+)`, 'm').exec(text);
   return m ? Number(m[1]) : undefined;
@@ -407,7 +421,8 @@ export async function benchSoak(args: string[] = []): Promise<Record<string, num
     const loads = [scraper, ...Array.from({ length: opts.viewers }, (_, i) => viewer(i)), ...Array.from({ length: opts.healthReaders }, (_, i) => healthReader(i))];
 
     // --- sampling and progress ----------------------------------------------------------------
-    const samples: Array<{ t: number; rss: number; cpu: number; pid: number }> = [];
+    const samples: Array<{ t: number; rss: number; cpu: number; wait: number; pressure?: number; pid: number }> = [];
+    const load0 = loadavg()[0];
     const benchCpu0 = process.cpuUsage();
     const targetsCpu0 = children.map((c) => cpuSeconds(c.pid!));
     let nextProgress = Math.max(30_000, opts.durationMs / 10);
@@ -416,7 +431,7 @@ export async function benchSoak(args: string[] = []): Promise<Record<string, num
       const pid = exporter?.pid;
       if (pid && exporter!.exitCode === null) {
         try {
-          samples.push({ t: performance.now() - start, rss: rssBytes(pid), cpu: cpuSeconds(pid), pid });
+          samples.push({ t: performance.now() - start, rss: rssBytes(pid), cpu: cpuSeconds(pid), wait: runQueueWaitNs(pid), pressure: cpuPressureUs(), pid });
         } catch { /* exited between the check and the read */ }
       }
       const t = performance.now() - start;
@@ -466,7 +481,15 @@ export async function benchSoak(args: string[] = []): Promise<Record<string, num
     const heapAfter = heap.filter((h) => h.t >= opts.warmupMs);
     const ht = Math.floor(heapAfter.length / 3);
     const heapThirds = [heapAfter.slice(0, ht), heapAfter.slice(ht, 2 * ht), heapAfter.slice(2 * ht)].map((xs) => median(xs.map((h) => h.v)));
-    const cpuWindow = after.length >= 2 ? (after.at(-1)!.cpu - after[0].cpu) / ((after.at(-1)!.t - after[0].t) / 1000) : NaN;
+    const a0 = after[0];
+    const a1 = after.at(-1);
+    const afterS = a0 && a1 && a1 !== a0 ? (a1.t - a0.t) / 1000 : NaN;
+    const cpuWindow = a0 && a1 ? (a1.cpu - a0.cpu) / afterS : NaN;
+    // How much of the wall time the exporter's JS thread sat runnable without a CPU, and the
+    // machine's CPU pressure: on a shared box these say whether a slow scrape was the exporter's
+    // doing or other processes'.
+    const waitShare = a0 && a1 ? (a1.wait - a0.wait) / 1e9 / afterS : NaN;
+    const pressureShare = a0?.pressure !== undefined && a1?.pressure !== undefined ? (a1.pressure - a0.pressure) / 1e6 / afterS : NaN;
     const cpuTotal = samples.length >= 2 && samples[0].pid === samples.at(-1)!.pid ? (samples.at(-1)!.cpu - samples[0].cpu) / ((samples.at(-1)!.t - samples[0].t) / 1000) : NaN;
     const sc = scrapes.summary();
     // Runs are counted by the exporter since it (last) started.
@@ -486,6 +509,8 @@ export async function benchSoak(args: string[] = []): Promise<Record<string, num
       + `worst between scrapes: median ${f1(median(lagMax))} ms, max ${f1(Math.max(0, ...lagMax))} ms`);
     console.log(`  CPU                   exporter ${f1(cpuWindow * 100)} % of a core after warm-up (${f1(cpuTotal * 100)} % overall); `
       + `targets ${targetsCpu.map((c) => f1((c / windowS) * 100)).join(' / ')} % (healthy / hostile); this bench ${f1(((benchCpu.user + benchCpu.system) / 1e6 / windowS) * 100)} %`);
+    console.log(`  machine               load average ${load0.toFixed(1)} -> ${loadavg()[0].toFixed(1)} on ${availableParallelism()} CPUs; CPU pressure (some task waiting) ${f1(pressureShare * 100)} % of the time; `
+      + `the exporter's JS thread waited for a CPU ${f1(waitShare * 100)} % of the time (after warm-up)${waitShare > 0.05 ? ' — other load inflates the latencies' : ''}`);
     console.log(`  checks by kind        (runs per check since the exporter ${crashes.length ? 'last ' : ''}started: median, of ${f1(expectedRuns)} possible at the interval)`);
     for (const kind of ['ok', ...HOSTILE_KINDS] as Kind[]) {
       const k = byKind.get(kind);
@@ -520,6 +545,8 @@ export async function benchSoak(args: string[] = []): Promise<Record<string, num
       eventloop_delay_p99_ms: percentile(lagNow, 99),
       eventloop_delay_worst_ms: Math.max(0, ...lagMax),
       cpu_cores_after_warmup: cpuWindow,
+      exporter_runqueue_wait_pct: waitShare * 100,
+      machine_cpu_pressure_pct: pressureShare * 100,
       goals: goals.every((g) => g.ok) ? 'PASS' : `MISS (${goals.filter((g) => !g.ok).map((g) => g.name).join('; ')})`,
     };
     for (const kind of ['ok', ...HOSTILE_KINDS] as Kind[]) {
