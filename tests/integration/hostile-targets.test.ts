@@ -175,10 +175,11 @@ ${plain.join('\n')}
     const times = windows[windows.length - 1];
     const p99 = quantile(times, 0.99);
     expect(good(times), show(windows)).toBe(true);
+    // At least two rounds of the 40 checks (every 2 s) are measured, however fast the scrapes were.
+    await waitFor(async () => (await stats()).requests > 80, 15_000);
     const { served, requests: bigRequests } = await stats();
     // Nothing is drained: what the target managed to write before the socket closed (1 MiB read
     // plus what the loopback buffers hold) is far below the 64 MiB a full read takes.
-    expect(bigRequests).toBeGreaterThan(40);
     expect(served / bigRequests).toBeLessThan(16 * 1024 * 1024);
     expect(Math.max(...rss)).toBeLessThan(400 * 1024 * 1024);
 
