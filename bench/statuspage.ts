@@ -29,7 +29,7 @@ import { chromium, type Browser } from 'playwright-core';
 import type { CheckCommon } from '../exporter/config/common.js';
 import { StateStore } from '../exporter/engine/state.js';
 import { summarizePeriod } from '../exporter/health/report-period.js';
-import { statusSnapshot } from '../exporter/server/status-view.js';
+import { statusSnapshot } from '../exporter/views/status.js';
 import { startExporter, waitFor, type RunningExporter } from '../tests/support/exporter.js';
 import { cpuSeconds, freePort, percentile, rssBytes } from './exporter.js';
 

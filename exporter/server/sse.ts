@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CheckState, StateStore } from '../engine/state.js';
-import { checkDiff, componentViews, overallView } from './status-view.js';
+import { checkDiff, componentViews, overallView } from '../views/status.js';
 
 export interface SseOptions {
   /** Results of one check arriving within this window are sent once, with the latest state. Default 250 ms. */

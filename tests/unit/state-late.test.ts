@@ -7,7 +7,7 @@ import { Scheduler } from '../../exporter/engine/scheduler.js';
 import { lateAfterMs, StateStore, type CheckResult } from '../../exporter/engine/state.js';
 import { checkReport } from '../../exporter/health/report.js';
 import { silentLogger } from '../../exporter/log.js';
-import { checkDiff } from '../../exporter/server/status-view.js';
+import { checkDiff } from '../../exporter/views/status.js';
 import { makeCheck } from '../support/checks.js';
 
 function result(check: string, status: CheckResult['status'], finishedAt: number): CheckResult {

@@ -13,7 +13,7 @@ import { hubFor } from '../sse.js';
 import { checkRange, MAX_HISTORY_BUCKETS, MAX_STATUS_BUCKETS } from '../read-limits.js';
 import type { RouteTable } from '../route-table.js';
 import { readCacheFor, respondCached, type Answer } from '../read-cache.js';
-import { statusSnapshotSliced } from '../status-view.js';
+import { statusSnapshotSliced } from '../../views/status.js';
 import { mapSliced, stringifySliced, TimeSlice } from '../time-slice.js';
 
 const iso = (t: number | undefined) => (t === undefined ? null : new Date(t).toISOString());

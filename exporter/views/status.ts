@@ -6,7 +6,7 @@ import { formatValue } from '../health/evaluate.js';
 import { barSpec, BucketAccumulator, type BarSpec } from '../health/report-period.js';
 import { STATUSES, type Status } from '../health/status.js';
 import type { Sample } from '../probes/types.js';
-import { mapSliced, type TimeSlice } from './time-slice.js';
+import { mapSliced, type TimeSlice } from '../server/time-slice.js';
 
 const iso = (t?: number) => (t === undefined ? null : new Date(t).toISOString());
 const ms = (seconds: number) => Math.round(seconds * 1e4) / 10;
