@@ -2,7 +2,7 @@
 // app, the `$service` variable): request rate, errors and latency by service and route (RED),
 // outbound HTTP calls, database calls, the Node runtime and background jobs.
 //
-// Names are what the instrumentation really exports (docs/metric-contract.md, "Operators' apps"):
+// Names are what the instrumentation really exports (docs/instrumentation.md, "Metrics, as on /metrics"):
 // http_server_request_duration_seconds, http_client_request_duration_seconds,
 // db_client_operation_duration_seconds (histograms), nodejs_eventloop_*, v8js_*, process_*, and
 // vigil_job_*. The app's own `job` label of vigil_job_* collides with Prometheus' target label,

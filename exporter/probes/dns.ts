@@ -30,6 +30,10 @@ export type DnsCheck = CheckCommon & z.output<typeof schema>;
 
 export const dnsProbe: ProbeDefinition<DnsCheck> = {
   type: 'dns',
+  doc: {
+    what: 'a DNS lookup with expected answers',
+    thresholds: '`lookup_time`, `answers`',
+  },
   schema,
   metrics: [
     { name: 'probe_dns_lookup_time_seconds', help: 'Time taken by the DNS lookup.' },

@@ -23,6 +23,10 @@ export type FileCheck = CheckCommon & z.output<typeof schema>;
 
 export const fileProbe: ProbeDefinition<FileCheck> = {
   type: 'file',
+  doc: {
+    what: 'age, size and count of a file or of the newest file matching a glob',
+    thresholds: '`age`, `size`, `matches`',
+  },
   schema,
   metrics: [
     { name: 'vigil_file_age_seconds', help: 'Seconds since the (newest matching) file was last modified.' },

@@ -42,6 +42,10 @@ export type HeartbeatCheck = CheckCommon & z.output<typeof schema>;
 
 export const heartbeatProbe: ProbeDefinition<HeartbeatCheck> = {
   type: 'heartbeat',
+  doc: {
+    what: 'push checks (dead man\'s switch) for cron jobs and workers',
+    thresholds: '— (late → degraded is built in)',
+  },
   schema,
   metrics: [
     { name: 'vigil_heartbeat_last_success_timestamp_seconds', help: 'When the last successful ping arrived (absent before the first).' },

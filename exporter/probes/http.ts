@@ -54,6 +54,10 @@ type Phase = (typeof PHASES)[number];
 
 export const httpProbe: ProbeDefinition<HttpCheck> = {
   type: 'http',
+  doc: {
+    what: 'a URL: status, body regex, JSON path assertions, redirects, TLS, per-phase timings, certificate expiry, numeric response headers',
+    thresholds: '`response_time`, `cert_expires_in` (https default: warning 14 d, critical 3 d, below), extracted header names',
+  },
   schema,
   metrics: [
     { name: 'probe_http_status_code', help: 'Status code of the last response (after redirects).' },

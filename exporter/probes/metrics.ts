@@ -48,6 +48,10 @@ export type MetricsCheck = CheckCommon & z.output<typeof schema>;
 
 export const metricsProbe: ProbeDefinition<MetricsCheck> = {
   type: 'metrics',
+  doc: {
+    what: 'values computed from an app\'s own `/metrics` (no Prometheus needed)',
+    thresholds: 'the value names',
+  },
   schema,
   metrics: [{ name: 'vigil_metrics_value', help: 'A value computed from series scraped from an application\'s metrics endpoint.', labels: ['name'] }],
   thresholdKeys: (c) => c.values.map((v) => v.name),

@@ -2,4 +2,7 @@
 // mysql2 URL parameters such as ?ssl=...). The shared behaviour is in support/sqlserver.ts.
 import { sqlServerProbe } from './support/sqlserver.js';
 
-export const mysqlProbe = sqlServerProbe('mysql');
+export const mysqlProbe = sqlServerProbe('mysql', {
+  what: 'MySQL and MariaDB: `SELECT 1` on a kept pool; version, pool figures, reconnects',
+  thresholds: '`response_time`',
+});

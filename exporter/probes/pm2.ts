@@ -42,6 +42,10 @@ interface Pm2Proc {
 
 export const pm2Probe: ProbeDefinition<Pm2Check> = {
   type: 'pm2',
+  doc: {
+    what: 'PM2 processes by name or glob: status, restarts, CPU, memory, uptime',
+    thresholds: '`restarts_in_window` (warning 0, critical 2), `cpu`, `memory`, `uptime`',
+  },
   schema,
   metrics: [
     { name: 'vigil_pm2_process_up', help: '1 if the PM2 process is online.', labels: ['process'] },

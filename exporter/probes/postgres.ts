@@ -2,4 +2,7 @@
 // parameters as pg supports them). The shared behaviour is in support/sqlserver.ts.
 import { sqlServerProbe } from './support/sqlserver.js';
 
-export const postgresProbe = sqlServerProbe('postgres');
+export const postgresProbe = sqlServerProbe('postgres', {
+  what: 'PostgreSQL: `SELECT 1` on a kept pool; version, pool figures, reconnects',
+  thresholds: '`response_time`',
+});

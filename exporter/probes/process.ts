@@ -11,6 +11,10 @@ export type ProcessCheck = CheckCommon & z.output<typeof schema>;
 
 export const processProbe: ProbeDefinition<ProcessCheck> = {
   type: 'process',
+  doc: {
+    what: 'the exporter itself: RSS, heap, event-loop delay',
+    thresholds: '`resident_memory`, `heap_used` (80 %/95 %), `event_loop_delay` (200 ms/1 s)',
+  },
   schema,
   metrics: [
     { name: 'vigil_process_resident_memory_bytes', help: 'Resident memory of the Vigil exporter.' },

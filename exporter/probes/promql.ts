@@ -32,6 +32,10 @@ export type PromqlCheck = CheckCommon & z.output<typeof schema>;
 
 export const promqlProbe: ProbeDefinition<PromqlCheck> = {
   type: 'promql',
+  doc: {
+    what: 'named PromQL instant queries against Prometheus',
+    thresholds: 'the query names',
+  },
   schema,
   metrics: [{ name: 'vigil_promql_value', help: 'Result of a named PromQL instant query.', labels: ['name'] }],
   thresholdKeys: (c) => c.queries.map((q) => q.name),

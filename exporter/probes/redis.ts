@@ -56,6 +56,10 @@ const wantsWorkers = (q: QueueConfig) => q.kind === 'bullmq' || q.worker_client_
 
 export const redisProbe: ProbeDefinition<RedisCheck> = {
   type: 'redis',
+  doc: {
+    what: 'Redis `PING`; version; optional queue depths (lists, streams, sorted sets, Bull/BullMQ) and BullMQ workers',
+    thresholds: '`<queue>.<state>`, `<queue>.workers`',
+  },
   schema,
   metrics: [
     ...DB_METRICS,

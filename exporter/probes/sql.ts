@@ -40,6 +40,10 @@ export type SqlCheck = CheckCommon & z.output<typeof schema>;
 
 export const sqlProbe: ProbeDefinition<SqlCheck> = {
   type: 'sql',
+  doc: {
+    what: 'named read-only queries returning numbers (PostgreSQL or MySQL/MariaDB)',
+    thresholds: 'the query names',
+  },
   schema,
   metrics: [
     { name: 'vigil_sql_value', help: 'Value returned by a named read-only SQL query.', labels: ['name'] },

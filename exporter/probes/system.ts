@@ -23,6 +23,10 @@ export type SystemCheck = CheckCommon & z.output<typeof schema>;
 
 export const systemProbe: ProbeDefinition<SystemCheck> = {
   type: 'system',
+  doc: {
+    what: 'this host\'s CPU, memory, disks (per mount), load',
+    thresholds: '`cpu_utilization` (90 %/98 %), `memory_used` (80 %/95 %), `disk_used` (85 %/95 %), `load1`, `load5`, `load15`',
+  },
   schema,
   metrics: [
     { name: 'vigil_system_cpu_utilization_ratio', help: 'CPU busy ratio (0-1) since the previous run, all cores.' },

@@ -34,6 +34,10 @@ export type TcpCheck = CheckCommon & z.output<typeof schema>;
 
 export const tcpProbe: ProbeDefinition<TcpCheck> = {
   type: 'tcp',
+  doc: {
+    what: 'connect, optional TLS, optional send/expect',
+    thresholds: '`response_time`, `cert_expires_in`',
+  },
   schema,
   metrics: [
     { name: 'vigil_tcp_duration_seconds', help: 'Duration of each phase of the TCP probe.', labels: ['phase'] },

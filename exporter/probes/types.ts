@@ -66,11 +66,20 @@ export interface ProbeEnv {
   stores: Record<string, unknown>;
 }
 
+/** What docs/probes.md says about a kind (docs/generate.ts writes its probe table from these). */
+export interface ProbeDoc {
+  /** What a check of this kind checks, one line. */
+  what: string;
+  /** Its threshold keys and their defaults, one line (`response_time` is implied for every kind). */
+  thresholds: string;
+}
+
 export interface ProbeDefinition<C extends CheckCommon = any> {
   type: string;
+  doc: ProbeDoc;
   /** Type-specific fields only; the common fields are merged in by config/schema.ts. Must be a z.object. */
   schema: z.ZodObject<any>;
-  /** Every family this type can emit (static: the README metric table is checked against it). */
+  /** Every family this type can emit (static: docs/metrics.md is generated from it). */
   metrics: MetricSpec[];
   /** Threshold keys valid for this check (config rejects others). `response_time` is always valid. */
   thresholdKeys(check: C): string[];

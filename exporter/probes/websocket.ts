@@ -36,6 +36,10 @@ export type WebsocketCheck = CheckCommon & z.output<typeof schema>;
 
 export const websocketProbe: ProbeDefinition<WebsocketCheck> = {
   type: 'websocket',
+  doc: {
+    what: 'connect, handshake, optional send/expect',
+    thresholds: '`cert_expires_in` (wss: 14 d / 3 d, below)',
+  },
   schema,
   metrics: [
     { name: 'vigil_websocket_duration_seconds', help: 'Duration of each phase of the WebSocket probe.', labels: ['phase'] },

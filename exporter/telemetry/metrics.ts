@@ -39,7 +39,7 @@ function sampleLabels(labels: Record<string, string>): string {
   return text;
 }
 
-const CORE_CHECK_FAMILIES: MetricSpec[] = [
+export const CORE_CHECK_FAMILIES: MetricSpec[] = [
   { name: 'probe_success', help: 'Whether the last run of the check succeeded (after retries).' },
   { name: 'probe_duration_seconds', help: 'How long the final attempt of the last run took.' },
   { name: 'vigil_check_status', help: 'Status of the check: 1 for the current state, 0 for the others.', labels: ['state'] },
@@ -59,7 +59,7 @@ const EXPORTER_FAMILIES = [
   'vigil_storage_write_errors_total', // registered by engine/storage-dir.ts into Metrics.registry
 ];
 
-/** Every family Vigil's own code can serve (the README's metric table is checked against this). */
+/** Every family Vigil's own code can serve (docs/metrics.md is generated from these). */
 export function allFamilyNames(): string[] {
   const names = new Set([...CORE_CHECK_FAMILIES.map((m) => m.name), ...EXPORTER_FAMILIES]);
   for (const def of allProbeDefinitions()) for (const m of def.metrics) names.add(m.name);

@@ -49,12 +49,12 @@ function strings(v: unknown, at = '$'): Array<[string, string]> {
   return [];
 }
 
-/** Metric names the project defines: the contract, the README table, recording rules, exporter sources. */
+/** Metric names the project defines: the metric reference, the instrumentation's, recording rules, exporter sources. */
 function knownMetricNames(): Set<string> {
   const names = new Set<string>();
   const words = (text: string) => { for (const m of text.matchAll(/\b[a-z_][a-z0-9_]*\b/g)) names.add(m[0]); };
-  words(readFileSync(path.join(REPO_ROOT, 'docs/metric-contract.md'), 'utf8'));
-  words(readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8'));
+  words(readFileSync(path.join(REPO_ROOT, 'docs/metrics.md'), 'utf8'));
+  words(readFileSync(path.join(REPO_ROOT, 'docs/instrumentation.md'), 'utf8'));
   for (const f of readdirSync(path.join(REPO_ROOT, 'rules')).filter((f) => f.endsWith('.yml'))) {
     const doc = YAML.parse(readFileSync(path.join(REPO_ROOT, 'rules', f), 'utf8')) as { groups: Array<{ rules: Array<{ record?: string }> }> };
     for (const g of doc.groups) for (const r of g.rules) if (r.record) names.add(r.record);

@@ -16,7 +16,8 @@ import { PROMETHEUS_CONFIG, writePrometheusTestConfig } from '../support/prometh
 const RULES_DIR = path.join(REPO_ROOT, 'rules');
 const RULE_TESTS_DIR = path.join(RULES_DIR, 'tests');
 const RUNBOOKS = path.join(REPO_ROOT, 'docs/runbooks.md');
-const RUNBOOK_BASE = 'https://github.com/vigil-monitoring/vigil/blob/main/docs/runbooks.md';
+/** The one configurable base of every runbook_url (npm run docs applies it to the rules). */
+const RUNBOOK_BASE = (JSON.parse(readFileSync(path.join(RULES_DIR, 'config.json'), 'utf8')) as { runbook_url_base: string }).runbook_url_base;
 /** Rule files whose alerts are about one check (so their descriptions name check and component). */
 const CHECK_RULE_FILES = ['vigil-checks.yml', 'vigil-resources.yml', 'vigil-availability.yml'];
 /** Seconds from target breaking to the page that the probe itself may take (interval + timeout). */

@@ -17,7 +17,7 @@ import {
 
 const FAILING_ALERT = 'VigilAlertmanagerNotificationsFailing';
 const SHORTENED = { vigil_stack_test: 'shortened_for' };
-const RUNBOOKS = 'https://github.com/vigil-monitoring/vigil/blob/main/docs/runbooks.md#';
+const RUNBOOKS = `${(JSON.parse(readFileSync(path.join(REPO_ROOT, 'rules/config.json'), 'utf8')) as { runbook_url_base: string }).runbook_url_base}#`;
 
 /**
  * The shipped notification-failure rules hold for 5 minutes (too long for this test; their `for`

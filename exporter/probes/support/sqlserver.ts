@@ -4,7 +4,7 @@
 // shows as recovered on the next run. Each type stays its own module and only names its driver.
 import { z } from 'zod';
 import type { CheckCommon } from '../../config/common.js';
-import type { ProbeDefinition } from '../types.js';
+import type { ProbeDefinition, ProbeDoc } from '../types.js';
 import { DB_METRICS, runOnConnection } from './dbprobe.js';
 import { describeDsn, dsnField, registerDsnSecrets } from './dsn.js';
 import { connectFields, Reconnecting } from './reconnect.js';
@@ -25,9 +25,10 @@ function schemaFor(driver: 'postgres' | 'mysql') {
 
 export type SqlServerCheck = CheckCommon & z.output<ReturnType<typeof schemaFor>>;
 
-export function sqlServerProbe(driver: 'postgres' | 'mysql'): ProbeDefinition<SqlServerCheck> {
+export function sqlServerProbe(driver: 'postgres' | 'mysql', doc: ProbeDoc): ProbeDefinition<SqlServerCheck> {
   return {
     type: driver,
+    doc,
     schema: schemaFor(driver),
     metrics: DB_METRICS,
     thresholdKeys: () => [],

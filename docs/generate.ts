@@ -1,0 +1,271 @@
+// Writes the reference tables of docs/*.md from the code and rules/, and the runbook links of
+// rules/ from rules/config.json, so none of them is kept by hand:
+//
+//   npm run docs        # after changing a metric, probe kind, route, alert or the runbook base
+//
+// A table lives between `<!-- generated:NAME -->` and `<!-- /generated -->` in a page; the text
+// around it is prose and stays as written. tests/unit/docs-generated.test.ts renders everything in
+// memory and fails when a checked-in file differs (as dashboards/index.ts does for the dashboards).
+//
+//   metrics    docs/metrics.md    every family /metrics can serve: check families, probe kinds' specs,
+//                                 the exporter's prom-client registry and its OpenTelemetry SDK
+//   probes     docs/probes.md     the probe registry: type, what it checks, threshold keys
+//   alerts     docs/alerting.md   every alerting rule of rules/*.yml: severity, for, summary, runbook
+//   endpoints  docs/endpoints.md  the route table: method, path, who may call it, what it does
+
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parse } from 'yaml';
+import { AlertReceiver } from '../exporter/alerts/receiver.js';
+import { StorageDir } from '../exporter/engine/storage-dir.js';
+import { StateStore } from '../exporter/engine/state.js';
+import { silentLogger as silent } from '../exporter/log.js';
+import { allProbeDefinitions } from '../exporter/probes/index.js';
+import type { MetricSpec } from '../exporter/probes/types.js';
+import { routeTable } from '../exporter/server/app.js';
+import type { Access } from '../exporter/server/route-table.js';
+import { CORE_CHECK_FAMILIES, Metrics } from '../exporter/telemetry/metrics.js';
+import { startSelfTelemetry } from '../exporter/telemetry/otel.js';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const DOCS_DIR = path.join(REPO_ROOT, 'docs');
+const RULES_DIR = path.join(REPO_ROOT, 'rules');
+
+/** The one place the runbook links of rules/ come from (node-mixin style config). */
+export const RULES_CONFIG = path.join(RULES_DIR, 'config.json');
+export function runbookUrlBase(): string {
+  const cfg = JSON.parse(readFileSync(RULES_CONFIG, 'utf8')) as { runbook_url_base?: unknown };
+  if (typeof cfg.runbook_url_base !== 'string' || !/^https?:\/\/\S+$/.test(cfg.runbook_url_base)) {
+    throw new Error(`${path.relative(REPO_ROOT, RULES_CONFIG)}: runbook_url_base: expected an http(s) URL without spaces`);
+  }
+  return cfg.runbook_url_base.replace(/#.*$/, '');
+}
+
+// ---- markdown --------------------------------------------------------------------------------
+
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+function table(header: string[], rows: string[][]): string {
+  return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
+}
+
+const code = (s: string) => `\`${s}\``;
+const codes = (xs: readonly string[]) => xs.map(code).join(', ');
+
+// ---- metrics ---------------------------------------------------------------------------------
+
+export interface FamilyRow {
+  name: string;
+  type: string;
+  labels: string[];
+  help: string;
+  /** Who serves it: `every check`, the probe kinds, `exporter`, `exporter (OpenTelemetry)`. */
+  source: string;
+}
+
+/** Every family Vigil itself can serve, from the specs and registries /metrics is built from. */
+export async function metricFamilies(): Promise<FamilyRow[]> {
+  const rows = new Map<string, FamilyRow>();
+  const add = (m: MetricSpec, source: string) => {
+    const seen = rows.get(m.name);
+    if (seen) { if (!seen.source.split(', ').includes(source)) seen.source += `, ${source}`; return; }
+    rows.set(m.name, { name: m.name, type: m.type ?? 'gauge', labels: m.labels ?? [], help: m.help, source });
+  };
+  for (const m of CORE_CHECK_FAMILIES) add(m, 'every check');
+  for (const def of allProbeDefinitions()) for (const m of def.metrics) add(m, def.type);
+
+  // The exporter's registry, with the families other modules register into it. Neither
+  // constructor touches the disk (the alert log loads lazily, the storage check starts later).
+  const metrics = new Metrics(new StateStore());
+  const tmp = path.join(os.tmpdir(), 'vigil-docs-unused');
+  new AlertReceiver({ storagePath: tmp, log: silent, registry: metrics.registry });
+  new StorageDir(tmp, silent, metrics.registry);
+  for (const m of await metrics.registry.getMetricsAsJSON()) {
+    if (/^(process|nodejs)_/.test(m.name)) continue;
+    const labelNames = ((metrics.registry.getSingleMetric(m.name) as unknown as { labelNames?: string[] }).labelNames ?? []);
+    add({ name: m.name, help: m.help, labels: [...labelNames], type: m.type as MetricSpec['type'] }, 'exporter');
+  }
+
+  // The exporter's own OpenTelemetry SDK (one request recorded so the histogram shows its labels).
+  const otel = startSelfTelemetry({ inFlight: () => 0, queued: () => 0 });
+  otel.requestDuration.record(0.001, { http_route: '/metrics', http_request_method: 'GET', http_response_status_code: 200 });
+  const text = await otel.serialize();
+  await otel.shutdown();
+  for (const [, name, type] of text.matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
+    const help = new RegExp(`^# HELP ${name} (.*)$`, 'm').exec(text)?.[1] ?? '';
+    const labels = new Set<string>();
+    for (const [, body] of text.matchAll(new RegExp(`^${name}(?:_bucket|_sum|_count)?\\{([^}]*)\\}`, 'gm'))) {
+      for (const [, l] of body!.matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="/g)) if (l !== 'le') labels.add(l!);
+    }
+    add({ name: name!, help, labels: [...labels], type: type as MetricSpec['type'] }, 'exporter (OpenTelemetry)');
+  }
+  return [...rows.values()];
+}
+
+function metricsTable(families: FamilyRow[]): string {
+  return table(['metric', 'type', 'labels', 'served for', 'meaning'],
+    families.map((f) => [code(f.name), f.type, codes(f.labels), f.source, f.help]));
+}
+
+// ---- probes ----------------------------------------------------------------------------------
+
+function probesTable(): string {
+  return table(['type', 'what it checks', 'threshold keys (defaults)'],
+    allProbeDefinitions().map((d) => [code(d.type), d.doc.what, d.doc.thresholds]));
+}
+
+// ---- alerts ----------------------------------------------------------------------------------
+
+export interface AlertRow { alert: string; severity: string; for: string; summary: string; file: string }
+
+function ruleFiles(): string[] {
+  return readdirSync(RULES_DIR).filter((f) => f.endsWith('.yml')).sort();
+}
+
+export function alertRules(): AlertRow[] {
+  return ruleFiles().flatMap((file) => {
+    const doc = parse(readFileSync(path.join(RULES_DIR, file), 'utf8')) as {
+      groups: Array<{ rules: Array<{ alert?: string; for?: string; labels?: Record<string, string>; annotations?: Record<string, string> }> }>;
+    };
+    return doc.groups.flatMap((g) => g.rules.filter((r) => r.alert).map((r) => ({
+      alert: r.alert!,
+      severity: r.labels?.severity ?? '',
+      for: r.for ?? '–',
+      // `{{ $labels.check }}` reads as `<check>` in a table.
+      summary: (r.annotations?.summary ?? '').replace(/\{\{\s*\$labels\.([a-z_]+)\s*\}\}/g, '`<$1>`'),
+      file,
+    })));
+  });
+}
+
+function alertsTable(): string {
+  return table(['alert', 'severity', 'for', 'summary', 'rule file'],
+    alertRules().map((a) => [`[${a.alert}](runbooks.md#${a.alert.toLowerCase()})`, a.severity, a.for, a.summary, code(`rules/${a.file}`)]));
+}
+
+// ---- endpoints -------------------------------------------------------------------------------
+
+/**
+ * What each route does, keyed `METHOD path` as the route table declares it. The generator fails
+ * on a route without an entry here and on an entry without a route, so the table cannot drift.
+ */
+const ENDPOINTS: Record<string, string> = {
+  'GET /metrics': 'Prometheus text format 0.0.4 (always, whatever `Accept` says) — [metrics.md](metrics.md)',
+  'GET /health': '`{status, timestamp, uptime_seconds, version, checks_total, checks_by_status, components: {<name>: {status, description, depends_on, impacted_by, checks: {<check>: {status, type, since, response_time_ms, last_run, last_success, last_failure, last_error, reason, attempts, values, violations}}}}}`; 200 when healthy/degraded/unknown, 503 when critical. With `Accept: application/health+json`: the IETF *Health Check Response Format for HTTP APIs* draft (`pass`/`warn`/`fail`, `checks` keyed `component:responseTime`)',
+  'GET /health/:component': 'one component, same status codes; 404 lists the known components',
+  'GET /-/healthy': 'the exporter itself is up: 200 `Vigil is Healthy.`',
+  'GET /-/ready': '200 once every enabled check has run once and `--storage.path` is writable, else 503 with the reasons as text',
+  'POST /-/reload': 'reload the configuration (as `SIGHUP`): 200 with the result, 400 when the new config is rejected (the running one stays)',
+  'GET /api/v1/checks': 'every check\'s state as JSON',
+  'GET /api/v1/checks/:name': 'one check\'s state as JSON; 404 for an unknown check',
+  'POST /api/v1/checks/:name/run': 'run a check now and return the fresh result',
+  'GET /api/v1/checks/:name/history': '`?since=&until=&buckets=`: the check\'s in-memory history (points or buckets) — [status-page.md](status-page.md#json)',
+  'GET /api/v1/status': 'one snapshot of overall, components and checks for a first render — [status-page.md](status-page.md#json)',
+  'GET /api/v1/report': '`?from=&to=&format=json|csv&table=checks|incidents`: availability, incidents and response-time percentiles per check for a period — [status-page.md](status-page.md#json)',
+  'GET /api/v1/events': 'Server-Sent Events: `hello`, `update` (diffs), `reset`, `ping`; resumable with `Last-Event-ID` — [status-page.md](status-page.md#live-updates-get-apiv1events-server-sent-events)',
+  'GET /': 'the live status page — [status-page.md](status-page.md)',
+  'GET /ui/:version/:file': 'the page\'s assets under the build\'s content hash (`immutable`, a year; an old hash is served `no-cache`)',
+  'GET /favicon.ico': 'the page\'s icon',
+  'POST /api/v1/alerts/webhook': 'Alertmanager\'s webhook receiver — [alert-receiver.md](alert-receiver.md#post-apiv1alertswebhook)',
+  'GET /api/v1/alerts': 'alerts firing now — [alert-receiver.md](alert-receiver.md#get-apiv1alerts)',
+  'GET /api/v1/alerts/history': 'notification history and alert lifecycles (JSON or CSV) — [alert-receiver.md](alert-receiver.md#get-apiv1alertshistory)',
+  'POST /api/v1/alerts/test': 'send a synthetic alert through Alertmanager — [alert-receiver.md](alert-receiver.md#post-apiv1alertstest)',
+  'POST /api/v1/heartbeats/:name': 'a heartbeat ping: the job succeeded — [probes.md](probes.md#heartbeat-api)',
+  'POST /api/v1/heartbeats/:name/start': 'a heartbeat ping: the job started',
+  'POST /api/v1/heartbeats/:name/fail': 'a heartbeat ping: the job failed',
+  'GET /api/v1/heartbeats/:name': '405 with `Allow: POST`: GET is refused so that link previews cannot record pings',
+  'GET /api/v1/heartbeats/:name/start': '405, as above',
+  'GET /api/v1/heartbeats/:name/fail': '405, as above',
+};
+
+const ACCESS_TEXT: Record<Access, string> = {
+  public: 'public',
+  status_page: '`server.status_page_auth` when set',
+  admin: 'admin token',
+  webhook: 'webhook or admin token',
+  heartbeat: 'the check\'s token, else the heartbeat token',
+};
+
+/** Every route, as the exporter's route table declares it (the runtime is never called here). */
+export function routes(): Array<{ method: string; path: string; access: Access }> {
+  // Route factories only keep the runtime for their handlers; anything they read eagerly from
+  // it is an inert stand-in.
+  const inert: any = new Proxy(function inert() {}, { get: (_t, k) => (k === Symbol.toPrimitive ? () => 0 : inert), apply: () => inert, construct: () => inert });
+  return routeTable(inert).routes.map((r) => ({ method: r.method, path: r.path, access: r.access }));
+}
+
+function endpointsTable(): string {
+  const list = routes();
+  const keys = new Set(list.map((r) => `${r.method} ${r.path}`));
+  const undocumented = [...keys].filter((k) => !(k in ENDPOINTS));
+  const gone = Object.keys(ENDPOINTS).filter((k) => !keys.has(k));
+  if (undocumented.length || gone.length) {
+    throw new Error(`docs/generate.ts ENDPOINTS: ${undocumented.length ? `no entry for ${undocumented.join(', ')}` : ''}${undocumented.length && gone.length ? '; ' : ''}${gone.length ? `no route for ${gone.join(', ')}` : ''}`);
+  }
+  return table(['method', 'path', 'who may call it', 'what'],
+    list.map((r) => [r.method === 'GET' ? 'GET, HEAD' : r.method, code(r.path.replace(/:([a-z_]+)/g, '<$1>')), ACCESS_TEXT[r.access], ENDPOINTS[`${r.method} ${r.path}`]!]));
+}
+
+// ---- regions and files -----------------------------------------------------------------------
+
+const REGION = /(<!-- generated:([a-z-]+) -->\n)(?:[\s\S]*?\n)?(<!-- \/generated -->)/g;
+
+export async function renderRegions(): Promise<Record<string, string>> {
+  return {
+    metrics: metricsTable(await metricFamilies()),
+    probes: probesTable(),
+    alerts: alertsTable(),
+    endpoints: endpointsTable(),
+  };
+}
+
+/** A page with each of its generated regions replaced; unknown region names are an error. */
+export function fillRegions(file: string, text: string, regions: Record<string, string>): string {
+  return text.replace(REGION, (_m, open: string, name: string, close: string) => {
+    if (!(name in regions)) throw new Error(`${file}: unknown generated region "${name}"`);
+    return `${open}${regions[name]}\n${close}`;
+  });
+}
+
+/** rules/*.yml and rules/tests/*.test.yml with every runbook_url on the configured base. */
+export function rebaseRunbooks(text: string, base: string): string {
+  return text.replace(/^([ \t]*runbook_url:[ \t]*)\S+?#([a-z0-9-]+)[ \t]*$/gm, (_m, key: string, anchor: string) => `${key}${base}#${anchor}`);
+}
+
+/** Every generated file as it should be: path -> content. */
+export async function expectedFiles(): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const regions = await renderRegions();
+  const used = new Set<string>();
+  for (const f of readdirSync(DOCS_DIR).filter((f) => f.endsWith('.md')).sort()) {
+    const p = path.join(DOCS_DIR, f);
+    const text = readFileSync(p, 'utf8');
+    for (const m of text.matchAll(REGION)) used.add(m[2]!);
+    out.set(p, fillRegions(`docs/${f}`, text, regions));
+  }
+  const missing = Object.keys(regions).filter((r) => !used.has(r));
+  if (missing.length) throw new Error(`docs/: no page has the generated region(s) ${missing.join(', ')}`);
+  const base = runbookUrlBase();
+  for (const dir of [RULES_DIR, path.join(RULES_DIR, 'tests')]) {
+    for (const f of readdirSync(dir).filter((f) => f.endsWith('.yml'))) {
+      const p = path.join(dir, f);
+      out.set(p, rebaseRunbooks(readFileSync(p, 'utf8'), base));
+    }
+  }
+  return out;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  let changed = 0;
+  for (const [p, text] of await expectedFiles()) {
+    if (readFileSync(p, 'utf8') === text) continue;
+    writeFileSync(p, text);
+    changed++;
+    console.log(`wrote ${path.relative(REPO_ROOT, p)}`);
+  }
+  console.log(changed ? `${changed} file(s) updated` : 'docs and rules are up to date');
+}
