@@ -70,7 +70,7 @@ export interface FamilyRow {
 /** Every family Vigil itself can serve, from the specs and registries /metrics is built from. */
 export async function metricFamilies(): Promise<FamilyRow[]> {
   const rows = new Map<string, FamilyRow>();
-  const add = (m: MetricSpec, source: string) => {
+  const add = (m: Omit<MetricSpec, 'type'> & { type?: string }, source: string) => {
     const seen = rows.get(m.name);
     if (seen) { if (!seen.source.split(', ').includes(source)) seen.source += `, ${source}`; return; }
     rows.set(m.name, { name: m.name, type: m.type ?? 'gauge', labels: m.labels ?? [], help: m.help, source });
@@ -87,7 +87,7 @@ export async function metricFamilies(): Promise<FamilyRow[]> {
   for (const m of await metrics.registry.getMetricsAsJSON()) {
     if (/^(process|nodejs)_/.test(m.name)) continue;
     const labelNames = ((metrics.registry.getSingleMetric(m.name) as unknown as { labelNames?: string[] }).labelNames ?? []);
-    add({ name: m.name, help: m.help, labels: [...labelNames], type: m.type as MetricSpec['type'] }, 'exporter');
+    add({ name: m.name, help: m.help, labels: [...labelNames], type: String(m.type) }, 'exporter');
   }
 
   // The exporter's own OpenTelemetry SDK (one request recorded so the histogram shows its labels).
@@ -101,7 +101,7 @@ export async function metricFamilies(): Promise<FamilyRow[]> {
     for (const [, body] of text.matchAll(new RegExp(`^${name}(?:_bucket|_sum|_count)?\\{([^}]*)\\}`, 'gm'))) {
       for (const [, l] of body!.matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="/g)) if (l !== 'le') labels.add(l!);
     }
-    add({ name: name!, help, labels: [...labels], type: type as MetricSpec['type'] }, 'exporter (OpenTelemetry)');
+    add({ name: name!, help, labels: [...labels], type: type! }, 'exporter (OpenTelemetry)');
   }
   return [...rows.values()];
 }
