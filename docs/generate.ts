@@ -12,6 +12,7 @@
 //   probes     docs/probes.md     the probe registry: type, what it checks, threshold keys
 //   alerts     docs/alerting.md   every alerting rule of rules/*.yml: severity, for, summary, runbook
 //   endpoints  docs/endpoints.md  the route table: method, path, who may call it, what it does
+//   failure-reasons  docs/probes.md  the closed set of failure reasons (FAILURE_REASONS)
 
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -23,7 +24,7 @@ import { StorageDir } from '../exporter/engine/storage-dir.js';
 import { StateStore } from '../exporter/engine/state.js';
 import { silentLogger as silent } from '../exporter/log.js';
 import { allProbeDefinitions } from '../exporter/probes/index.js';
-import type { MetricSpec } from '../exporter/probes/types.js';
+import { FAILURE_REASONS, type MetricSpec } from '../exporter/probes/types.js';
 import { routeTable } from '../exporter/server/app.js';
 import type { Access } from '../exporter/server/route-table.js';
 import { CORE_CHECK_FAMILIES, Metrics } from '../exporter/telemetry/metrics.js';
@@ -220,6 +221,7 @@ export async function renderRegions(): Promise<Record<string, string>> {
     probes: probesTable(),
     alerts: alertsTable(),
     endpoints: endpointsTable(),
+    'failure-reasons': codes(FAILURE_REASONS),
   };
 }
 
