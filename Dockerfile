@@ -11,6 +11,8 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+# The exporter only: packages/instrument (`vigil/instrument`, loaded into operators' apps) is not
+# part of this image; examples/demo-app/Dockerfile builds that one.
 COPY exporter ./exporter
 RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund

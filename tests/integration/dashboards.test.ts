@@ -49,7 +49,7 @@ function strings(v: unknown, at = '$'): Array<[string, string]> {
   return [];
 }
 
-/** Metric names the project defines: the metric reference, the instrumentation's, recording rules, exporter sources. */
+/** Metric names the project defines: the metric reference, the instrumentation's, recording rules, exporter and instrument sources. */
 function knownMetricNames(): Set<string> {
   const names = new Set<string>();
   const words = (text: string) => { for (const m of text.matchAll(/\b[a-z_][a-z0-9_]*\b/g)) names.add(m[0]); };
@@ -67,12 +67,13 @@ function knownMetricNames(): Set<string> {
     }
   };
   walk(path.join(REPO_ROOT, 'exporter'));
+  walk(path.join(REPO_ROOT, 'packages/instrument'));
   return names;
 }
 
 /**
  * Metrics from outside the project: Prometheus (ALERTS, up), Alertmanager 0.25, and the Node
- * runtime series of vigil/instrument (exporter/telemetry/instrument/runtime.ts builds their names).
+ * runtime series of vigil/instrument (packages/instrument/runtime.ts builds their names).
  */
 const EXTERNAL_METRICS = new Set([
   'ALERTS', 'up',

@@ -4,8 +4,8 @@ import { metrics } from '@opentelemetry/api';
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { recordDelivery, trackJob, type Delivery } from '../../exporter/telemetry/instrument/api.js';
-import { warnOnce } from '../../exporter/telemetry/instrument/labels.js';
+import { recordDelivery, trackJob, type Delivery } from '../../packages/instrument/api.js';
+import { warnOnce } from '../../packages/instrument/labels.js';
 
 let exporter: PrometheusExporter;
 let provider: MeterProvider;

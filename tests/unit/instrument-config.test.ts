@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseResourceAttributes, readConfig } from '../../exporter/telemetry/instrument/config.js';
+import { parseResourceAttributes, readConfig } from '../../packages/instrument/config.js';
 
 describe('readConfig: defaults', () => {
   it('lean mode, Prometheus on :9464, the curated instrumentations, no problems', () => {
@@ -133,7 +133,7 @@ describe('parseResourceAttributes', () => {
 
 describe('resource attributes', () => {
   it('service.name: OTEL_SERVICE_NAME, else the attribute, else package.json; version from package.json', async () => {
-    const { resourceAttributes, appPackage } = await import('../../exporter/telemetry/instrument/resource.js');
+    const { resourceAttributes, appPackage } = await import('../../packages/instrument/resource.js');
     const entry = new URL('../../examples/demo-app/server.mjs', import.meta.url).pathname;
     expect(appPackage(entry)).toMatchObject({ name: 'vigil' });
     const fromPkg = resourceAttributes({ fromEnv: {}, entry });
