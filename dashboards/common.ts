@@ -22,6 +22,7 @@ import * as statetimeline from '@grafana/grafana-foundation-sdk/statetimeline';
 import * as table from '@grafana/grafana-foundation-sdk/table';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import * as units from '@grafana/grafana-foundation-sdk/units';
+import { statusRank, STATUSES, type Status } from '../exporter/health/status.js';
 
 // ---- data source and variables ---------------------------------------------------------------
 
@@ -104,7 +105,8 @@ export function sel(...matchers: string[]): string {
   return `{${parts.join(', ')}}`;
 }
 
-export const STATUS = { healthy: 0, unknown: 1, degraded: 2, critical: 3 } as const;
+/** The status codes: the exporter's own rank (health/status.ts), so max() over them is the worst. */
+export const STATUS = Object.fromEntries(STATUSES.map((s) => [s, statusRank(s)])) as Record<Status, number>;
 
 /**
  * The status of a state-set metric (vigil_check_status, vigil_component_status,
@@ -114,13 +116,10 @@ export const STATUS = { healthy: 0, unknown: 1, degraded: 2, critical: 3 } as co
  */
 export function statusCode(metric: string, matchers: string, by: string): string {
   const m = (state: string) => `${metric}${sel(matchers, `state="${state}"`)}`;
-  return [
-    `max by (${by}) (`,
-    `  ${m('unknown')}`,
-    `  or 2 * ${m('degraded')}`,
-    `  or 3 * ${m('critical')}`,
-    `)`,
-  ].join('\n');
+  // One arm per status above healthy, its rank times its 0/1 state series; healthy (0) needs
+  // none: every arm is 0 then.
+  const arms = STATUSES.filter((s) => STATUS[s] > 0).map((s, i) => `  ${i ? 'or ' : ''}${STATUS[s] === 1 ? '' : `${STATUS[s]} * `}${m(s)}`);
+  return [`max by (${by}) (`, ...arms, `)`].join('\n');
 }
 
 export type Severity = 'warning' | 'critical';
@@ -206,7 +205,7 @@ export const STATUS_MAPPINGS: dashboard.ValueMapping[] = [
     [STATUS.critical]: { text: 'Critical', color: COLOR.critical },
   }),
 ];
-export const STATUS_STEPS = steps(COLOR.ok, [1, COLOR.unknown], [2, COLOR.warning], [3, COLOR.critical]);
+export const STATUS_STEPS = steps(COLOR.ok, [STATUS.unknown, COLOR.unknown], [STATUS.degraded, COLOR.warning], [STATUS.critical, COLOR.critical]);
 
 /** Alert severities (the `severity` label) with colour. */
 export const SEVERITY_MAPPINGS: dashboard.ValueMapping[] = [

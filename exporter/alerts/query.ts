@@ -1,5 +1,5 @@
-// Views over the notification log, all pure: what is firing now, filtered history, and the
-// lifecycle of each alert (fired at, resolved at, duration), plus CSV rendering.
+// Queries over the notification log, all pure: what is firing now, filtered history, and the
+// lifecycle of each alert (fired at, resolved at, duration). Their CSV is in views/alerts.ts.
 import type { AlertStatus, NotificationRecord } from './log.js';
 
 export interface HistoryFilter {
@@ -195,38 +195,4 @@ export function filterLifecycles(all: AlertLifecycle[], f: HistoryFilter, limit:
     })
     .sort((a, b) => ms(b.fired_at) - ms(a.fired_at))
     .slice(0, limit);
-}
-
-// ---- CSV (RFC 4180: CRLF, quotes doubled; spreadsheet formula injection neutralised) ----
-
-export function csvField(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  let s = typeof v === 'object' ? JSON.stringify(v) : String(v);
-  // A leading = + - @ (or tab/CR) would be evaluated as a formula by Excel/LibreOffice.
-  if (/^[=+\-@\t\r]/.test(s) && !/^-?\d+(\.\d+)?$/.test(s)) s = `'${s}`;
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-export function toCsv(header: string[], rows: unknown[][]): string {
-  return [header, ...rows].map((r) => r.map(csvField).join(',')).join('\r\n') + '\r\n';
-}
-
-const labelsText = (l: Record<string, string>) => Object.keys(l).sort().map((k) => `${k}=${l[k]}`).join(', ');
-
-export function notificationsCsv(rows: NotificationRecord[]): string {
-  return toCsv(
-    ['id', 'received_at', 'receiver', 'status', 'alertname', 'severity', 'component', 'check', 'fingerprint', 'starts_at', 'ends_at',
-      'summary', 'description', 'runbook_url', 'labels'],
-    rows.map((r) => [r.id, r.received_at, r.receiver, r.status, r.labels.alertname, r.labels.severity, r.labels.component, r.labels.check,
-      r.fingerprint, r.starts_at, r.ends_at, r.annotations.summary, r.annotations.description, r.annotations.runbook_url, labelsText(r.labels)]),
-  );
-}
-
-export function lifecyclesCsv(rows: AlertLifecycle[]): string {
-  return toCsv(
-    ['alertname', 'severity', 'component', 'check', 'fingerprint', 'fired_at', 'resolved_at', 'unnotified_at', 'duration_seconds', 'ongoing',
-      'notifications', 'receivers', 'summary', 'labels'],
-    rows.map((l) => [l.alertname, l.severity, l.component, l.check, l.fingerprint, l.fired_at, l.resolved_at, l.unnotified_at, l.duration_seconds, l.ongoing,
-      l.notifications, l.receivers.join(' '), l.annotations.summary, labelsText(l.labels)]),
-  );
 }

@@ -1,6 +1,7 @@
 // What happened to a check over a period, from its history points: availability, incidents,
-// response-time percentiles, and the per-bucket summary behind the status page's 24 h bar. Pure.
-import { STATUSES, type Status } from './status.js';
+// response-time percentiles. Pure evaluation; the documents built from it are in views/report.ts,
+// the status page's bar in views/bar.ts.
+import { statusRank, STATUSES, type Status } from './status.js';
 
 export interface PeriodPoint {
   t: number; // epoch ms the run finished
@@ -69,15 +70,28 @@ export function seriesOf(points: readonly PeriodPoint[]): PeriodSeries {
   return {
     t: points.map((p) => p.t),
     duration: points.map((p) => p.duration),
-    status: points.map((p) => STATUSES.indexOf(p.status)),
+    status: points.map((p) => statusRank(p.status)),
   };
 }
 
-// STATUSES is ordered healthy < unknown < degraded < critical, so an index is also a rank.
-const HEALTHY = STATUSES.indexOf('healthy');
-const UNKNOWN = STATUSES.indexOf('unknown');
-const DEGRADED = STATUSES.indexOf('degraded');
-const CRITICAL = STATUSES.indexOf('critical');
+// Series hold statuses as ranks, so the worst is simply the largest.
+const HEALTHY = statusRank('healthy');
+const UNKNOWN = statusRank('unknown');
+const DEGRADED = statusRank('degraded');
+const CRITICAL = statusRank('critical');
+
+/** What maxGapFor() needs of a check's config (all ms). */
+export interface RunBudget {
+  interval: number;
+  timeout: number;
+  retries: number;
+  retry_delay: number;
+}
+
+/** How long a run's status is believed without a newer run: beyond that the data has a gap. */
+export function maxGapFor(c: RunBudget): number {
+  return 2 * c.interval + c.timeout * (c.retries + 1) + c.retry_delay * c.retries;
+}
 
 /**
  * Summarise runs over [from, to). The series may start before `from`: the latest run before it
@@ -199,119 +213,4 @@ function select(a: Float64Array, k: number, lo: number): number {
     else break;
   }
   return a[k];
-}
-
-// ---------------------------------------------------------------------------------------------
-// Buckets: the availability bar. Each bucket holds the worst status of the runs that finished in
-// it and how many of them were up (not critical); a bucket with no run is "no data".
-
-export interface BarSpec {
-  /** Epoch ms where bucket 0 starts. */
-  start: number;
-  /** Bucket width, ms. */
-  step: number;
-  count: number;
-}
-
-/** `count` buckets covering `span` ms, aligned to multiples of the bucket width, the last one containing `now`. */
-export function barSpec(now: number, count = 48, span = 86_400_000): BarSpec {
-  const step = Math.max(1, Math.floor(span / count));
-  const end = (Math.floor(now / step) + 1) * step;
-  return { start: end - count * step, step, count };
-}
-
-export class BucketAccumulator {
-  /** Worst status index per bucket (into STATUSES), -1 when no run. */
-  readonly worst: Int8Array;
-  readonly runs: Uint32Array;
-  readonly up: Uint32Array;
-
-  constructor(readonly spec: BarSpec) {
-    this.worst = new Int8Array(spec.count).fill(-1);
-    this.runs = new Uint32Array(spec.count);
-    this.up = new Uint32Array(spec.count);
-  }
-
-  /** Add one run; `status` is an index into STATUSES (the HistoryRing's own encoding). */
-  add(t: number, status: number): void {
-    const i = Math.floor((t - this.spec.start) / this.spec.step);
-    if (i < 0 || i >= this.spec.count || status === UNKNOWN) return;
-    this.runs[i]++;
-    if (status !== CRITICAL) this.up[i]++;
-    if (status > this.worst[i]) this.worst[i] = status;
-  }
-
-  /** One letter per bucket: h(ealthy) d(egraded) c(ritical), "-" for no data. */
-  letters(): string {
-    let s = '';
-    for (const w of this.worst) s += w < 0 ? '-' : LETTER[STATUSES[w]];
-    return s;
-  }
-
-  /** Percent of runs up per bucket (integer 0-100), null for no data. */
-  upPercent(): Array<number | null> {
-    return Array.from(this.runs, (n, i) => (n ? Math.floor((this.up[i] / n) * 100) : null));
-  }
-
-  /** Up runs / runs over the whole bar, null with no runs. */
-  availability(): number | null {
-    let runs = 0;
-    let up = 0;
-    for (let i = 0; i < this.spec.count; i++) { runs += this.runs[i]; up += this.up[i]; }
-    return runs ? up / runs : null;
-  }
-}
-
-export const LETTER: Record<Status, string> = { healthy: 'h', unknown: 'u', degraded: 'd', critical: 'c' };
-
-/** Bucket plain points (for callers that have arrays rather than a HistoryRing). */
-export function bucketize(points: readonly PeriodPoint[], spec: BarSpec): BucketAccumulator {
-  const acc = new BucketAccumulator(spec);
-  for (const p of points) acc.add(p.t, STATUSES.indexOf(p.status));
-  return acc;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Query parameters and CSV.
-
-const REL_RE = /^-?(\d+(?:\.\d+)?)(ms|s|m|h|d|w)$/;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1e3, m: 60e3, h: 3600e3, d: 86400e3, w: 604800e3 };
-
-/**
- * A time query parameter: RFC 3339 / ISO 8601 ("2026-11-20T10:00:00Z"), Unix time as a number
- * (seconds, as Prometheus' API takes it; values above 1e11 are read as milliseconds), "now", or a
- * duration back from now ("24h", "-90m"). Returns epoch ms, or undefined when malformed.
- */
-export function parseTimeParam(value: string | undefined, now: number): number | undefined {
-  if (value === undefined) return undefined;
-  const v = value.trim();
-  if (v === 'now') return now;
-  const rel = REL_RE.exec(v);
-  if (rel) return now - Number(rel[1]) * UNIT_MS[rel[2]];
-  if (/^\d+(\.\d+)?$/.test(v)) {
-    const n = Number(v);
-    return n > 1e11 ? Math.round(n) : Math.round(n * 1000);
-  }
-  if (/^\d{4}-\d{2}-\d{2}/.test(v)) {
-    const t = Date.parse(v);
-    return Number.isNaN(t) ? undefined : t;
-  }
-  return undefined;
-}
-
-function csvField(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  let s = String(v);
-  // Spreadsheet formula injection: a leading = + - @ would be evaluated by Excel/LibreOffice.
-  if (/^[=+\-@\t\r]/.test(s) && !/^-?\d/.test(s)) s = `'${s}`;
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-/** One CSV record, with its line end. */
-export function csvLine(row: unknown[]): string {
-  return row.map(csvField).join(',') + '\r\n';
-}
-
-export function toCsv(header: string[], rows: unknown[][]): string {
-  return [header, ...rows].map(csvLine).join('');
 }

@@ -1,5 +1,6 @@
-// The koa app, assembled in one place. Routes are thin: they read the state store or call the
-// runtime, never the other way round.
+// The koa app, assembled in one place, and the one server file that knows the Runtime: it builds
+// the routes' dependencies (deps.ts) once. Routes are thin: they parse parameters, ask views/ for
+// documents and answer; nothing below calls back into them.
 import Koa, { type Context, type Next } from 'koa';
 import { redact } from '../config/secrets.js';
 import type { Logger } from '../log.js';
@@ -8,6 +9,8 @@ import type { SelfTelemetry } from '../telemetry/otel.js';
 import { AuthFailures } from './auth-failures.js';
 import { createGuard, credentialsFor, type BasicAuthUsers } from './auth.js';
 import { HttpError } from './body.js';
+import type { ServerDeps } from './deps.js';
+import { readCacheOf } from './read-cache.js';
 import { RouteTable } from './route-table.js';
 import { alertsRoutes } from './routes/alerts.js';
 import { checksRoutes } from './routes/checks.js';
@@ -18,6 +21,7 @@ import { historyRoutes } from './routes/history.js';
 import { lifecycleRoutes } from './routes/lifecycle.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { uiRoutes } from './routes/ui.js';
+import { SseHub } from './sse.js';
 
 export interface AppOptions {
   runtime: Runtime;
@@ -33,18 +37,38 @@ export interface AppOptions {
   failures?: AuthFailures;
 }
 
+/**
+ * What the routes get, built once per app: the read cache and the SSE hub are made here and
+ * handed to the routes that use them (never looked up by state store).
+ */
+export function serverDeps(runtime: Runtime, opts: Pick<AppOptions, 'otel' | 'reload'> = {}): ServerDeps {
+  return {
+    state: runtime.state,
+    config: () => runtime.config,
+    readCache: readCacheOf(runtime.state),
+    hub: new SseHub(runtime.state),
+    alerts: runtime.alerts,
+    scheduler: runtime.scheduler,
+    storage: runtime.storage,
+    metrics: runtime.metrics,
+    stores: runtime.stores,
+    reload: opts.reload ?? (() => runtime.reload()),
+    otel: opts.otel,
+  };
+}
+
 /** Every route the exporter serves, with its access (see route-table.ts). */
-export function routeTable(runtime: Runtime, opts: Pick<AppOptions, 'otel' | 'reload'> = {}): RouteTable {
+export function routeTable(runtime: Runtime, opts: Pick<AppOptions, 'otel' | 'reload'> = {}, deps = serverDeps(runtime, opts)): RouteTable {
   const table = new RouteTable();
-  metricsRoutes(runtime, table, opts.otel);
-  healthRoutes(runtime, table);
-  lifecycleRoutes(runtime, opts.reload ?? (() => runtime.reload()), table);
-  checksRoutes(runtime, table);
-  alertsRoutes(runtime, table);
-  heartbeatRoutes(runtime, table);
-  uiRoutes(runtime, table);
-  eventsRoutes(runtime, table);
-  historyRoutes(runtime, table);
+  metricsRoutes(deps, table);
+  healthRoutes(deps, table);
+  lifecycleRoutes(deps, table);
+  checksRoutes(deps, table);
+  alertsRoutes(deps, table);
+  heartbeatRoutes(deps, table);
+  uiRoutes(deps, table);
+  eventsRoutes(deps, table);
+  historyRoutes(deps, table);
   return table;
 }
 
@@ -58,7 +82,8 @@ export function createApp(opts: AppOptions): Koa {
     onFailure: (kind) => otel?.authFailures.add(1, { kind }),
     onThrottled: () => otel?.authThrottled.add(1),
   });
-  const guard = createGuard({ credentials: credentialsFor(runtime), failures, basicAuth: opts.basicAuth });
+  const deps = serverDeps(runtime, opts);
+  const guard = createGuard({ credentials: credentialsFor({ config: deps.config, state: runtime.state, env: runtime.opts.env }), failures, basicAuth: opts.basicAuth });
 
   app.use(async (ctx: Context, next: Next) => {
     const t0 = performance.now();
@@ -80,7 +105,7 @@ export function createApp(opts: AppOptions): Koa {
     }
   });
 
-  const router = routeTable(runtime, opts).router(guard.forRoute);
+  const router = routeTable(runtime, opts, deps).router(guard.forRoute);
   app.use(router.routes()).use(router.allowedMethods()).use(guard.unmatched);
   return app;
 }

@@ -13,7 +13,8 @@
 //   or the page token's cookie (`/?token=` once) beside the basic-auth login.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context, Middleware, Next } from 'koa';
-import type { Runtime } from '../runtime.js';
+import type { VigilConfig } from '../config/schema.js';
+import type { StateStore } from '../engine/state.js';
 import type { AuthFailures, AuthKind } from './auth-failures.js';
 import type { Access } from './route-table.js';
 
@@ -55,17 +56,24 @@ export interface Credentials {
   statusPage(): StatusPageAuth | undefined;
 }
 
-export function credentialsFor(runtime: Runtime): Credentials {
-  const env = (name: string) => runtime.opts.env?.[name] ?? process.env[name];
+/** Where the secrets come from: the running config, the checks (a heartbeat's own token), the environment. */
+export interface CredentialSources {
+  config: () => VigilConfig | undefined;
+  state: Pick<StateStore, 'get'>;
+  env?: NodeJS.ProcessEnv;
+}
+
+export function credentialsFor({ config, state: states, env: given }: CredentialSources): Credentials {
+  const env = (name: string) => given?.[name] ?? process.env[name];
   return {
-    admin: () => runtime.config?.server.admin_token ?? env('VIGIL_ADMIN_TOKEN'),
-    webhook: () => runtime.config?.server.webhook_token ?? env('VIGIL_WEBHOOK_TOKEN'),
+    admin: () => config()?.server.admin_token ?? env('VIGIL_ADMIN_TOKEN'),
+    webhook: () => config()?.server.webhook_token ?? env('VIGIL_WEBHOOK_TOKEN'),
     heartbeat: (check) => {
-      const state = check === undefined ? undefined : runtime.state.get(check);
+      const state = check === undefined ? undefined : states.get(check);
       const own = state?.config.type === 'heartbeat' ? (state.config as { token?: string }).token : undefined;
-      return own ?? runtime.config?.server.heartbeat_token ?? env('VIGIL_HEARTBEAT_TOKEN');
+      return own ?? config()?.server.heartbeat_token ?? env('VIGIL_HEARTBEAT_TOKEN');
     },
-    statusPage: () => runtime.config?.server.status_page_auth,
+    statusPage: () => config()?.server.status_page_auth,
   };
 }
 

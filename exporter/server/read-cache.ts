@@ -181,17 +181,10 @@ export class ReadCache {
   }
 }
 
-const caches = new WeakMap<StateStore, ReadCache>();
-
-/** The read cache of a state store (one per exporter process), emptied on every config reload. */
-export function readCacheFor(state: StateStore, opts?: ReadCacheOptions): ReadCache {
-  let cache = caches.get(state);
-  if (!cache) {
-    const c = new ReadCache(opts);
-    state.on('config', () => c.clear());
-    caches.set(state, c);
-    cache = c;
-  }
+/** A read cache that empties itself on every config reload of `state` (build one per exporter and pass it in). */
+export function readCacheOf(state: StateStore, opts?: ReadCacheOptions): ReadCache {
+  const cache = new ReadCache(opts);
+  state.on('config', () => cache.clear());
   return cache;
 }
 

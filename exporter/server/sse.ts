@@ -1,5 +1,5 @@
-// Server-Sent Events for the status page: one hub per state store fans out diffs to every open
-// page. Results are coalesced per check over a short window, each message is serialised ONCE into
+// Server-Sent Events for the status page: one hub per exporter (built with the app and passed
+// to the routes that need it) fans out diffs to every open page. Results are coalesced per check over a short window, each message is serialised ONCE into
 // a Buffer and the same Buffer is written to every client; a client whose socket buffer backs up
 // is dropped (it reconnects and catches up). While no page is open a message only records which
 // checks changed, and is serialised if a page reconnects asking for it.
@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CheckState, StateStore } from '../engine/state.js';
-import { checkDiff, componentViews, overallView } from '../views/status.js';
+import { checkUpdate, componentViews, overallView } from '../views/status.js';
 
 export interface SseOptions {
   /** Results of one check arriving within this window are sent once, with the latest state. Default 250 ms. */
@@ -227,12 +227,13 @@ export class SseHub {
     this.publish({ seq: 0, event: 'update', checks, rollup, size: checks.length * 8 });
   }
 
-  /** The `update` payload for checks that changed, from the state as it is now. */
+  /** The `update` payload for checks that changed, from the state as it is now (bar buckets included). */
   private updateData(names: string[], rollup: boolean): Record<string, unknown> {
     const checks = [];
+    const now = Date.now();
     for (const name of names) {
       const s = this.state.get(name);
-      if (s) checks.push(checkDiff(s));
+      if (s) checks.push(checkUpdate(s, now));
     }
     const data: Record<string, unknown> = { checks };
     if (rollup) {
@@ -339,16 +340,4 @@ export class SseHub {
     else this.perAddress.delete(c.address);
     this.stats.clients = this.clients.size;
   }
-}
-
-const hubs = new WeakMap<StateStore, SseHub>();
-
-/** The hub of a state store, created on first use (one per exporter process). */
-export function hubFor(state: StateStore, opts?: SseOptions): SseHub {
-  let hub = hubs.get(state);
-  if (!hub) {
-    hub = new SseHub(state, opts);
-    hubs.set(state, hub);
-  }
-  return hub;
 }

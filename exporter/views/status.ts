@@ -1,15 +1,12 @@
 // The JSON the status page is built on: one view of a check, of the components and of the whole
 // system, shared by GET /api/v1/status (first render) and the SSE diffs, so both always agree.
-import type { HistoryRing } from '../engine/history.js';
 import type { CheckState, StateStore } from '../engine/state.js';
 import { formatValue } from '../health/evaluate.js';
-import { barSpec, BucketAccumulator, type BarSpec } from '../health/report-period.js';
 import { STATUSES, type Status } from '../health/status.js';
 import type { Sample } from '../probes/types.js';
-import { mapSliced, type TimeSlice } from '../server/time-slice.js';
-
-const iso = (t?: number) => (t === undefined ? null : new Date(t).toISOString());
-const ms = (seconds: number) => Math.round(seconds * 1e4) / 10;
+import { barOf, barSpec, bucketAt, DEFAULT_BAR_BUCKETS, type BarBucket, type BarSpec } from './bar.js';
+import { iso, ms } from './format.js';
+import { mapSliced, type TimeSlice } from './time-slice.js';
 
 export interface ResourcesView {
   cpu?: number;
@@ -38,6 +35,16 @@ export interface CheckDiff {
   value: string | null;
   /** system checks only: CPU, memory, disks. */
   resources?: ResourcesView;
+}
+
+/** What the live feed sends for a check that got a result: the diff and the bar bucket its run landed in. */
+export interface CheckUpdate extends CheckDiff {
+  /**
+   * The bucket of the page's bar (DEFAULT_BAR_BUCKETS over 24 h) holding the latest run, as it
+   * is now: the page puts it in place, it never adds runs up itself. Null when the run is
+   * outside the bar (or there is none).
+   */
+  bucket: BarBucket | null;
 }
 
 /** A check on first render: the diff plus what only changes with the config or slowly. */
@@ -94,29 +101,9 @@ export function checkDiff(s: CheckState): CheckDiff {
   return d;
 }
 
-// Bars are kept per history ring and fed only the points added since the last snapshot, so a
-// page load costs O(new points), not O(24 h of points) for every check. A new bucket layout
-// (every bucket width, ~30 min) or a new ring (config reload) starts over. A few layouts are
-// kept per ring, so clients asking for different bucket counts don't rebuild each other's.
-interface BarCache { spec: BarSpec; acc: BucketAccumulator; next: number }
-const bars = new WeakMap<HistoryRing, BarCache[]>();
-const LAYOUTS_PER_RING = 3;
-
-function barOf(ring: HistoryRing, spec: BarSpec): BucketAccumulator {
-  let list = bars.get(ring);
-  if (!list) bars.set(ring, (list = []));
-  let i = list.findIndex((c) => c.spec.start === spec.start && c.spec.step === spec.step && c.spec.count === spec.count);
-  if (i < 0) {
-    list.unshift({ spec, acc: new BucketAccumulator(spec), next: spec.start });
-    if (list.length > LAYOUTS_PER_RING) list.length = LAYOUTS_PER_RING;
-    i = 0;
-  }
-  const cache = list[i];
-  ring.forEach(cache.next, (t, _d, status) => {
-    cache.acc.add(t, status);
-    cache.next = t + 1; // times are whole milliseconds
-  });
-  return cache.acc;
+/** checkDiff() plus the bar bucket of the latest run, at `now` (the live feed). */
+export function checkUpdate(s: CheckState, now: number): CheckUpdate {
+  return { ...checkDiff(s), bucket: bucketAt(s.history, s.last?.finishedAt, now) };
 }
 
 export function checkView(s: CheckState, spec: BarSpec): CheckView {
@@ -173,13 +160,13 @@ export interface StatusSnapshot {
 type SnapshotOptions = { now: number; version: string; eventId: string; buckets?: number; history: { max_points: number; retention: number } };
 
 export function statusSnapshot(state: StateStore, opts: SnapshotOptions): StatusSnapshot {
-  const spec = barSpec(opts.now, opts.buckets ?? 48);
+  const spec = barSpec(opts.now, opts.buckets ?? DEFAULT_BAR_BUCKETS);
   return { ...snapshotHead(state, opts, spec), checks: state.list().map((s) => checkView(s, spec)) };
 }
 
 /** statusSnapshot() in slices: one check view at a time, yielding as `slice` says (GET /api/v1/status). */
 export async function statusSnapshotSliced(state: StateStore, opts: SnapshotOptions, slice: TimeSlice): Promise<StatusSnapshot> {
-  const spec = barSpec(opts.now, opts.buckets ?? 48);
+  const spec = barSpec(opts.now, opts.buckets ?? DEFAULT_BAR_BUCKETS);
   const head = snapshotHead(state, opts, spec);
   return { ...head, checks: await mapSliced(state.list(), (s) => checkView(s, spec), slice) };
 }

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckCommon } from '../../exporter/config/common.js';
 import { StateStore, type CheckResult } from '../../exporter/engine/state.js';
 import { SseHub } from '../../exporter/server/sse.js';
+import { statusSnapshot } from '../../exporter/views/status.js';
 import { startExporter, waitFor, type RunningExporter } from '../support/exporter.js';
 
 // ---------------------------------------------------------------- a target whose health we flip
@@ -341,6 +342,29 @@ describe('SseHub', () => {
       expect(update.data.checks.map((c: any) => c.name).sort()).toEqual(['a', 'b']);
       expect(update.data.checks.find((c: any) => c.name === 'a').status).toBe('critical'); // the latest of the ten
       expect(update.data.overall.status).toBe('critical');
+    } finally {
+      hub.close();
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
+  it('an update carries the bar bucket its run landed in, as the snapshot has it: every coalesced run counted', async () => {
+    const s = store(['a']);
+    const hub = new SseHub(s, { coalesceMs: 50 });
+    const { server, url } = await serve(hub);
+    try {
+      const reader = readEvents(url, (ev) => ev.some((e) => e.event === 'update'));
+      await waitFor(() => hub.size === 1, 2000, 10);
+      for (let i = 0; i < 10; i++) s.record(result('a', i % 2 === 0));
+      const update = (await reader).events.find((e) => e.event === 'update')!;
+      const { bucket } = update.data.checks[0];
+      expect(bucket).toMatchObject({ step_seconds: 1800, letter: 'c' });
+      const snap = statusSnapshot(s, { now: Date.now(), version: 't', eventId: hub.lastEventId(), history: { max_points: 100, retention: 86_400_000 } });
+      const i = (Date.parse(bucket.start) - Date.parse(snap.bar.start)) / (snap.bar.step_seconds * 1000);
+      const view = snap.checks[0];
+      expect({ letter: bucket.letter, runs: bucket.runs, up: bucket.up }).toEqual({ letter: view.bar[i], runs: view.bar_runs[i], up: view.bar_up[i] });
+      expect(view.bar_runs.reduce((n, x) => n + x, 0)).toBe(10);
     } finally {
       hub.close();
       server.closeAllConnections();

@@ -1,9 +1,9 @@
 // Views over the notification log: firing now, filters, lifecycles, CSV escaping.
 import { describe, expect, it } from 'vitest';
 import type { NotificationRecord } from '../../exporter/alerts/log.js';
-import {
-  csvField, filterLifecycles, filterNotifications, firingNow, lifecycles, lifecyclesCsv, notificationsCsv,
-} from '../../exporter/alerts/query.js';
+import { filterLifecycles, filterNotifications, firingNow, lifecycles } from '../../exporter/alerts/query.js';
+import { lifecyclesCsv, notificationsCsv } from '../../exporter/views/alerts.js';
+import { csvField } from '../../exporter/views/csv.js';
 
 const T0 = Date.parse('2026-11-24T12:00:00Z');
 const at = (s: number) => new Date(T0 + s * 1000).toISOString();

@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BusyError, ReadCache, type Answer } from '../../exporter/server/read-cache.js';
-import { stringifySliced, TimeSlice } from '../../exporter/server/time-slice.js';
+import { stringifySliced, TimeSlice } from '../../exporter/views/time-slice.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

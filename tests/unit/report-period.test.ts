@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import {
-  barSpec, bucketize, parseTimeParam, percentiles, seriesOf, summarizePeriod, toCsv, type PeriodPoint,
-} from '../../exporter/health/report-period.js';
+import { percentiles, seriesOf, summarizePeriod, type PeriodPoint } from '../../exporter/health/report-period.js';
+import { parseTimeParam } from '../../exporter/server/params.js';
+import { barSpec, bucketize } from '../../exporter/views/bar.js';
+import { toCsv } from '../../exporter/views/csv.js';
 import { STATUSES, worst, type Status } from '../../exporter/health/status.js';
 
 const S = 1000;

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckCommon } from '../../exporter/config/common.js';
 import { Scheduler } from '../../exporter/engine/scheduler.js';
 import { lateAfterMs, StateStore, type CheckResult } from '../../exporter/engine/state.js';
-import { checkReport } from '../../exporter/health/report.js';
+import { checkReport } from '../../exporter/views/health.js';
 import { silentLogger } from '../../exporter/log.js';
 import { checkDiff } from '../../exporter/views/status.js';
 import { makeCheck } from '../support/checks.js';

@@ -5,17 +5,16 @@
 //   POST /api/v1/alerts/test      push a synthetic VigilTestAlert to Alertmanager (admin token)
 import type { Context } from 'koa';
 import { parseWebhookPayload } from '../../alerts/payload.js';
-import {
-  alertIdentity, filterLifecycles, filterNotifications, firingNow, lifecycles, lifecyclesCsv, notificationsCsv, type HistoryFilter,
-} from '../../alerts/query.js';
+import { alertIdentity, filterLifecycles, filterNotifications, firingNow, lifecycles, type HistoryFilter } from '../../alerts/query.js';
 import { AlertmanagerError, buildTestAlert, displayUrl, sendTestAlert, testAlertRequestSchema } from '../../alerts/test-alert.js';
 import { parseDuration } from '../../config/units.js';
-import type { Runtime } from '../../runtime.js';
+import { lifecyclesCsv, notificationsCsv } from '../../views/alerts.js';
 import { HttpError, readJson } from '../body.js';
+import type { ServerDeps } from '../deps.js';
 import { checkRange } from '../read-limits.js';
-import { readCacheFor, respondCached, type Answer } from '../read-cache.js';
+import { respondCached, type Answer } from '../read-cache.js';
 import type { RouteTable } from '../route-table.js';
-import { stringifySliced, TimeSlice } from '../time-slice.js';
+import { stringifySliced, TimeSlice } from '../../views/time-slice.js';
 
 /** Alertmanager batches at most a few hundred alerts per notification; 1 MiB leaves room for long annotations. */
 export const WEBHOOK_BODY_LIMIT = 1024 * 1024;
@@ -70,10 +69,8 @@ function parseLimit(ctx: Context, max: number): number {
   return n;
 }
 
-export function alertsRoutes(runtime: Runtime, routes: RouteTable): void {
+export function alertsRoutes({ alerts: receiver, readCache: cache, config }: Pick<ServerDeps, 'alerts' | 'readCache' | 'config'>, routes: RouteTable): void {
   const router = routes.under('/api/v1/alerts');
-  const receiver = runtime.alerts;
-  const cache = readCacheFor(runtime.state);
 
   // The webhook accepts its own token (server.webhook_token / VIGIL_WEBHOOK_TOKEN) or the admin token.
   router.post('/webhook', 'webhook', async (ctx) => {
@@ -138,7 +135,7 @@ export function alertsRoutes(runtime: Runtime, routes: RouteTable): void {
   }
 
   router.post('/test', 'admin', async (ctx) => {
-    const base = runtime.config?.server.alertmanager_url;
+    const base = config()?.server.alertmanager_url;
     if (!base) throw new HttpError(409, 'server.alertmanager_url is not configured: Vigil does not know where Alertmanager is');
     const body = await readJson(ctx, 64 * 1024);
     const req = testAlertRequestSchema.safeParse(body ?? {});

@@ -1,31 +1,30 @@
 // JSON about checks, and a manual run (admin token) that returns the fresh result.
-import { checkReport } from '../../health/report.js';
-import type { Runtime } from '../../runtime.js';
-import { readCacheFor, respondCached } from '../read-cache.js';
+import { checkDetail, checkRunReport } from '../../views/health.js';
+import { mapSliced, stringifySliced, TimeSlice } from '../../views/time-slice.js';
+import type { ServerDeps } from '../deps.js';
+import { respondCached } from '../read-cache.js';
 import type { RouteTable } from '../route-table.js';
-import { mapSliced, stringifySliced, TimeSlice } from '../time-slice.js';
 
-export function checksRoutes(runtime: Runtime, routes: RouteTable): void {
+export function checksRoutes({ state, readCache: cache, scheduler }: Pick<ServerDeps, 'state' | 'readCache' | 'scheduler'>, routes: RouteTable): void {
   const router = routes.under('/api/v1/checks');
-  const cache = readCacheFor(runtime.state);
   router.get('/', 'status_page', async (ctx) => {
     await respondCached(ctx, cache, 'checks', async () => {
       const slice = new TimeSlice();
-      const checks = await mapSliced(runtime.state.list(), (s) => ({ name: s.config.name, component: s.config.component, interval_seconds: s.config.interval / 1000, labels: s.config.labels, ...checkReport(s) }), slice);
+      const checks = await mapSliced(state.list(), checkDetail, slice);
       return { type: 'application/json; charset=utf-8', body: await stringifySliced({ checks }, slice) };
     });
   });
   router.get('/:name', 'status_page', (ctx) => {
-    const s = runtime.state.get(ctx.params.name);
+    const s = state.get(ctx.params.name);
     if (!s) {
       ctx.status = 404;
       ctx.body = { error: `unknown check "${ctx.params.name}"` };
       return;
     }
-    ctx.body = { name: s.config.name, component: s.config.component, interval_seconds: s.config.interval / 1000, labels: s.config.labels, ...checkReport(s) };
+    ctx.body = checkDetail(s);
   });
   router.post('/:name/run', 'admin', async (ctx) => {
-    const run = runtime.scheduler.runNow(ctx.params.name);
+    const run = scheduler.runNow(ctx.params.name);
     if (!run) {
       ctx.status = 404;
       ctx.body = { error: `unknown or disabled check "${ctx.params.name}"` };
@@ -33,7 +32,6 @@ export function checksRoutes(runtime: Runtime, routes: RouteTable): void {
     }
     await run;
     cache.clear(); // whoever asks next sees this run
-    const s = runtime.state.get(ctx.params.name)!;
-    ctx.body = { name: s.config.name, component: s.config.component, ...checkReport(s) };
+    ctx.body = checkRunReport(state.get(ctx.params.name)!);
   });
 }

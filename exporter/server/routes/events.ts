@@ -1,16 +1,15 @@
 // GET /api/v1/events: the status page's live feed (Server-Sent Events). Events:
 //   hello  {replayed}            connected; missed messages (after Last-Event-ID / ?since=) follow
 //   reset  {reason}              the client's view is stale (new connection, expired id, reload): refetch /api/v1/status
-//   update {checks[], overall?, components?}   checks that got a result in the last ~250 ms; rollup when any status changed
+//   update {checks[], overall?, components?}   checks that got a result in the last ~250 ms, each with the bar
+//                                bucket its run landed in; rollup when any status changed
 //   bye    {reason}              the stream reached server.events.max_lifetime: reconnect now, with the last id
 // plus a ": keep-alive" comment every 15 s. Per client address at most server.events.max_streams_per_client
 // streams (429 past it), server.events.max_streams in all (503). See docs/status-page.md.
-import type { Runtime } from '../../runtime.js';
+import type { ServerDeps } from '../deps.js';
 import type { RouteTable } from '../route-table.js';
-import { hubFor } from '../sse.js';
 
-export function eventsRoutes(runtime: Runtime, router: RouteTable): void {
-  const hub = hubFor(runtime.state);
+export function eventsRoutes({ hub, config }: Pick<ServerDeps, 'hub' | 'config'>, router: RouteTable): void {
   router.get('/api/v1/events', 'status_page', (ctx) => {
     if (ctx.method === 'HEAD') {
       ctx.type = 'text/event-stream';
@@ -18,7 +17,7 @@ export function eventsRoutes(runtime: Runtime, router: RouteTable): void {
       ctx.status = 200;
       return;
     }
-    const limits = runtime.config?.server.events;
+    const limits = config()?.server.events;
     if (limits) {
       hub.configure({ maxClients: limits.max_streams, maxClientsPerAddress: limits.max_streams_per_client, idleTimeoutMs: limits.idle_timeout, maxLifetimeMs: limits.max_lifetime });
     }

@@ -9,21 +9,21 @@
 // happened. curl in a crontab posts just as easily: `curl -fsS -X POST …`.
 import type { Context } from 'koa';
 import type { HeartbeatEvent, HeartbeatStore, PingData } from '../../engine/heartbeats.js';
-import type { Runtime } from '../../runtime.js';
 import { HttpError, readBody } from '../body.js';
+import type { ServerDeps } from '../deps.js';
 import type { RouteTable } from '../route-table.js';
 
 const MAX_BODY = 16 * 1024;
 const MAX_MESSAGE = 500;
 
-export function heartbeatRoutes(runtime: Runtime, routes: RouteTable): void {
+export function heartbeatRoutes({ state: states, scheduler, stores }: Pick<ServerDeps, 'state' | 'scheduler' | 'stores'>, routes: RouteTable): void {
   const router = routes.under('/api/v1/heartbeats');
-  const store = () => runtime.stores.heartbeats as HeartbeatStore;
+  const store = () => stores.heartbeats as HeartbeatStore;
 
   const ping = (event: HeartbeatEvent) => async (ctx: Context) => {
     const name = (ctx.params as Record<string, string>).name;
     ctx.set('Cache-Control', 'no-store');
-    const state = runtime.state.get(name);
+    const state = states.get(name);
     if (!state || state.config.type !== 'heartbeat') {
       ctx.status = 404;
       ctx.body = { error: `no heartbeat check named "${name}"` };
@@ -42,9 +42,9 @@ export function heartbeatRoutes(runtime: Runtime, routes: RouteTable): void {
 
     // Re-evaluate at once so status (and alerts) follow the ping. A run that was already in
     // flight started before the ping, so it doesn't count: run again after it.
-    let result = await withTimeout(runtime.scheduler.runNow(name), 5_000);
-    if (result && result.startedAt <= at) result = await withTimeout(runtime.scheduler.runNow(name), 5_000);
-    const fresh = runtime.state.get(name);
+    let result = await withTimeout(scheduler.runNow(name), 5_000);
+    if (result && result.startedAt <= at) result = await withTimeout(scheduler.runNow(name), 5_000);
+    const fresh = states.get(name);
     ctx.body = {
       check: name,
       event: kind,

@@ -1,16 +1,15 @@
 // GET /metrics: prom-client families, then the exporter's own OTel families. Always the 0.0.4
 // text format, whatever Accept says: appending text after an OpenMetrics "# EOF" breaks scrapes.
-import type { Runtime } from '../../runtime.js';
-import type { SelfTelemetry } from '../../telemetry/otel.js';
 import { TextBodyPool } from '../../telemetry/text-body.js';
+import type { ServerDeps } from '../deps.js';
 import type { RouteTable } from '../route-table.js';
 
-export function metricsRoutes(runtime: Runtime, router: RouteTable, otel?: SelfTelemetry): void {
+export function metricsRoutes({ metrics, otel }: Pick<ServerDeps, 'metrics' | 'otel'>, router: RouteTable): void {
   // Scrapes reuse their buffers (see text-body.ts): one per concurrent scrape, kept afterwards.
   const bodies = new TextBodyPool();
   router.get('/metrics', 'public', async (ctx) => {
     const body = bodies.take();
-    const [, self] = await Promise.all([runtime.metrics.writeTo(body), otel?.serialize() ?? '']);
+    const [, self] = await Promise.all([metrics.writeTo(body), otel?.serialize() ?? '']);
     if (self) body.append(`\n${self}`);
     ctx.set('Content-Type', 'text/plain; version=0.0.4; charset=utf-8');
     ctx.set('Cache-Control', 'no-store');

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import type { Context } from 'koa';
-import type { Runtime } from '../../runtime.js';
+import type { ServerDeps } from '../deps.js';
 import type { RouteTable } from '../route-table.js';
 
 const TYPES: Record<string, string> = {
@@ -83,9 +83,9 @@ function send(ctx: Context, a: Asset, cacheControl: string): void {
   } else ctx.body = a.body;
 }
 
-export function uiRoutes(runtime: Runtime, router: RouteTable): void {
+export function uiRoutes({ config }: Pick<ServerDeps, 'config'>, router: RouteTable): void {
   const { version, index, files } = loadAssets();
-  const shared = () => (runtime.config?.server.status_page_auth ? 'private' : 'public');
+  const shared = () => (config()?.server.status_page_auth ? 'private' : 'public');
 
   router.get('/', 'status_page', (ctx) => {
     ctx.set('Content-Security-Policy', CSP);

@@ -114,15 +114,14 @@ function applyUpdate(data, id) {
   for (const d of data.checks ?? []) {
     const c = model.checks.get(d.name);
     if (!c) { resync(); return; } // a check we don't know: the config changed
-    if (d.last_run && d.last_run !== c.last_run) {
-      if (d.response_time_ms !== null) {
-        c.spark.push(d.response_time_ms);
-        if (c.spark.length > 30) c.spark.shift();
-      }
-      addToBar(c, Date.parse(d.last_run), d.status);
+    if (d.last_run && d.last_run !== c.last_run && d.response_time_ms !== null) {
+      c.spark.push(d.response_time_ms);
+      if (c.spark.length > 30) c.spark.shift();
     }
+    const { bucket, ...diff } = d;
+    if (bucket) putBucket(c, bucket);
     if (c.status !== d.status) statusChanged = true;
-    Object.assign(c, d);
+    Object.assign(c, diff);
     dirty.add(c);
   }
   if (data.overall) model.overall = data.overall;
@@ -134,18 +133,21 @@ function applyUpdate(data, id) {
   schedule();
 }
 
-function addToBar(c, t, status) {
-  let i = Math.floor((t - model.bar.start) / model.bar.step);
+/**
+ * The server sends the whole bar bucket a run landed in (bucketing is defined once, on the
+ * server): put it in place, sliding the bars first when it is a new bucket.
+ */
+function putBucket(c, bucket) {
+  if (bucket.step_seconds * 1000 !== model.bar.step) return; // another layout than ours: the next snapshot has it
+  let i = Math.round((Date.parse(bucket.start) - model.bar.start) / model.bar.step);
   if (i >= model.bar.count) {
     shiftBars(i - model.bar.count + 1);
     i = model.bar.count - 1;
   }
-  if (i < 0 || status === 'unknown') return;
-  const letter = status[0];
-  const current = f.LETTER_STATUS[c.bar[i]];
-  if (!current || f.STATUS_RANK[status] > f.STATUS_RANK[current]) c.bar[i] = letter;
-  c.bar_runs[i]++;
-  if (status !== 'critical') c.bar_up[i]++;
+  if (i < 0) return;
+  c.bar[i] = bucket.letter;
+  c.bar_runs[i] = bucket.runs;
+  c.bar_up[i] = bucket.up;
 }
 
 /** Time moved past the last bucket: slide every bar left. */

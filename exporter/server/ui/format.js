@@ -1,11 +1,7 @@
 // Formatting for people: response times, percentages, byte sizes, relative and clock times.
 export const STATUS_LABEL = { healthy: 'Healthy', degraded: 'Degraded', critical: 'Critical', unknown: 'Unknown' };
-export const STATUS_RANK = { healthy: 0, unknown: 1, degraded: 2, critical: 3 };
+/** The letters of a bar bucket (the server's views/bar.ts LETTER); '-' is no data. */
 export const LETTER_STATUS = { h: 'healthy', d: 'degraded', c: 'critical', u: 'unknown' };
-
-export function worst(a, b) {
-  return STATUS_RANK[a] >= STATUS_RANK[b] ? a : b;
-}
 
 export function ms(v) {
   if (v === null || v === undefined) return '—';

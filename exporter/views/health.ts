@@ -1,9 +1,12 @@
 // /health documents built from the state store: Vigil's own JSON and the IETF
-// "Health Check Response Format for HTTP APIs" draft (application/health+json). Pure.
+// "Health Check Response Format for HTTP APIs" draft (application/health+json), and the check
+// documents of /api/v1/checks. Pure, apart from healthDocument(), which builds in slices.
 import type { Component } from '../config/schema.js';
-import type { CheckState } from '../engine/state.js';
-import type { Rollup } from './rollup.js';
-import { STATUSES, type Status } from './status.js';
+import type { CheckState, StateStore } from '../engine/state.js';
+import type { Rollup } from '../health/rollup.js';
+import { STATUSES, type Status } from '../health/status.js';
+import { iso, ms } from './format.js';
+import { mapSliced, type TimeSlice } from './time-slice.js';
 
 export interface ReportInput {
   checks: CheckState[];
@@ -15,8 +18,6 @@ export interface ReportInput {
   /** checkReport() of every check, when the caller built them already (in slices). */
   checkReports?: Map<string, CheckReport>;
 }
-
-const iso = (t?: number) => (t === undefined ? null : new Date(t).toISOString());
 
 export type CheckReport = ReturnType<typeof checkReport>;
 
@@ -34,7 +35,7 @@ export function checkReport(s: CheckState) {
     type: s.config.type,
     description: s.config.description,
     since: iso(s.since),
-    response_time_ms: r ? Math.round(r.duration * 1e4) / 10 : null,
+    response_time_ms: r ? ms(r.duration) : null,
     last_run: iso(r?.finishedAt),
     last_success: iso(s.lastSuccess),
     last_failure: iso(s.lastFailure),
@@ -101,7 +102,7 @@ export function ietfHealthReport(input: ReportInput, only?: string) {
     (checks[key] ??= []).push({
       componentId: s.config.name,
       componentType: s.config.type,
-      observedValue: s.last ? Math.round(s.last.duration * 1e4) / 10 : undefined,
+      observedValue: s.last ? ms(s.last.duration) : undefined,
       observedUnit: 'ms',
       status: IETF[s.status],
       affectedEndpoints: undefined,
@@ -122,3 +123,41 @@ export function ietfHealthReport(input: ReportInput, only?: string) {
 
 /** HTTP status for a health document: only critical is a failure. */
 export const httpStatusFor = (s: Status) => (s === 'critical' ? 503 : 200);
+
+/** A check as GET /api/v1/checks lists it. */
+export function checkDetail(s: CheckState) {
+  return { name: s.config.name, component: s.config.component, interval_seconds: s.config.interval / 1000, labels: s.config.labels, ...checkReport(s) };
+}
+
+/** A check as POST /api/v1/checks/<name>/run answers: the fresh result. */
+export function checkRunReport(s: CheckState) {
+  return { name: s.config.name, component: s.config.component, ...checkReport(s) };
+}
+
+export interface HealthQuery {
+  /** One component's document; the whole system's when undefined. The caller checked that it exists. */
+  component?: string;
+  /** The IETF draft shape instead of Vigil's own. */
+  ietf: boolean;
+  now: number;
+  version: string;
+}
+
+/** A /health document and the HTTP status it is served with (503 only when critical). */
+export async function healthDocument(state: StateStore, q: HealthQuery, slice: TimeSlice): Promise<{ status: number; body: unknown }> {
+  const name = q.component;
+  // Only the checks the document shows get a checkReport(), built in slices.
+  const shown = q.ietf ? [] : state.list().filter((s) => name === undefined || s.config.component === name);
+  const input: ReportInput = {
+    checks: state.list(),
+    components: state.components(),
+    rollup: state.rollup(),
+    now: q.now,
+    startedAt: state.startedAt,
+    version: q.version,
+    checkReports: new Map(await mapSliced(shown, (s) => [s.config.name, checkReport(s)] as const, slice)),
+  };
+  if (name === undefined) return { status: httpStatusFor(input.rollup.status), body: q.ietf ? ietfHealthReport(input) : healthReport(input) };
+  const report = componentReport(name, input)!;
+  return { status: httpStatusFor(report.status), body: q.ietf ? ietfHealthReport(input, name) : { component: name, timestamp: iso(input.now), ...report } };
+}

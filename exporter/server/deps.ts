@@ -1,0 +1,31 @@
+// What the routes may use, built once by the app (app.ts) from the runtime: each route file asks
+// for the part it needs (`Pick<ServerDeps, ...>`), so a route cannot reach into the rest.
+import type { AlertReceiver } from '../alerts/receiver.js';
+import type { VigilConfig } from '../config/schema.js';
+import type { Scheduler } from '../engine/scheduler.js';
+import type { StateStore } from '../engine/state.js';
+import type { StorageDir } from '../engine/storage-dir.js';
+import type { Metrics } from '../telemetry/metrics.js';
+import type { SelfTelemetry } from '../telemetry/otel.js';
+import type { ReadCache } from './read-cache.js';
+import type { SseHub } from './sse.js';
+
+export type ReloadResult = { ok: true; checks: number } | { ok: false; problems: string[] };
+
+export interface ServerDeps {
+  state: StateStore;
+  /** The running config (it changes on reload); undefined before the first one is applied. */
+  config: () => VigilConfig | undefined;
+  /** Expensive reads are answered from here (one per exporter, emptied on reload). */
+  readCache: ReadCache;
+  /** The status page's live feed (one per exporter). */
+  hub: SseHub;
+  alerts: AlertReceiver;
+  scheduler: Pick<Scheduler, 'runNow'>;
+  storage: Pick<StorageDir, 'problem'>;
+  metrics: Pick<Metrics, 'writeTo'>;
+  /** Input stores written by HTTP endpoints and read by probes (heartbeats), by name. */
+  stores: Record<string, unknown>;
+  reload: () => ReloadResult;
+  otel?: SelfTelemetry;
+}

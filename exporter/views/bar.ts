@@ -1,0 +1,147 @@
+// The availability bar: a check's runs in equal time buckets, each holding the worst status of
+// the runs that finished in it and how many of them were up (not critical); a bucket with no run
+// is "no data". The one definition of bucketing: the status snapshot, the live diffs (which
+// carry the bucket a run landed in, so the page applies it instead of re-deriving it) and the
+// bucketed check history all use it.
+import type { HistoryRing } from '../engine/history.js';
+import { statusRank, STATUSES, type Status } from '../health/status.js';
+import type { PeriodPoint } from '../health/report-period.js';
+import { iso } from './format.js';
+
+/** The page's bar: 48 half-hour buckets over 24 h. */
+export const DEFAULT_BAR_BUCKETS = 48;
+export const BAR_SPAN_MS = 86_400_000;
+
+export interface BarSpec {
+  /** Epoch ms where bucket 0 starts. */
+  start: number;
+  /** Bucket width, ms. */
+  step: number;
+  count: number;
+}
+
+/** `count` buckets covering `span` ms, aligned to multiples of the bucket width, the last one containing `now`. */
+export function barSpec(now: number, count = DEFAULT_BAR_BUCKETS, span = BAR_SPAN_MS): BarSpec {
+  const step = Math.max(1, Math.floor(span / count));
+  const end = (Math.floor(now / step) + 1) * step;
+  return { start: end - count * step, step, count };
+}
+
+const UNKNOWN = statusRank('unknown');
+const CRITICAL = statusRank('critical');
+
+/** One letter per status in a bar: h(ealthy) d(egraded) c(ritical); `-` is a bucket with no data. */
+export const LETTER: Record<Status, string> = { healthy: 'h', unknown: 'u', degraded: 'd', critical: 'c' };
+export const NO_DATA = '-';
+
+export class BucketAccumulator {
+  /** Worst status per bucket, as its rank (index into STATUSES), -1 when no run. */
+  readonly worst: Int8Array;
+  readonly runs: Uint32Array;
+  readonly up: Uint32Array;
+
+  constructor(readonly spec: BarSpec) {
+    this.worst = new Int8Array(spec.count).fill(-1);
+    this.runs = new Uint32Array(spec.count);
+    this.up = new Uint32Array(spec.count);
+  }
+
+  /** The bucket holding time `t`, or -1 outside the bar. */
+  index(t: number): number {
+    const i = Math.floor((t - this.spec.start) / this.spec.step);
+    return i >= 0 && i < this.spec.count ? i : -1;
+  }
+
+  /** Add one run; `status` is its rank (the HistoryRing's own encoding). Unknown runs say nothing. */
+  add(t: number, status: number): void {
+    const i = this.index(t);
+    if (i < 0 || status === UNKNOWN) return;
+    this.runs[i]++;
+    if (status !== CRITICAL) this.up[i]++;
+    if (status > this.worst[i]) this.worst[i] = status;
+  }
+
+  /** The letter of bucket `i`. */
+  letter(i: number): string {
+    const w = this.worst[i];
+    return w < 0 ? NO_DATA : LETTER[STATUSES[w]];
+  }
+
+  /** One letter per bucket. */
+  letters(): string {
+    let s = '';
+    for (let i = 0; i < this.spec.count; i++) s += this.letter(i);
+    return s;
+  }
+
+  /** Percent of runs up per bucket (integer 0-100), null for no data. */
+  upPercent(): Array<number | null> {
+    return Array.from(this.runs, (n, i) => (n ? Math.floor((this.up[i] / n) * 100) : null));
+  }
+
+  /** Up runs / runs over the whole bar, null with no runs. */
+  availability(): number | null {
+    let runs = 0;
+    let up = 0;
+    for (let i = 0; i < this.spec.count; i++) { runs += this.runs[i]; up += this.up[i]; }
+    return runs ? up / runs : null;
+  }
+
+  /** Bucket `i` as the live feed sends it. */
+  bucket(i: number): BarBucket {
+    return { start: iso(this.spec.start + i * this.spec.step)!, step_seconds: this.spec.step / 1000, letter: this.letter(i), runs: this.runs[i], up: this.up[i] };
+  }
+}
+
+/** One bucket of a bar, whole: the page puts it in place of the bucket starting at `start`. */
+export interface BarBucket {
+  start: string;
+  step_seconds: number;
+  /** h, d, c, or - for no data. */
+  letter: string;
+  /** Runs that finished in the bucket. */
+  runs: number;
+  /** Of those, runs up (not critical). */
+  up: number;
+}
+
+/** Bucket plain points (for callers that have arrays rather than a HistoryRing). */
+export function bucketize(points: readonly PeriodPoint[], spec: BarSpec): BucketAccumulator {
+  const acc = new BucketAccumulator(spec);
+  for (const p of points) acc.add(p.t, statusRank(p.status));
+  return acc;
+}
+
+// Bars are kept per history ring and fed only the points added since the last look, so a page
+// load or a live diff costs O(new points), not O(24 h of points) per check. A new bucket layout
+// (every bucket width, ~30 min) or a new ring (config reload) starts over. A few layouts are
+// kept per ring, so clients asking for different bucket counts don't rebuild each other's.
+interface BarCache { spec: BarSpec; acc: BucketAccumulator; next: number }
+const bars = new WeakMap<HistoryRing, BarCache[]>();
+const LAYOUTS_PER_RING = 3;
+
+/** The bar of `ring` in layout `spec`, up to date with the ring. */
+export function barOf(ring: HistoryRing, spec: BarSpec): BucketAccumulator {
+  let list = bars.get(ring);
+  if (!list) bars.set(ring, (list = []));
+  let i = list.findIndex((c) => c.spec.start === spec.start && c.spec.step === spec.step && c.spec.count === spec.count);
+  if (i < 0) {
+    list.unshift({ spec, acc: new BucketAccumulator(spec), next: spec.start });
+    if (list.length > LAYOUTS_PER_RING) list.length = LAYOUTS_PER_RING;
+    i = 0;
+  }
+  const cache = list[i];
+  ring.forEach(cache.next, (t, _d, status) => {
+    cache.acc.add(t, status);
+    cache.next = t + 1; // times are whole milliseconds
+  });
+  return cache.acc;
+}
+
+/** The bucket of the page's bar (DEFAULT_BAR_BUCKETS at `now`) that holds time `t`, or null outside it. */
+export function bucketAt(ring: HistoryRing, t: number | undefined, now: number): BarBucket | null {
+  if (t === undefined) return null;
+  const acc = barOf(ring, barSpec(now));
+  const i = acc.index(t);
+  return i < 0 ? null : acc.bucket(i);
+}
