@@ -11,6 +11,8 @@ import { Scheduler } from './engine/scheduler.js';
 import { StorageDir } from './engine/storage-dir.js';
 import { StateStore } from './engine/state.js';
 import type { Logger } from './log.js';
+import { readCacheOf, type ReadCache } from './server/read-cache.js';
+import { SseHub } from './server/sse.js';
 import { Metrics } from './telemetry/metrics.js';
 
 export interface RuntimeOptions {
@@ -30,6 +32,10 @@ export class Runtime {
   readonly alerts: AlertReceiver;
   /** --storage.path: its lock (taken by the CLI) and whether it takes writes (/-/ready, metrics). */
   readonly storage: StorageDir;
+  /** Expensive reads (status snapshot, /health, reports) are answered from here; emptied on reload. */
+  readonly readCache: ReadCache = readCacheOf(this.state);
+  /** The status page's live feed: one per exporter, handed to the routes that serve it. */
+  readonly hub = new SseHub(this.state);
   config!: VigilConfig;
 
   constructor(readonly opts: RuntimeOptions) {
@@ -84,6 +90,7 @@ export class Runtime {
   }
 
   async stop(): Promise<void> {
+    this.hub.close();
     await this.scheduler.stop();
     await (this.stores.heartbeats as HeartbeatStore).flush().catch(() => {});
     await this.alerts.close();

@@ -10,7 +10,6 @@ import { AuthFailures } from './auth-failures.js';
 import { createGuard, credentialsFor, type BasicAuthUsers } from './auth.js';
 import { HttpError } from './body.js';
 import type { ServerDeps } from './deps.js';
-import { readCacheOf } from './read-cache.js';
 import { RouteTable } from './route-table.js';
 import { alertsRoutes } from './routes/alerts.js';
 import { checksRoutes } from './routes/checks.js';
@@ -21,7 +20,6 @@ import { historyRoutes } from './routes/history.js';
 import { lifecycleRoutes } from './routes/lifecycle.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { uiRoutes } from './routes/ui.js';
-import { SseHub } from './sse.js';
 
 export interface AppOptions {
   runtime: Runtime;
@@ -38,15 +36,15 @@ export interface AppOptions {
 }
 
 /**
- * What the routes get, built once per app: the read cache and the SSE hub are made here and
- * handed to the routes that use them (never looked up by state store).
+ * What the routes get. The read cache and the SSE hub are the runtime's (one per exporter,
+ * whatever number of apps serve it), handed to the routes that use them.
  */
 export function serverDeps(runtime: Runtime, opts: Pick<AppOptions, 'otel' | 'reload'> = {}): ServerDeps {
   return {
     state: runtime.state,
     config: () => runtime.config,
-    readCache: readCacheOf(runtime.state),
-    hub: new SseHub(runtime.state),
+    readCache: runtime.readCache,
+    hub: runtime.hub,
     alerts: runtime.alerts,
     scheduler: runtime.scheduler,
     storage: runtime.storage,
