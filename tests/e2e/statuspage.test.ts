@@ -163,6 +163,30 @@ describe('status page in Chromium', () => {
     await page.waitForSelector('.card[data-component="api"] .impact[hidden]', { state: 'attached', timeout: 1000 });
   });
 
+  it('moves the bar with the feed: each diff carries the bucket its run landed in, which the page puts in place', async () => {
+    // Away from a half-hour edge, so the last bucket stays the last one while we watch.
+    const toEdge = 1_800_000 - (Date.now() % 1_800_000);
+    if (toEdge < 20_000) await new Promise((r) => setTimeout(r, toEdge + 500));
+    const page = await open();
+    await page.waitForSelector('#conn[data-state="live"]');
+    const box = (await (await page.$('.check[data-name="lb"] .bar'))!.boundingBox())!;
+    /** Runs in the last bucket of lb's bar, as the page's tooltip shows them. */
+    const pageRuns = async () => {
+      await page.mouse.move(5, 5);
+      await page.mouse.move(box.x + box.width - 2, box.y + box.height / 2);
+      await page.waitForSelector('#tip:not([hidden])');
+      return Number(/of (\d+) runs? up$/.exec((await page.textContent('#tip'))!)?.[1] ?? 0);
+    };
+    const serverRuns = async (): Promise<number> => (await (await fetch(`${ex.url}/api/v1/status`)).json()).checks.find((c: any) => c.name === 'lb').bar_runs.at(-1);
+    const before = await pageRuns();
+    await waitFor(async () => (await serverRuns()) >= before + 4, 10_000, 200);
+    const later = await serverRuns();
+    // Without a reload, only the buckets of the diffs can have brought the page there.
+    await waitFor(async () => (await pageRuns()) >= later, 5_000, 100);
+    await page.mouse.move(5, 5);
+    expect(pageErrors(page)).toEqual([]);
+  });
+
   it('filters by status and component, searches by name, and keeps the filter in the URL', async () => {
     await breakCheck('api-orders');
     try {
