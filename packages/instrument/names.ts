@@ -1,5 +1,5 @@
 // Metric names and buckets, in one place. The Prometheus names are the binding contract in
-// docs/metric-contract.md ("Operators' apps"); the OpenTelemetry names are what OTLP receives.
+// docs/instrumentation.md ("Metrics, as on /metrics"); the OpenTelemetry names are what OTLP receives.
 
 import type { HistogramDefinition } from './histogram.js';
 
