@@ -9,6 +9,7 @@ import { alertIdentity, filterLifecycles, filterNotifications, firingNow, lifecy
 import { AlertmanagerError, buildTestAlert, displayUrl, sendTestAlert, testAlertRequestSchema } from '../../alerts/test-alert.js';
 import { parseDuration } from '../../config/units.js';
 import { lifecyclesCsv, notificationsCsv } from '../../views/alerts.js';
+import { iso } from '../../views/format.js';
 import { HttpError, readJson } from '../body.js';
 import type { ServerDeps } from '../deps.js';
 import { checkRange } from '../read-limits.js';
@@ -122,7 +123,6 @@ export function alertsRoutes({ alerts: receiver, readCache: cache, config }: Pic
         body: view === 'lifecycles' ? lifecyclesCsv(cycles) : notificationsCsv(notifications),
       };
     }
-    const iso = (t: number | undefined) => (t === undefined ? null : new Date(t).toISOString());
     return {
       type: 'application/json; charset=utf-8',
       body: await stringifySliced({
