@@ -1,6 +1,6 @@
 // Per-check history in a fixed-size ring of typed arrays: 13 bytes a point (time, duration,
 // status), so 500 checks x 8 640 points (24 h at 10 s) is about 56 MB at most, allocated lazily.
-import { STATUSES, type Status } from '../health/status.js';
+import { statusRank, STATUSES, type Status } from '../health/status.js';
 
 export interface HistoryPoint {
   t: number; // epoch ms
@@ -31,7 +31,7 @@ export class HistoryRing {
     const i = (this.start + this.count) % size;
     this.times[i] = p.t;
     this.durations[i] = p.duration;
-    this.statuses[i] = STATUSES.indexOf(p.status);
+    this.statuses[i] = statusRank(p.status);
     if (this.count < size) this.count++;
     else this.start = (this.start + 1) % size;
   }
