@@ -169,16 +169,17 @@ describe('status page in Chromium', () => {
     if (toEdge < 20_000) await new Promise((r) => setTimeout(r, toEdge + 500));
     const page = await open();
     await page.waitForSelector('#conn[data-state="live"]');
-    const box = (await (await page.$('.check[data-name="lb"] .bar'))!.boundingBox())!;
     /** Runs in the last bucket of lb's bar, as the page's tooltip shows them. */
     const pageRuns = async () => {
+      // Measured each time: panels that appear later (resources, alerts) move the rows.
+      const box = (await (await page.$('.check[data-name="lb"] .bar'))!.boundingBox())!;
       await page.mouse.move(5, 5);
       await page.mouse.move(box.x + box.width - 2, box.y + box.height / 2);
-      await page.waitForSelector('#tip:not([hidden])');
+      await page.waitForSelector('#tip:not([hidden])', { timeout: 2000 });
       return Number(/of (\d+) runs? up$/.exec((await page.textContent('#tip'))!)?.[1] ?? 0);
     };
     const serverRuns = async (): Promise<number> => (await (await fetch(`${ex.url}/api/v1/status`)).json()).checks.find((c: any) => c.name === 'lb').bar_runs.at(-1);
-    const before = await pageRuns();
+    const { runs: before } = await waitFor(async () => ({ runs: await pageRuns() }), 10_000, 200);
     await waitFor(async () => (await serverRuns()) >= before + 4, 10_000, 200);
     const later = await serverRuns();
     // Without a reload, only the buckets of the diffs can have brought the page there.
