@@ -1,6 +1,7 @@
 // Server-Sent Events for the status page: one hub per exporter (the Runtime's, handed to the
-// routes that need it) fans out diffs to every open page. Results are coalesced per check over a short window, each message is serialised ONCE into
-// a Buffer and the same Buffer is written to every client; a client whose socket buffer backs up
+// routes that need it) fans out diffs to every open page. Results are coalesced per check over
+// a short window, each message is serialised ONCE into a Buffer and the same Buffer is written
+// to every client; a client whose socket buffer backs up
 // is dropped (it reconnects and catches up). While no page is open a message only records which
 // checks changed, and is serialised if a page reconnects asking for it.
 //
