@@ -32,7 +32,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { formatDuration, parseDuration } from '../exporter/config/units.js';
+import { formatDuration, parseDuration } from '../exporter/model/units.js';
 import { benchNodeFlags, cpuSeconds, freePort, percentile, rssBytes } from './exporter.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

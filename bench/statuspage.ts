@@ -26,7 +26,7 @@ import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { chromium, type Browser } from 'playwright-core';
-import type { CheckCommon } from '../exporter/config/common.js';
+import type { CheckCommon } from '../exporter/model/check.js';
 import { StateStore } from '../exporter/engine/state.js';
 import { summarizePeriod } from '../exporter/health/report-period.js';
 import { statusSnapshot } from '../exporter/views/status.js';

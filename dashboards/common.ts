@@ -22,7 +22,7 @@ import * as statetimeline from '@grafana/grafana-foundation-sdk/statetimeline';
 import * as table from '@grafana/grafana-foundation-sdk/table';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import * as units from '@grafana/grafana-foundation-sdk/units';
-import { statusRank, STATUSES, type Status } from '../exporter/health/status.js';
+import { statusRank, STATUSES, type Status } from '../exporter/model/status.js';
 
 // ---- data source and variables ---------------------------------------------------------------
 

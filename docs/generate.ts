@@ -24,10 +24,11 @@ import { StorageDir } from '../exporter/engine/storage-dir.js';
 import { StateStore } from '../exporter/engine/state.js';
 import { silentLogger as silent } from '../exporter/log.js';
 import { allProbeDefinitions } from '../exporter/probes/index.js';
-import { FAILURE_REASONS, type MetricSpec } from '../exporter/probes/types.js';
+import { CHECK_FAMILIES, type MetricSpec } from '../exporter/model/metric.js';
+import { FAILURE_REASONS } from '../exporter/model/result.js';
 import { routeTable } from '../exporter/server/app.js';
 import type { Access } from '../exporter/server/route-table.js';
-import { CORE_CHECK_FAMILIES, Metrics } from '../exporter/telemetry/metrics.js';
+import { Metrics } from '../exporter/telemetry/metrics.js';
 import { startSelfTelemetry } from '../exporter/telemetry/otel.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -76,7 +77,7 @@ export async function metricFamilies(): Promise<FamilyRow[]> {
     if (seen) { if (!seen.source.split(', ').includes(source)) seen.source += `, ${source}`; return; }
     rows.set(m.name, { name: m.name, type: m.type ?? 'gauge', labels: m.labels ?? [], help: m.help, source });
   };
-  for (const m of CORE_CHECK_FAMILIES) add(m, 'every check');
+  for (const m of CHECK_FAMILIES) add(m, 'every check');
   for (const def of allProbeDefinitions()) for (const m of def.metrics) add(m, def.type);
 
   // The exporter's registry, with the families other modules register into it. Neither

@@ -6,11 +6,12 @@ import type { VigilConfig } from './config/schema.js';
 import { parseConfig, loadConfigFile } from './config/load.js';
 import { DEFAULT_CONFIG_YAML } from './config/default.js';
 import { ConfigError } from './config/errors.js';
-import { HeartbeatStore } from './engine/heartbeats.js';
 import { Scheduler } from './engine/scheduler.js';
 import { StorageDir } from './engine/storage-dir.js';
 import { StateStore } from './engine/state.js';
 import type { Logger } from './log.js';
+import { PROBE_KINDS } from './probes/index.js';
+import type { KindStore } from './probes/types.js';
 import { readCacheOf, type ReadCache } from './server/read-cache.js';
 import { SseHub } from './server/sse.js';
 import { Metrics } from './telemetry/metrics.js';
@@ -26,8 +27,8 @@ export class Runtime {
   readonly state = new StateStore();
   readonly metrics = new Metrics(this.state);
   readonly scheduler: Scheduler;
-  /** Input stores written by HTTP endpoints and read by probes (heartbeats), by name. */
-  readonly stores: Record<string, unknown> = {};
+  /** The stores the kinds declare (heartbeats: written by an endpoint, read by the probe), by name. */
+  readonly stores: Record<string, KindStore> = {};
   /** Alertmanager webhook receiver and its durable notification log (<storage.path>/alert-notifications.jsonl). */
   readonly alerts: AlertReceiver;
   /** --storage.path: its lock (taken by the CLI) and whether it takes writes (/-/ready, metrics). */
@@ -40,22 +41,20 @@ export class Runtime {
 
   constructor(readonly opts: RuntimeOptions) {
     this.storage = new StorageDir(opts.storagePath, opts.log, this.metrics.registry);
-    this.stores.heartbeats = new HeartbeatStore(path.join(path.resolve(opts.storagePath), 'heartbeats.json'), opts.log, { report: this.storage });
-    this.scheduler = new Scheduler({
-      state: this.state,
-      env: { log: opts.log, storagePath: path.resolve(opts.storagePath), stores: this.stores },
-      log: opts.log,
-      concurrency: 256,
-      jitter: 1,
-    });
+    const storagePath = path.resolve(opts.storagePath);
+    for (const kind of PROBE_KINDS) {
+      for (const [name, make] of Object.entries(kind.stores ?? {})) this.stores[name] = make({ storagePath, log: opts.log, report: this.storage });
+    }
+    // Concurrency and jitter come with the first config (scheduler section of vigil.yml).
+    this.scheduler = new Scheduler({ state: this.state, env: { log: opts.log, storagePath, stores: this.stores }, log: opts.log });
     this.alerts = new AlertReceiver({ storagePath: opts.storagePath, registry: this.metrics.registry, log: opts.log, report: this.storage });
   }
 
   /** Read and validate the config (file or built-in). Throws ConfigError listing every problem. */
   loadConfig(): VigilConfig {
     return this.opts.configFile
-      ? loadConfigFile(this.opts.configFile, { env: this.opts.env })
-      : parseConfig(DEFAULT_CONFIG_YAML, '<built-in default config>', { env: this.opts.env });
+      ? loadConfigFile(this.opts.configFile, { kinds: PROBE_KINDS, env: this.opts.env })
+      : parseConfig(DEFAULT_CONFIG_YAML, '<built-in default config>', { kinds: PROBE_KINDS, env: this.opts.env });
   }
 
   apply(cfg: VigilConfig): void {
@@ -92,7 +91,7 @@ export class Runtime {
   async stop(): Promise<void> {
     this.hub.close();
     await this.scheduler.stop();
-    await (this.stores.heartbeats as HeartbeatStore).flush().catch(() => {});
+    await Promise.all(Object.values(this.stores).map((s) => s.flush?.().catch(() => {})));
     await this.alerts.close();
     this.storage.stop();
   }

@@ -17,7 +17,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, rmSync, trunca
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import type { WriteReporter } from '../engine/storage-dir.js';
+import type { WriteReporter } from '../model/storage.js';
 import type { Logger } from '../log.js';
 
 export type AlertStatus = 'firing' | 'resolved';

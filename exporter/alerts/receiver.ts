@@ -3,7 +3,7 @@
 // vigil_alert_notifications_received_total{receiver,severity,status}.
 import path from 'node:path';
 import client from 'prom-client';
-import type { WriteReporter } from '../engine/storage-dir.js';
+import type { WriteReporter } from '../model/storage.js';
 import type { Logger } from '../log.js';
 import { AlertLog, type NotificationRecord } from './log.js';
 import type { WebhookPayload } from './payload.js';

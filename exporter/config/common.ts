@@ -5,10 +5,10 @@ import { duration, interval, level, timeout } from './units.js';
 export const NAME_RE = /^[a-zA-Z][a-zA-Z0-9_.-]{0,99}$/;
 export const name = z.string().regex(NAME_RE, 'must start with a letter and contain only letters, digits, _ . - (max 100)');
 
-// Label names follow Prometheus rules and may not shadow the ones Vigil sets itself.
-const RESERVED_LABELS = new Set(['check', 'component', 'state', 'severity', 'reason', 'phase', 'job', 'instance', 'key', 'metric', 'direction']);
+// Label names follow Prometheus rules. Names Vigil sets itself are refused by the loader, which
+// knows the kinds' families (config/kinds.ts reservedLabels).
 export const labelName = z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'invalid label name')
-  .refine((l) => !RESERVED_LABELS.has(l) && !l.startsWith('__'), 'label name is reserved by Vigil');
+  .refine((l) => !l.startsWith('__'), 'label names starting with __ are reserved by Prometheus');
 
 export const threshold = z.strictObject({
   warning: level.optional(),
@@ -19,7 +19,6 @@ export const threshold = z.strictObject({
   .refine((t) => t.warning === undefined || t.critical === undefined
     || (t.direction === 'above' ? t.warning <= t.critical : t.warning >= t.critical),
   'warning must be reached before critical (warning <= critical for direction above, >= for below)');
-export type Threshold = z.output<typeof threshold>;
 
 export const defaultsSchema = z.strictObject({
   interval: interval.default(30_000),
@@ -46,19 +45,3 @@ export const checkCommonSchema = z.object({
   thresholds: z.record(z.string(), threshold).default({}),
   enabled: z.boolean().default(true),
 });
-
-/** A check after defaults are applied: what the engine and probes receive. */
-export interface CheckCommon {
-  name: string;
-  type: string;
-  component: string;
-  description?: string;
-  interval: number;
-  timeout: number;
-  retries: number;
-  retry_delay: number;
-  on_failure: 'critical' | 'degraded';
-  labels: Record<string, string>;
-  thresholds: Record<string, Threshold>;
-  enabled: boolean;
-}

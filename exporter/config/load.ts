@@ -5,8 +5,9 @@
 import path from 'node:path';
 import { isMap, isNode, isScalar, isSeq, type Document, type LineCounter } from 'yaml';
 import { z } from 'zod';
-import { getProbeDefinition, probeTypes } from '../probes/index.js';
-import { checkCommonSchema, type CheckCommon } from './common.js';
+import { checkCommonSchema } from './common.js';
+import type { CheckCommon } from '../model/check.js';
+import { reservedLabels, type CheckKind } from './kinds.js';
 import { ConfigError, type ConfigPath, type ConfigProblem } from './errors.js';
 import { MAX_CONFIG_BYTES, MAX_SECRET_BYTES, readRegularFile, UnreadableFileError } from './files.js';
 import { registerSecret, registerUrlPasswords } from './secrets.js';
@@ -15,10 +16,12 @@ import { topLevelSchema, type VigilConfig } from './schema.js';
 import { findCycle } from './graph.js';
 
 export interface LoadOptions {
+  /** The check kinds a config may use (probes/index.ts's list; handed in, see kinds.ts). */
+  kinds: readonly CheckKind[];
   env?: NodeJS.ProcessEnv;
 }
 
-export function loadConfigFile(file: string, opts: LoadOptions = {}): VigilConfig {
+export function loadConfigFile(file: string, opts: LoadOptions): VigilConfig {
   let text: string;
   try {
     text = readRegularFile(file, MAX_CONFIG_BYTES);
@@ -30,7 +33,7 @@ export function loadConfigFile(file: string, opts: LoadOptions = {}): VigilConfi
   return parseConfig(text, file, opts);
 }
 
-export function parseConfig(text: string, file: string, opts: LoadOptions = {}): VigilConfig {
+export function parseConfig(text: string, file: string, opts: LoadOptions): VigilConfig {
   const env = opts.env ?? process.env;
   const { doc, lineCounter, raw } = parseYaml(text, file, MAX_CONFIG_BYTES);
   const problems: ConfigProblem[] = [];
@@ -50,10 +53,11 @@ export function parseConfig(text: string, file: string, opts: LoadOptions = {}):
   }
   const cfg = top.data;
 
+  const kinds: Kinds = { byType: new Map(opts.kinds.map((k) => [k.type, k])), reserved: reservedLabels(opts.kinds) };
   const checks: CheckCommon[] = [];
   const seen = new Map<string, number>();
   cfg.checks.forEach((entry, i) => {
-    const check = validateCheck(entry, ['checks', i], cfg.defaults, at);
+    const check = validateCheck(entry, ['checks', i], cfg.defaults, kinds, at);
     if (!check) return;
     const first = seen.get(check.name);
     if (first !== undefined) at(['checks', i, 'name'], `duplicate check name "${check.name}" (first defined at checks[${first}])`);
@@ -98,15 +102,22 @@ export function parseConfig(text: string, file: string, opts: LoadOptions = {}):
 
 export type At = (p: ConfigPath, message: string, keyOf?: boolean) => void;
 
-function validateCheck(entry: Record<string, unknown>, p: ConfigPath, defaults: VigilConfig['defaults'], at: At): CheckCommon | undefined {
+interface Kinds {
+  byType: Map<string, CheckKind>;
+  /** label -> the family that sets it */
+  reserved: Map<string, string>;
+}
+
+function validateCheck(entry: Record<string, unknown>, p: ConfigPath, defaults: VigilConfig['defaults'], kinds: Kinds, at: At): CheckCommon | undefined {
   const type = entry.type;
+  const types = () => [...kinds.byType.keys()].sort().join(', ');
   if (typeof type !== 'string') {
-    at([...p, 'type'], `missing check type, expected one of ${probeTypes().join(', ')}`);
+    at([...p, 'type'], `missing check type, expected one of ${types()}`);
     return undefined;
   }
-  const def = getProbeDefinition(type);
+  const def = kinds.byType.get(type);
   if (!def) {
-    at([...p, 'type'], `unknown check type "${type}", expected one of ${probeTypes().join(', ')}`);
+    at([...p, 'type'], `unknown check type "${type}", expected one of ${types()}`);
     return undefined;
   }
   const schema = checkCommonSchema.extend(def.schema.shape).strict();
@@ -129,8 +140,14 @@ function validateCheck(entry: Record<string, unknown>, p: ConfigPath, defaults: 
     at([...p, 'timeout'], `timeout ${check.timeout / 1000}s is longer than the interval ${check.interval / 1000}s`);
   }
   check.thresholds = { ...(def.defaultThresholds?.(check) ?? {}), ...check.thresholds };
-  const keys = new Set(['response_time', ...def.thresholdKeys(check)]);
   let ok = true;
+  for (const label of Object.keys(check.labels)) {
+    const family = kinds.reserved.get(label);
+    if (family === undefined) continue;
+    at([...p, 'labels', label], `label "${label}" is reserved by Vigil (${family === 'every check series' ? 'every check series has it' : `a label of ${family}`}); choose another name`, true);
+    ok = false;
+  }
+  const keys = new Set(['response_time', ...def.thresholdKeys(check)]);
   for (const key of Object.keys(c.thresholds ?? {})) {
     if (!keys.has(key)) {
       at([...p, 'thresholds', key], `unknown threshold "${key}" for type ${type}, expected one of ${[...keys].join(', ')}`, true);

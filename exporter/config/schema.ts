@@ -1,7 +1,8 @@
 // The top-level vigil.yml schema. Check entries are validated per type in load.ts, against the
 // schema their probe module owns, so each problem points at the exact key.
 import { z } from 'zod';
-import { defaultsSchema, name, type CheckCommon, type Defaults } from './common.js';
+import { defaultsSchema, name, type Defaults } from './common.js';
+import type { CheckCommon } from '../model/check.js';
 import { duration } from './units.js';
 
 export const componentSchema = z.strictObject({
@@ -11,18 +12,16 @@ export const componentSchema = z.strictObject({
 });
 export type Component = z.output<typeof componentSchema>;
 
-const EVENTS_DEFAULTS = { max_streams: 1000, max_streams_per_client: 8, idle_timeout: 60_000, max_lifetime: 3_600_000 };
-
 export const eventsSchema = z.strictObject({
   /** Streams open at once, all clients together; more get 503. */
-  max_streams: z.number().int().min(1).max(100_000).default(EVENTS_DEFAULTS.max_streams),
+  max_streams: z.number().int().min(1).max(100_000).default(1000),
   /** Streams one client address (an IPv6 /64) may hold; more get 429. Raise it behind a reverse proxy, where every viewer has the proxy's address. */
-  max_streams_per_client: z.number().int().min(1).max(100_000).default(EVENTS_DEFAULTS.max_streams_per_client),
+  max_streams_per_client: z.number().int().min(1).max(100_000).default(8),
   /** A stream whose socket has accepted none of what was queued for this long is closed. */
-  idle_timeout: duration.pipe(z.number().min(1000, 'idle_timeout must be at least 1s')).default(EVENTS_DEFAULTS.idle_timeout),
+  idle_timeout: duration.pipe(z.number().min(1000, 'idle_timeout must be at least 1s')).default(60_000),
   /** A stream is closed after this long (±10 %); the page reconnects at once and replays what it missed. */
-  max_lifetime: duration.pipe(z.number().min(10_000, 'max_lifetime must be at least 10s')).default(EVENTS_DEFAULTS.max_lifetime),
-}).default(EVENTS_DEFAULTS);
+  max_lifetime: duration.pipe(z.number().min(10_000, 'max_lifetime must be at least 10s')).default(3_600_000),
+}).prefault({});
 
 export const serverSchema = z.strictObject({
   /** Token for endpoints that change state (reload, manual runs, test alerts). Unset: those endpoints answer 403. */
@@ -41,24 +40,24 @@ export const serverSchema = z.strictObject({
   heartbeat_token: z.string().min(16, 'heartbeat_token must be at least 16 characters').optional(),
   /** The status page's live feed, GET /api/v1/events (Server-Sent Events). */
   events: eventsSchema,
-}).default({ events: EVENTS_DEFAULTS });
+}).prefault({});
 
 export const schedulerSchema = z.strictObject({
   /** Probe runs in flight at once; more wait in a queue. */
   concurrency: z.number().int().min(1).max(10_000).default(256),
   /** Spread of a check's first run, as a fraction of its interval, so checks don't fire in lockstep. */
   jitter: z.number().min(0).max(1).default(1),
-}).default({ concurrency: 256, jitter: 1 });
+}).prefault({});
 
 export const historySchema = z.strictObject({
   /** How far back per-check history goes. */
   retention: duration.default(86_400_000),
   /** Upper bound of points per check, whatever its interval (memory cap: ~13 bytes a point). */
   max_points: z.number().int().min(10).max(1_000_000).default(8_640),
-}).default({ retention: 86_400_000, max_points: 8_640 });
+}).prefault({});
 
 export const topLevelSchema = z.strictObject({
-  defaults: defaultsSchema.default({ interval: 30_000, timeout: 10_000, retries: 2, retry_delay: 1_000 }),
+  defaults: defaultsSchema.prefault({}),
   server: serverSchema,
   scheduler: schedulerSchema,
   history: historySchema,

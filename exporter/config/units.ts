@@ -1,29 +1,7 @@
 // Parsing of human units in vigil.yml. Everything ends up in base units:
 // durations in milliseconds here (exported as seconds), sizes in bytes, percentages as 0-1 ratios.
 import { z } from 'zod';
-
-const DURATION_RE = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w)$/;
-const DURATION_MS: Record<string, number> = { ms: 1, s: 1e3, m: 60e3, h: 3600e3, d: 86400e3, w: 604800e3 };
-
-/** '500ms' | '15s' | '5m' | '1h30m' -> milliseconds, or undefined when malformed. */
-export function parseDuration(text: string): number | undefined {
-  const parts = text.trim().match(/\d+(?:\.\d+)?(?:ms|s|m|h|d|w)/g);
-  if (!parts || parts.join('') !== text.trim()) return undefined;
-  let total = 0;
-  for (const part of parts) {
-    const m = DURATION_RE.exec(part)!;
-    total += Number(m[1]) * DURATION_MS[m[2]];
-  }
-  return total;
-}
-
-export function formatDuration(ms: number): string {
-  if (ms % 86400e3 === 0 && ms > 0) return `${ms / 86400e3}d`;
-  if (ms % 3600e3 === 0 && ms > 0) return `${ms / 3600e3}h`;
-  if (ms % 60e3 === 0 && ms > 0) return `${ms / 60e3}m`;
-  if (ms % 1e3 === 0 && ms > 0) return `${ms / 1e3}s`;
-  return `${ms}ms`;
-}
+import { parseDuration, parseSize } from '../model/units.js';
 
 /** A duration field: "15s" style strings (a bare number is rejected: the unit must be explicit). */
 export const duration = z.string({ error: 'expected a duration with a unit, e.g. 500ms, 15s, 5m' }).transform((s, ctx) => {
@@ -49,24 +27,6 @@ export const interval = duration.refine((ms) => ms >= MIN_INTERVAL_MS, {
 
 /** A probe timeout: a duration greater than zero (0s would fail every run before it starts). */
 export const timeout = duration.refine((ms) => ms > 0, { message: 'timeout must be greater than 0' });
-
-const SIZE_RE = /^(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/;
-const SIZE: Record<string, number> = {
-  B: 1, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3, TiB: 1024 ** 4,
-};
-
-export function parseSize(text: string): number | undefined {
-  const m = SIZE_RE.exec(text.trim());
-  return m ? Number(m[1]) * SIZE[m[2]] : undefined;
-}
-
-/** Bytes as written in vigil.yml: 1048576 -> "1MiB", 1000 -> "1000B". */
-export function formatSize(bytes: number): string {
-  for (const unit of ['TiB', 'GiB', 'MiB', 'KiB'] as const) {
-    if (bytes > 0 && bytes % SIZE[unit] === 0) return `${bytes / SIZE[unit]}${unit}`;
-  }
-  return `${bytes}B`;
-}
 
 /** A size field: 1048576 or "1MiB". */
 export const size = z.union([z.number().nonnegative(), z.string()]).transform((v, ctx) => {

@@ -1,6 +1,6 @@
 // Per-check history in a fixed-size ring of typed arrays: 13 bytes a point (time, duration,
 // status), so 500 checks x 8 640 points (24 h at 10 s) is about 56 MB at most, allocated lazily.
-import { statusRank, STATUSES, type Status } from '../health/status.js';
+import { statusRank, STATUSES, type Status } from '../model/status.js';
 
 export interface HistoryPoint {
   t: number; // epoch ms

@@ -3,14 +3,15 @@
 // Everything every probe shares lives here, once (blackbox's prober.go does the same).
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { CheckCommon } from '../config/common.js';
+import type { CheckCommon } from '../model/check.js';
 import { redact } from '../config/secrets.js';
 import { evaluate, summarize } from '../health/evaluate.js';
 import type { Logger } from '../log.js';
-import { roundMicros } from '../probes/support/duration.js';
+import { roundMicros } from '../model/units.js';
 import { classifyError, errorMessage } from '../probes/support/errors.js';
-import { FAILURE_REASONS, type Probe, type ProbeResult, type Sample } from '../probes/types.js';
-import type { CheckResult } from './state.js';
+import { FAILURE_REASONS, type CheckResult, type ProbeResult, type Sample } from '../model/result.js';
+import type { MetricSpec } from '../model/metric.js';
+import { PROBE_MARGIN_MS, type Probe, type ProbeRunContext } from '../probes/types.js';
 
 export interface RunOptions {
   /** Aborts everything (exporter stopping, check removed). */
@@ -18,6 +19,24 @@ export interface RunOptions {
   log: Logger;
   /** The scheduler's concurrency slot: given back while waiting between attempts, taken again to retry. */
   slot?: { acquire(): Promise<void>; release(): void };
+  /**
+   * The families the check's kind declared, with their labels (declaredFamilies()). A sample of
+   * any other family, or with other labels, fails the run as invalid_result: the metrics layer
+   * would have nowhere to put it, and dropping it quietly hid a kind's mistake.
+   */
+  families?: DeclaredFamilies;
+}
+
+/** family -> its labels, in the order the spec lists them. */
+export type DeclaredFamilies = ReadonlyMap<string, readonly string[]>;
+
+const declaredCache = new WeakMap<{ metrics: MetricSpec[] }, DeclaredFamilies>();
+
+/** The families a kind declares, for RunOptions.families (built once per kind). */
+export function declaredFamilies(kind: { metrics: MetricSpec[] }): DeclaredFamilies {
+  let out = declaredCache.get(kind);
+  if (!out) declaredCache.set(kind, (out = new Map(kind.metrics.map((m) => [m.name, m.labels ?? []]))));
+  return out;
 }
 
 export async function runCheck(check: CheckCommon, probe: Probe, opts: RunOptions): Promise<CheckResult> {
@@ -81,8 +100,8 @@ async function attemptOnce(check: CheckCommon, probe: Probe, attempt: number, op
   let result: ProbeResult;
   try {
     const running = Promise.resolve()
-      .then(() => probe.run({ signal: controller.signal, deadline: Date.now() + check.timeout, attempt, log: opts.log }))
-      .then(sanitize, (err: unknown): ProbeResult => {
+      .then(() => probe.run(runContext(controller.signal, Date.now() + check.timeout, attempt, opts.log)))
+      .then((r) => sanitize(r, opts.families), (err: unknown): ProbeResult => {
         if (controller.signal.aborted) return { ok: false, reason: 'timeout', message: `timed out after ${check.timeout / 1000}s`, samples: [] };
         return { ok: false, reason: classifyError(err), message: errorMessage(err), samples: [] };
       });
@@ -94,17 +113,32 @@ async function attemptOnce(check: CheckCommon, probe: Probe, attempt: number, op
   return { result, duration: roundMicros((performance.now() - t0) / 1000) };
 }
 
+function runContext(signal: AbortSignal, deadline: number, attempt: number, log: Logger): ProbeRunContext {
+  return { signal, deadline, attempt, log, remaining: (margin = PROBE_MARGIN_MS) => Math.max(1, deadline - margin - Date.now()) };
+}
+
 const REASONS = new Set<string>(FAILURE_REASONS);
 
+/** A sample whose family or labels its kind did not declare, described; undefined when it is declared. */
+function undeclared(s: Sample, families: DeclaredFamilies): string | undefined {
+  const labels = families.get(s.metric);
+  if (!labels) return `family ${s.metric}`;
+  for (const k in s.labels) if (!labels.includes(k)) return `label ${k} of ${s.metric}`;
+  return undefined;
+}
+
 /** A probe's return value is untrusted: anything malformed becomes a failed run, not a crash. */
-function sanitize(value: unknown): ProbeResult {
+function sanitize(value: unknown, families?: DeclaredFamilies): ProbeResult {
   const r = value as ProbeResult;
   if (!r || typeof r !== 'object' || typeof r.ok !== 'boolean' || !Array.isArray(r.samples)) {
     return { ok: false, reason: 'invalid_result', message: 'probe returned an invalid result', samples: [] };
   }
   const samples: Sample[] = [];
   for (const s of r.samples) {
-    if (s && typeof s.key === 'string' && typeof s.metric === 'string' && typeof s.value === 'number' && !Number.isNaN(s.value)) samples.push(s);
+    if (!s || typeof s.key !== 'string' || typeof s.metric !== 'string' || typeof s.value !== 'number' || Number.isNaN(s.value)) continue;
+    const wrong = families && undeclared(s, families);
+    if (wrong) return { ok: false, reason: 'invalid_result', message: `probe returned a sample of an undeclared ${wrong} (key ${s.key})`, samples: [] };
+    samples.push(s);
   }
   const reason = r.ok ? undefined : REASONS.has(r.reason as string) ? r.reason : 'error';
   return { ok: r.ok, reason, message: typeof r.message === 'string' ? r.message.slice(0, 1000) : undefined, samples, info: r.info };

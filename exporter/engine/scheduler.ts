@@ -8,16 +8,19 @@
 // them all: the last quarter is always free for the others, and a 1 s canary keeps its
 // interval. Waiters are served first come, first served among those allowed a slot.
 import { isDeepStrictEqual } from 'node:util';
-import type { CheckCommon } from '../config/common.js';
+import type { CheckCommon } from '../model/check.js';
 import type { Logger } from '../log.js';
 import { getProbeDefinition } from '../probes/index.js';
 import type { Probe, ProbeEnv } from '../probes/types.js';
-import { runCheck } from './runner.js';
-import type { CheckResult, StateStore } from './state.js';
+import { declaredFamilies, runCheck, type DeclaredFamilies } from './runner.js';
+import type { CheckResult } from '../model/result.js';
+import type { StateStore } from './state.js';
 
 interface Entry {
   check: CheckCommon;
   probe: Probe;
+  /** The families (and their labels) the check's kind declared: the only samples it may give. */
+  families: DeclaredFamilies;
   /** When the next scheduled run is due (epoch ms); meaningful while queued. */
   due: number;
   /** In the due-queue. */
@@ -37,8 +40,9 @@ export interface SchedulerOptions {
   state: StateStore;
   env: ProbeEnv;
   log: Logger;
-  concurrency: number;
-  jitter: number;
+  /** Probe runs in flight at once and the spread of first runs: set by update() from the config's scheduler section until given here. */
+  concurrency?: number;
+  jitter?: number;
 }
 
 /** Runs due within this many ms of each other share one timer wake-up. */
@@ -95,7 +99,7 @@ export class Scheduler {
     for (const check of wanted.values()) {
       if (this.entries.has(check.name)) continue;
       const def = getProbeDefinition(check.type)!;
-      const entry: Entry = { check, probe: def.create(check, this.opts.env), due: 0, queued: false, stop: new AbortController(), slow: false };
+      const entry: Entry = { check, probe: def.create(check, this.opts.env), families: declaredFamilies(def), due: 0, queued: false, stop: new AbortController(), slow: false };
       this.entries.set(check.name, entry);
       if (this.started) this.schedule(entry, this.firstDelay(check));
     }
@@ -143,11 +147,11 @@ export class Scheduler {
   // First runs land within two seconds so a fresh start shows real status quickly; after that
   // each delay is stretched by up to ±5 % so checks that started together drift apart.
   private firstDelay(check: CheckCommon): number {
-    return Math.floor(Math.random() * Math.min(check.interval, 2_000) * this.opts.jitter);
+    return Math.floor(Math.random() * Math.min(check.interval, 2_000) * (this.opts.jitter ?? 1));
   }
 
   private nextDelay(check: CheckCommon, elapsed: number): number {
-    const spread = 1 + (Math.random() - 0.5) * 0.1 * this.opts.jitter;
+    const spread = 1 + (Math.random() - 0.5) * 0.1 * (this.opts.jitter ?? 1);
     return Math.max(0, check.interval * spread - elapsed);
   }
 
@@ -212,7 +216,7 @@ export class Scheduler {
     };
     await slot.acquire();
     try {
-      const result = await runCheck(entry.check, entry.probe, { signal: entry.stop.signal, log: this.opts.log, slot });
+      const result = await runCheck(entry.check, entry.probe, { signal: entry.stop.signal, log: this.opts.log, slot, families: entry.families });
       entry.slow = result.reason === 'timeout' || result.duration * 1000 >= SLOW_RUN_MS;
       if (this.entries.get(entry.check.name) === entry) this.opts.state.record(result);
       return result;
@@ -268,7 +272,8 @@ export class Scheduler {
   }
 
   private mayTake(slow: boolean): boolean {
-    return this.active < this.opts.concurrency && (!slow || this.slowActive < slowLaneCap(this.opts.concurrency));
+    const concurrency = this.opts.concurrency ?? 0; // none before the first config
+    return this.active < concurrency && (!slow || this.slowActive < slowLaneCap(concurrency));
   }
 
   private take(slow: boolean): void {

@@ -1,31 +1,12 @@
 // The state store: latest result and bounded history per check. Everything downstream
 // (/metrics, /health, the status page, SSE) reads from here; nothing here knows about them.
 import { EventEmitter } from 'node:events';
-import type { CheckCommon } from '../config/common.js';
+import type { CheckCommon } from '../model/check.js';
 import type { Component, VigilConfig } from '../config/schema.js';
-import type { Violation } from '../health/evaluate.js';
 import { rollup, type Rollup } from '../health/rollup.js';
-import type { Status } from '../health/status.js';
-import type { FailureReason, ProbeInfo, Sample } from '../probes/types.js';
+import type { Status } from '../model/status.js';
+import type { CheckResult, FailureReason, Sample, Violation } from '../model/result.js';
 import { HistoryRing } from './history.js';
-
-/** One completed run of a check (after retries). */
-export interface CheckResult {
-  check: string;
-  ok: boolean;
-  reason?: FailureReason;
-  /** Probe failure or threshold summary, secrets removed. */
-  message?: string;
-  status: Status;
-  violations: Violation[];
-  /** Seconds taken by the final attempt. */
-  duration: number;
-  samples: Sample[];
-  info?: ProbeInfo;
-  attempts: number;
-  startedAt: number;
-  finishedAt: number;
-}
 
 export interface CheckState {
   config: CheckCommon;
@@ -63,8 +44,9 @@ export interface StateEvents {
 export class StateStore extends EventEmitter<StateEvents> {
   private checks = new Map<string, CheckState>();
   private componentList: Component[] = [];
-  private historyPoints = 8640;
-  private retentionMs = 86_400_000;
+  // The config's history section (its schema holds the defaults), set by applyConfig().
+  private historyPoints = 0;
+  private retentionMs = 0;
   private cachedRollup?: Rollup;
   readonly startedAt = Date.now();
 

@@ -16,21 +16,12 @@ import os from 'node:os';
 import path from 'node:path';
 import client from 'prom-client';
 import type { Logger } from '../log.js';
+import { STORAGE_WRITERS, type StorageWriter, type WriteReporter } from '../model/storage.js';
 
 export const LOCK_FILE = 'vigil.lock';
 /** Written, fsynced and removed by every writability check. */
 export const WRITE_CHECK_FILE = '.vigil-write-check';
 export const WRITE_ERRORS_METRIC = 'vigil_storage_write_errors_total';
-
-/** Label values of vigil_storage_write_errors_total: the stores, and the periodic writability check. */
-export type StorageWriter = 'heartbeats' | 'alert_log' | 'write_check';
-const WRITERS: StorageWriter[] = ['heartbeats', 'alert_log', 'write_check'];
-
-/** What a store tells the directory about each write it makes. */
-export interface WriteReporter {
-  writeSucceeded(store: StorageWriter): void;
-  writeFailed(store: StorageWriter, err: unknown): void;
-}
 
 export class StorageLockedError extends Error {}
 
@@ -71,7 +62,7 @@ export class StorageDir implements WriteReporter {
       labelNames: ['store'],
       registers: [registry],
     });
-    for (const store of WRITERS) this.errors.inc({ store }, 0); // series exist from the start, so increase() sees the first error
+    for (const store of STORAGE_WRITERS) this.errors.inc({ store }, 0); // series exist from the start, so increase() sees the first error
   }
 
   /**

@@ -1,17 +1,8 @@
 // Thresholds -> status. Pure: a probe result and the check's thresholds in, a verdict out.
-import type { Threshold } from '../config/common.js';
-import type { FailureReason, Sample } from '../probes/types.js';
-import type { Status } from './status.js';
-
-export interface Violation {
-  key: string;
-  severity: 'warning' | 'critical';
-  value: number;
-  level: number;
-  direction: 'above' | 'below';
-  labels?: Record<string, string>;
-  message: string;
-}
+import type { Threshold } from '../model/check.js';
+import type { FailureReason, Sample, Violation } from '../model/result.js';
+import type { Status } from '../model/status.js';
+import { formatValue } from '../model/units.js';
 
 export interface Verdict {
   status: Status;
@@ -50,26 +41,6 @@ function check(sample: Sample, t: Threshold, severity: 'warning' | 'critical'): 
     key: sample.key, severity, value: sample.value, level, direction: t.direction, labels: sample.labels,
     message: `${sample.key}${where} ${formatValue(sample.metric, sample.value)} ${op} ${severity} ${formatValue(sample.metric, level)}`,
   };
-}
-
-/** Human form of a value in its metric's base unit: seconds, bytes, ratios. */
-export function formatValue(metric: string, v: number): string {
-  if (metric.endsWith('_seconds') && !metric.includes('timestamp')) {
-    const a = Math.abs(v);
-    if (a >= 86400) return `${+(v / 86400).toFixed(1)} d`;
-    if (a >= 3600) return `${+(v / 3600).toFixed(1)} h`;
-    if (a >= 1) return `${+v.toFixed(2)} s`;
-    return `${+(v * 1000).toFixed(1)} ms`;
-  }
-  if (metric.endsWith('_ratio')) return `${+(v * 100).toFixed(1)} %`;
-  if (metric.endsWith('_bytes')) {
-    const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-    let i = 0;
-    let x = v;
-    while (Math.abs(x) >= 1024 && i < units.length - 1) { x /= 1024; i++; }
-    return `${+x.toFixed(1)} ${units[i]}`;
-  }
-  return String(+v.toFixed(3));
 }
 
 /** The message shown as last_error: the probe's own failure, else the worst threshold breach. */

@@ -1,7 +1,7 @@
 // What happened to a check over a period, from its history points: availability, incidents,
 // response-time percentiles. Pure evaluation; the documents built from it are in views/report.ts,
 // the status page's bar in views/bar.ts.
-import { statusRank, STATUSES, type Status } from './status.js';
+import { statusRank, STATUSES, type Status } from '../model/status.js';
 
 export interface PeriodPoint {
   t: number; // epoch ms the run finished

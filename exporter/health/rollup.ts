@@ -1,5 +1,5 @@
 // Check statuses -> component statuses -> overall, plus "impacted by" along depends_on. Pure.
-import { worst, type Status } from './status.js';
+import { worst, type Status } from '../model/status.js';
 
 export interface RollupComponent {
   name: string;

@@ -5,10 +5,11 @@ import { Resolver } from 'node:dns/promises';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
-import type { CheckCommon } from '../config/common.js';
+import type { CheckCommon } from '../model/check.js';
 import { abortError, classifyError, errorMessage } from './support/errors.js';
 import { pattern, Pattern } from './support/pattern.js';
-import type { ProbeDefinition, ProbeResult, ProbeRunContext, Sample } from './types.js';
+import type { ProbeDefinition, ProbeRunContext } from './types.js';
+import type { ProbeResult, Sample } from '../model/result.js';
 
 const RECORD_TYPES = ['A', 'AAAA', 'CNAME', 'MX', 'TXT', 'NS', 'SRV'] as const;
 
@@ -35,6 +36,7 @@ export const dnsProbe: ProbeDefinition<DnsCheck> = {
     thresholds: '`lookup_time`, `answers`',
   },
   schema,
+  reasons: ['assertion'],
   metrics: [
     { name: 'probe_dns_lookup_time_seconds', help: 'Time taken by the DNS lookup.' },
     { name: 'probe_dns_answer_rrs', help: 'Number of records in the answer.' },
@@ -65,8 +67,7 @@ async function resolveText(r: Resolver, n: string, type: DnsCheck['record_type']
 }
 
 async function probeDns(check: DnsCheck, patterns: AnswerPatterns, ctx: ProbeRunContext): Promise<ProbeResult> {
-  const remaining = Math.max(1, ctx.deadline - Date.now());
-  const resolver = new Resolver({ timeout: remaining, tries: 1 });
+  const resolver = new Resolver({ timeout: ctx.remaining(0), tries: 1 });
   if (check.server) resolver.setServers([check.server]);
   const onAbort = () => resolver.cancel();
   ctx.signal.addEventListener('abort', onAbort, { once: true });

@@ -4,10 +4,11 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import type { CheckCommon } from '../config/common.js';
+import type { CheckCommon } from '../model/check.js';
 import { abortError, errorMessage } from './support/errors.js';
 import { Pattern, patternProblem } from './support/pattern.js';
-import type { ProbeDefinition, ProbeResult, ProbeRunContext, Sample } from './types.js';
+import type { ProbeDefinition, ProbeRunContext } from './types.js';
+import type { ProbeResult, Sample } from '../model/result.js';
 
 const schema = z.object({
   /** Absolute path, or a glob such as /var/backups/db-*.sql.gz (** in a segment of its own matches any depth). */
@@ -28,6 +29,7 @@ export const fileProbe: ProbeDefinition<FileCheck> = {
     thresholds: '`age`, `size`, `matches`',
   },
   schema,
+  reasons: ['missing'],
   metrics: [
     { name: 'vigil_file_age_seconds', help: 'Seconds since the (newest matching) file was last modified.' },
     { name: 'vigil_file_size_bytes', help: 'Size of the (newest matching) file.' },

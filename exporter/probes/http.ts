@@ -8,15 +8,17 @@ import type { TLSSocket } from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
 import { name } from '../config/common.js';
-import { formatSize, size } from '../config/units.js';
+import { size } from '../config/units.js';
 import { redact } from '../config/secrets.js';
 import { checkJson, compileJsonAssertion, jsonAssertion, statusMatches, statusPattern, type JsonCheck } from './support/expect.js';
 import { pattern, Pattern } from './support/pattern.js';
-import { roundMicros } from './support/duration.js';
+import { formatSize, roundMicros } from '../model/units.js';
+import { defaultHeadline } from './support/headline.js';
 import { abortError, classifyError, errorMessage } from './support/errors.js';
 import { DEFAULT_CERT_THRESHOLD, earliestCertExpiry, TLS_METRICS, tlsSamples } from './support/tls.js';
-import type { ProbeDefinition, ProbeResult, ProbeRunContext, Sample } from './types.js';
-import type { CheckCommon, Threshold } from '../config/common.js';
+import type { ProbeDefinition, ProbeRunContext } from './types.js';
+import type { ProbeResult, Sample } from '../model/result.js';
+import type { CheckCommon, Threshold } from '../model/check.js';
 
 const MAX_BODY_LIMIT = 16 * 1024 * 1024;
 
@@ -59,6 +61,7 @@ export const httpProbe: ProbeDefinition<HttpCheck> = {
     thresholds: '`response_time`, `cert_expires_in` (https default: warning 14 d, critical 3 d, below), extracted header names',
   },
   schema,
+  reasons: ['status', 'assertion'],
   metrics: [
     { name: 'probe_http_status_code', help: 'Status code of the last response (after redirects).' },
     { name: 'probe_http_duration_seconds', help: 'Duration of each phase of the HTTP request, summed over redirects.', labels: ['phase'] },
@@ -68,6 +71,10 @@ export const httpProbe: ProbeDefinition<HttpCheck> = {
     ...TLS_METRICS,
   ],
   thresholdKeys: (c) => ['cert_expires_in', ...c.extract_headers.map((h) => h.name)],
+  headline: (samples) => {
+    const status = samples.find((s) => s.key === 'status_code');
+    return status ? `HTTP ${status.value}` : defaultHeadline(samples);
+  },
   defaultThresholds: (c): Record<string, Threshold> => (c.url.startsWith('https:') ? { cert_expires_in: DEFAULT_CERT_THRESHOLD } : {}),
   validate: (c) => {
     const problems: Array<[Array<string | number>, string]> = [];

@@ -1,22 +1,22 @@
-// The probe registry: config `type` -> probe module. Adding a type is one import and one entry.
-import { httpProbe } from './http.js';
+// The probe kinds: config `type` -> the kind's file. Adding a kind is its file and one entry here.
 import { dnsProbe } from './dns.js';
 import { fileProbe } from './file.js';
-import { heartbeatProbe } from './heartbeat.js';
+import { heartbeatProbe } from './heartbeat/index.js';
+import { httpProbe } from './http.js';
 import { metricsProbe } from './metrics.js';
 import { mysqlProbe } from './mysql.js';
 import { pm2Probe } from './pm2.js';
 import { postgresProbe } from './postgres.js';
+import { processProbe } from './process.js';
 import { promqlProbe } from './promql.js';
 import { redisProbe } from './redis.js';
 import { sqlProbe } from './sql.js';
-import { websocketProbe } from './websocket.js';
-import { processProbe } from './process.js';
 import { systemProbe } from './system.js';
 import { tcpProbe } from './tcp.js';
 import type { ProbeDefinition } from './types.js';
+import { websocketProbe } from './websocket.js';
 
-const definitions: ProbeDefinition[] = [
+export const PROBE_KINDS: readonly ProbeDefinition[] = [
   httpProbe,
   tcpProbe,
   systemProbe,
@@ -34,16 +34,16 @@ const definitions: ProbeDefinition[] = [
   websocketProbe,
 ];
 
-const registry = new Map(definitions.map((d) => [d.type, d]));
+const byType = new Map(PROBE_KINDS.map((d) => [d.type, d]));
 
 export function getProbeDefinition(type: string): ProbeDefinition | undefined {
-  return registry.get(type);
+  return byType.get(type);
 }
 
 export function probeTypes(): string[] {
-  return [...registry.keys()].sort();
+  return [...byType.keys()].sort();
 }
 
-export function allProbeDefinitions(): ProbeDefinition[] {
-  return definitions;
+export function allProbeDefinitions(): readonly ProbeDefinition[] {
+  return PROBE_KINDS;
 }

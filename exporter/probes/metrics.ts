@@ -5,13 +5,15 @@
 // (delta of _sum / delta of _count) and a ratio of two counters' deltas (error ratio).
 // The body is parsed line by line as it arrives and never held whole; its size is capped.
 import { z } from 'zod';
-import { name, type CheckCommon } from '../config/common.js';
+import { name } from '../config/common.js';
+import type { CheckCommon } from '../model/check.js';
 import { redact } from '../config/secrets.js';
 import { size } from '../config/units.js';
 import { classifyError, errorMessage } from './support/errors.js';
 import { authHeaders, boundedGet, BodyTooLarge, httpAuthFields, httpAuthProblems, prepareHttpGet } from './support/httpget.js';
 import { LineSplitter, parseSampleLine, parseSelector, selectorMatches, type Selector } from './support/promtext.js';
-import type { ProbeDefinition, ProbeResult, ProbeRunContext, Sample } from './types.js';
+import type { ProbeDefinition, ProbeRunContext } from './types.js';
+import type { ProbeResult, Sample } from '../model/result.js';
 import { namedValueProblems } from './support/named.js';
 
 const selector = z.string().min(1).superRefine((s, ctx) => {
@@ -53,6 +55,7 @@ export const metricsProbe: ProbeDefinition<MetricsCheck> = {
     thresholds: 'the value names',
   },
   schema,
+  reasons: ['protocol', 'status', 'missing'],
   metrics: [{ name: 'vigil_metrics_value', help: 'A value computed from series scraped from an application\'s metrics endpoint.', labels: ['name'] }],
   thresholdKeys: (c) => c.values.map((v) => v.name),
   validate: (c) => {

@@ -5,12 +5,13 @@
 // reporting as "online". A daemon that is not running is a critical result, never an exception.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import type { CheckCommon, Threshold } from '../config/common.js';
+import type { CheckCommon, Threshold } from '../model/check.js';
 import { duration } from '../config/units.js';
 import { abortError, classifyError, errorMessage } from './support/errors.js';
 import { Pattern } from './support/pattern.js';
 import { defaultPm2Home, pm2Call, Pm2DaemonMissing } from './support/pm2rpc.js';
-import type { ProbeDefinition, ProbeResult, ProbeRunContext, Sample } from './types.js';
+import type { ProbeDefinition, ProbeRunContext } from './types.js';
+import type { ProbeResult, Sample } from '../model/result.js';
 
 export const PM2_STATES = ['online', 'stopping', 'stopped', 'launching', 'errored', 'one-launch-status', 'waiting restart'] as const;
 
@@ -47,6 +48,7 @@ export const pm2Probe: ProbeDefinition<Pm2Check> = {
     thresholds: '`restarts_in_window` (warning 0, critical 2), `cpu`, `memory`, `uptime`',
   },
   schema,
+  reasons: ['protocol', 'missing', 'status'],
   metrics: [
     { name: 'vigil_pm2_process_up', help: '1 if the PM2 process is online.', labels: ['process'] },
     { name: 'vigil_pm2_process_status', help: 'PM2 status of the process: 1 for the current state, 0 for the others.', labels: ['process', 'state'] },
@@ -83,7 +85,7 @@ async function probePm2(check: Pm2Check, globs: Pattern[], home: string, history
     return { ok: false, reason: classifyError(err), message: `PM2 daemon (pm2_home ${home}): ${errorMessage(err)}`, samples: [] };
   }
   list = list.filter((p) => !p.pm2_env?.pmx_module);
-  if (confirm && Date.now() + CONFIRM_MS * 2 < ctx.deadline
+  if (confirm && ctx.remaining(0) > CONFIRM_MS * 2
     && list.some((p) => globs.some((g) => g.test(p.name ?? '')) && !(check.allowed_status as string[]).includes(p.pm2_env?.status ?? 'unknown'))) {
     try {
       await sleep(CONFIRM_MS, undefined, { signal: ctx.signal });

@@ -3,12 +3,14 @@
 // figures that Prometheus already has: error ratio, request rate, latency percentiles. Put these
 // checks in the `performance` component so GET /health/performance shows them together.
 import { z } from 'zod';
-import { name, type CheckCommon } from '../config/common.js';
+import { name } from '../config/common.js';
+import type { CheckCommon } from '../model/check.js';
 import { size } from '../config/units.js';
 import { redact } from '../config/secrets.js';
 import { classifyError, errorMessage } from './support/errors.js';
 import { authHeaders, boundedGetBuffer, BodyTooLarge, httpAuthFields, httpAuthProblems, prepareHttpGet } from './support/httpget.js';
-import type { FailureReason, ProbeDefinition, ProbeResult, ProbeRunContext, Sample } from './types.js';
+import type { FailureReason, ProbeResult, Sample } from '../model/result.js';
+import type { ProbeDefinition, ProbeRunContext } from './types.js';
 import { namedValueProblems } from './support/named.js';
 
 const query = z.strictObject({
@@ -37,6 +39,7 @@ export const promqlProbe: ProbeDefinition<PromqlCheck> = {
     thresholds: 'the query names',
   },
   schema,
+  reasons: ['protocol', 'status', 'missing'],
   metrics: [{ name: 'vigil_promql_value', help: 'Result of a named PromQL instant query.', labels: ['name'] }],
   thresholdKeys: (c) => c.queries.map((q) => q.name),
   validate: (c) => {
@@ -68,7 +71,7 @@ async function probePromql(check: PromqlCheck, ctx: ProbeRunContext): Promise<Pr
 async function runQuery(check: PromqlCheck, q: z.output<typeof query>, ctx: ProbeRunContext): Promise<Outcome> {
   const base = check.url.replace(/\/+$/, '');
   // Prometheus stops evaluating at `timeout` too (its durations take no decimals: use ms).
-  const timeoutMs = Math.max(100, Math.floor(ctx.deadline - Date.now() - 100));
+  const timeoutMs = Math.max(100, Math.floor(ctx.remaining()));
   const url = `${base}/api/v1/query?${new URLSearchParams({ query: q.query, timeout: `${timeoutMs}ms` })}`;
   const where = `query ${q.name}`;
   let res;

@@ -11,13 +11,15 @@
 import type { Redis } from 'ioredis';
 import { lazy, warm } from './support/lazy.js';
 import { z } from 'zod';
-import { name, type CheckCommon } from '../config/common.js';
+import { name } from '../config/common.js';
+import type { CheckCommon } from '../model/check.js';
 import { DB_METRICS, runOnConnection, type DbHandleBase } from './support/dbprobe.js';
 import { describeDsn, dsnField, registerDsnSecrets, withPassword } from './support/dsn.js';
 import { abortable, errorMessage } from './support/errors.js';
 import { pattern, Pattern } from './support/pattern.js';
 import { connectFields, Reconnecting } from './support/reconnect.js';
-import type { ProbeDefinition, Sample } from './types.js';
+import type { ProbeDefinition } from './types.js';
+import type { Sample } from '../model/result.js';
 
 const QUEUE_KINDS = ['list', 'stream', 'zset', 'bullmq'] as const;
 type QueueKind = (typeof QUEUE_KINDS)[number];
@@ -61,6 +63,7 @@ export const redisProbe: ProbeDefinition<RedisCheck> = {
     thresholds: '`<queue>.<state>`, `<queue>.workers`',
   },
   schema,
+  reasons: [],
   metrics: [
     ...DB_METRICS,
     { name: 'vigil_queue_depth', help: 'Jobs or entries in a queue by state (length for plain lists, streams and sorted sets).', labels: ['queue', 'state'] },

@@ -4,13 +4,15 @@
 // READ ONLY transaction on a read-only session, one statement per query (extended protocol on
 // PostgreSQL, multipleStatements off on MySQL), and the transaction is always rolled back.
 import { z } from 'zod';
-import { name, type CheckCommon } from '../config/common.js';
+import { name } from '../config/common.js';
+import type { CheckCommon } from '../model/check.js';
 import { DB_METRICS, runOnConnection } from './support/dbprobe.js';
 import { describeDsn, dsnField, dsnKind, registerDsnSecrets } from './support/dsn.js';
 import { errorMessage } from './support/errors.js';
 import { connectFields, Reconnecting } from './support/reconnect.js';
 import { classifyDbError, isConnectionError, openSql, warmSqlDriver, type SqlDriverKind, type SqlHandle } from './support/sqldb.js';
-import type { ProbeDefinition, Sample } from './types.js';
+import type { ProbeDefinition } from './types.js';
+import type { Sample } from '../model/result.js';
 import { namedValueProblems } from './support/named.js';
 
 const EMPTY_MODES = ['fail', 'ok', 'value'] as const;
@@ -45,6 +47,7 @@ export const sqlProbe: ProbeDefinition<SqlCheck> = {
     thresholds: 'the query names',
   },
   schema,
+  reasons: ['missing'],
   metrics: [
     { name: 'vigil_sql_value', help: 'Value returned by a named read-only SQL query.', labels: ['name'] },
     ...DB_METRICS,

@@ -2,9 +2,11 @@
 import os from 'node:os';
 import { lazy, warm } from './support/lazy.js';
 import { z } from 'zod';
-import type { CheckCommon } from '../config/common.js';
+import type { CheckCommon, Threshold } from '../model/check.js';
 import { pattern, Pattern } from './support/pattern.js';
-import type { ProbeDefinition, ProbeResult, Sample } from './types.js';
+import type { ProbeDefinition } from './types.js';
+import type { ProbeResult, Sample } from '../model/result.js';
+import { formatValue } from '../model/units.js';
 
 // Pseudo and read-only image filesystems: their "usage" says nothing about free space.
 const DEFAULT_FS_EXCLUDE = '^(tmpfs|devtmpfs|squashfs|proc|sysfs|cgroup2?|nsfs|autofs|devpts|mqueue|fuse\\..*|iso9660|ramfs|overlay2?)$';
@@ -46,6 +48,9 @@ export const systemProbe: ProbeDefinition<SystemCheck> = {
     ...(c.collect.includes('disk') ? { disk_used: { warning: 0.85, critical: 0.95, direction: 'above' as const } } : {}),
     ...(c.collect.includes('cpu') ? { cpu_utilization: { warning: 0.9, critical: 0.98, direction: 'above' as const } } : {}),
   }),
+  reasons: [],
+  headline: systemHeadline,
+  pageDetails: ({ samples, thresholds }) => resources(samples, thresholds),
   create: (check) => {
     warm(loadSi);
     const { include, exclude, fs_types_exclude } = check.mounts;
@@ -107,4 +112,63 @@ async function probeSystem(check: SystemCheck, { include, exclude, fsExclude }: 
     );
   }
   return { ok: true, samples };
+}
+
+/** "CPU 12 % · mem 40 % · / 71 %" (the fullest disk), or the load when nothing else was collected. */
+function systemHeadline(samples: Sample[]): string | null {
+  const parts: string[] = [];
+  const get = (k: string) => samples.find((s) => s.key === k);
+  const cpu = get('cpu_utilization');
+  const mem = get('memory_used');
+  const disks = samples.filter((s) => s.key === 'disk_used');
+  if (cpu) parts.push(`CPU ${formatValue(cpu.metric, cpu.value)}`);
+  if (mem) parts.push(`mem ${formatValue(mem.metric, mem.value)}`);
+  if (disks.length) {
+    const fullest = disks.reduce((a, b) => (b.value > a.value ? b : a));
+    parts.push(`${fullest.labels?.mount ?? 'disk'} ${formatValue(fullest.metric, fullest.value)}`);
+  }
+  const load = get('load1');
+  if (!parts.length && load) parts.push(`load ${formatValue(load.metric, load.value)}`);
+  return parts.length ? parts.join(' · ') : null;
+}
+
+/** The status page's resources panel: CPU, memory, disks by mount, and their levels. */
+export interface ResourcesView {
+  cpu?: number;
+  memory?: number;
+  memory_used_bytes?: number;
+  memory_total_bytes?: number;
+  load1?: number;
+  disks: Array<{ mount: string; used: number; used_bytes?: number; size_bytes?: number }>;
+  /** Warning/critical levels of cpu_utilization, memory_used, disk_used (ratios). */
+  thresholds: Record<string, { warning?: number; critical?: number }>;
+}
+
+function resources(samples: Sample[], thresholds: Record<string, Threshold>): ResourcesView {
+  const out: ResourcesView = { disks: [], thresholds: {} };
+  const byMount = new Map<string, ResourcesView['disks'][number]>();
+  for (const x of samples) {
+    switch (x.key) {
+      case 'cpu_utilization': out.cpu = x.value; break;
+      case 'memory_used': out.memory = x.value; break;
+      case 'memory_used_bytes': out.memory_used_bytes = x.value; break;
+      case 'memory_total_bytes': out.memory_total_bytes = x.value; break;
+      case 'load1': out.load1 = x.value; break;
+      case 'disk_used': case 'disk_used_bytes': case 'disk_size_bytes': {
+        const mount = x.labels?.mount ?? '?';
+        const d = byMount.get(mount) ?? { mount, used: 0 };
+        if (x.key === 'disk_used') d.used = x.value;
+        else if (x.key === 'disk_used_bytes') d.used_bytes = x.value;
+        else d.size_bytes = x.value;
+        byMount.set(mount, d);
+        break;
+      }
+    }
+  }
+  out.disks = [...byMount.values()].sort((a, b) => a.mount.localeCompare(b.mount));
+  for (const k of ['cpu_utilization', 'memory_used', 'disk_used']) {
+    const t = thresholds[k];
+    if (t) out.thresholds[k] = { warning: t.warning, critical: t.critical };
+  }
+  return out;
 }

@@ -3,12 +3,14 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
-import type { CheckCommon, Threshold } from '../config/common.js';
-import { formatSize, size } from '../config/units.js';
+import type { CheckCommon, Threshold } from '../model/check.js';
+import { formatSize } from '../model/units.js';
+import { size } from '../config/units.js';
 import { pattern, Pattern } from './support/pattern.js';
 import { abortError, classifyError, errorMessage } from './support/errors.js';
 import { DEFAULT_CERT_THRESHOLD, earliestCertExpiry, TLS_METRICS, tlsSamples } from './support/tls.js';
-import type { ProbeDefinition, ProbeResult, ProbeRunContext, Sample } from './types.js';
+import type { ProbeDefinition, ProbeRunContext } from './types.js';
+import type { ProbeResult, Sample } from '../model/result.js';
 
 const MAX_READ = 1024 * 1024;
 
@@ -39,6 +41,7 @@ export const tcpProbe: ProbeDefinition<TcpCheck> = {
     thresholds: '`response_time`, `cert_expires_in`',
   },
   schema,
+  reasons: ['assertion'],
   metrics: [
     { name: 'vigil_tcp_duration_seconds', help: 'Duration of each phase of the TCP probe.', labels: ['phase'] },
     ...TLS_METRICS,

@@ -1,44 +1,26 @@
-// The contract every probe module implements. blackbox_exporter's prober/ is the model:
-// a probe does its protocol and returns data; the runner (engine/runner.ts) owns timeouts,
-// retries, duration, probe_success and error containment.
-import type { z } from 'zod';
-import type { CheckCommon } from '../config/common.js';
+// The contract every probe kind implements. blackbox_exporter's prober/ is the model: a probe
+// does its protocol and returns data; the runner (engine/runner.ts) owns timeouts, retries,
+// duration, probe_success and error containment. A kind is one file (or one folder for a big
+// kind) holding everything about it; probes/index.ts lists them.
+import type { CheckKind } from '../config/kinds.js';
 import type { Logger } from '../log.js';
+import type { CheckCommon, Threshold } from '../model/check.js';
+import type { FailureReason, ProbeResult, Sample } from '../model/result.js';
+import type { WriteReporter } from '../model/storage.js';
 
-/** Why a run failed. A closed set, so it can be a metric label (never raw error text). */
-export const FAILURE_REASONS = [
-  'dns', 'connect', 'tls', 'timeout', 'status', 'assertion', 'protocol', 'auth',
-  'threshold', 'missing', 'invalid_result', 'error',
-] as const;
-export type FailureReason = (typeof FAILURE_REASONS)[number];
-
-/** One measured number. `key` is what thresholds and /health use; `metric` the exported family. */
-export interface Sample {
-  key: string;
-  metric: string;
-  value: number;
-  /** Extra labels of `metric` (declared in the probe's MetricSpec), e.g. {mount: '/'}. */
-  labels?: Record<string, string>;
-}
-
-/** Info strings a probe wants to show (server version, resolved IP). Exported as *_info only if declared. */
-export type ProbeInfo = Record<string, string>;
-
-export interface ProbeResult {
-  ok: boolean;
-  /** Set when ok is false. */
-  reason?: FailureReason;
-  /** Human-readable, already redacted of secrets; shown as last_error. */
-  message?: string;
-  samples: Sample[];
-  info?: ProbeInfo;
-}
+/**
+ * What a probe keeps for its own, more precise message to win over the runner's generic
+ * timeout: a probe that times a phase itself stops that long before the deadline.
+ */
+export const PROBE_MARGIN_MS = 100;
 
 export interface ProbeRunContext {
   /** Aborted when the check's timeout elapses or the exporter stops. */
   signal: AbortSignal;
   /** Epoch ms by which the run must finish. */
   deadline: number;
+  /** Milliseconds left before the deadline less `margin` (default PROBE_MARGIN_MS), at least 1. */
+  remaining(margin?: number): number;
   attempt: number;
   log: Logger;
 }
@@ -49,20 +31,12 @@ export interface Probe {
   close?(): Promise<void> | void;
 }
 
-/** A metric family a probe type can emit. Every family also gets `check`, `component` and the check's own labels. */
-export interface MetricSpec {
-  name: string;
-  help: string;
-  labels?: string[];
-  type?: 'gauge' | 'counter';
-}
-
 /** Services a probe may use (they flow into probes, never the other way). */
 export interface ProbeEnv {
   log: Logger;
   /** Directory for durable probe state (heartbeats). */
   storagePath: string;
-  /** Read-only access to shared input stores, keyed by name (e.g. 'heartbeats'). */
+  /** The stores the kinds declared (ProbeDefinition.stores), built once by the runtime, by name. */
   stores: Record<string, unknown>;
 }
 
@@ -74,18 +48,42 @@ export interface ProbeDoc {
   thresholds: string;
 }
 
-export interface ProbeDefinition<C extends CheckCommon = any> {
-  type: string;
+/** What a kind's store is built from. */
+export interface StoreEnv {
+  /** --storage.path, resolved. */
+  storagePath: string;
+  log: Logger;
+  /** Told about every durable write (vigil_storage_write_errors_total, /-/ready). */
+  report?: WriteReporter;
+}
+
+/** A store a kind needs beside its probes (input written by an endpoint, read by the probe). */
+export interface KindStore {
+  /** Wait for pending writes; called when the exporter stops. */
+  flush?(): Promise<void>;
+}
+
+/** Facts about a check the status page shows beside its headline (the system kind's resources). */
+export interface PageDetailsInput {
+  samples: Sample[];
+  thresholds: Record<string, Threshold>;
+}
+
+export interface ProbeDefinition<C extends CheckCommon = any> extends CheckKind<C> {
   doc: ProbeDoc;
-  /** Type-specific fields only; the common fields are merged in by config/schema.ts. Must be a z.object. */
-  schema: z.ZodObject<any>;
-  /** Every family this type can emit (static: docs/metrics.md is generated from it). */
-  metrics: MetricSpec[];
-  /** Threshold keys valid for this check (config rejects others). `response_time` is always valid. */
-  thresholdKeys(check: C): string[];
-  /** Default thresholds for this type, merged under the configured ones. */
-  defaultThresholds?(check: C): Record<string, import('../config/common.js').Threshold>;
-  /** Optional extra validation across fields; return problems as [path, message]. */
-  validate?(check: C): Array<[Array<string | number>, string]>;
+  /**
+   * The reasons this kind fails with besides the ones every kind can (COMMON_REASONS: the
+   * runner's timeout and invalid_result, and what classifyError makes of a thrown error).
+   */
+  reasons: readonly FailureReason[];
+  /** A short figure for the status page's check row ("HTTP 200", "CPU 12 %"); default: defaultHeadline(). */
+  headline?(samples: Sample[]): string | null;
+  /** Structured facts for the page's check panel, shown as `resources` (system: CPU, memory, disks). */
+  pageDetails?(input: PageDetailsInput): unknown;
+  /** Stores this kind's probes share, by name; built once at start (see ProbeEnv.stores). */
+  stores?: Record<string, (env: StoreEnv) => KindStore>;
   create(check: C, env: ProbeEnv): Probe;
 }
+
+/** Reasons any kind can fail with: the runner's own, and what classifyError() makes of an error. */
+export const COMMON_REASONS: readonly FailureReason[] = ['timeout', 'invalid_result', 'error', 'dns', 'connect', 'tls', 'auth'];

@@ -5,13 +5,15 @@ import { performance } from 'node:perf_hooks';
 import type { Socket } from 'node:net';
 import { lazy, warm } from './support/lazy.js';
 import { z } from 'zod';
-import type { CheckCommon, Threshold } from '../config/common.js';
+import type { CheckCommon, Threshold } from '../model/check.js';
 import { redact } from '../config/secrets.js';
-import { formatSize, size } from '../config/units.js';
+import { formatSize } from '../model/units.js';
+import { size } from '../config/units.js';
 import { classifyError, errorMessage } from './support/errors.js';
 import { pattern, Pattern } from './support/pattern.js';
 import { DEFAULT_CERT_THRESHOLD, earliestCertExpiry, TLS_METRICS, tlsSamples } from './support/tls.js';
-import type { ProbeDefinition, ProbeResult, ProbeRunContext, Sample } from './types.js';
+import type { ProbeDefinition, ProbeRunContext } from './types.js';
+import type { ProbeResult, Sample } from '../model/result.js';
 import type { TLSSocket } from 'node:tls';
 
 const MAX_MESSAGE = 16 * 1024 * 1024;
@@ -41,6 +43,7 @@ export const websocketProbe: ProbeDefinition<WebsocketCheck> = {
     thresholds: '`cert_expires_in` (wss: 14 d / 3 d, below)',
   },
   schema,
+  reasons: ['status', 'protocol', 'assertion'],
   metrics: [
     { name: 'vigil_websocket_duration_seconds', help: 'Duration of each phase of the WebSocket probe.', labels: ['phase'] },
     ...TLS_METRICS,
@@ -68,7 +71,7 @@ async function probeWebsocket(check: WebsocketCheck, expect: Pattern | undefined
     const where = `${u.protocol}//${u.host}${u.pathname}`;
     const ws = new WebSocket(check.url, check.subprotocols, {
       headers: { 'user-agent': 'Vigil/1 (+health probe)', ...check.headers },
-      handshakeTimeout: Math.max(1, ctx.deadline - Date.now() - 50),
+      handshakeTimeout: ctx.remaining(),
       maxPayload: check.max_message_bytes,
       rejectUnauthorized: !check.tls.insecure_skip_verify,
       perMessageDeflate: false,
@@ -104,7 +107,7 @@ async function probeWebsocket(check: WebsocketCheck, expect: Pattern | undefined
     const onAbort = () => finish({ ok: false, reason: 'timeout', message: `${where}: ${phaseNow()} timed out` });
     const phaseNow = () => (phases.handshake === undefined ? (phases.connect === undefined ? 'connect' : 'handshake') : `waiting for a message matching ${expect}`);
     // Just before the runner's own timeout, so the message says which phase was slow.
-    const timer = setTimeout(onAbort, Math.max(1, ctx.deadline - Date.now() - 50));
+    const timer = setTimeout(onAbort, ctx.remaining());
     if (ctx.signal.aborted) return onAbort();
     ctx.signal.addEventListener('abort', onAbort, { once: true });
 

@@ -1,6 +1,6 @@
 // Caps on what one read may ask for: its cost grows with them (a status snapshot is checks x
 // buckets). A request past a cap gets a 400 naming the parameter and the limit.
-import { formatDuration } from '../config/units.js';
+import { formatDuration } from '../model/units.js';
 import { HttpError } from './body.js';
 
 /** Bar buckets in one status snapshot (5-minute buckets over 24 h). */

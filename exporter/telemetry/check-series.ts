@@ -7,7 +7,7 @@
 // interval, so V8 promoted it and the old space grew (measured with `npm run bench`). Here a
 // result touches existing rows and formats only the values that changed; a scrape only reads
 // and joins lines that already exist.
-import type { MetricSpec } from '../probes/types.js';
+import type { MetricSpec } from '../model/metric.js';
 
 interface Row {
   family: string;

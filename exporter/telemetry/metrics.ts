@@ -4,12 +4,13 @@
 // component and overall status are rolled up in collect() at scrape time (pure, no I/O); the
 // exporter's own families live in an explicit prom-client registry.
 import client from 'prom-client';
-import type { CheckCommon } from '../config/common.js';
+import type { CheckCommon } from '../model/check.js';
 import type { VigilConfig } from '../config/schema.js';
 import type { CheckState, StateStore } from '../engine/state.js';
-import { STATUSES, type Status } from '../health/status.js';
+import { STATUSES, type Status } from '../model/status.js';
 import { allProbeDefinitions, getProbeDefinition } from '../probes/index.js';
-import { FAILURE_REASONS, type FailureReason, type MetricSpec } from '../probes/types.js';
+import { FAILURE_REASONS, type FailureReason } from '../model/result.js';
+import { CHECK_FAMILIES, type MetricSpec } from '../model/metric.js';
 import { VERSION, REVISION } from '../version.js';
 import { CheckSeries, renderLabels } from './check-series.js';
 import type { TextBody } from './text-body.js';
@@ -39,18 +40,6 @@ function sampleLabels(labels: Record<string, string>): string {
   return text;
 }
 
-export const CORE_CHECK_FAMILIES: MetricSpec[] = [
-  { name: 'probe_success', help: 'Whether the last run of the check succeeded (after retries).' },
-  { name: 'probe_duration_seconds', help: 'How long the final attempt of the last run took.' },
-  { name: 'vigil_check_status', help: 'Status of the check: 1 for the current state, 0 for the others.', labels: ['state'] },
-  { name: 'vigil_check_threshold', help: 'Configured threshold of a check value, in the unit of `metric`.', labels: ['key', 'metric', 'severity', 'direction'] },
-  { name: 'vigil_check_runs_total', help: 'Completed runs of the check (after retries).', type: 'counter' },
-  { name: 'vigil_check_failures_total', help: 'Failed runs of the check by reason.', labels: ['reason'], type: 'counter' },
-  { name: 'vigil_check_last_run_timestamp_seconds', help: 'When the last run of the check finished.' },
-  { name: 'vigil_check_last_success_timestamp_seconds', help: 'When the last successful run of the check finished.' },
-  { name: 'vigil_check_info', help: 'One series per configured check; always 1.', labels: ['type', 'interval_seconds'] },
-  { name: 'vigil_check_interval_seconds', help: 'Configured interval of the check (rules use it to spot checks that stopped running).' },
-];
 
 const EXPORTER_FAMILIES = [
   'vigil_component_status', 'vigil_component_impacted', 'vigil_component_dependency', 'vigil_overall_status',
@@ -61,7 +50,7 @@ const EXPORTER_FAMILIES = [
 
 /** Every family Vigil's own code can serve (docs/metrics.md is generated from these). */
 export function allFamilyNames(): string[] {
-  const names = new Set([...CORE_CHECK_FAMILIES.map((m) => m.name), ...EXPORTER_FAMILIES]);
+  const names = new Set([...CHECK_FAMILIES.map((m) => m.name), ...EXPORTER_FAMILIES]);
   for (const def of allProbeDefinitions()) for (const m of def.metrics) names.add(m.name);
   return [...names].sort();
 }
@@ -92,7 +81,7 @@ export class Metrics {
 
   /** Declare the families the configured check types use and render every check from its state. */
   applyConfig(cfg: Pick<VigilConfig, 'checks'>): void {
-    const specs = new Map<string, MetricSpec>(CORE_CHECK_FAMILIES.map((m) => [m.name, m]));
+    const specs = new Map<string, MetricSpec>(CHECK_FAMILIES.map((m) => [m.name, m]));
     for (const type of new Set(cfg.checks.map((c) => c.type))) {
       for (const m of getProbeDefinition(type)?.metrics ?? []) specs.set(m.name, m);
     }

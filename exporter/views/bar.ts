@@ -4,7 +4,7 @@
 // carry the bucket a run landed in, so the page applies it instead of re-deriving it) and the
 // bucketed check history all use it.
 import type { HistoryRing } from '../engine/history.js';
-import { statusRank, STATUSES, type Status } from '../health/status.js';
+import { statusRank, STATUSES, type Status } from '../model/status.js';
 import type { PeriodPoint } from '../health/report-period.js';
 import { iso } from './format.js';
 

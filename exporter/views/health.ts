@@ -4,7 +4,7 @@
 import type { Component } from '../config/schema.js';
 import type { CheckState, StateStore } from '../engine/state.js';
 import type { Rollup } from '../health/rollup.js';
-import { STATUSES, type Status } from '../health/status.js';
+import { STATUSES, type Status } from '../model/status.js';
 import { iso, ms } from './format.js';
 import { mapSliced, type TimeSlice } from './time-slice.js';
 

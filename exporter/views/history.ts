@@ -1,7 +1,7 @@
 // One check's history (GET /api/v1/checks/<name>/history): the runs held in its in-memory ring,
 // point by point or summarised into equal buckets. Built in slices (see time-slice.ts).
 import type { CheckState } from '../engine/state.js';
-import { STATUSES } from '../health/status.js';
+import { STATUSES } from '../model/status.js';
 import { BucketAccumulator } from './bar.js';
 import { iso, ms } from './format.js';
 import type { TimeSlice } from './time-slice.js';

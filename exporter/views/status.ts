@@ -1,23 +1,13 @@
 // The JSON the status page is built on: one view of a check, of the components and of the whole
 // system, shared by GET /api/v1/status (first render) and the SSE diffs, so both always agree.
 import type { CheckState, StateStore } from '../engine/state.js';
-import { formatValue } from '../health/evaluate.js';
-import { STATUSES, type Status } from '../health/status.js';
-import type { Sample } from '../probes/types.js';
+import { getProbeDefinition } from '../probes/index.js';
+import { defaultHeadline } from '../probes/support/headline.js';
+import { STATUSES, type Status } from '../model/status.js';
+import type { Sample } from '../model/result.js';
 import { barOf, barSpec, bucketAt, DEFAULT_BAR_BUCKETS, type BarBucket, type BarSpec } from './bar.js';
 import { iso, ms } from './format.js';
 import { mapSliced, type TimeSlice } from './time-slice.js';
-
-export interface ResourcesView {
-  cpu?: number;
-  memory?: number;
-  memory_used_bytes?: number;
-  memory_total_bytes?: number;
-  load1?: number;
-  disks: Array<{ mount: string; used: number; used_bytes?: number; size_bytes?: number }>;
-  /** Warning/critical levels of cpu_utilization, memory_used, disk_used (ratios). */
-  thresholds: Record<string, { warning?: number; critical?: number }>;
-}
 
 /** What changes with every run: the SSE diff of a check. */
 export interface CheckDiff {
@@ -33,8 +23,8 @@ export interface CheckDiff {
   reason: string | null;
   /** The check's headline figure, formatted ("HTTP 200", "CPU 12 %"). */
   value: string | null;
-  /** system checks only: CPU, memory, disks. */
-  resources?: ResourcesView;
+  /** What the check's kind shows in its panel (ProbeDefinition.pageDetails; system: CPU, memory, disks). */
+  resources?: unknown;
 }
 
 /** What the live feed sends for a check that got a result: the diff and the bar bucket its run landed in. */
@@ -97,7 +87,8 @@ export function checkDiff(s: CheckState): CheckDiff {
     reason: r?.reason ?? null,
     value: r ? headline(s.config.type, r.samples) : null,
   };
-  if (s.config.type === 'system') d.resources = resources(s);
+  const details = getProbeDefinition(s.config.type)?.pageDetails;
+  if (details) d.resources = details({ samples: r?.samples ?? [], thresholds: s.config.thresholds });
   return d;
 }
 
@@ -184,67 +175,8 @@ function snapshotHead(state: StateStore, opts: SnapshotOptions, spec: BarSpec): 
   };
 }
 
-// Headline figures by key, in order of preference; the first present is shown.
-const HEADLINES: Array<{ key: string; label: string }> = [
-  { key: 'status_code', label: 'HTTP' },
-  { key: 'resident_memory', label: 'RSS' },
-  { key: 'cert_expires_in', label: 'cert' },
-];
-const NOT_HEADLINES = /^(response_time|duration_.*|redirects|content_length|cert_expiry_timestamp)$/;
-
-/** A short human figure for the check row: "HTTP 200", "CPU 12 % · mem 40 %", "RSS 80 MiB". */
+/** A short human figure for the check row, as the check's kind words it: "HTTP 200", "CPU 12 % · mem 40 %". */
 export function headline(type: string, samples: Sample[]): string | null {
-  if (type === 'system') {
-    const parts: string[] = [];
-    const get = (k: string) => samples.find((s) => s.key === k);
-    const cpu = get('cpu_utilization');
-    const mem = get('memory_used');
-    const disks = samples.filter((s) => s.key === 'disk_used');
-    if (cpu) parts.push(`CPU ${formatValue(cpu.metric, cpu.value)}`);
-    if (mem) parts.push(`mem ${formatValue(mem.metric, mem.value)}`);
-    if (disks.length) {
-      const fullest = disks.reduce((a, b) => (b.value > a.value ? b : a));
-      parts.push(`${fullest.labels?.mount ?? 'disk'} ${formatValue(fullest.metric, fullest.value)}`);
-    }
-    const load = get('load1');
-    if (!parts.length && load) parts.push(`load ${formatValue(load.metric, load.value)}`);
-    return parts.length ? parts.join(' · ') : null;
-  }
-  for (const h of HEADLINES) {
-    const s = samples.find((x) => x.key === h.key);
-    if (s) return `${h.label} ${h.key === 'status_code' ? s.value : formatValue(s.metric, s.value)}`;
-  }
-  const other = samples.find((s) => !NOT_HEADLINES.test(s.key));
-  if (!other) return null;
-  const where = other.labels ? ` ${Object.values(other.labels).join(',')}` : '';
-  return `${other.key.replace(/_/g, ' ')}${where} ${formatValue(other.metric, other.value)}`;
-}
-
-function resources(s: CheckState): ResourcesView {
-  const out: ResourcesView = { disks: [], thresholds: {} };
-  const byMount = new Map<string, ResourcesView['disks'][number]>();
-  for (const x of s.last?.samples ?? []) {
-    switch (x.key) {
-      case 'cpu_utilization': out.cpu = x.value; break;
-      case 'memory_used': out.memory = x.value; break;
-      case 'memory_used_bytes': out.memory_used_bytes = x.value; break;
-      case 'memory_total_bytes': out.memory_total_bytes = x.value; break;
-      case 'load1': out.load1 = x.value; break;
-      case 'disk_used': case 'disk_used_bytes': case 'disk_size_bytes': {
-        const mount = x.labels?.mount ?? '?';
-        const d = byMount.get(mount) ?? { mount, used: 0 };
-        if (x.key === 'disk_used') d.used = x.value;
-        else if (x.key === 'disk_used_bytes') d.used_bytes = x.value;
-        else d.size_bytes = x.value;
-        byMount.set(mount, d);
-        break;
-      }
-    }
-  }
-  out.disks = [...byMount.values()].sort((a, b) => a.mount.localeCompare(b.mount));
-  for (const k of ['cpu_utilization', 'memory_used', 'disk_used']) {
-    const t = s.config.thresholds[k];
-    if (t) out.thresholds[k] = { warning: t.warning, critical: t.critical };
-  }
-  return out;
+  const kind = getProbeDefinition(type);
+  return kind?.headline ? kind.headline(samples) : defaultHeadline(samples);
 }

@@ -11,7 +11,7 @@ import { startPm2, type Pm2Daemon } from '../support/pm2.js';
 import { runCheck } from '../../exporter/engine/runner.js';
 import { silentLogger } from '../../exporter/log.js';
 import type { Probe } from '../../exporter/probes/types.js';
-import type { CheckCommon } from '../../exporter/config/common.js';
+import type { CheckCommon } from '../../exporter/model/check.js';
 
 let daemon: Pm2Daemon;
 

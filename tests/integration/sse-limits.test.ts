@@ -5,9 +5,10 @@
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CheckCommon } from '../../exporter/config/common.js';
-import { parseConfig } from '../../exporter/config/load.js';
-import { StateStore, type CheckResult } from '../../exporter/engine/state.js';
+import type { CheckCommon } from '../../exporter/model/check.js';
+import { parseConfig } from '../support/config.js';
+import { StateStore } from '../../exporter/engine/state.js';
+import type { CheckResult } from '../../exporter/model/result.js';
 import { clientKey, SseHub } from '../../exporter/server/sse.js';
 import { startExporter, waitFor, type RunningExporter } from '../support/exporter.js';
 

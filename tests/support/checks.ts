@@ -1,9 +1,9 @@
 // Build validated checks from YAML snippets and run them once through the real runner.
 import YAML from 'yaml';
-import { parseConfig } from '../../exporter/config/load.js';
-import type { CheckCommon } from '../../exporter/config/common.js';
-import { runCheck } from '../../exporter/engine/runner.js';
-import type { CheckResult } from '../../exporter/engine/state.js';
+import { parseConfig } from './config.js';
+import type { CheckCommon } from '../../exporter/model/check.js';
+import { declaredFamilies, runCheck } from '../../exporter/engine/runner.js';
+import type { CheckResult } from '../../exporter/model/result.js';
 import { silentLogger } from '../../exporter/log.js';
 import { getProbeDefinition } from '../../exporter/probes/index.js';
 import type { Probe } from '../../exporter/probes/types.js';
@@ -21,7 +21,7 @@ export async function runOnce(fields: Record<string, unknown>): Promise<CheckRes
   const check = makeCheck(fields);
   const probe = makeProbe(check);
   try {
-    return await runCheck(check, probe, { log: silentLogger });
+    return await runCheck(check, probe, { log: silentLogger, families: declaredFamilies(getProbeDefinition(check.type)!) });
   } finally {
     await probe.close?.();
   }

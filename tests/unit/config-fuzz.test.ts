@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import YAML from 'yaml';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../exporter/config/errors.js';
-import { parseConfig } from '../../exporter/config/load.js';
+import { parseConfig } from '../support/config.js';
 import { clearSecrets } from '../../exporter/config/secrets.js';
 import { probeTypes } from '../../exporter/probes/index.js';
 

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../exporter/config/errors.js';
 import { MAX_CONFIG_BYTES, MAX_SECRET_BYTES } from '../../exporter/config/files.js';
-import { loadConfigFile, parseConfig } from '../../exporter/config/load.js';
+import { loadConfigFile, parseConfig } from '../support/config.js';
 import { clearSecrets, redact } from '../../exporter/config/secrets.js';
 import { createLogger } from '../../exporter/log.js';
 

@@ -2,10 +2,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../exporter/config/load.js';
+import { parseConfig } from '../support/config.js';
 import { ConfigError } from '../../exporter/config/errors.js';
 import { DEFAULT_CONFIG_YAML } from '../../exporter/config/default.js';
 import { clearSecrets, redact } from '../../exporter/config/secrets.js';
+import { probeTypes } from '../../exporter/probes/index.js';
 
 function problems(yaml: string, env: NodeJS.ProcessEnv = {}): string[] {
   try {
@@ -51,7 +52,23 @@ checks:
     {
       name: 'unknown type lists the known ones',
       yaml: `checks:\n  - name: api\n    type: htp\n`,
-      expected: ['vigil.yml:3:11 checks[0].type: unknown check type "htp", expected one of dns, file, heartbeat, http, metrics, mysql, pm2, postgres, process, promql, redis, sql, system, tcp, websocket'],
+      // The registry's list, so a new kind touches only its file, its tests and the list.
+      expected: [`vigil.yml:3:11 checks[0].type: unknown check type "htp", expected one of ${probeTypes().join(', ')}`],
+    },
+    {
+      // The labels of every kind's families are reserved: mount (system disks) would be written twice in one series.
+      name: 'a label a kind\'s family sets is refused, pointing at the key',
+      yaml: `checks:\n  - name: host\n    type: system\n    labels: { team: ops, mount: data }\n`,
+      expected: ['vigil.yml:4:26 checks[0].labels.mount: label "mount" is reserved by Vigil (a label of vigil_system_disk_used_ratio); choose another name'],
+    },
+    {
+      name: 'labels of other kinds and of the check families are reserved too',
+      yaml: `checks:\n  - name: api\n    type: http\n    url: http://x\n    labels:\n      queue: q\n      type: t\n      check: c\n`,
+      expected: [
+        'vigil.yml:6:7 checks[0].labels.queue: label "queue" is reserved by Vigil (a label of vigil_queue_depth); choose another name',
+        'vigil.yml:7:7 checks[0].labels.type: label "type" is reserved by Vigil (a label of vigil_check_info); choose another name',
+        'vigil.yml:8:7 checks[0].labels.check: label "check" is reserved by Vigil (every check series has it); choose another name',
+      ],
     },
     {
       name: 'duplicate check names',

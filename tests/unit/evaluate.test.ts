@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { evaluate, formatValue, summarize } from '../../exporter/health/evaluate.js';
-import { worst } from '../../exporter/health/status.js';
-import type { Threshold } from '../../exporter/config/common.js';
+import { evaluate, summarize } from '../../exporter/health/evaluate.js';
+import { formatValue } from '../../exporter/model/units.js';
+import { worst } from '../../exporter/model/status.js';
+import type { Threshold } from '../../exporter/model/check.js';
 
 const rt = (value: number) => ({ key: 'response_time', metric: 'probe_duration_seconds', value });
 const above = (warning?: number, critical?: number): Threshold => ({ warning, critical, direction: 'above' });

@@ -2,7 +2,7 @@
 // `file:line:col checks[i].key: message`, naming the key, and never echoing a DSN's password.
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../exporter/config/errors.js';
-import { parseConfig } from '../../exporter/config/load.js';
+import { parseConfig } from '../support/config.js';
 
 function problems(checkYaml: string, env: NodeJS.ProcessEnv = {}): string[] {
   const yaml = `checks:\n  - ${checkYaml.trim().split('\n').join('\n    ')}\n`;

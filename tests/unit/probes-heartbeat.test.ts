@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeCheck } from '../support/checks.js';
-import { HeartbeatStore, type HeartbeatRecord } from '../../exporter/engine/heartbeats.js';
+import { HeartbeatStore, type HeartbeatRecord } from '../../exporter/probes/heartbeat/store.js';
 import { evaluate } from '../../exporter/health/evaluate.js';
 import { silentLogger } from '../../exporter/log.js';
-import { evaluateHeartbeat, nextExpected, type HeartbeatCheck } from '../../exporter/probes/heartbeat.js';
+import { evaluateHeartbeat, nextExpected, type HeartbeatCheck } from '../../exporter/probes/heartbeat/index.js';
 
 const T0 = Date.parse('2026-03-27T12:00:00Z');
 const min = 60_000;

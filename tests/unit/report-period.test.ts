@@ -3,7 +3,7 @@ import { percentiles, seriesOf, summarizePeriod, type PeriodPoint } from '../../
 import { parseTimeParam } from '../../exporter/server/params.js';
 import { barSpec, bucketize } from '../../exporter/views/bar.js';
 import { toCsv } from '../../exporter/views/csv.js';
-import { STATUSES, worst, type Status } from '../../exporter/health/status.js';
+import { STATUSES, worst, type Status } from '../../exporter/model/status.js';
 
 const S = 1000;
 /** Runs every 10 s from t=0 s; `overrides` maps a time in seconds to a status. */

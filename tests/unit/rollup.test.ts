@@ -4,9 +4,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../exporter/config/errors.js';
 import { findCycle } from '../../exporter/config/graph.js';
-import { parseConfig } from '../../exporter/config/load.js';
+import { parseConfig } from '../support/config.js';
 import { rollup } from '../../exporter/health/rollup.js';
-import type { Status } from '../../exporter/health/status.js';
+import type { Status } from '../../exporter/model/status.js';
 
 // api -> queue -> redis;  api -> db -> disk;  worker -> queue;  web -> api
 const components = [

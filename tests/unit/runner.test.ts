@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { runCheck } from '../../exporter/engine/runner.js';
+import { declaredFamilies, runCheck } from '../../exporter/engine/runner.js';
 import { silentLogger } from '../../exporter/log.js';
-import type { Probe } from '../../exporter/probes/types.js';
+import type { Sample } from '../../exporter/model/result.js';
+import { PROBE_MARGIN_MS, type Probe } from '../../exporter/probes/types.js';
 import { makeCheck } from '../support/checks.js';
 
 const check = makeCheck({ type: 'tcp', host: '127.0.0.1', port: 1, timeout: '200ms', interval: '1s' });
@@ -42,5 +43,45 @@ describe('runner containment', () => {
     let aborted = false;
     await run({ run: (ctx) => new Promise((_, reject) => ctx.signal.addEventListener('abort', () => { aborted = true; reject(new Error('aborted')); })) });
     expect(aborted).toBe(true);
+  });
+});
+
+describe('samples a kind did not declare', () => {
+  const families = declaredFamilies({ metrics: [{ name: 'vigil_x', help: 'x', labels: ['phase'] }, { name: 'vigil_y', help: 'y' }] });
+  const runWith = (samples: Sample[]) => runCheck(check, { run: async () => ({ ok: true, samples }) }, { log: silentLogger, families });
+  const cases: Array<{ name: string; samples: Sample[]; message?: RegExp }> = [
+    { name: 'declared families and labels pass', samples: [{ key: 'a', metric: 'vigil_x', value: 1, labels: { phase: 'p' } }, { key: 'b', metric: 'vigil_y', value: 2 }] },
+    { name: 'an undeclared family fails the run', samples: [{ key: 'a', metric: 'vigil_nope', value: 1 }], message: /undeclared family vigil_nope \(key a\)/ },
+    { name: 'an undeclared label fails the run', samples: [{ key: 'a', metric: 'vigil_y', value: 1, labels: { mount: '/' } }], message: /undeclared label mount of vigil_y/ },
+  ];
+  for (const c of cases) {
+    it(c.name, async () => {
+      const r = await runWith(c.samples);
+      if (!c.message) {
+        expect(r.ok).toBe(true);
+        expect(r.samples.map((s) => s.key)).toEqual(['a', 'b', 'response_time']);
+        return;
+      }
+      // Loud: the run fails (status, last_error), where the metrics layer once dropped the sample quietly.
+      expect(r).toMatchObject({ ok: false, reason: 'invalid_result', status: 'critical' });
+      expect(r.message).toMatch(c.message);
+    });
+  }
+});
+
+describe('the run context', () => {
+  it('remaining(margin) counts down to the deadline less the margin (default PROBE_MARGIN_MS)', async () => {
+    let seen: { deadline: number; now: number; plain: number; zero: number; big: number } | undefined;
+    await runCheck({ ...check, timeout: 5_000 }, {
+      run: async (ctx) => {
+        seen = { deadline: ctx.deadline, now: Date.now(), plain: ctx.remaining(), zero: ctx.remaining(0), big: ctx.remaining(60_000) };
+        return { ok: true, samples: [] };
+      },
+    }, { log: silentLogger });
+    const left = seen!.deadline - seen!.now;
+    expect(seen!.plain).toBeLessThanOrEqual(left - PROBE_MARGIN_MS);
+    expect(seen!.plain).toBeGreaterThan(left - PROBE_MARGIN_MS - 50);
+    expect(seen!.zero).toBeGreaterThan(seen!.plain);
+    expect(seen!.big).toBe(1); // never zero or negative: callers pass it to timers and drivers
   });
 });

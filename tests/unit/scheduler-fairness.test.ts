@@ -3,7 +3,7 @@
 // against it holds its slot for its whole timeout, as a firewalled database would.
 import net, { type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CheckCommon } from '../../exporter/config/common.js';
+import type { CheckCommon } from '../../exporter/model/check.js';
 import { Scheduler, slowLaneCap } from '../../exporter/engine/scheduler.js';
 import { StateStore } from '../../exporter/engine/state.js';
 import { silentLogger } from '../../exporter/log.js';

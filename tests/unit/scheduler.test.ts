@@ -2,7 +2,7 @@
 // concurrency, reloads that keep unchanged checks, removed checks that stop.
 import net, { type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CheckCommon } from '../../exporter/config/common.js';
+import type { CheckCommon } from '../../exporter/model/check.js';
 import { Scheduler } from '../../exporter/engine/scheduler.js';
 import { StateStore } from '../../exporter/engine/state.js';
 import { silentLogger } from '../../exporter/log.js';

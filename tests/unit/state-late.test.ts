@@ -2,9 +2,10 @@
 // late, not as the "healthy" of its last run long ago.
 import net, { type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CheckCommon } from '../../exporter/config/common.js';
+import type { CheckCommon } from '../../exporter/model/check.js';
 import { Scheduler } from '../../exporter/engine/scheduler.js';
-import { lateAfterMs, StateStore, type CheckResult } from '../../exporter/engine/state.js';
+import { lateAfterMs, StateStore } from '../../exporter/engine/state.js';
+import type { CheckResult } from '../../exporter/model/result.js';
 import { checkReport } from '../../exporter/views/health.js';
 import { silentLogger } from '../../exporter/log.js';
 import { checkDiff } from '../../exporter/views/status.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { StateStore, type CheckResult } from '../../exporter/engine/state.js';
+import { StateStore } from '../../exporter/engine/state.js';
+import type { CheckResult } from '../../exporter/model/result.js';
 import { makeCheck } from '../support/checks.js';
 
 const check = makeCheck({ type: 'tcp', host: '127.0.0.1', port: 1, component: 'db' });

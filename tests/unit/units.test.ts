@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatSize, level, parseDuration, parseSize } from '../../exporter/config/units.js';
+import { formatSize, parseDuration, parseSize } from '../../exporter/model/units.js';
+import { level } from '../../exporter/config/units.js';
 
 describe('parseDuration', () => {
   const cases: Array<{ name: string; input: string; expected: number | undefined }> = [

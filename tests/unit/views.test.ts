@@ -1,9 +1,10 @@
 // The views between the state store and the routes (exporter/views/): the bar and the bucket a
 // live diff carries, CSV, formatting, reports, history and /health documents.
 import { describe, expect, it } from 'vitest';
-import type { CheckCommon } from '../../exporter/config/common.js';
-import { StateStore, type CheckResult } from '../../exporter/engine/state.js';
-import { statusRank, STATUSES, worst, type Status } from '../../exporter/health/status.js';
+import type { CheckCommon } from '../../exporter/model/check.js';
+import { StateStore } from '../../exporter/engine/state.js';
+import type { CheckResult } from '../../exporter/model/result.js';
+import { statusRank, STATUSES, worst, type Status } from '../../exporter/model/status.js';
 import { barSpec, bucketAt, BucketAccumulator, DEFAULT_BAR_BUCKETS } from '../../exporter/views/bar.js';
 import { csvField, toCsv } from '../../exporter/views/csv.js';
 import { fileStamp, iso, ms, percent } from '../../exporter/views/format.js';

@@ -4,7 +4,9 @@
 import { errorMessage } from './errors.js';
 import type { Reconnecting } from './reconnect.js';
 import { classifyDbError, isConnectionError, type PoolFigures } from './sqldb.js';
-import type { MetricSpec, ProbeResult, ProbeRunContext, Sample } from '../types.js';
+import type { MetricSpec } from '../../model/metric.js';
+import type { ProbeResult, Sample } from '../../model/result.js';
+import type { ProbeRunContext } from '../types.js';
 
 export const DB_METRICS: MetricSpec[] = [
   { name: 'vigil_db_server_info', help: 'Server version of the database, as a label; always 1.', labels: ['version'] },
@@ -17,9 +19,6 @@ export interface DbHandleBase {
   broken: boolean;
   figures(): PoolFigures;
 }
-
-/** Margin so the probe's own, more precise message wins over the runner's generic timeout. */
-const MARGIN_MS = 100;
 
 export function dbSamples(handle: DbHandleBase | undefined, reconnects: number): Sample[] {
   const f = handle?.figures() ?? { total: 0, idle: 0, waiting: 0 };
@@ -46,8 +45,9 @@ export interface DbRunOptions<H extends DbHandleBase> {
 
 export async function runOnConnection<H extends DbHandleBase>(opts: DbRunOptions<H>): Promise<ProbeResult> {
   const { conn, ctx, target } = opts;
-  const deadline = ctx.deadline - MARGIN_MS;
-  const remaining = () => Math.max(1, deadline - Date.now());
+  // The probe's own, more precise message must win over the runner's generic timeout.
+  const deadline = Date.now() + ctx.remaining();
+  const remaining = () => ctx.remaining();
   let handle: H | undefined;
   let phase = 'connect';
   try {

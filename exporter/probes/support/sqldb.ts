@@ -6,7 +6,7 @@ import type pg from 'pg';
 import { lazy, warm } from './lazy.js';
 import { abortable, classifyError } from './errors.js';
 import { withPassword } from './dsn.js';
-import type { FailureReason } from '../types.js';
+import type { FailureReason } from '../../model/result.js';
 
 export type SqlDriverKind = 'postgres' | 'mysql';
 

@@ -3,7 +3,7 @@
 // reconnects. A pool that fails is rebuilt (bounded attempts and backoff), so a restarted server
 // shows as recovered on the next run. Each type stays its own module and only names its driver.
 import { z } from 'zod';
-import type { CheckCommon } from '../../config/common.js';
+import type { CheckCommon } from '../../model/check.js';
 import type { ProbeDefinition, ProbeDoc } from '../types.js';
 import { DB_METRICS, runOnConnection } from './dbprobe.js';
 import { describeDsn, dsnField, registerDsnSecrets } from './dsn.js';
@@ -30,6 +30,7 @@ export function sqlServerProbe(driver: 'postgres' | 'mysql', doc: ProbeDoc): Pro
     type: driver,
     doc,
     schema: schemaFor(driver),
+    reasons: [],
     metrics: DB_METRICS,
     thresholdKeys: () => [],
     create: (check, env) => {

@@ -7,7 +7,7 @@ import type { Context } from 'koa';
 import { parseWebhookPayload } from '../../alerts/payload.js';
 import { alertIdentity, filterLifecycles, filterNotifications, firingNow, lifecycles, type HistoryFilter } from '../../alerts/query.js';
 import { AlertmanagerError, buildTestAlert, displayUrl, sendTestAlert, testAlertRequestSchema } from '../../alerts/test-alert.js';
-import { parseDuration } from '../../config/units.js';
+import { parseDuration } from '../../model/units.js';
 import { lifecyclesCsv, notificationsCsv } from '../../views/alerts.js';
 import { iso } from '../../views/format.js';
 import { HttpError, readJson } from '../body.js';

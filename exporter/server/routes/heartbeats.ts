@@ -8,7 +8,7 @@
 // follow URLs they see, and a pasted ping URL with ?token= would record a success that never
 // happened. curl in a crontab posts just as easily: `curl -fsS -X POST …`.
 import type { Context } from 'koa';
-import type { HeartbeatEvent, HeartbeatStore, PingData } from '../../engine/heartbeats.js';
+import type { HeartbeatEvent, HeartbeatStore, PingData } from '../../probes/heartbeat/store.js';
 import { HttpError, readBody } from '../body.js';
 import type { ServerDeps } from '../deps.js';
 import type { RouteTable } from '../route-table.js';

@@ -1,6 +1,6 @@
 // Heartbeats (push checks, a dead man's switch): jobs report success, start and failure to
 // POST /api/v1/heartbeats/<name>[/start|/fail] (server/routes/heartbeats.ts), the facts are kept
-// by engine/heartbeats.ts, and this probe turns them into a status at every run:
+// by ./store.ts, and this probe turns them into a status at every run:
 //
 //   failed   the last finish was /fail or a non-zero exit code          -> critical (status)
 //   overrun  a /start has no finish within max_run_time                  -> critical (timeout)
@@ -12,11 +12,13 @@
 // has started is not late, and is given max_run_time (when set) before it counts as missed.
 import path from 'node:path';
 import { z } from 'zod';
-import type { CheckCommon, Threshold } from '../config/common.js';
-import { duration, formatDuration } from '../config/units.js';
-import { HeartbeatStore, type HeartbeatRecord } from '../engine/heartbeats.js';
-import { lazyRequire } from './support/lazy.js';
-import type { ProbeDefinition, ProbeResult, Sample } from './types.js';
+import type { CheckCommon, Threshold } from '../../model/check.js';
+import { duration } from '../../config/units.js';
+import { formatDuration } from '../../model/units.js';
+import { HeartbeatStore, type HeartbeatRecord } from './store.js';
+import { lazyRequire } from '../support/lazy.js';
+import type { ProbeDefinition } from '../types.js';
+import type { ProbeResult, Sample } from '../../model/result.js';
 
 // cron-parser brings luxon (~1.3 MB of heap): loaded by the first check with a schedule.
 const cron = lazyRequire<{ CronExpressionParser: typeof import('cron-parser').CronExpressionParser }>('cron-parser');
@@ -47,6 +49,7 @@ export const heartbeatProbe: ProbeDefinition<HeartbeatCheck> = {
     thresholds: '— (late → degraded is built in)',
   },
   schema,
+  reasons: ['status', 'missing'],
   metrics: [
     { name: 'vigil_heartbeat_last_success_timestamp_seconds', help: 'When the last successful ping arrived (absent before the first).' },
     { name: 'vigil_heartbeat_next_expected_timestamp_seconds', help: 'When the next successful ping is due; late after it, missed after it plus the grace.' },
@@ -83,6 +86,8 @@ export const heartbeatProbe: ProbeDefinition<HeartbeatCheck> = {
     }
     return problems;
   },
+  // Pings arrive at POST /api/v1/heartbeats/<name> (server/routes/heartbeats.ts) and are kept here.
+  stores: { heartbeats: (env) => new HeartbeatStore(path.join(env.storagePath, 'heartbeats.json'), env.log, { report: env.report }) },
   create: (check, env) => {
     const store = (env.stores.heartbeats as HeartbeatStore | undefined) ?? new HeartbeatStore(path.join(env.storagePath, 'heartbeats.json'), env.log);
     store.ensure(check.name);

@@ -14,8 +14,8 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import type { Logger } from '../log.js';
-import type { WriteReporter } from './storage-dir.js';
+import type { Logger } from '../../log.js';
+import type { WriteReporter } from '../../model/storage.js';
 
 export type HeartbeatEvent = 'success' | 'start' | 'fail';
 

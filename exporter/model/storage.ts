@@ -1,0 +1,12 @@
+// How the durable stores report their writes to whoever watches the storage directory
+// (vigil_storage_write_errors_total, /-/ready).
+
+/** Label values of vigil_storage_write_errors_total: the stores, and the periodic writability check. */
+export type StorageWriter = 'heartbeats' | 'alert_log' | 'write_check';
+export const STORAGE_WRITERS: readonly StorageWriter[] = ['heartbeats', 'alert_log', 'write_check'];
+
+/** What a store tells the directory about each write it makes. */
+export interface WriteReporter {
+  writeSucceeded(store: StorageWriter): void;
+  writeFailed(store: StorageWriter, err: unknown): void;
+}
