@@ -10,6 +10,7 @@ import { postgresProbe } from './postgres.js';
 import { processProbe } from './process.js';
 import { promqlProbe } from './promql.js';
 import { redisProbe } from './redis.js';
+import { smtpProbe } from './smtp.js';
 import { sqlProbe } from './sql.js';
 import { systemProbe } from './system.js';
 import { tcpProbe } from './tcp.js';
@@ -32,6 +33,7 @@ export const PROBE_KINDS: readonly ProbeDefinition[] = [
   fileProbe,
   dnsProbe,
   websocketProbe,
+  smtpProbe,
 ];
 
 const byType = new Map(PROBE_KINDS.map((d) => [d.type, d]));
