@@ -12,7 +12,7 @@
 //   of importing it.
 // - probes/ are the kinds; health/ is pure status logic (thresholds, rollup, periods); engine/
 //   runs the kinds and keeps the state; telemetry/ and views/ read that state; the server routes
-//   to them; runtime.ts wires everything; cli.ts starts it.
+//   to them; runtime.ts wires everything (and hands itself to the server's app); cli.ts starts it.
 const LAYERS = [
   { name: 'model', path: '^exporter/(model/|version\\.[jt]s$)' },
   { name: 'config', path: '^exporter/config/' },
@@ -23,8 +23,8 @@ const LAYERS = [
   { name: 'engine', path: '^exporter/engine/' },
   { name: 'telemetry', path: '^exporter/telemetry/' },
   { name: 'views', path: '^exporter/views/' },
-  { name: 'runtime', path: '^exporter/runtime\\.[jt]s$' },
   { name: 'server', path: '^exporter/server/' },
+  { name: 'runtime', path: '^exporter/runtime\\.[jt]s$' },
   { name: 'cli', path: '^exporter/cli\\.[jt]s$' },
 ];
 

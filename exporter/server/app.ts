@@ -1,15 +1,15 @@
-// The koa app, assembled in one place, and the one server file that knows the Runtime: it builds
-// the routes' dependencies (deps.ts) once. Routes are thin: they parse parameters, ask views/ for
+// The koa app, assembled in one place, and the one server file that sees the runtime (through
+// AppRuntime, what it takes from it; runtime.ts sits above the server and hands itself in): it
+// builds the routes' dependencies (deps.ts) once. Routes are thin: they parse parameters, ask views/ for
 // documents and answer; nothing below calls back into them.
 import Koa, { type Context, type Next } from 'koa';
 import { redact } from '../config/secrets.js';
 import type { Logger } from '../log.js';
-import type { Runtime } from '../runtime.js';
 import type { SelfTelemetry } from '../telemetry/otel.js';
 import { AuthFailures } from './auth-failures.js';
 import { createGuard, credentialsFor, type BasicAuthUsers } from './auth.js';
 import { HttpError } from './body.js';
-import type { ServerDeps } from './deps.js';
+import type { ReloadResult, ServerDeps } from './deps.js';
 import { RouteTable } from './route-table.js';
 import { alertsRoutes } from './routes/alerts.js';
 import { checksRoutes } from './routes/checks.js';
@@ -21,12 +21,19 @@ import { lifecycleRoutes } from './routes/lifecycle.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { uiRoutes } from './routes/ui.js';
 
+/** What the app takes from the runtime (runtime.ts's Runtime is one). */
+export interface AppRuntime extends Pick<ServerDeps, 'state' | 'readCache' | 'hub' | 'alerts' | 'scheduler' | 'storage' | 'metrics' | 'stores'> {
+  readonly config: ReturnType<ServerDeps['config']>;
+  readonly opts: { env?: NodeJS.ProcessEnv };
+  reload(): ReloadResult;
+}
+
 export interface AppOptions {
-  runtime: Runtime;
+  runtime: AppRuntime;
   log: Logger;
   otel?: SelfTelemetry;
   /** Reload handler (CLI passes one that also logs); defaults to runtime.reload(). */
-  reload?: () => ReturnType<Runtime['reload']>;
+  reload?: () => ReloadResult;
   /** basic_auth_users of the web config (--web.config.file), read per request so a reload applies. */
   basicAuth?: () => BasicAuthUsers | undefined;
   /** Extra response headers of the web config (http_server_config.headers), read per request. */
@@ -39,7 +46,7 @@ export interface AppOptions {
  * What the routes get. The read cache and the SSE hub are the runtime's (one per exporter,
  * whatever number of apps serve it), handed to the routes that use them.
  */
-export function serverDeps(runtime: Runtime, opts: Pick<AppOptions, 'otel' | 'reload'> = {}): ServerDeps {
+export function serverDeps(runtime: AppRuntime, opts: Pick<AppOptions, 'otel' | 'reload'> = {}): ServerDeps {
   return {
     state: runtime.state,
     config: () => runtime.config,
@@ -56,7 +63,7 @@ export function serverDeps(runtime: Runtime, opts: Pick<AppOptions, 'otel' | 're
 }
 
 /** Every route the exporter serves, with its access (see route-table.ts). */
-export function routeTable(runtime: Runtime, opts: Pick<AppOptions, 'otel' | 'reload'> = {}, deps = serverDeps(runtime, opts)): RouteTable {
+export function routeTable(runtime: AppRuntime, opts: Pick<AppOptions, 'otel' | 'reload'> = {}, deps = serverDeps(runtime, opts)): RouteTable {
   const table = new RouteTable();
   metricsRoutes(deps, table);
   healthRoutes(deps, table);
