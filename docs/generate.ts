@@ -12,7 +12,8 @@
 //   probes     docs/probes.md     the probe registry: type, what it checks, threshold keys
 //   alerts     docs/alerting.md   every alerting rule of rules/*.yml: severity, for, summary, runbook
 //   endpoints  docs/endpoints.md  the route table: method, path, who may call it, what it does
-//   failure-reasons  docs/probes.md  the closed set of failure reasons (FAILURE_REASONS)
+//   failure-reasons  docs/probes.md  the closed set of failure reasons, and which every kind has
+//   reserved-labels  docs/configuration.md  label names a check's `labels` may not use (config/kinds.ts)
 
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -23,7 +24,9 @@ import { AlertReceiver } from '../exporter/alerts/receiver.js';
 import { StorageDir } from '../exporter/engine/storage-dir.js';
 import { StateStore } from '../exporter/engine/state.js';
 import { silentLogger as silent } from '../exporter/log.js';
+import { reservedLabels } from '../exporter/config/kinds.js';
 import { allProbeDefinitions } from '../exporter/probes/index.js';
+import { COMMON_REASONS } from '../exporter/probes/types.js';
 import { CHECK_FAMILIES, type MetricSpec } from '../exporter/model/metric.js';
 import { FAILURE_REASONS } from '../exporter/model/result.js';
 import { routeTable } from '../exporter/server/app.js';
@@ -116,8 +119,22 @@ function metricsTable(families: FamilyRow[]): string {
 // ---- probes ----------------------------------------------------------------------------------
 
 function probesTable(): string {
-  return table(['type', 'what it checks', 'threshold keys (defaults)'],
-    allProbeDefinitions().map((d) => [code(d.type), d.doc.what, d.doc.thresholds]));
+  return table(['type', 'what it checks', 'threshold keys (defaults)', 'fails also with'],
+    allProbeDefinitions().map((d) => [code(d.type), d.doc.what, d.doc.thresholds, d.reasons.length ? codes(d.reasons) : '—']));
+}
+
+function failureReasons(): string {
+  return `${codes(FAILURE_REASONS)}.\n\nEvery kind can fail with ${codes(COMMON_REASONS)}, and any check with \`threshold\` when a value `
+    + 'crosses its critical level; the probe table above lists what each kind adds.';
+}
+
+/** The label names a check's own `labels` may not use, and who sets them (the loader refuses them). */
+function reservedLabelList(): string {
+  const byFamily = new Map<string, string[]>();
+  for (const [label, family] of reservedLabels(allProbeDefinitions())) {
+    byFamily.set(family, [...(byFamily.get(family) ?? []), label]);
+  }
+  return [...byFamily].map(([family, labels]) => `${codes(labels)} (${family === 'every check series' ? family : code(family)})`).join(', ');
 }
 
 // ---- alerts ----------------------------------------------------------------------------------
@@ -222,7 +239,8 @@ export async function renderRegions(): Promise<Record<string, string>> {
     probes: probesTable(),
     alerts: alertsTable(),
     endpoints: endpointsTable(),
-    'failure-reasons': codes(FAILURE_REASONS),
+    'failure-reasons': failureReasons(),
+    'reserved-labels': reservedLabelList(),
   };
 }
 
