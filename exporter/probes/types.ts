@@ -5,7 +5,8 @@
 import type { CheckKind } from '../config/kinds.js';
 import type { Logger } from '../log.js';
 import type { CheckCommon, Threshold } from '../model/check.js';
-import type { FailureReason, ProbeResult, Sample } from '../model/result.js';
+import type { CheckResult, FailureReason, ProbeResult, Sample } from '../model/result.js';
+import type { Status } from '../model/status.js';
 import type { WriteReporter } from '../model/storage.js';
 
 /**
@@ -69,6 +70,45 @@ export interface PageDetailsInput {
   thresholds: Record<string, Threshold>;
 }
 
+/**
+ * An HTTP endpoint a kind adds (the heartbeat kind's pings), mounted under /api/v1 by the server
+ * (server/routes/kinds.ts) with the access it names. The handler sees the request through
+ * KindRequest, never the HTTP framework, and refuses with RequestError (model/request.ts).
+ */
+export interface KindRoute {
+  method: 'GET' | 'POST';
+  /** Under /api/v1, in @koa/router syntax (`/heartbeats/:name/start`). */
+  path: string;
+  /** public: anyone; heartbeat: the check's own token (KindDefinition.ownToken), else the server's heartbeat token. */
+  access: 'public' | 'heartbeat';
+  handle(req: KindRequest, ctx: KindRouteContext): Promise<KindReply> | KindReply;
+}
+
+export interface KindRequest {
+  /** Path parameters (`name`). */
+  params: Record<string, string>;
+  query: Record<string, unknown>;
+  contentType: string;
+  /** The body, refused (413) past `maxBytes`. */
+  body(maxBytes: number): Promise<Buffer>;
+}
+
+export interface KindReply {
+  status?: number;
+  headers?: Record<string, string>;
+  body: unknown;
+}
+
+/** What a kind's endpoint may do with the running exporter. */
+export interface KindRouteContext {
+  /** The check's kind and status, or undefined for no such check. */
+  check(name: string): { type: string; status: Status } | undefined;
+  /** Run a check now (it re-reads what the endpoint stored); the in-flight run if one is. */
+  runNow(name: string): Promise<CheckResult> | undefined;
+  /** A store the kinds declared (ProbeDefinition.stores), by name. */
+  store(name: string): unknown;
+}
+
 export interface ProbeDefinition<C extends CheckCommon = any> extends CheckKind<C> {
   doc: ProbeDoc;
   /**
@@ -82,6 +122,10 @@ export interface ProbeDefinition<C extends CheckCommon = any> extends CheckKind<
   pageDetails?(input: PageDetailsInput): unknown;
   /** Stores this kind's probes share, by name; built once at start (see ProbeEnv.stores). */
   stores?: Record<string, (env: StoreEnv) => KindStore>;
+  /** Endpoints this kind adds (heartbeat pings). */
+  routes?: KindRoute[];
+  /** The check's own token for its `heartbeat` endpoints, when it sets one. */
+  ownToken?(check: C): string | undefined;
   create(check: C, env: ProbeEnv): Probe;
 }
 

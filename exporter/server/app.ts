@@ -15,7 +15,7 @@ import { alertsRoutes } from './routes/alerts.js';
 import { checksRoutes } from './routes/checks.js';
 import { eventsRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
-import { heartbeatRoutes } from './routes/heartbeats.js';
+import { kindRoutes } from './routes/kinds.js';
 import { historyRoutes } from './routes/history.js';
 import { lifecycleRoutes } from './routes/lifecycle.js';
 import { metricsRoutes } from './routes/metrics.js';
@@ -70,7 +70,7 @@ export function routeTable(runtime: AppRuntime, opts: Pick<AppOptions, 'otel' | 
   lifecycleRoutes(deps, table);
   checksRoutes(deps, table);
   alertsRoutes(deps, table);
-  heartbeatRoutes(deps, table);
+  kindRoutes(deps, table);
   uiRoutes(deps, table);
   eventsRoutes(deps, table);
   historyRoutes(deps, table);

@@ -15,6 +15,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context, Middleware, Next } from 'koa';
 import type { VigilConfig } from '../config/schema.js';
 import type { StateStore } from '../engine/state.js';
+import { getProbeDefinition } from '../probes/index.js';
 import type { AuthFailures, AuthKind } from './auth-failures.js';
 import type { Access } from './route-table.js';
 
@@ -70,7 +71,7 @@ export function credentialsFor({ config, state: states, env: given }: Credential
     webhook: () => config()?.server.webhook_token ?? env('VIGIL_WEBHOOK_TOKEN'),
     heartbeat: (check) => {
       const state = check === undefined ? undefined : states.get(check);
-      const own = state?.config.type === 'heartbeat' ? (state.config as { token?: string }).token : undefined;
+      const own = state && getProbeDefinition(state.config.type)?.ownToken?.(state.config);
       return own ?? config()?.server.heartbeat_token ?? env('VIGIL_HEARTBEAT_TOKEN');
     },
     statusPage: () => config()?.server.status_page_auth,

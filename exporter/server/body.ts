@@ -1,11 +1,10 @@
 // Request bodies with a size limit; a bad body is a 400 with a reason, never a crash.
 import type { Context } from 'koa';
+import { RequestError } from '../model/request.js';
 
-export class HttpError extends Error {
-  constructor(readonly status: number, message: string) {
-    super(message);
-  }
-}
+/** The server's name for a RequestError (kinds' endpoints throw the same class). */
+export { RequestError as HttpError };
+const HttpError = RequestError;
 
 export async function readBody(ctx: Context, limit: number): Promise<Buffer> {
   const declared = Number(ctx.get('content-length') || 0);

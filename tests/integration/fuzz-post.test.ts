@@ -22,7 +22,7 @@ const OWN = 'fuzz-own-heartbeat-token-0123';
 /** Runs per endpoint: the whole file stays well under 60 s on a loaded 2-core machine. */
 const RUNS = Number(process.env.FUZZ_RUNS ?? 120);
 
-// Body limits of the handlers (routes/heartbeats.ts MAX_BODY, routes/alerts.ts); bodies go a
+// Body limits of the handlers (probes/heartbeat/routes.ts MAX_BODY, routes/alerts.ts); bodies go a
 // little past them too, where a 413 is the right answer.
 const KIB = 1024;
 interface Endpoint { name: string; path: string; token: string; limit: number; near?: 'webhook' | 'test' | 'heartbeat' }

@@ -1,8 +1,8 @@
-// The fields of a heartbeat ping from its query and body (routes/heartbeats.ts parsePingData).
+// The fields of a heartbeat ping from its query and body (probes/heartbeat/routes.ts parsePingData).
 // The bodies marked "fuzz" were found by tests/integration/fuzz-post.test.ts: each was a 500.
 import { describe, expect, it } from 'vitest';
 import { HttpError } from '../../exporter/server/body.js';
-import { parsePingData } from '../../exporter/server/routes/heartbeats.js';
+import { parsePingData } from '../../exporter/probes/heartbeat/routes.js';
 
 const JSON_TYPE = 'application/json';
 const deep = (d: number) => '['.repeat(d) + ']'.repeat(d);

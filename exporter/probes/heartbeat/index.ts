@@ -1,5 +1,5 @@
 // Heartbeats (push checks, a dead man's switch): jobs report success, start and failure to
-// POST /api/v1/heartbeats/<name>[/start|/fail] (server/routes/heartbeats.ts), the facts are kept
+// POST /api/v1/heartbeats/<name>[/start|/fail] (./routes.ts), the facts are kept
 // by ./store.ts, and this probe turns them into a status at every run:
 //
 //   failed   the last finish was /fail or a non-zero exit code          -> critical (status)
@@ -15,6 +15,7 @@ import { z } from 'zod';
 import type { CheckCommon, Threshold } from '../../model/check.js';
 import { duration } from '../../config/units.js';
 import { formatDuration } from '../../model/units.js';
+import { HEARTBEAT_ROUTES } from './routes.js';
 import { HeartbeatStore, type HeartbeatRecord } from './store.js';
 import { lazyRequire } from '../support/lazy.js';
 import type { ProbeDefinition } from '../types.js';
@@ -86,8 +87,10 @@ export const heartbeatProbe: ProbeDefinition<HeartbeatCheck> = {
     }
     return problems;
   },
-  // Pings arrive at POST /api/v1/heartbeats/<name> (server/routes/heartbeats.ts) and are kept here.
+  // Pings arrive at POST /api/v1/heartbeats/<name> (./routes.ts) and are kept in the store.
   stores: { heartbeats: (env) => new HeartbeatStore(path.join(env.storagePath, 'heartbeats.json'), env.log, { report: env.report }) },
+  routes: HEARTBEAT_ROUTES,
+  ownToken: (c) => c.token,
   create: (check, env) => {
     const store = (env.stores.heartbeats as HeartbeatStore | undefined) ?? new HeartbeatStore(path.join(env.storagePath, 'heartbeats.json'), env.log);
     store.ensure(check.name);
