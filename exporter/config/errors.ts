@@ -11,11 +11,20 @@ export interface ConfigProblem {
   message: string;
 }
 
+/**
+ * A key as it may be printed. Config keys, label names and header names are short tokens; a
+ * "key" with quotes, spaces or colons is a broken line whose text may be a credential (a value
+ * that an edit turned into a key), so only its length is shown; file:line:column still point at it.
+ */
+export function shownKey(key: string): string {
+  return /^[A-Za-z0-9_.\-/@$+]{1,100}$/.test(key) ? key : `<malformed key of ${key.length} characters>`;
+}
+
 export function formatPath(path: ConfigPath): string {
   let out = '';
   for (const seg of path) {
     if (typeof seg === 'number') out += `[${seg}]`;
-    else out += out ? `.${seg}` : seg;
+    else out += out ? `.${shownKey(seg)}` : shownKey(seg);
   }
   return out || '(root)';
 }

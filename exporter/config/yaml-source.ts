@@ -1,8 +1,8 @@
 // YAML text -> document and plain value, at a bounded cost and with errors that never quote the
 // source. Shared by vigil.yml and the web config: both are read by a running exporter on reload,
 // and both may hold secrets.
-import { isScalar, Lexer, LineCounter, parseDocument, visit, type Document } from 'yaml';
-import { ConfigError, type ConfigProblem } from './errors.js';
+import { isNode, isScalar, Lexer, LineCounter, parseDocument, visit, type Document } from 'yaml';
+import { ConfigError, shownKey, type ConfigProblem } from './errors.js';
 import { formatBytes } from './files.js';
 import { yamlErrorMessage } from './yaml-errors.js';
 
@@ -63,17 +63,26 @@ function tooManyTokens(text: string): boolean {
   return false;
 }
 
-/** Every key of every mapping must be unique; one Set per mapping keeps it linear. */
+/** Every key of every mapping must be a unique scalar; one Set per mapping keeps it linear. */
 function findDuplicateKeys(doc: Document, report: (offset: number, message: string) => void): void {
   visit(doc, {
     Map(_key, map) {
       const seen = new Set<unknown>();
       for (const pair of map.items) {
-        if (!isScalar(pair.key)) continue;
+        if (!isScalar(pair.key)) {
+          // A `?` key or a flow mapping used as a key: never meant in a config, and its text
+          // (shown as a key name) could be a credential.
+          if (pair.key) report(keyOffset(pair.key), 'a mapping or list used as a key (a stray "?" or a misplaced brace?)');
+          continue;
+        }
         const k = pair.key.value;
-        if (seen.has(k)) report(pair.key.range?.[0] ?? 0, `duplicate key "${String(k).slice(0, 100)}"`);
+        if (seen.has(k)) report(pair.key.range?.[0] ?? 0, `duplicate key "${shownKey(String(k))}"`);
         seen.add(k);
       }
     },
   });
+}
+
+function keyOffset(key: unknown): number {
+  return isNode(key) ? key.range?.[0] ?? 0 : 0;
 }

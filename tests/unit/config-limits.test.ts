@@ -146,6 +146,9 @@ describe('secrets in errors and logs', () => {
     { name: 'a bad block scalar header', yaml: `server:\n  admin_token: |x ${SECRET}\n   y\n` },
     { name: 'an anchor in a flow sequence', yaml: `x: &${SECRET} [*${SECRET} x]\n` },
     { name: 'a tab indent', yaml: `server:\n\tadmin_token: ${SECRET}\n` },
+    // Found by the fuzzer: a mapping used as a key used to be printed as the key's name.
+    { name: 'a stray "?" making a mapping the key', yaml: `?\n    password: '${SECRET}'\n` },
+    { name: 'a flow mapping as a key', yaml: `checks:\n  - { name: a, type: http, url: "http://x/", { password: ${SECRET} }: 1 }\n` },
   ];
   for (const c of syntaxCases) {
     it(`a YAML syntax error never quotes the source: ${c.name}`, () => {
@@ -158,6 +161,13 @@ describe('secrets in errors and logs', () => {
       }
     });
   }
+
+  it('a value an edit turned into a key is shown by its length, not its text (found by the fuzzer)', () => {
+    const yaml = `checks:\n  - name: api\n    type: http\n    url: http://127.0.0.1:1/\n    headers: { Authorization:" "Bearer ${SECRET.slice(0, 8)}"${SECRET.slice(8)}" }\n`;
+    const problems = problemsOf(() => parseConfig(yaml, 'vigil.yml', { env: {} }));
+    expect(problems).toEqual([expect.stringMatching(/^vigil\.yml:5:\d+ checks\[0\]\.headers\.<malformed key of \d+ characters>: /)]);
+    for (const p of problems) for (const part of [SECRET.slice(0, 8), SECRET.slice(8)]) expect(p).not.toContain(part);
+  });
 
   it('keeps the library\'s wording when it quotes nothing', () => {
     expect(problemsOf(() => parseConfig('checks:\n  - name: a\n   type: tcp\n', 'vigil.yml', { env: {} })))
