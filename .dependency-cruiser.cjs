@@ -11,7 +11,8 @@
 //   use its field types; the loader gets the list of kinds handed in (config/kinds.ts) instead
 //   of importing it.
 // - probes/ are the kinds; health/ is pure status logic (thresholds, rollup, periods); engine/
-//   runs the kinds and keeps the state; telemetry/ and views/ read that state; the server routes
+//   runs the kinds and keeps the state; record/ writes the results and status changes the
+//   engine hands it (and gives them back after a restart); telemetry/ and views/ read that state; the server routes
 //   to them; runtime.ts wires everything (and hands itself to the server's app); cli.ts starts it.
 const LAYERS = [
   { name: 'model', path: '^exporter/(model/|version\\.[jt]s$)' },
@@ -21,6 +22,7 @@ const LAYERS = [
   { name: 'probes', path: '^exporter/probes/' },
   { name: 'health', path: '^exporter/health/' },
   { name: 'engine', path: '^exporter/engine/' },
+  { name: 'record', path: '^exporter/record/' },
   { name: 'telemetry', path: '^exporter/telemetry/' },
   { name: 'views', path: '^exporter/views/' },
   { name: 'server', path: '^exporter/server/' },

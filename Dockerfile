@@ -7,6 +7,12 @@ ARG NODE_VERSION=20.20.2
 
 # ---- build: install everything, compile TypeScript, then drop the dev dependencies ----------
 FROM node:${NODE_VERSION}-bookworm-slim AS build
+# better-sqlite3 (the record, <storage.path>/vigil.db) compiles SQLite with node-gyp when no
+# prebuilt binary can be fetched: a compiler, make and python here; the runtime stage gets only
+# the built node_modules.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends build-essential python3 \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund

@@ -8,9 +8,11 @@ import { DEFAULT_CONFIG_YAML } from './config/default.js';
 import { ConfigError } from './config/errors.js';
 import { Scheduler } from './engine/scheduler.js';
 import { StorageDir } from './engine/storage-dir.js';
-import { StateStore } from './engine/state.js';
+import { StateStore, lateAfterMs, type CheckState } from './engine/state.js';
 import type { Logger } from './log.js';
 import { PROBE_KINDS } from './probes/index.js';
+import { CheckRecord } from './record/record.js';
+import type { Status } from './model/status.js';
 import type { KindStore } from './probes/types.js';
 import { readCacheOf, type ReadCache } from './server/read-cache.js';
 import { SseHub } from './server/sse.js';
@@ -33,6 +35,8 @@ export class Runtime {
   readonly alerts: AlertReceiver;
   /** --storage.path: its lock (taken by the CLI) and whether it takes writes (/-/ready, metrics). */
   readonly storage: StorageDir;
+  /** The durable record of results and status changes (<storage.path>/vigil.db), fed from the state's results. */
+  readonly record: CheckRecord;
   /** Expensive reads (status snapshot, /health, reports) are answered from here; emptied on reload. */
   readonly readCache: ReadCache = readCacheOf(this.state);
   /** The status page's live feed: one per exporter, handed to the routes that serve it. */
@@ -47,6 +51,8 @@ export class Runtime {
     }
     // Concurrency and jitter come with the first config (scheduler section of vigil.yml).
     this.scheduler = new Scheduler({ state: this.state, env: { log: opts.log, storagePath, stores: this.stores }, log: opts.log });
+    this.record = new CheckRecord({ dir: storagePath, log: opts.log, report: this.storage });
+    this.state.on('result', (s, previous) => this.toRecord(s, previous));
     this.alerts = new AlertReceiver({ storagePath: opts.storagePath, registry: this.metrics.registry, log: opts.log, report: this.storage });
   }
 
@@ -62,6 +68,7 @@ export class Runtime {
     this.config = cfg;
     this.state.applyConfig(cfg, unchanged);
     this.metrics.applyConfig(cfg);
+    this.record.configure({ rawMs: cfg.history.raw_retention, rollupMs: Math.max(cfg.history.retention, cfg.history.raw_retention) });
     this.scheduler.update(cfg.checks, cfg.scheduler, unchanged);
     this.metrics.configReloaded(true);
   }
@@ -69,7 +76,28 @@ export class Runtime {
   start(): void {
     this.storage.start();
     this.alerts.open();
+    this.restoreFromRecord();
+    this.record.start();
     this.scheduler.start();
+  }
+
+  /** Each check's status, since, last error and history as the record has them (before any run). */
+  private restoreFromRecord(): void {
+    const { retention, max_points } = this.config.history;
+    const restored = this.record.restore(this.state.list().map((s) => s.config.name), Date.now() - retention, max_points);
+    for (const [name, r] of restored) this.state.restore(name, r);
+    if (restored.size) this.opts.log.info('record: restored the last state of checks', { checks: restored.size });
+  }
+
+  /** A run's result (and a status change, run or late mark) goes to the record. */
+  private toRecord(s: CheckState, previous: Status): void {
+    const result = s.late ? undefined : s.last;
+    if (result) this.record.addResult(result, lateAfterMs(s.config));
+    if (s.status === previous) return;
+    this.record.addStatusChange({
+      t: result?.finishedAt ?? Date.now(), check: s.config.name, component: s.config.component, from: previous, to: s.status,
+      reason: result ? result.reason : 'late', message: result ? result.message : 'no run completed in time',
+    });
   }
 
   /** Reload from disk. On failure the running config stays and the problems are returned. */
@@ -93,6 +121,7 @@ export class Runtime {
     await this.scheduler.stop();
     await Promise.all(Object.values(this.stores).map((s) => s.flush?.().catch(() => {})));
     await this.alerts.close();
+    this.record.stop();
     this.storage.stop();
   }
 }

@@ -50,8 +50,10 @@ export const schedulerSchema = z.strictObject({
 }).prefault({});
 
 export const historySchema = z.strictObject({
-  /** How far back per-check history goes. */
+  /** How far back per-check history goes (the in-memory history ring; the record keeps its minute rollups at least this long). */
   retention: duration.default(86_400_000),
+  /** How long the record (<storage.path>/vigil.db) keeps every result; older ones live on as minute rollups. */
+  raw_retention: duration.default(172_800_000),
   /** Upper bound of points per check, whatever its interval (memory cap: ~13 bytes a point). */
   max_points: z.number().int().min(10).max(1_000_000).default(8_640),
 }).prefault({});

@@ -6,7 +6,7 @@ import type { Component, VigilConfig } from '../config/schema.js';
 import { rollup, type Rollup } from '../health/rollup.js';
 import type { Status } from '../model/status.js';
 import type { CheckResult, FailureReason, Sample, Violation } from '../model/result.js';
-import { HistoryRing } from './history.js';
+import { HistoryRing, type HistoryPoint } from './history.js';
 
 export interface CheckState {
   config: CheckCommon;
@@ -51,7 +51,7 @@ export class StateStore extends EventEmitter<StateEvents> {
   readonly startedAt = Date.now();
 
   /** Apply a new config: keep the state of checks whose config is unchanged, reset changed ones, drop removed ones. */
-  applyConfig(cfg: Pick<VigilConfig, 'checks' | 'components' | 'history'>, unchanged: Set<string>): void {
+  applyConfig(cfg: Pick<VigilConfig, 'checks' | 'components'> & { history: Pick<VigilConfig['history'], 'retention' | 'max_points'> }, unchanged: Set<string>): void {
     this.historyPoints = cfg.history.max_points;
     this.retentionMs = cfg.history.retention;
     const next = new Map<string, CheckState>();
@@ -97,6 +97,25 @@ export class StateStore extends EventEmitter<StateEvents> {
     state.history.push({ t: result.finishedAt, duration: result.duration, status: result.status });
     state.history.trim(result.finishedAt - this.retentionMs);
     this.emit('result', state, previous);
+  }
+
+  /**
+   * Put back what the durable record remembers of a check from before a restart: its status and
+   * since when, its last error and its recent history. Only for a check that has not run since
+   * (a result is newer than anything restored), so the first run after a restart that finds the
+   * same status is no change. `runs` stays 0: /-/ready still waits for a real run.
+   */
+  restore(name: string, r: Pick<CheckState, 'status' | 'since' | 'lastError' | 'lastSuccess' | 'lastFailure'> & { points: HistoryPoint[] }): void {
+    const state = this.checks.get(name);
+    if (!state || state.runs > 0 || state.last) return;
+    state.status = r.status;
+    state.since = r.since;
+    state.lastError = r.lastError;
+    state.lastSuccess = r.lastSuccess;
+    state.lastFailure = r.lastFailure;
+    for (const p of r.points) state.history.push(p);
+    state.history.trim(Date.now() - this.retentionMs);
+    this.cachedRollup = undefined;
   }
 
   /** Flag checks whose last run is older than lateAfterMs (called every second by the scheduler). */

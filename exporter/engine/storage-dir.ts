@@ -1,5 +1,5 @@
 // The storage directory (--storage.path) as a whole: which process owns it, and whether it
-// takes writes. The stores in it (heartbeats.json, alert-notifications.jsonl) report each
+// takes writes. The stores in it (heartbeats.json, alert-notifications.jsonl, vigil.db) report each
 // write here, so a read-only or full disk shows as a not-ready exporter (/-/ready 503 with the
 // reason) and as vigil_storage_write_errors_total, not only as log lines. /metrics and /health
 // keep working either way: monitoring must not stop because its own disk did.
@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import client from 'prom-client';
 import type { Logger } from '../log.js';
-import { STORAGE_WRITERS, type StorageWriter, type WriteReporter } from '../model/storage.js';
+import { STORAGE_WRITERS, type StorageWriter, type WriteErrorCounter, type WriteReporter } from '../model/storage.js';
 
 export const LOCK_FILE = 'vigil.lock';
 /** Written, fsynced and removed by every writability check. */
@@ -43,7 +43,7 @@ export interface StorageDirOptions {
   partialLockAgeMs?: number;
 }
 
-export class StorageDir implements WriteReporter {
+export class StorageDir implements WriteReporter, WriteErrorCounter {
   readonly dir: string;
   readonly lockFile: string;
   private errors: client.Counter<'store'>;
@@ -128,13 +128,17 @@ export class StorageDir implements WriteReporter {
     const f = this.failure;
     if (!f) return undefined;
     const what = f.store === 'write_check' ? 'the writability check' : `a ${f.store} write`;
-    return `storage ${this.dir} is not writable since ${f.since}: ${what} failed (${f.message}); heartbeats and alert notifications are not being stored`;
+    return `storage ${this.dir} is not writable since ${f.since}: ${what} failed (${f.message}); heartbeats, alert notifications and check results are not being stored`;
   }
 
   writeSucceeded(_store: StorageWriter): void {
     if (!this.failure) return;
     this.log.info('storage: writes succeed again', { path: this.dir, failing_since: this.failure.since });
     this.failure = undefined;
+  }
+
+  countWriteError(store: StorageWriter): void {
+    this.errors.inc({ store });
   }
 
   writeFailed(store: StorageWriter, err: unknown): void {

@@ -113,14 +113,18 @@ describe('storage health', () => {
   it('counts failed writes per store, says why in problem(), and clears on the next success', async () => {
     const logs: string[] = [];
     const { s, registry } = storage(logs);
-    expect(await errorsTotal(registry)).toEqual({ heartbeats: 0, alert_log: 0, write_check: 0 });
+    expect(await errorsTotal(registry)).toEqual({ heartbeats: 0, alert_log: 0, record: 0, write_check: 0 });
     expect(s.problem()).toBeUndefined();
     s.writeFailed('heartbeats', Object.assign(new Error("ENOSPC: no space left on device, write '/x'"), { code: 'ENOSPC' }));
     s.writeFailed('alert_log', Object.assign(new Error('EROFS: read-only file system'), { code: 'EROFS' }));
-    expect(await errorsTotal(registry)).toEqual({ heartbeats: 1, alert_log: 1, write_check: 0 });
+    expect(await errorsTotal(registry)).toEqual({ heartbeats: 1, alert_log: 1, record: 0, write_check: 0 });
     expect(s.problem()).toMatch(new RegExp(`^storage ${dir} is not writable since \\S+: a alert_log write failed \\(EROFS: read-only file system\\)`));
     expect(logs.filter((l) => l.includes('not writable'))).toHaveLength(1); // one warning per outage, not per write
     s.writeSucceeded('heartbeats');
+    expect(s.problem()).toBeUndefined();
+    // The record's failed flushes are counted but acknowledge nothing: not a readiness problem.
+    s.countWriteError('record');
+    expect((await errorsTotal(registry)).record).toBe(1);
     expect(s.problem()).toBeUndefined();
     s.stop();
   });

@@ -1,0 +1,183 @@
+// The durable record (exporter/record/) on a real SQLite file: one transaction per flush,
+// rollups that add up across flushes, status changes, retention in bounded steps, restore after
+// a restart, a corrupt file moved aside, and failed writes counted without throwing.
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../../exporter/log.js';
+import type { CheckResult } from '../../exporter/model/result.js';
+import type { Status } from '../../exporter/model/status.js';
+import { MIGRATIONS, RECORD_FILE } from '../../exporter/record/database.js';
+import { CheckRecord, PRUNE_STEP } from '../../exporter/record/record.js';
+
+const H = 3_600_000;
+let dir: string;
+let logs: string[];
+let errors: string[];
+let now: number;
+let open: CheckRecord[];
+
+beforeEach(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'vigil-record-'));
+  logs = [];
+  errors = [];
+  now = Date.UTC(2026, 11, 1, 12, 0, 0);
+  open = [];
+});
+afterEach(() => {
+  for (const r of open.splice(0)) r.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function record(at = dir): CheckRecord {
+  const r = new CheckRecord({
+    dir: at,
+    log: createLogger({ level: 'debug', write: (l) => logs.push(l) }),
+    report: { countWriteError: (store) => errors.push(store) },
+    now: () => now,
+  });
+  r.configure({ rawMs: 48 * H, rollupMs: 96 * H });
+  open.push(r);
+  return r;
+}
+
+function result(check: string, t: number, status: Status, extra: Partial<CheckResult> = {}): CheckResult {
+  const ok = status === 'healthy';
+  return { check, ok, status, violations: [], duration: 0.25, samples: [], attempts: 1, startedAt: t - 250, finishedAt: t, ...(ok ? {} : { reason: 'connect', message: `connect ECONNREFUSED at ${t}` }), ...extra };
+}
+
+const db = () => new Database(path.join(dir, RECORD_FILE), { readonly: true });
+
+describe('the record', () => {
+  it('creates the schema once (user_version) in WAL mode', () => {
+    const r = record();
+    expect(r.open()).toBe(true);
+    r.stop();
+    const d = db();
+    expect(d.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+    expect(d.pragma('journal_mode', { simple: true })).toBe('wal');
+    d.close();
+    expect(record().open()).toBe(true); // reopening runs no step twice
+  });
+
+  it('writes results, minute rollups and status changes in one flush; rollups add up across flushes', () => {
+    const r = record();
+    const t = Math.floor(now / 60_000) * 60_000;
+    r.addResult(result('db', t + 10_000, 'healthy'), 60_000);
+    r.addResult(result('db', t + 20_000, 'critical'), 60_000);
+    r.addStatusChange({ t: t + 20_000, check: 'db', component: 'data', from: 'healthy', to: 'critical', reason: 'connect', message: 'refused' });
+    r.flush();
+    expect(r.pending).toBe(0);
+    r.addResult(result('db', t + 50_000, 'critical'), 60_000);
+    r.flush();
+    const d = db();
+    expect(d.prepare('SELECT count(*) FROM results').pluck().get()).toBe(3);
+    const m = d.prepare('SELECT * FROM rollup_minute').all() as Array<Record<string, number>>;
+    expect(m).toHaveLength(1);
+    // healthy 10 s (10 → 20), critical 30 s (20 → 50): each gap in the earlier result's status.
+    expect(m[0]).toMatchObject({ runs: 3, failures: 2, healthy_s: 10, critical_s: 30, unknown_s: 0, degraded_s: 0, rt_sum: 0.75, rt_max: 0.25 });
+    expect(d.prepare('SELECT t, from_status, to_status, component, reason, message FROM events').all()).toEqual([
+      { t: t + 20_000, from_status: 'healthy', to_status: 'critical', component: 'data', reason: 'connect', message: 'refused' },
+    ]);
+    d.close();
+    expect(errors).toEqual([]);
+  });
+
+  it('a gap longer than the allowed one (a restart) is not counted as status time', () => {
+    const r = record();
+    const t = Math.floor(now / 60_000) * 60_000;
+    r.addResult(result('db', t + 1_000, 'critical'), 5_000);
+    r.addResult(result('db', t + 40_000, 'healthy'), 5_000);
+    r.flush();
+    const d = db();
+    expect(d.prepare('SELECT healthy_s + unknown_s + degraded_s + critical_s FROM rollup_minute').pluck().get()).toBe(0);
+    d.close();
+  });
+
+  it('restores the last status, since, last error and history after a restart', () => {
+    const r = record();
+    const base = now - 2 * H;
+    r.addResult(result('db', base, 'healthy'), 60_000);
+    r.addStatusChange({ t: base, check: 'db', from: 'unknown', to: 'healthy' });
+    r.addResult(result('db', base + 60_000, 'critical'), 60_000);
+    r.addStatusChange({ t: base + 60_000, check: 'db', from: 'healthy', to: 'critical' });
+    for (let i = 2; i < 10; i++) r.addResult(result('db', base + i * 60_000, 'critical', { message: i === 9 ? 'last one' : undefined }), 60_000);
+    r.addResult(result('web', base, 'healthy'), 60_000);
+    r.stop();
+
+    const again = record();
+    const restored = again.restore(['db', 'web', 'new'], base + 3 * 60_000, 1_000);
+    expect([...restored.keys()].sort()).toEqual(['db', 'web']);
+    const s = restored.get('db')!;
+    expect(s).toMatchObject({ status: 'critical', since: base + 60_000, lastError: 'last one', lastSuccess: base, lastFailure: base + 9 * 60_000 });
+    expect(s.points.map((p) => p.t)).toEqual([3, 4, 5, 6, 7, 8, 9].map((i) => base + i * 60_000)); // since the window, oldest first
+    expect(s.points[0]).toEqual({ t: base + 3 * 60_000, duration: 0.25, status: 'critical' });
+    expect(again.restore(['db'], 0, 2).get('db')!.points.map((p) => p.t)).toEqual([base + 8 * 60_000, base + 9 * 60_000]); // the newest max points
+    // The status time between the last stored result and the next one counts again.
+    again.addResult(result('db', base + 10 * 60_000, 'critical'), 120_000);
+    again.flush();
+    const d = db();
+    expect(d.prepare('SELECT critical_s FROM rollup_minute WHERE minute = ?').pluck().get(Math.floor((base + 9 * 60_000) / 60_000))).toBe(60);
+    d.close();
+  });
+
+  it('retention deletes old rows in steps of PRUNE_STEP, never more per statement, and keeps the recent ones', () => {
+    const r = record();
+    const old = now - 50 * H; // past the 48 h raw retention, inside the 96 h rollup retention
+    const n = PRUNE_STEP * 2 + 123;
+    for (let i = 0; i < n; i++) r.addResult(result('db', old + i * 100, 'healthy'), 1_000);
+    for (let i = 0; i < 10; i++) r.addResult(result('db', now - i * 1_000, 'healthy'), 1_000);
+    r.addStatusChange({ t: now - 100 * H, check: 'db', from: 'unknown', to: 'healthy' });
+    r.flush();
+    const count = () => { const d = db(); const c = d.prepare('SELECT count(*) FROM results').pluck().get() as number; d.close(); return c; };
+    expect(count()).toBe(n + 10);
+    expect(r.prune(1)).toBe(PRUNE_STEP); // one bounded step
+    expect(count()).toBe(n + 10 - PRUNE_STEP);
+    expect(r.prune(1)).toBe(PRUNE_STEP);
+    const rest = r.prune(100);
+    expect(rest).toBe(123 + 1); // the last raw rows and the 100 h old event; rollups are within 96 h
+    expect(count()).toBe(10);
+    const d = db();
+    expect(d.prepare('SELECT min(t) FROM results').pluck().get()).toBe(now - 9_000);
+    expect(d.prepare('SELECT count(*) FROM rollup_minute').pluck().get()).toBeGreaterThan(0);
+    expect(d.prepare('SELECT count(*) FROM events').pluck().get()).toBe(0);
+    d.close();
+    expect(r.prune(100)).toBe(0);
+  });
+
+  it('an unreadable database file is moved aside, logged, and a new one started', () => {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, RECORD_FILE), 'this is not a database, it was torn or overwritten'.repeat(200));
+    writeFileSync(path.join(dir, `${RECORD_FILE}-wal`), 'junk');
+    const r = record();
+    r.addResult(result('db', now, 'healthy'), 1_000);
+    r.flush();
+    expect(errors).toEqual([]);
+    const aside = readdirSync(dir).filter((f) => f.startsWith(`${RECORD_FILE}.corrupt-`)).sort();
+    expect(aside).toEqual([`${RECORD_FILE}.corrupt-2026-12-01T12-00-00-000Z`, `${RECORD_FILE}.corrupt-2026-12-01T12-00-00-000Z-wal`]);
+    expect(logs.join('\n')).toMatch(/"level":"error","msg":"record: the database file is unreadable; moved aside, starting a new one"/);
+    const d = db();
+    expect(d.prepare('SELECT count(*) FROM results').pluck().get()).toBe(1);
+    d.close();
+  });
+
+  it('a write that fails is counted and logged once per outage, never thrown; writes resume when they can', () => {
+    const missing = path.join(dir, 'not-yet');
+    const r = record(missing); // the directory does not exist: SQLite cannot create the file
+    for (let i = 0; i < 3; i++) {
+      r.addResult(result('db', now + i * 1_000, 'healthy'), 5_000);
+      expect(() => r.flush()).not.toThrow();
+    }
+    expect(errors).toEqual(['record', 'record', 'record']);
+    expect(logs.filter((l) => l.includes('record: cannot write check results'))).toHaveLength(1);
+    expect(r.pending).toBe(0); // the failed batches were dropped, not kept to grow
+    mkdirSync(missing);
+    r.addResult(result('db', now + 5_000, 'healthy'), 5_000);
+    r.flush();
+    expect(errors).toHaveLength(3);
+    expect(logs.filter((l) => l.includes('record: writes succeed again'))).toHaveLength(1);
+    expect(existsSync(path.join(missing, RECORD_FILE))).toBe(true);
+  });
+});
