@@ -21,9 +21,9 @@ import { RollupBuffer, minuteOf } from './rollup.js';
 
 /** Rows removed per retention step: each DELETE stays short whatever the backlog. */
 export const PRUNE_STEP = 500;
-/** Retention steps per sweep, and how often a sweep runs. */
+/** Retention statements per sweep (each a few ms at most), and how often a sweep runs. */
 const PRUNE_STEPS_PER_SWEEP = 20;
-const PRUNE_EVERY_MS = 10_000;
+const PRUNE_EVERY_MS = 1_000;
 
 export interface RecordRetention {
   /** Raw results (history.raw_retention). */
@@ -79,6 +79,8 @@ export class CheckRecord {
   /** Each check's previous result (time, status rank): the status time between two results. */
   private previous = new Map<string, { t: number; rank: number }>();
   private checkIds = new Map<string, number>();
+  /** Where retention resumes: checks in id order, each its raw results then its rollups, then the events. */
+  private pruneAt = { id: 0, unit: 0 };
   private retention: RecordRetention = { rawMs: 48 * 3_600_000, rollupMs: 48 * 3_600_000 };
   private flushTimer?: NodeJS.Timeout;
   private pruneTimer?: NodeJS.Timeout;
@@ -180,8 +182,10 @@ export class CheckRecord {
   }
 
   /**
-   * Delete rows past their retention, at most PRUNE_STEP rows per statement and `maxSteps`
-   * statements per call (the rest waits for the next sweep). Returns the rows deleted.
+   * Delete rows past their retention: at most PRUNE_STEP rows per statement and `maxSteps`
+   * statements per call. The checks are visited in turn and the next call carries on where
+   * this one stopped (a table moves on once a step finds less than a full one), so every check
+   * is reached however many there are. Returns the rows deleted.
    */
   prune(maxSteps: number): number {
     if (!this.db) return 0;
@@ -191,23 +195,29 @@ export class CheckRecord {
     const rollupBefore = minuteOf(now - this.retention.rollupMs);
     let steps = 0;
     let deleted = 0;
-    const step = (sql: string, ...args: number[]): boolean => {
-      if (steps >= maxSteps) return false;
+    /** One bounded DELETE; true when it was full (more may be left). */
+    const step = (sql: string, args: { id?: number; before: number }): boolean => {
       steps++;
-      const n = db.prepare(sql).run(...args).changes;
+      const n = db.prepare(sql).run(args).changes;
       deleted += n;
       return n === PRUNE_STEP;
     };
+    // The key's order finds the PRUNE_STEP-th oldest row of the check; everything up to it goes.
+    const byKey = (table: string, column: string) => `DELETE FROM ${table} WHERE check_id = @id AND ${column} < @before AND ${column} <= coalesce(
+      (SELECT ${column} FROM ${table} WHERE check_id = @id AND ${column} < @before ORDER BY ${column} LIMIT 1 OFFSET ${PRUNE_STEP - 1}), @before)`;
+    const units: Array<[table: string, column: string, before: number]> = [['results', 't', rawBefore], ['rollup_minute', 'minute', rollupBefore]];
     try {
-      // The key's order finds the PRUNE_STEP-th oldest row; everything up to it goes.
-      const byKey = (table: string, column: string) => `DELETE FROM ${table} WHERE check_id = ?1 AND ${column} < ?2 AND ${column} <= coalesce(
-        (SELECT ${column} FROM ${table} WHERE check_id = ?1 AND ${column} < ?2 ORDER BY ${column} LIMIT 1 OFFSET ${PRUNE_STEP - 1}), ?2)`;
-      const ids = db.prepare('SELECT id FROM checks').pluck().all() as number[];
+      const ids = db.prepare('SELECT id FROM checks WHERE id >= ? ORDER BY id').pluck().all(this.pruneAt.id) as number[];
       for (const id of ids) {
-        while (step(byKey('results', 't'), id, rawBefore));
-        while (step(byKey('rollup_minute', 'minute'), id, rollupBefore));
+        for (let k = id === this.pruneAt.id ? this.pruneAt.unit : 0; k < units.length; k++) {
+          this.pruneAt = { id, unit: k };
+          const [table, column, before] = units[k];
+          do if (steps >= maxSteps) return deleted; while (step(byKey(table, column), { id, before }));
+        }
       }
-      while (step(`DELETE FROM events WHERE id IN (SELECT id FROM events WHERE t < ? ORDER BY id LIMIT ${PRUNE_STEP})`, now - this.retention.rollupMs));
+      this.pruneAt = { id: Number.MAX_SAFE_INTEGER, unit: 0 }; // the events, then a new round
+      do if (steps >= maxSteps) return deleted; while (step(`DELETE FROM events WHERE id IN (SELECT id FROM events WHERE t < @before ORDER BY id LIMIT ${PRUNE_STEP})`, { before: now - this.retention.rollupMs }));
+      this.pruneAt = { id: 0, unit: 0 };
     } catch (err) {
       this.failed(err);
     }
