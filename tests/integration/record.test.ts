@@ -61,7 +61,7 @@ describe('the record across restarts', () => {
     const dir = tempDir();
     const target = await listen();
     const port = (target.address() as net.AddressInfo).port;
-    const config = `checks:\n  - { name: db, type: tcp, host: 127.0.0.1, port: ${port}, interval: 200ms, timeout: 1s }\n`;
+    const config = `checks:\n  - { name: db, type: tcp, host: 127.0.0.1, port: ${port}, interval: 200ms, timeout: 200ms, retries: 0 }\n`;
     const first = await start(dir, config);
     await waitFor(async () => (await statusOf(first, 'db')).bar_runs.reduce((a, b) => a + b, 0) >= 5);
     await new Promise<void>((r) => target.close(() => r())); // the target goes away: critical
@@ -95,7 +95,7 @@ describe('the record across restarts', () => {
 
   it('kill -9 during a burst of results: the database opens every time and at most about one flush (1 s) is lost', async () => {
     const dir = tempDir();
-    const checks = Array.from({ length: 20 }, (_, i) => `  - { name: c${i}, type: tcp, host: 127.0.0.1, port: 1, interval: 100ms, timeout: 1s }`).join('\n');
+    const checks = Array.from({ length: 20 }, (_, i) => `  - { name: c${i}, type: tcp, host: 127.0.0.1, port: 1, interval: 100ms, timeout: 100ms, retries: 0 }`).join('\n');
     const config = `checks:\n${checks}\n`;
     const lost: number[] = [];
     let rowsBefore = 0;
@@ -130,7 +130,7 @@ describe('the record across restarts', () => {
     const dir = tempDir();
     mkdirSync(path.join(dir, 'data'), { recursive: true });
     writeFileSync(dbFile(dir), Buffer.alloc(64 * 1024, 0x5a));
-    const ex = await start(dir, 'checks:\n  - { name: c, type: tcp, host: 127.0.0.1, port: 1, interval: 200ms, timeout: 1s }\n');
+    const ex = await start(dir, 'checks:\n  - { name: c, type: tcp, host: 127.0.0.1, port: 1, interval: 200ms, timeout: 200ms, retries: 0 }\n');
     expect((await fetch(`${ex.url}/metrics`)).status).toBe(200);
     await waitFor(() => readdirSync(path.join(dir, 'data')).some((f) => /^vigil\.db\.corrupt-\d{4}-\d\d-\d\dT[\d-]+Z$/.test(f)));
     expect(ex.logs()).toMatch(/"level":"error","msg":"record: the database file is unreadable; moved aside, starting a new one"/);
