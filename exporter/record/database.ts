@@ -17,9 +17,10 @@ export type RecordDb = Database.Database;
  */
 export const MIGRATIONS: readonly string[] = [
   `CREATE TABLE checks (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
-   -- One row per completed run, kept history.raw_retention. status is its rank (model/status.ts).
+   -- One row per completed run, kept history.raw_retention. status is its rank (model/status.ts);
+   -- the response time in whole microseconds (an integer takes 3-4 bytes, a REAL 8).
    CREATE TABLE results (
-     check_id INTEGER NOT NULL, t INTEGER NOT NULL, status INTEGER NOT NULL, duration REAL NOT NULL,
+     check_id INTEGER NOT NULL, t INTEGER NOT NULL, status INTEGER NOT NULL, duration_us INTEGER NOT NULL,
      ok INTEGER NOT NULL, reason TEXT, message TEXT,
      PRIMARY KEY (check_id, t)) WITHOUT ROWID;
    -- Per check and minute: runs, failures, seconds spent in each status, response time sum/max.

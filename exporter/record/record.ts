@@ -162,8 +162,8 @@ export class CheckRecord {
     const started = performance.now();
     try {
       db.transaction(() => {
-        const insertResult = db.prepare('INSERT OR IGNORE INTO results (check_id, t, status, duration, ok, reason, message) VALUES (?, ?, ?, ?, ?, ?, ?)');
-        for (const r of results) insertResult.run(this.idOf(r.check), r.t, r.status, r.duration, r.ok ? 1 : 0, r.reason ?? null, r.message ?? null);
+        const insertResult = db.prepare('INSERT OR IGNORE INTO results (check_id, t, status, duration_us, ok, reason, message) VALUES (?, ?, ?, ?, ?, ?, ?)');
+        for (const r of results) insertResult.run(this.idOf(r.check), r.t, r.status, Math.round(r.duration * 1e6), r.ok ? 1 : 0, r.reason ?? null, r.message ?? null);
         const upsert = db.prepare(`INSERT INTO rollup_minute (check_id, minute, runs, failures, healthy_s, unknown_s, degraded_s, critical_s, rt_sum, rt_max)
           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
           ON CONFLICT (check_id, minute) DO UPDATE SET runs = runs + excluded.runs, failures = failures + excluded.failures,
@@ -239,7 +239,7 @@ export class CheckRecord {
       const lastOk = db.prepare('SELECT t FROM results WHERE check_id = ? AND ok = ? ORDER BY t DESC LIMIT 1').pluck();
       const lastMessage = db.prepare('SELECT message FROM results WHERE check_id = ? AND message IS NOT NULL ORDER BY t DESC LIMIT 1').pluck();
       const changedTo = db.prepare('SELECT t FROM events WHERE check_id = ? AND to_status = ? ORDER BY t DESC LIMIT 1').pluck();
-      const points = db.prepare('SELECT t, duration, status FROM (SELECT t, duration, status FROM results WHERE check_id = ? AND t >= ? ORDER BY t DESC LIMIT ?) ORDER BY t');
+      const points = db.prepare('SELECT t, duration_us / 1e6 AS duration, status FROM (SELECT t, duration_us, status FROM results WHERE check_id = ? AND t >= ? ORDER BY t DESC LIMIT ?) ORDER BY t');
       for (const name of names) {
         const id = idOf.get(name) as number | undefined;
         if (id === undefined) continue;
