@@ -11,7 +11,8 @@ import { StorageDir } from './engine/storage-dir.js';
 import { StateStore, lateAfterMs, type CheckState } from './engine/state.js';
 import type { Logger } from './log.js';
 import { PROBE_KINDS } from './probes/index.js';
-import { CheckRecord } from './record/record.js';
+import { CheckRecord, recordRetentionOf } from './record/record.js';
+import { estimateRecordBytes } from './record/size.js';
 import type { Status } from './model/status.js';
 import type { KindStore } from './probes/types.js';
 import { readCacheOf, type ReadCache } from './server/read-cache.js';
@@ -68,7 +69,7 @@ export class Runtime {
     this.config = cfg;
     this.state.applyConfig(cfg, unchanged);
     this.metrics.applyConfig(cfg);
-    this.record.configure({ rawMs: cfg.history.raw_retention, rollupMs: Math.max(cfg.history.retention, cfg.history.raw_retention) });
+    this.record.configure(recordRetentionOf(cfg.history));
     this.scheduler.update(cfg.checks, cfg.scheduler, unchanged);
     this.metrics.configReloaded(true);
   }
@@ -87,6 +88,8 @@ export class Runtime {
     const restored = this.record.restore(this.state.list().map((s) => s.config.name), Date.now() - retention, max_points);
     for (const [name, r] of restored) this.state.restore(name, r);
     if (restored.size) this.opts.log.info('record: restored the last state of checks', { checks: restored.size });
+    const bytes = estimateRecordBytes(this.config.checks, recordRetentionOf(this.config.history));
+    this.opts.log.info('record: expected size once full', { file: 'vigil.db', megabytes: Math.round(bytes / 1e5) / 10 });
   }
 
   /** A run's result (and a status change, run or late mark) goes to the record. */

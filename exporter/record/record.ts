@@ -32,6 +32,11 @@ export interface RecordRetention {
   rollupMs: number;
 }
 
+/** The record's retention from the config's history section: rollups at least as long as raw results. */
+export function recordRetentionOf(h: { retention: number; raw_retention: number }): RecordRetention {
+  return { rawMs: h.raw_retention, rollupMs: Math.max(h.retention, h.raw_retention) };
+}
+
 export interface StatusChange {
   t: number;
   check: string;

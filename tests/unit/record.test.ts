@@ -1,7 +1,7 @@
 // The durable record (exporter/record/) on a real SQLite file: one transaction per flush,
 // rollups that add up across flushes, status changes, retention in bounded steps, restore after
 // a restart, a corrupt file moved aside, and failed writes counted without throwing.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -11,6 +11,7 @@ import type { CheckResult } from '../../exporter/model/result.js';
 import type { Status } from '../../exporter/model/status.js';
 import { MIGRATIONS, RECORD_FILE } from '../../exporter/record/database.js';
 import { CheckRecord, PRUNE_STEP } from '../../exporter/record/record.js';
+import { estimateRecordBytes } from '../../exporter/record/size.js';
 
 const H = 3_600_000;
 let dir: string;
@@ -199,5 +200,26 @@ describe('the record', () => {
     expect(errors).toHaveLength(3);
     expect(logs.filter((l) => l.includes('record: writes succeed again'))).toHaveLength(1);
     expect(existsSync(path.join(missing, RECORD_FILE))).toBe(true);
+  });
+
+  it('the size estimate logged at start is close to what the write path really stores', () => {
+    const r = record();
+    const checks = Array.from({ length: 100 }, () => ({ interval: 10_000 }));
+    const span = 1_000 * 10_000; // 1 000 results a check
+    for (let k = 0; k < 1_000; k++) {
+      for (let c = 0; c < checks.length; c++) {
+        const failing = (c * 7 + k) % 20 === 0; // 5 % failing, with a message
+        r.addResult(result(`check-${c}`, now - span + k * 10_000 + c, failing ? 'critical' : 'healthy', { duration: 0.001 + ((c * k) % 200) / 1_000, message: failing ? 'connect ECONNREFUSED 10.0.0.1:5432' : undefined }), 30_000);
+      }
+      if (k % 10 === 9) r.flush();
+    }
+    r.stop();
+    const d = new Database(path.join(dir, RECORD_FILE));
+    d.pragma('wal_checkpoint(TRUNCATE)');
+    d.close();
+    const actual = statSync(path.join(dir, RECORD_FILE)).size;
+    const estimate = estimateRecordBytes(checks, { rawMs: span, rollupMs: span });
+    expect(actual / estimate).toBeGreaterThan(0.7);
+    expect(actual / estimate).toBeLessThan(1.3);
   });
 });
