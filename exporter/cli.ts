@@ -23,7 +23,7 @@ flags:
                               Prometheus and the official exporters (exporter-toolkit)
   --web.max-connections=N     client connections at once (default ${DEFAULT_MAX_CONNECTIONS}; at most half of
                               what ulimit -n leaves after 64 descriptors)
-  --storage.path=DIR          directory for durable state: heartbeats, alert log (default "data")
+  --storage.path=DIR          directory for durable state: check record (vigil.db), heartbeats, alert log (default "data")
   --log.level=LEVEL           debug, info, warn or error (default "info")
   --check-config              validate the configuration (and --web.config.file), print every
                               problem, exit 1 if any
