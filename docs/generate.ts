@@ -22,6 +22,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parse } from 'yaml';
 import { AlertReceiver } from '../exporter/alerts/receiver.js';
 import { StorageDir } from '../exporter/engine/storage-dir.js';
+import { registerRecordMetrics } from '../exporter/record/metrics.js';
 import { StateStore } from '../exporter/engine/state.js';
 import { silentLogger as silent } from '../exporter/log.js';
 import { reservedLabels } from '../exporter/config/kinds.js';
@@ -89,6 +90,7 @@ export async function metricFamilies(): Promise<FamilyRow[]> {
   const tmp = path.join(os.tmpdir(), 'vigil-docs-unused');
   new AlertReceiver({ storagePath: tmp, log: silent, registry: metrics.registry });
   new StorageDir(tmp, silent, metrics.registry);
+  registerRecordMetrics(metrics.registry, { file: path.join(tmp, 'vigil.db'), lastWriteAt: 0 });
   for (const m of await metrics.registry.getMetricsAsJSON()) {
     if (/^(process|nodejs)_/.test(m.name)) continue;
     const labelNames = ((metrics.registry.getSingleMetric(m.name) as unknown as { labelNames?: string[] }).labelNames ?? []);
@@ -178,6 +180,7 @@ const ENDPOINTS: Record<string, string> = {
   'GET /health/:component': 'one component, same status codes; 404 lists the known components',
   'GET /-/healthy': 'the exporter itself is up: 200 `Vigil is Healthy.`',
   'GET /-/ready': '200 once every enabled check has run once and `--storage.path` is writable, else 503 with the reasons as text',
+  'POST /api/v1/record/backup': 'an online, consistent copy of the record to `<storage.path>/backups/vigil-<UTC time>.db` (pending results flushed first): 200 `{file, bytes, duration_seconds}`, 409 while another backup runs — [configuration.md](configuration.md#backup-and-restore)',
   'POST /-/reload': 'reload the configuration (as `SIGHUP`): 200 with the result, 400 when the new config is rejected (the running one stays)',
   'GET /api/v1/checks': 'every check\'s state as JSON',
   'GET /api/v1/checks/:name': 'one check\'s state as JSON; 404 for an unknown check',

@@ -12,6 +12,7 @@ import { StateStore, lateAfterMs, type CheckState } from './engine/state.js';
 import type { Logger } from './log.js';
 import { PROBE_KINDS } from './probes/index.js';
 import { CheckRecord, recordRetentionOf } from './record/record.js';
+import { registerRecordMetrics } from './record/metrics.js';
 import { estimateRecordBytes } from './record/size.js';
 import type { Status } from './model/status.js';
 import type { KindStore } from './probes/types.js';
@@ -53,6 +54,7 @@ export class Runtime {
     // Concurrency and jitter come with the first config (scheduler section of vigil.yml).
     this.scheduler = new Scheduler({ state: this.state, env: { log: opts.log, storagePath, stores: this.stores }, log: opts.log });
     this.record = new CheckRecord({ dir: storagePath, log: opts.log, report: this.storage });
+    registerRecordMetrics(this.metrics.registry, this.record);
     this.state.on('result', (s, previous) => this.toRecord(s, previous));
     this.alerts = new AlertReceiver({ storagePath: opts.storagePath, registry: this.metrics.registry, log: opts.log, report: this.storage });
   }

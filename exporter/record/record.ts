@@ -11,12 +11,15 @@
 // database: probing and /metrics never wait for the record. It does not turn /-/ready to 503 by
 // itself: nothing acknowledged was lost (the storage directory's writability check reports a
 // bad disk there).
+import { mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
 import type { Logger } from '../log.js';
 import type { WriteErrorCounter } from '../model/storage.js';
 import { STATUSES, statusRank, type Status } from '../model/status.js';
 import type { CheckResult } from '../model/result.js';
 import type { HistoryPoint } from '../engine/history.js';
-import { openRecord, type RecordDb } from './database.js';
+import { openRecord, RECORD_FILE, type RecordDb } from './database.js';
 import { RollupBuffer, minuteOf } from './rollup.js';
 
 /** Rows removed per retention step: each DELETE stays short whatever the backlog. */
@@ -58,6 +61,19 @@ export interface RestoredCheck {
   points: HistoryPoint[];
 }
 
+/** Where backups go, under the storage directory; never a path the caller names. */
+export const BACKUP_DIR = 'backups';
+
+/** A backup was asked for while one runs: the caller answers 409. */
+export class BackupBusyError extends Error {}
+
+export interface BackupResult {
+  /** Absolute path of the finished backup (<storage.path>/backups/vigil-<UTC time>.db). */
+  file: string;
+  bytes: number;
+  duration_seconds: number;
+}
+
 export interface RecordOptions {
   dir: string;
   log: Logger;
@@ -94,6 +110,9 @@ export class CheckRecord {
   private failingSince?: number;
   /** Last flush: rows written and how long the transaction took (ms). */
   lastFlush = { rows: 0, ms: 0 };
+  /** When a write last succeeded (epoch ms): vigil_storage_last_successful_write_timestamp_seconds. */
+  lastWriteAt?: number;
+  private backingUp = false;
 
   constructor(private opts: RecordOptions) {
     this.now = opts.now ?? Date.now;
@@ -123,13 +142,54 @@ export class CheckRecord {
     this.pruneTimer.unref();
   }
 
+  /** The database file (vigil.db); its WAL is this plus -wal. */
+  get file(): string {
+    return path.join(this.opts.dir, RECORD_FILE);
+  }
+
   /** Write what is queued and close the database. */
   stop(): void {
     clearInterval(this.flushTimer);
     clearInterval(this.pruneTimer);
     this.flush();
-    this.db?.close();
+    try { this.db?.close(); } catch { /* a backup still stepping: the process is ending anyway */ }
     this.db = undefined;
+  }
+
+  /**
+   * A consistent copy of the record while it is in use, by SQLite's online backup (better-sqlite3
+   * steps it a few pages at a time between turns of the event loop, so probing and scrapes go
+   * on). What is queued is flushed first: the copy holds every result acknowledged so far. It is
+   * written as a .partial file and renamed when complete, so a file named vigil-*.db is always a
+   * whole backup. One at a time: a second call while one runs throws BackupBusyError.
+   */
+  async backup(): Promise<BackupResult> {
+    if (this.backingUp) throw new BackupBusyError('a backup of the record is already running');
+    this.backingUp = true;
+    const started = performance.now();
+    const dir = path.join(this.opts.dir, BACKUP_DIR);
+    const file = path.join(dir, `vigil-${new Date(this.now()).toISOString().replace(/[:.]/g, '-')}.db`);
+    const partial = `${file}.partial`;
+    try {
+      this.flush();
+      if (!this.open()) throw new Error(`cannot open ${this.file}`);
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      await this.db!.backup(partial);
+      // The copy carries vigil.db's WAL mode; a rollback journal makes it one self-contained
+      // file that can be copied, checked or opened read-only without -wal/-shm appearing.
+      const copy = new Database(partial);
+      try { copy.pragma('journal_mode = DELETE'); } finally { copy.close(); }
+      renameSync(partial, file);
+      const bytes = statSync(file).size;
+      this.opts.log.info('record: backup written', { file, bytes });
+      return { file, bytes, duration_seconds: (performance.now() - started) / 1000 };
+    } catch (err) {
+      rmSync(partial, { force: true });
+      this.opts.log.error('record: backup failed', { file, error: describe(err) });
+      throw err;
+    } finally {
+      this.backingUp = false;
+    }
   }
 
   /**
@@ -180,6 +240,7 @@ export class CheckRecord {
         for (const e of events) insertEvent.run(e.t, this.idOf(e.check), e.component ?? null, e.from, e.to, e.reason ?? null, e.message ?? null);
       })();
       this.lastFlush = { rows: results.length + rollups.length + events.length, ms: performance.now() - started };
+      this.lastWriteAt = this.now();
       this.succeeded();
     } catch (err) {
       this.failed(err);

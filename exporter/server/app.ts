@@ -19,10 +19,11 @@ import { kindRoutes } from './routes/kinds.js';
 import { historyRoutes } from './routes/history.js';
 import { lifecycleRoutes } from './routes/lifecycle.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { recordRoutes } from './routes/record.js';
 import { uiRoutes } from './routes/ui.js';
 
 /** What the app takes from the runtime (runtime.ts's Runtime is one). */
-export interface AppRuntime extends Pick<ServerDeps, 'state' | 'readCache' | 'hub' | 'alerts' | 'scheduler' | 'storage' | 'metrics' | 'stores'> {
+export interface AppRuntime extends Pick<ServerDeps, 'state' | 'readCache' | 'hub' | 'alerts' | 'scheduler' | 'storage' | 'metrics' | 'stores' | 'record'> {
   readonly config: ReturnType<ServerDeps['config']>;
   readonly opts: { env?: NodeJS.ProcessEnv };
   reload(): ReloadResult;
@@ -57,6 +58,7 @@ export function serverDeps(runtime: AppRuntime, opts: Pick<AppOptions, 'otel' | 
     storage: runtime.storage,
     metrics: runtime.metrics,
     stores: runtime.stores,
+    record: runtime.record,
     reload: opts.reload ?? (() => runtime.reload()),
     otel: opts.otel,
   };
@@ -74,6 +76,7 @@ export function routeTable(runtime: AppRuntime, opts: Pick<AppOptions, 'otel' | 
   uiRoutes(deps, table);
   eventsRoutes(deps, table);
   historyRoutes(deps, table);
+  recordRoutes(deps, table);
   return table;
 }
 

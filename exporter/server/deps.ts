@@ -2,6 +2,7 @@
 // for the part it needs (`Pick<ServerDeps, ...>`), so a route cannot reach into the rest.
 import type { AlertReceiver } from '../alerts/receiver.js';
 import type { VigilConfig } from '../config/schema.js';
+import type { CheckRecord } from '../record/record.js';
 import type { Scheduler } from '../engine/scheduler.js';
 import type { StateStore } from '../engine/state.js';
 import type { StorageDir } from '../engine/storage-dir.js';
@@ -24,6 +25,8 @@ export interface ServerDeps {
   scheduler: Pick<Scheduler, 'runNow'>;
   storage: Pick<StorageDir, 'problem'>;
   metrics: Pick<Metrics, 'writeTo'>;
+  /** The durable record (vigil.db): its online backup. */
+  record: Pick<CheckRecord, 'backup'>;
   /** Input stores written by HTTP endpoints and read by probes (heartbeats), by name. */
   stores: Record<string, unknown>;
   reload: () => ReloadResult;

@@ -46,6 +46,7 @@ const EXPORTER_FAMILIES = [
   'vigil_build_info', 'vigil_config_last_reload_successful', 'vigil_config_last_reload_success_timestamp_seconds',
   'vigil_alert_notifications_received_total', // registered by alerts/receiver.ts into Metrics.registry
   'vigil_storage_write_errors_total', // registered by engine/storage-dir.ts into Metrics.registry
+  'vigil_storage_bytes', 'vigil_storage_last_successful_write_timestamp_seconds', // record/metrics.ts, same
 ];
 
 /** Every family Vigil's own code can serve (docs/metrics.md is generated from these). */
