@@ -91,7 +91,7 @@ describe('route table: every route declares its access', () => {
       'GET /metrics public', 'GET /health public', 'GET /-/ready public', 'POST /-/reload admin',
       'GET / status_page', 'GET /ui/:version/:file status_page', 'GET /api/v1/status status_page', 'GET /api/v1/events status_page',
       'GET /api/v1/checks status_page', 'GET /api/v1/alerts/history status_page', 'POST /api/v1/alerts/webhook webhook',
-      'POST /api/v1/checks/:name/run admin', 'POST /api/v1/heartbeats/:name heartbeat',
+      'POST /api/v1/checks/:name/run admin', 'POST /api/v1/heartbeats/:name heartbeat', 'POST /api/v1/record/backup admin',
     ]));
     // Every GET under /api/v1 but the heartbeat GET refusal (a 405 that reveals nothing) is the status page's.
     for (const r of routeTable(runtime).routes) {
@@ -126,7 +126,7 @@ describe('status_page_auth: no spelling of a path gets past it (issue 12 item 1)
 
   it('every POST endpoint: 401 without or with a wrong token, 403 never turns into 200, case variants 404/405', async () => {
     const posts = routeTable(runtime).routes.filter((r) => r.method === 'POST');
-    expect(posts.map((r) => r.access).sort()).toEqual(['admin', 'admin', 'admin', 'heartbeat', 'heartbeat', 'heartbeat', 'webhook']);
+    expect(posts.map((r) => r.access).sort()).toEqual(['admin', 'admin', 'admin', 'admin', 'heartbeat', 'heartbeat', 'heartbeat', 'webhook']);
     for (const r of posts) {
       const p = concrete(r.path);
       expect((await hit(p, { method: 'POST' })).status, p).toBe(401);
