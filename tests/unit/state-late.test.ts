@@ -88,16 +88,21 @@ describe('late checks with the real scheduler', () => {
     const dead = tcp('dead', blackhole, { interval: 10_000, timeout: 3_000 });
     const state = store([canary, dead]);
     const scheduler = new Scheduler({ state, env: { log: silentLogger, storagePath: '/tmp', stores: {} }, log: silentLogger, concurrency: 1, jitter: 1 });
-    scheduler.update([canary, dead]);
     const seen: string[] = [];
     state.on('result', (s) => { if (s.config.name === 'canary') seen.push(`${s.status}${s.late ? ' late' : ''}`); });
+    const until = async (cond: () => boolean, ms: number) => {
+      const deadline = Date.now() + ms;
+      while (!cond() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      return cond();
+    };
+    // The canary runs first; the dead check joins after (its first run is jittered over 2 s, so
+    // started together it could take the slot before the canary ever ran, and a check that never
+    // ran is not late).
+    scheduler.update([canary]);
     scheduler.start();
     try {
-      const until = async (cond: () => boolean, ms: number) => {
-        const deadline = Date.now() + ms;
-        while (!cond() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-        return cond();
-      };
+      await until(() => seen.length > 0, 2_000);
+      scheduler.update([canary, dead]);
       expect(await until(() => seen.includes('unknown late'), 8_000)).toBe(true);
       expect(seen[0]).toBe('healthy'); // it had run before it was held up
       expect(await until(() => seen.at(-1) === 'healthy', 6_000)).toBe(true);
