@@ -125,7 +125,7 @@ async function main() {
   server.on('listening', () => {
     const a = server.address() as AddressInfo;
     log.info('listening', { address: `${a.address}:${a.port}`, port: a.port, tls, config: cfg.file, checks: cfg.checks.length, version: VERSION });
-    runtime.start();
+    runtime.start().catch((err) => log.error('start failed', { error: (err as Error).message }));
   });
   process.on('SIGHUP', () => {
     log.info('SIGHUP received, reloading config');

@@ -76,18 +76,19 @@ export class Runtime {
     this.metrics.configReloaded(true);
   }
 
-  start(): void {
+  /** Restore what the record remembers, then start probing (the first run sees the restored state). */
+  async start(): Promise<void> {
     this.storage.start();
     this.alerts.open();
-    this.restoreFromRecord();
+    await this.restoreFromRecord();
     this.record.start();
     this.scheduler.start();
   }
 
   /** Each check's status, since, last error and history as the record has them (before any run). */
-  private restoreFromRecord(): void {
+  private async restoreFromRecord(): Promise<void> {
     const { retention, max_points } = this.config.history;
-    const restored = this.record.restore(this.state.list().map((s) => s.config.name), Date.now() - retention, max_points);
+    const restored = await this.record.restore(this.state.list().map((s) => s.config.name), Date.now() - retention, max_points);
     for (const [name, r] of restored) this.state.restore(name, r);
     if (restored.size) this.opts.log.info('record: restored the last state of checks', { checks: restored.size });
     const bytes = estimateRecordBytes(this.config.checks, recordRetentionOf(this.config.history));
@@ -126,7 +127,7 @@ export class Runtime {
     await this.scheduler.stop();
     await Promise.all(Object.values(this.stores).map((s) => s.flush?.().catch(() => {})));
     await this.alerts.close();
-    this.record.stop();
+    await this.record.stop();
     this.storage.stop();
   }
 }

@@ -1,8 +1,8 @@
 // The durable record of check results and status changes (<storage.path>/vigil.db). The engine
 // hands every completed result and every status change here (Runtime wires StateStore's
 // 'result' event); they are queued in memory and written once a second in one transaction, so
-// the event loop pays one short synchronous write per second, and kill -9 loses at most that
-// second. After a restart, restore() gives each check back its last status, `since`, last
+// kill -9 loses at most that second. The database answers asynchronously (RecordSql), so the
+// record's code is the same for the embedded SQLite file and a shared PostgreSQL. After a restart, restore() gives each check back its last status, `since`, last
 // error and recent history.
 //
 // A failing write (disk full, read-only, I/O error) is counted as
@@ -19,7 +19,9 @@ import type { WriteErrorCounter } from '../model/storage.js';
 import { STATUSES, statusRank, type Status } from '../model/status.js';
 import type { CheckResult } from '../model/result.js';
 import type { HistoryPoint } from '../engine/history.js';
-import { openRecord, RECORD_FILE, type RecordDb } from './database.js';
+import { RECORD_FILE } from './database.js';
+import { greatest, type RecordSql, type Statement } from './sql.js';
+import { openSqliteRecord } from './sqlite.js';
 import { RollupBuffer, minuteOf } from './rollup.js';
 
 /** Rows removed per retention step: each DELETE stays short whatever the backlog. */
@@ -80,6 +82,8 @@ export interface RecordOptions {
   report: WriteErrorCounter;
   flushMs?: number;
   now?: () => number;
+  /** The database to write to; the embedded SQLite file in `dir` when not given. */
+  connect?: () => Promise<RecordSql>;
 }
 
 interface PendingResult {
@@ -93,7 +97,8 @@ interface PendingResult {
 }
 
 export class CheckRecord {
-  private db?: RecordDb;
+  private sql?: RecordSql;
+  private opening?: Promise<RecordSql | undefined>;
   private results: PendingResult[] = [];
   private events: StatusChange[] = [];
   private rollups = new RollupBuffer();
@@ -105,6 +110,8 @@ export class CheckRecord {
   private retention: RecordRetention = { rawMs: 48 * 3_600_000, rollupMs: 48 * 3_600_000 };
   private flushTimer?: NodeJS.Timeout;
   private pruneTimer?: NodeJS.Timeout;
+  /** The flush (or prune) in progress: the next one waits for it, so writes stay in order. */
+  private writing: Promise<unknown> = Promise.resolve();
   private readonly now: () => number;
   /** Since when writes fail (epoch ms), while they do: one log line per outage. */
   private failingSince?: number;
@@ -123,22 +130,29 @@ export class CheckRecord {
   }
 
   /** Open the database now (done again by each flush while it fails). False when it cannot be opened. */
-  open(): boolean {
-    if (this.db) return true;
-    try {
-      this.db = openRecord(this.opts.dir, this.opts.log, this.now());
-      this.checkIds.clear();
-      return true;
-    } catch (err) {
-      this.failed(err);
-      return false;
-    }
+  async open(): Promise<boolean> {
+    return (await this.connection()) !== undefined;
+  }
+
+  private connection(): Promise<RecordSql | undefined> {
+    if (this.sql) return Promise.resolve(this.sql);
+    this.opening ??= (this.opts.connect ?? (() => openSqliteRecord(this.opts.dir, this.opts.log, this.now())))()
+      .then((sql) => {
+        this.sql = sql;
+        this.checkIds.clear();
+        return sql;
+      }, (err) => {
+        this.failed(err);
+        return undefined;
+      })
+      .finally(() => { this.opening = undefined; });
+    return this.opening;
   }
 
   start(): void {
-    this.flushTimer = setInterval(() => this.flush(), this.opts.flushMs ?? 1_000);
+    this.flushTimer = setInterval(() => void this.flush(), this.opts.flushMs ?? 1_000);
     this.flushTimer.unref();
-    this.pruneTimer = setInterval(() => this.prune(PRUNE_STEPS_PER_SWEEP), PRUNE_EVERY_MS);
+    this.pruneTimer = setInterval(() => void this.prune(PRUNE_STEPS_PER_SWEEP), PRUNE_EVERY_MS);
     this.pruneTimer.unref();
   }
 
@@ -148,12 +162,13 @@ export class CheckRecord {
   }
 
   /** Write what is queued and close the database. */
-  stop(): void {
+  async stop(): Promise<void> {
     clearInterval(this.flushTimer);
     clearInterval(this.pruneTimer);
-    this.flush();
-    try { this.db?.close(); } catch { /* a backup still stepping: the process is ending anyway */ }
-    this.db = undefined;
+    await this.flush();
+    const sql = this.sql;
+    this.sql = undefined;
+    try { await sql?.close(); } catch { /* a backup still stepping: the process is ending anyway */ }
   }
 
   /**
@@ -171,10 +186,12 @@ export class CheckRecord {
     const file = path.join(dir, `vigil-${new Date(this.now()).toISOString().replace(/[:.]/g, '-')}.db`);
     const partial = `${file}.partial`;
     try {
-      this.flush();
-      if (!this.open()) throw new Error(`cannot open ${this.file}`);
+      await this.flush();
+      const sql = await this.connection();
+      if (!sql) throw new Error(`cannot open ${this.file}`);
+      if (!sql.backup) throw new Error('this storage type has no online backup here: use the database\'s own tools (pg_dump)');
       mkdirSync(dir, { recursive: true, mode: 0o700 });
-      await this.db!.backup(partial);
+      await sql.backup(partial);
       // The copy carries vigil.db's WAL mode; a rollback journal makes it one self-contained
       // file that can be copied, checked or opened read-only without -wal/-shm appearing.
       const copy = new Database(partial);
@@ -214,37 +231,51 @@ export class CheckRecord {
     return this.results.length + this.events.length;
   }
 
+  /** One write at a time, in the order asked: a flush never overtakes the one before it. */
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.writing.then(work, work);
+    this.writing = next.catch(() => {});
+    return next;
+  }
+
   /** Write everything queued in one transaction. On failure the batch is dropped and counted. */
-  flush(): void {
-    if (!this.results.length && !this.events.length && !this.rollups.size) return;
+  flush(): Promise<void> {
+    if (!this.results.length && !this.events.length && !this.rollups.size) return this.writing.then(() => {});
     const results = this.results;
     const events = this.events;
     const rollups = this.rollups.drain();
     this.results = [];
     this.events = [];
-    if (!this.open()) return;
-    const db = this.db!;
-    const started = performance.now();
-    try {
-      db.transaction(() => {
-        const insertResult = db.prepare('INSERT OR IGNORE INTO results (check_id, t, status, duration_us, ok, reason, message) VALUES (?, ?, ?, ?, ?, ?, ?)');
-        for (const r of results) insertResult.run(this.idOf(r.check), r.t, r.status, Math.round(r.duration * 1e6), r.ok ? 1 : 0, r.reason ?? null, r.message ?? null);
-        const upsert = db.prepare(`INSERT INTO rollup_minute (check_id, minute, runs, failures, healthy_s, unknown_s, degraded_s, critical_s, rt_sum, rt_max)
+    return this.serial(async () => {
+      const sql = await this.connection();
+      if (!sql) return;
+      const started = performance.now();
+      try {
+        await this.ensureIds(sql, [...results.map((r) => r.check), ...rollups.map((r) => r.check), ...events.map((e) => e.check)]);
+        const statements: Statement[] = [];
+        for (const r of results) {
+          statements.push({ sql: 'INSERT INTO results (check_id, t, status, duration_us, ok, reason, message) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+            params: [this.checkIds.get(r.check)!, r.t, r.status, Math.round(r.duration * 1e6), r.ok ? 1 : 0, r.reason ?? null, r.message ?? null] });
+        }
+        const upsert = `INSERT INTO rollup_minute (check_id, minute, runs, failures, healthy_s, unknown_s, degraded_s, critical_s, rt_sum, rt_max)
           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-          ON CONFLICT (check_id, minute) DO UPDATE SET runs = runs + excluded.runs, failures = failures + excluded.failures,
-            healthy_s = healthy_s + excluded.healthy_s, unknown_s = unknown_s + excluded.unknown_s,
-            degraded_s = degraded_s + excluded.degraded_s, critical_s = critical_s + excluded.critical_s,
-            rt_sum = rt_sum + excluded.rt_sum, rt_max = max(rt_max, excluded.rt_max)`);
-        for (const r of rollups) upsert.run(this.idOf(r.check), r.minute, r.runs, r.failures, ...r.seconds, r.rtSum, r.rtMax);
-        const insertEvent = db.prepare('INSERT INTO events (t, check_id, component, from_status, to_status, reason, message) VALUES (?, ?, ?, ?, ?, ?, ?)');
-        for (const e of events) insertEvent.run(e.t, this.idOf(e.check), e.component ?? null, e.from, e.to, e.reason ?? null, e.message ?? null);
-      })();
-      this.lastFlush = { rows: results.length + rollups.length + events.length, ms: performance.now() - started };
-      this.lastWriteAt = this.now();
-      this.succeeded();
-    } catch (err) {
-      this.failed(err);
-    }
+          ON CONFLICT (check_id, minute) DO UPDATE SET runs = rollup_minute.runs + excluded.runs, failures = rollup_minute.failures + excluded.failures,
+            healthy_s = rollup_minute.healthy_s + excluded.healthy_s, unknown_s = rollup_minute.unknown_s + excluded.unknown_s,
+            degraded_s = rollup_minute.degraded_s + excluded.degraded_s, critical_s = rollup_minute.critical_s + excluded.critical_s,
+            rt_sum = rollup_minute.rt_sum + excluded.rt_sum, rt_max = ${greatest(sql.dialect)}(rollup_minute.rt_max, excluded.rt_max)`;
+        for (const r of rollups) statements.push({ sql: upsert, params: [this.checkIds.get(r.check)!, r.minute, r.runs, r.failures, ...r.seconds, r.rtSum, r.rtMax] });
+        for (const e of events) {
+          statements.push({ sql: 'INSERT INTO events (t, check_id, component, from_status, to_status, reason, message) VALUES (?, ?, ?, ?, ?, ?, ?)',
+            params: [e.t, this.checkIds.get(e.check)!, e.component ?? null, e.from, e.to, e.reason ?? null, e.message ?? null] });
+        }
+        await sql.transaction(statements);
+        this.lastFlush = { rows: results.length + rollups.length + events.length, ms: performance.now() - started };
+        this.lastWriteAt = this.now();
+        this.succeeded();
+      } catch (err) {
+        this.failed(err);
+      }
+    });
   }
 
   /**
@@ -253,41 +284,43 @@ export class CheckRecord {
    * this one stopped (a table moves on once a step finds less than a full one), so every check
    * is reached however many there are. Returns the rows deleted.
    */
-  prune(maxSteps: number): number {
-    if (!this.db) return 0;
-    const db = this.db;
-    const now = this.now();
-    const rawBefore = now - this.retention.rawMs;
-    const rollupBefore = minuteOf(now - this.retention.rollupMs);
-    let steps = 0;
-    let deleted = 0;
-    /** One bounded DELETE; true when it was full (more may be left). */
-    const step = (sql: string, args: { id?: number; before: number }): boolean => {
-      steps++;
-      const n = db.prepare(sql).run(args).changes;
-      deleted += n;
-      return n === PRUNE_STEP;
-    };
-    // The key's order finds the PRUNE_STEP-th oldest row of the check; everything up to it goes.
-    const byKey = (table: string, column: string) => `DELETE FROM ${table} WHERE check_id = @id AND ${column} < @before AND ${column} <= coalesce(
-      (SELECT ${column} FROM ${table} WHERE check_id = @id AND ${column} < @before ORDER BY ${column} LIMIT 1 OFFSET ${PRUNE_STEP - 1}), @before)`;
-    const units: Array<[table: string, column: string, before: number]> = [['results', 't', rawBefore], ['rollup_minute', 'minute', rollupBefore]];
-    try {
-      const ids = db.prepare('SELECT id FROM checks WHERE id >= ? ORDER BY id').pluck().all(this.pruneAt.id) as number[];
-      for (const id of ids) {
-        for (let k = id === this.pruneAt.id ? this.pruneAt.unit : 0; k < units.length; k++) {
-          this.pruneAt = { id, unit: k };
-          const [table, column, before] = units[k];
-          do if (steps >= maxSteps) return deleted; while (step(byKey(table, column), { id, before }));
+  prune(maxSteps: number): Promise<number> {
+    return this.serial(async () => {
+      const sql = this.sql;
+      if (!sql) return 0;
+      const now = this.now();
+      const rawBefore = now - this.retention.rawMs;
+      const rollupBefore = minuteOf(now - this.retention.rollupMs);
+      let steps = 0;
+      let deleted = 0;
+      /** One bounded DELETE; true when it was full (more may be left). */
+      const step = async (text: string, params: number[]): Promise<boolean> => {
+        steps++;
+        const [{ changes }] = await sql.transaction([{ sql: text, params }]);
+        deleted += changes;
+        return changes === PRUNE_STEP;
+      };
+      // The key's order finds the PRUNE_STEP-th oldest row of the check; everything up to it goes.
+      const byKey = (table: string, column: string) => `DELETE FROM ${table} WHERE check_id = ? AND ${column} < ? AND ${column} <= coalesce(
+        (SELECT ${column} FROM ${table} WHERE check_id = ? AND ${column} < ? ORDER BY ${column} LIMIT 1 OFFSET ${PRUNE_STEP - 1}), ?)`;
+      const units: Array<[table: string, column: string, before: number]> = [['results', 't', rawBefore], ['rollup_minute', 'minute', rollupBefore]];
+      try {
+        const ids = (await sql.all<{ id: number }>('SELECT id FROM checks WHERE id >= ? ORDER BY id', [this.pruneAt.id])).map((r) => Number(r.id));
+        for (const id of ids) {
+          for (let k = id === this.pruneAt.id ? this.pruneAt.unit : 0; k < units.length; k++) {
+            this.pruneAt = { id, unit: k };
+            const [table, column, before] = units[k];
+            do if (steps >= maxSteps) return deleted; while (await step(byKey(table, column), [id, before, id, before, before]));
+          }
         }
+        this.pruneAt = { id: Number.MAX_SAFE_INTEGER, unit: 0 }; // the events, then a new round
+        do if (steps >= maxSteps) return deleted; while (await step(`DELETE FROM events WHERE id IN (SELECT id FROM events WHERE t < ? ORDER BY id LIMIT ${PRUNE_STEP})`, [now - this.retention.rollupMs]));
+        this.pruneAt = { id: 0, unit: 0 };
+      } catch (err) {
+        this.failed(err);
       }
-      this.pruneAt = { id: Number.MAX_SAFE_INTEGER, unit: 0 }; // the events, then a new round
-      do if (steps >= maxSteps) return deleted; while (step(`DELETE FROM events WHERE id IN (SELECT id FROM events WHERE t < @before ORDER BY id LIMIT ${PRUNE_STEP})`, { before: now - this.retention.rollupMs }));
-      this.pruneAt = { id: 0, unit: 0 };
-    } catch (err) {
-      this.failed(err);
-    }
-    return deleted;
+      return deleted;
+    });
   }
 
   /**
@@ -295,32 +328,30 @@ export class CheckRecord {
    * that status began (the last change to it), its last error, and its raw results since
    * `historySince` (at most `maxPoints`, the newest).
    */
-  restore(names: string[], historySince: number, maxPoints: number): Map<string, RestoredCheck> {
+  async restore(names: string[], historySince: number, maxPoints: number): Promise<Map<string, RestoredCheck>> {
     const out = new Map<string, RestoredCheck>();
-    if (!this.open()) return out;
-    const db = this.db!;
+    const sql = await this.connection();
+    if (!sql) return out;
+    const one = async <T>(text: string, params: Array<number | string>): Promise<T | undefined> => (await sql.all<T>(text, params))[0];
     try {
-      const idOf = db.prepare('SELECT id FROM checks WHERE name = ?').pluck();
-      const last = db.prepare('SELECT t, status FROM results WHERE check_id = ? ORDER BY t DESC LIMIT 1');
-      const lastOk = db.prepare('SELECT t FROM results WHERE check_id = ? AND ok = ? ORDER BY t DESC LIMIT 1').pluck();
-      const lastMessage = db.prepare('SELECT message FROM results WHERE check_id = ? AND message IS NOT NULL ORDER BY t DESC LIMIT 1').pluck();
-      const changedTo = db.prepare('SELECT t FROM events WHERE check_id = ? AND to_status = ? ORDER BY t DESC LIMIT 1').pluck();
-      const points = db.prepare('SELECT t, duration_us / 1e6 AS duration, status FROM (SELECT t, duration_us, status FROM results WHERE check_id = ? AND t >= ? ORDER BY t DESC LIMIT ?) ORDER BY t');
       for (const name of names) {
-        const id = idOf.get(name) as number | undefined;
+        const id = (await one<{ id: number }>('SELECT id FROM checks WHERE name = ?', [name]))?.id;
         if (id === undefined) continue;
-        const row = last.get(id) as { t: number; status: number } | undefined;
+        const row = await one<{ t: number; status: number }>('SELECT t, status FROM results WHERE check_id = ? ORDER BY t DESC LIMIT 1', [id]);
         if (!row) continue;
+        const t = Number(row.t);
         const status = STATUSES[row.status] ?? 'unknown';
-        this.previous.set(name, { t: row.t, rank: row.status });
+        const lastOk = async (ok: number) => num((await one<{ t: number }>('SELECT t FROM results WHERE check_id = ? AND ok = ? ORDER BY t DESC LIMIT 1', [id, ok]))?.t);
+        this.previous.set(name, { t, rank: row.status });
+        const points = await sql.all<{ t: number; duration_us: number; status: number }>(
+          'SELECT t, duration_us, status FROM (SELECT t, duration_us, status FROM results WHERE check_id = ? AND t >= ? ORDER BY t DESC LIMIT ?) newest ORDER BY t', [id, historySince, maxPoints]);
         out.set(name, {
           status,
-          since: (changedTo.get(id, status) as number | undefined) ?? row.t,
-          lastError: (lastMessage.get(id) as string | undefined) ?? undefined,
-          lastSuccess: lastOk.get(id, 1) as number | undefined,
-          lastFailure: lastOk.get(id, 0) as number | undefined,
-          points: (points.all(id, historySince, maxPoints) as Array<{ t: number; duration: number; status: number }>)
-            .map((p) => ({ t: p.t, duration: p.duration, status: STATUSES[p.status] ?? 'unknown' })),
+          since: num((await one<{ t: number }>('SELECT t FROM events WHERE check_id = ? AND to_status = ? ORDER BY t DESC LIMIT 1', [id, status]))?.t) ?? t,
+          lastError: (await one<{ message: string }>('SELECT message FROM results WHERE check_id = ? AND message IS NOT NULL ORDER BY t DESC LIMIT 1', [id]))?.message ?? undefined,
+          lastSuccess: await lastOk(1),
+          lastFailure: await lastOk(0),
+          points: points.map((p) => ({ t: Number(p.t), duration: Number(p.duration_us) / 1e6, status: STATUSES[p.status] ?? 'unknown' })),
         });
       }
     } catch (err) {
@@ -329,15 +360,12 @@ export class CheckRecord {
     return out;
   }
 
-  private idOf(check: string): number {
-    let id = this.checkIds.get(check);
-    if (id === undefined) {
-      const db = this.db!;
-      db.prepare('INSERT OR IGNORE INTO checks (name) VALUES (?)').run(check);
-      id = db.prepare('SELECT id FROM checks WHERE name = ?').pluck().get(check) as number;
-      this.checkIds.set(check, id);
-    }
-    return id;
+  /** Number every new check name (once per name and connection). */
+  private async ensureIds(sql: RecordSql, names: string[]): Promise<void> {
+    const missing = [...new Set(names)].filter((n) => !this.checkIds.has(n));
+    if (!missing.length) return;
+    await sql.transaction(missing.map((name) => ({ sql: 'INSERT INTO checks (name) VALUES (?) ON CONFLICT DO NOTHING', params: [name] })));
+    for (const row of await sql.all<{ id: number; name: string }>('SELECT id, name FROM checks')) this.checkIds.set(row.name, Number(row.id));
   }
 
   private succeeded(): void {
@@ -354,10 +382,16 @@ export class CheckRecord {
     }
     // Start over on a fresh connection next time: after an I/O error SQLite may keep the old
     // one in a state that fails every later statement.
-    try { this.db?.close(); } catch { /* already unusable */ }
-    this.db = undefined;
+    const sql = this.sql;
+    this.sql = undefined;
     this.checkIds.clear();
+    sql?.close().catch(() => { /* already unusable */ });
   }
+}
+
+/** A number from a row (PostgreSQL returns BIGINT as a string). */
+function num(v: unknown): number | undefined {
+  return v === undefined || v === null ? undefined : Number(v);
 }
 
 function describe(err: unknown): string {

@@ -21,8 +21,8 @@ beforeEach(() => {
   dir = mkdtempSync(path.join(tmpdir(), 'vigil-record-backup-'));
   records = [];
 });
-afterEach(() => {
-  for (const r of records.splice(0)) r.stop();
+afterEach(async () => {
+  for (const r of records.splice(0)) await r.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -90,7 +90,7 @@ describe('record storage metrics', () => {
     registerRecordMetrics(registry, r);
     expect(await value(registry, LAST_WRITE_METRIC, { store: 'record' })).toBeUndefined();
     r.addResult(result('db', now), 60_000);
-    r.flush();
+    await r.flush();
     expect(await value(registry, LAST_WRITE_METRIC, { store: 'record' })).toBe(now / 1000);
     const db = path.join(dir, RECORD_FILE);
     expect(await value(registry, STORAGE_BYTES_METRIC, { file: 'vigil.db' })).toBe(statSync(db).size + statSync(`${db}-wal`).size);

@@ -27,8 +27,8 @@ beforeEach(() => {
   now = Date.UTC(2026, 11, 1, 12, 0, 0);
   open = [];
 });
-afterEach(() => {
-  for (const r of open.splice(0)) r.stop();
+afterEach(async () => {
+  for (const r of open.splice(0)) await r.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -52,27 +52,27 @@ function result(check: string, t: number, status: Status, extra: Partial<CheckRe
 const db = () => new Database(path.join(dir, RECORD_FILE), { readonly: true });
 
 describe('the record', () => {
-  it('creates the schema once (user_version) in WAL mode', () => {
+  it('creates the schema once (named steps in schema_migrations) in WAL mode', async () => {
     const r = record();
-    expect(r.open()).toBe(true);
-    r.stop();
+    expect(await r.open()).toBe(true);
+    await r.stop();
     const d = db();
-    expect(d.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+    expect(d.prepare('SELECT name FROM schema_migrations ORDER BY name').pluck().all()).toEqual(MIGRATIONS.map((m) => m.name));
     expect(d.pragma('journal_mode', { simple: true })).toBe('wal');
     d.close();
-    expect(record().open()).toBe(true); // reopening runs no step twice
+    expect(await record().open()).toBe(true); // reopening runs no step twice
   });
 
-  it('writes results, minute rollups and status changes in one flush; rollups add up across flushes', () => {
+  it('writes results, minute rollups and status changes in one flush; rollups add up across flushes', async () => {
     const r = record();
     const t = Math.floor(now / 60_000) * 60_000;
     r.addResult(result('db', t + 10_000, 'healthy'), 60_000);
     r.addResult(result('db', t + 20_000, 'critical'), 60_000);
     r.addStatusChange({ t: t + 20_000, check: 'db', component: 'data', from: 'healthy', to: 'critical', reason: 'connect', message: 'refused' });
-    r.flush();
+    await r.flush();
     expect(r.pending).toBe(0);
     r.addResult(result('db', t + 50_000, 'critical'), 60_000);
-    r.flush();
+    await r.flush();
     const d = db();
     expect(d.prepare('SELECT count(*) FROM results').pluck().get()).toBe(3);
     const m = d.prepare('SELECT * FROM rollup_minute').all() as Array<Record<string, number>>;
@@ -86,18 +86,18 @@ describe('the record', () => {
     expect(errors).toEqual([]);
   });
 
-  it('a gap longer than the allowed one (a restart) is not counted as status time', () => {
+  it('a gap longer than the allowed one (a restart) is not counted as status time', async () => {
     const r = record();
     const t = Math.floor(now / 60_000) * 60_000;
     r.addResult(result('db', t + 1_000, 'critical'), 5_000);
     r.addResult(result('db', t + 40_000, 'healthy'), 5_000);
-    r.flush();
+    await r.flush();
     const d = db();
     expect(d.prepare('SELECT healthy_s + unknown_s + degraded_s + critical_s FROM rollup_minute').pluck().get()).toBe(0);
     d.close();
   });
 
-  it('restores the last status, since, last error and history after a restart', () => {
+  it('restores the last status, since, last error and history after a restart', async () => {
     const r = record();
     const base = now - 2 * H;
     r.addResult(result('db', base, 'healthy'), 60_000);
@@ -106,38 +106,38 @@ describe('the record', () => {
     r.addStatusChange({ t: base + 60_000, check: 'db', from: 'healthy', to: 'critical' });
     for (let i = 2; i < 10; i++) r.addResult(result('db', base + i * 60_000, 'critical', { message: i === 9 ? 'last one' : undefined }), 60_000);
     r.addResult(result('web', base, 'healthy'), 60_000);
-    r.stop();
+    await r.stop();
 
     const again = record();
-    const restored = again.restore(['db', 'web', 'new'], base + 3 * 60_000, 1_000);
+    const restored = await again.restore(['db', 'web', 'new'], base + 3 * 60_000, 1_000);
     expect([...restored.keys()].sort()).toEqual(['db', 'web']);
     const s = restored.get('db')!;
     expect(s).toMatchObject({ status: 'critical', since: base + 60_000, lastError: 'last one', lastSuccess: base, lastFailure: base + 9 * 60_000 });
     expect(s.points.map((p) => p.t)).toEqual([3, 4, 5, 6, 7, 8, 9].map((i) => base + i * 60_000)); // since the window, oldest first
     expect(s.points[0]).toEqual({ t: base + 3 * 60_000, duration: 0.25, status: 'critical' });
-    expect(again.restore(['db'], 0, 2).get('db')!.points.map((p) => p.t)).toEqual([base + 8 * 60_000, base + 9 * 60_000]); // the newest max points
+    expect((await again.restore(['db'], 0, 2)).get('db')!.points.map((p) => p.t)).toEqual([base + 8 * 60_000, base + 9 * 60_000]); // the newest max points
     // The status time between the last stored result and the next one counts again.
     again.addResult(result('db', base + 10 * 60_000, 'critical'), 120_000);
-    again.flush();
+    await again.flush();
     const d = db();
     expect(d.prepare('SELECT critical_s FROM rollup_minute WHERE minute = ?').pluck().get(Math.floor((base + 9 * 60_000) / 60_000))).toBe(60);
     d.close();
   });
 
-  it('retention deletes old rows in steps of PRUNE_STEP, never more per statement, and keeps the recent ones', () => {
+  it('retention deletes old rows in steps of PRUNE_STEP, never more per statement, and keeps the recent ones', async () => {
     const r = record();
     const old = now - 50 * H; // past the 48 h raw retention, inside the 96 h rollup retention
     const n = PRUNE_STEP * 2 + 123;
     for (let i = 0; i < n; i++) r.addResult(result('db', old + i * 100, 'healthy'), 1_000);
     for (let i = 0; i < 10; i++) r.addResult(result('db', now - i * 1_000, 'healthy'), 1_000);
     r.addStatusChange({ t: now - 100 * H, check: 'db', from: 'unknown', to: 'healthy' });
-    r.flush();
+    await r.flush();
     const count = () => { const d = db(); const c = d.prepare('SELECT count(*) FROM results').pluck().get() as number; d.close(); return c; };
     expect(count()).toBe(n + 10);
-    expect(r.prune(1)).toBe(PRUNE_STEP); // one bounded step
+    expect(await r.prune(1)).toBe(PRUNE_STEP); // one bounded step
     expect(count()).toBe(n + 10 - PRUNE_STEP);
-    expect(r.prune(1)).toBe(PRUNE_STEP);
-    const rest = r.prune(100);
+    expect(await r.prune(1)).toBe(PRUNE_STEP);
+    const rest = await r.prune(100);
     expect(rest).toBe(123 + 1); // the last raw rows and the 100 h old event; rollups are within 96 h
     expect(count()).toBe(10);
     const d = db();
@@ -145,21 +145,21 @@ describe('the record', () => {
     expect(d.prepare('SELECT count(*) FROM rollup_minute').pluck().get()).toBeGreaterThan(0);
     expect(d.prepare('SELECT count(*) FROM events').pluck().get()).toBe(0);
     d.close();
-    expect(r.prune(100)).toBe(0);
+    expect(await r.prune(100)).toBe(0);
     expect(errors).toEqual([]);
   });
 
-  it('retention reaches every check however small the budget per call: it resumes where it stopped', () => {
+  it('retention reaches every check however small the budget per call: it resumes where it stopped', async () => {
     const r = record();
     for (let c = 0; c < 30; c++) {
       for (let i = 0; i < 10; i++) r.addResult(result(`c${c}`, now - 50 * H + i * 1_000, 'healthy'), 5_000);
       r.addResult(result(`c${c}`, now, 'healthy'), 5_000);
     }
-    r.flush();
+    await r.flush();
     const old = () => { const d = db(); const c = d.prepare('SELECT count(*) FROM results WHERE t < ?').pluck().get(now - 48 * H) as number; d.close(); return c; };
     expect(old()).toBe(300);
     // 30 checks x 2 tables + the events: 61 statements a round, 5 per call.
-    for (let call = 0; call < 13; call++) r.prune(5);
+    for (let call = 0; call < 13; call++) await r.prune(5);
     expect(old()).toBe(0);
     const d = db();
     expect(d.prepare('SELECT count(*) FROM results').pluck().get()).toBe(30);
@@ -167,13 +167,13 @@ describe('the record', () => {
     expect(errors).toEqual([]);
   });
 
-  it('an unreadable database file is moved aside, logged, and a new one started', () => {
+  it('an unreadable database file is moved aside, logged, and a new one started', async () => {
     mkdirSync(dir, { recursive: true });
     writeFileSync(path.join(dir, RECORD_FILE), 'this is not a database, it was torn or overwritten'.repeat(200));
     writeFileSync(path.join(dir, `${RECORD_FILE}-wal`), 'junk');
     const r = record();
     r.addResult(result('db', now, 'healthy'), 1_000);
-    r.flush();
+    await r.flush();
     expect(errors).toEqual([]);
     const aside = readdirSync(dir).filter((f) => f.startsWith(`${RECORD_FILE}.corrupt-`)).sort();
     // The broken file is kept for inspection (its WAL with it, unless SQLite dropped it on close).
@@ -184,25 +184,25 @@ describe('the record', () => {
     d.close();
   });
 
-  it('a write that fails is counted and logged once per outage, never thrown; writes resume when they can', () => {
+  it('a write that fails is counted and logged once per outage, never thrown; writes resume when they can', async () => {
     const missing = path.join(dir, 'not-yet');
     const r = record(missing); // the directory does not exist: SQLite cannot create the file
     for (let i = 0; i < 3; i++) {
       r.addResult(result('db', now + i * 1_000, 'healthy'), 5_000);
-      expect(() => r.flush()).not.toThrow();
+      await expect(r.flush()).resolves.toBeUndefined();
     }
     expect(errors).toEqual(['record', 'record', 'record']);
     expect(logs.filter((l) => l.includes('record: cannot write check results'))).toHaveLength(1);
     expect(r.pending).toBe(0); // the failed batches were dropped, not kept to grow
     mkdirSync(missing);
     r.addResult(result('db', now + 5_000, 'healthy'), 5_000);
-    r.flush();
+    await r.flush();
     expect(errors).toHaveLength(3);
     expect(logs.filter((l) => l.includes('record: writes succeed again'))).toHaveLength(1);
     expect(existsSync(path.join(missing, RECORD_FILE))).toBe(true);
   });
 
-  it('the size estimate logged at start is close to what the write path really stores', () => {
+  it('the size estimate logged at start is close to what the write path really stores', async () => {
     const r = record();
     const checks = Array.from({ length: 100 }, () => ({ interval: 10_000 }));
     const span = 1_000 * 10_000; // 1 000 results a check
@@ -211,9 +211,9 @@ describe('the record', () => {
         const failing = (c * 7 + k) % 20 === 0; // 5 % failing, with a message
         r.addResult(result(`check-${c}`, now - span + k * 10_000 + c, failing ? 'critical' : 'healthy', { duration: 0.001 + ((c * k) % 200) / 1_000, message: failing ? 'connect ECONNREFUSED 10.0.0.1:5432' : undefined }), 30_000);
       }
-      if (k % 10 === 9) r.flush();
+      if (k % 10 === 9) await r.flush();
     }
-    r.stop();
+    await r.stop();
     const d = new Database(path.join(dir, RECORD_FILE));
     d.pragma('wal_checkpoint(TRUNCATE)');
     d.close();
@@ -221,5 +221,39 @@ describe('the record', () => {
     const estimate = estimateRecordBytes(checks, { rawMs: span, rollupMs: span });
     expect(actual / estimate).toBeGreaterThan(0.7);
     expect(actual / estimate).toBeLessThan(1.3);
+  });
+});
+
+describe('the record schema', () => {
+  it('a file from before named steps (user_version 1) is recognised: its tables are kept, no step runs twice', async () => {
+    mkdirSync(dir, { recursive: true });
+    const old = new Database(path.join(dir, RECORD_FILE));
+    old.exec(MIGRATIONS[0].sqlite);
+    old.pragma('user_version = 1');
+    old.prepare('INSERT INTO checks (name) VALUES (?)').run('db');
+    old.close();
+    const r = record();
+    expect(await r.open()).toBe(true);
+    r.addResult(result('db', now, 'healthy'), 1_000);
+    await r.stop();
+    const d = db();
+    expect(d.prepare('SELECT name FROM schema_migrations ORDER BY name').pluck().all()).toEqual(MIGRATIONS.map((m) => m.name));
+    expect(d.prepare('SELECT name FROM checks').pluck().all()).toEqual(['db']);
+    expect(d.prepare('SELECT count(*) FROM results').pluck().get()).toBe(1);
+    d.close();
+    expect(errors).toEqual([]);
+  });
+
+  it('a file written by a newer Vigil is not touched: its unknown steps are named, writes are refused', async () => {
+    mkdirSync(dir, { recursive: true });
+    const newer = new Database(path.join(dir, RECORD_FILE));
+    newer.exec('CREATE TABLE schema_migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)');
+    newer.prepare('INSERT INTO schema_migrations VALUES (?, ?)').run('9999-from-the-future', 0);
+    newer.close();
+    const r = record();
+    expect(await r.open()).toBe(false);
+    expect(errors).toEqual(['record']);
+    expect(logs.join('\n')).toContain('9999-from-the-future');
+    expect(readdirSync(dir).filter((f) => f.includes('corrupt'))).toEqual([]);
   });
 });
