@@ -10,6 +10,9 @@
 // - config/ validates vigil.yml. The probe kinds own their schemas, so they sit above config and
 //   use its field types; the loader gets the list of kinds handed in (config/kinds.ts) instead
 //   of importing it.
+// - db/ is the one database everything durable goes to (the embedded SQLite file or a shared
+//   PostgreSQL): its connection, its schema; the alert log, the heartbeat store and the record
+//   all write through it, so it sits below them.
 // - probes/ are the kinds; health/ is pure status logic (thresholds, rollup, periods); engine/
 //   runs the kinds and keeps the state; record/ writes the results and status changes the
 //   engine hands it (and gives them back after a restart); telemetry/ and views/ read that state; the server routes
@@ -18,6 +21,7 @@ const LAYERS = [
   { name: 'model', path: '^exporter/(model/|version\\.[jt]s$)' },
   { name: 'config', path: '^exporter/config/' },
   { name: 'log', path: '^exporter/log\\.[jt]s$' },
+  { name: 'db', path: '^exporter/db/' },
   { name: 'alerts', path: '^exporter/alerts/' },
   { name: 'probes', path: '^exporter/probes/' },
   { name: 'health', path: '^exporter/health/' },

@@ -4,7 +4,7 @@
 // at scrape time: two stat() calls, no query.
 import { statSync } from 'node:fs';
 import client from 'prom-client';
-import { RECORD_FILE } from './database.js';
+import { RECORD_FILE } from '../db/schema.js';
 
 export const STORAGE_BYTES_METRIC = 'vigil_storage_bytes';
 export const LAST_WRITE_METRIC = 'vigil_storage_last_successful_write_timestamp_seconds';

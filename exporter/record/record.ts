@@ -19,9 +19,9 @@ import type { WriteErrorCounter } from '../model/storage.js';
 import { STATUSES, statusRank, type Status } from '../model/status.js';
 import type { CheckResult } from '../model/result.js';
 import type { HistoryPoint } from '../engine/history.js';
-import { RECORD_FILE } from './database.js';
-import { greatest, type RecordSql, type Statement } from './sql.js';
-import { openSqliteRecord } from './sqlite.js';
+import { RECORD_FILE } from '../db/schema.js';
+import { greatest, type RecordSql, type Statement } from '../db/sql.js';
+import { openSqliteRecord } from '../db/sqlite.js';
 import { RollupBuffer, minuteOf } from './rollup.js';
 
 /** Rows removed per retention step: each DELETE stays short whatever the backlog. */

@@ -9,7 +9,7 @@ import client from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../exporter/log.js';
 import type { CheckResult } from '../../exporter/model/result.js';
-import { RECORD_FILE } from '../../exporter/record/database.js';
+import { RECORD_FILE } from '../../exporter/db/schema.js';
 import { LAST_WRITE_METRIC, registerRecordMetrics, STORAGE_BYTES_METRIC } from '../../exporter/record/metrics.js';
 import { BackupBusyError, CheckRecord } from '../../exporter/record/record.js';
 

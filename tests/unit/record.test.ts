@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../exporter/log.js';
 import type { CheckResult } from '../../exporter/model/result.js';
 import type { Status } from '../../exporter/model/status.js';
-import { MIGRATIONS, RECORD_FILE } from '../../exporter/record/database.js';
+import { MIGRATIONS, RECORD_FILE } from '../../exporter/db/schema.js';
 import { CheckRecord, PRUNE_STEP } from '../../exporter/record/record.js';
 import { estimateRecordBytes } from '../../exporter/record/size.js';
 

@@ -6,7 +6,7 @@ import { existsSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from '../log.js';
-import { pendingMigrations, RECORD_FILE } from './database.js';
+import { pendingMigrations, RECORD_FILE } from './schema.js';
 import type { RecordSql, SqlValue, Statement, StatementResult } from './sql.js';
 
 /** SQLite's answers for a file that is not (or no longer) a readable database. */

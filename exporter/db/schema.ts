@@ -1,4 +1,4 @@
-// The record's schema, as named steps run once each in order; `schema_migrations` lists the
+// The database's schema (the record, the heartbeat store, the alert log), as named steps run once each in order; `schema_migrations` lists the
 // steps a database has had. Named, not numbered, so steps added side by side never collide, and
 // each step carries its SQLite and its PostgreSQL spelling (storage.type: postgres keeps the
 // same tables). Never edit a released step: add one.
