@@ -37,6 +37,20 @@ export const MIGRATIONS: readonly Migration[] = [
      from_status TEXT NOT NULL, to_status TEXT NOT NULL, reason TEXT, message TEXT);
    CREATE INDEX events_check_t ON events (check_id, t);`,
   },
+  {
+    // The alert notification log (was alert-notifications.jsonl): one row per alert of each
+    // notification Alertmanager delivered to Vigil's webhook receiver. Times are epoch ms;
+    // labels and annotations are JSON objects; alertname, check and component are copied out of
+    // the labels so incidents can join on them.
+    name: '0002-notifications',
+    sqlite: `CREATE TABLE notifications (
+     id INTEGER PRIMARY KEY, batch INTEGER NOT NULL, received_at INTEGER NOT NULL, receiver TEXT NOT NULL,
+     status TEXT NOT NULL, fingerprint TEXT NOT NULL, alertname TEXT, check_name TEXT, component TEXT,
+     labels TEXT NOT NULL, annotations TEXT NOT NULL, starts_at INTEGER NOT NULL, ends_at INTEGER,
+     generator_url TEXT NOT NULL, group_key TEXT NOT NULL, truncated_alerts INTEGER NOT NULL, external_url TEXT NOT NULL);
+   CREATE INDEX notifications_received ON notifications (received_at);
+   CREATE INDEX notifications_fingerprint ON notifications (fingerprint, received_at);`,
+  },
 ];
 
 /** The steps a database with `applied` still needs, in order; throws when it knows steps this Vigil does not (written by a newer one). */
