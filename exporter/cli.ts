@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from './config/errors.js';
 import { StorageLockedError } from './engine/storage-dir.js';
 import { createLogger, type Level } from './log.js';
+import { DEFAULT_BACKUP_KEEP } from './record/backups.js';
 import { Runtime } from './runtime.js';
 import { createApp } from './server/app.js';
 import { createWebServer, DEFAULT_MAX_CONNECTIONS, WebConfigWatcher } from './server/listen.js';
@@ -24,6 +25,8 @@ flags:
   --web.max-connections=N     client connections at once (default ${DEFAULT_MAX_CONNECTIONS}; at most half of
                               what ulimit -n leaves after 64 descriptors)
   --storage.path=DIR          directory for durable state: check record (vigil.db), heartbeats, alert log (default "data")
+  --storage.backup.keep=N     whole backups of the record kept in <storage.path>/backups, newest
+                              first (default ${DEFAULT_BACKUP_KEEP}; 0 keeps all)
   --log.level=LEVEL           debug, info, warn or error (default "info")
   --check-config              validate the configuration (and --web.config.file), print every
                               problem, exit 1 if any
@@ -56,6 +59,7 @@ async function main() {
         'web.config.file': { type: 'string' },
         'web.max-connections': { type: 'string', default: String(DEFAULT_MAX_CONNECTIONS) },
         'storage.path': { type: 'string', default: 'data' },
+        'storage.backup.keep': { type: 'string', default: String(DEFAULT_BACKUP_KEEP) },
         'log.level': { type: 'string', default: 'info' },
         'check-config': { type: 'boolean', default: false },
         version: { type: 'boolean', default: false },
@@ -78,7 +82,9 @@ async function main() {
   const level = args['log.level'] as Level;
   if (!['debug', 'info', 'warn', 'error'].includes(level)) fatal(`--log.level: "${level}" is not one of debug, info, warn, error`);
   const log = createLogger({ level });
-  const runtime = new Runtime({ configFile: args['config.file'], storagePath: args['storage.path']!, log });
+  const backupKeep = Number(args['storage.backup.keep']);
+  if (!Number.isInteger(backupKeep) || backupKeep < 0 || backupKeep > 10_000) fatal(`--storage.backup.keep: "${args['storage.backup.keep']}" is not a whole number from 0 to 10000`);
+  const runtime = new Runtime({ configFile: args['config.file'], storagePath: args['storage.path']!, log, backupKeep });
 
   const maxConnections = Number(args['web.max-connections']);
   if (!Number.isInteger(maxConnections) || maxConnections < 1) fatal(`--web.max-connections: expected a positive integer, got "${args['web.max-connections']}"`);

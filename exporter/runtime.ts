@@ -24,6 +24,8 @@ export interface RuntimeOptions {
   configFile?: string;
   storagePath: string;
   log: Logger;
+  /** Whole record backups kept (--storage.backup.keep). */
+  backupKeep?: number;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -53,7 +55,7 @@ export class Runtime {
     }
     // Concurrency and jitter come with the first config (scheduler section of vigil.yml).
     this.scheduler = new Scheduler({ state: this.state, env: { log: opts.log, storagePath, stores: this.stores }, log: opts.log });
-    this.record = new CheckRecord({ dir: storagePath, log: opts.log, report: this.storage });
+    this.record = new CheckRecord({ dir: storagePath, log: opts.log, report: this.storage, backupKeep: opts.backupKeep });
     registerRecordMetrics(this.metrics.registry, this.record);
     this.state.on('result', (s, previous) => this.toRecord(s, previous));
     this.alerts = new AlertReceiver({ storagePath: opts.storagePath, registry: this.metrics.registry, log: opts.log, report: this.storage });

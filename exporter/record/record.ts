@@ -22,6 +22,7 @@ import type { HistoryPoint } from '../engine/history.js';
 import { RECORD_FILE } from '../db/schema.js';
 import { greatest, type RecordSql, type Statement } from '../db/sql.js';
 import { openSqliteRecord } from '../db/sqlite.js';
+import { BACKUP_DIR, DEFAULT_BACKUP_KEEP, removePartialBackups, rotateBackups } from './backups.js';
 import { RollupBuffer, minuteOf } from './rollup.js';
 
 /** Rows removed per retention step: each DELETE stays short whatever the backlog. */
@@ -63,9 +64,6 @@ export interface RestoredCheck {
   points: HistoryPoint[];
 }
 
-/** Where backups go, under the storage directory; never a path the caller names. */
-export const BACKUP_DIR = 'backups';
-
 /** A backup was asked for while one runs: the caller answers 409. */
 export class BackupBusyError extends Error {}
 
@@ -82,6 +80,8 @@ export interface RecordOptions {
   report: WriteErrorCounter;
   flushMs?: number;
   now?: () => number;
+  /** Whole backups kept in <dir>/backups (--storage.backup.keep; 0 keeps all). */
+  backupKeep?: number;
   /** The database to write to; the embedded SQLite file in `dir` when not given. */
   connect?: () => Promise<RecordSql>;
 }
@@ -150,6 +150,8 @@ export class CheckRecord {
   }
 
   start(): void {
+    const removed = removePartialBackups(path.join(this.opts.dir, BACKUP_DIR));
+    if (removed.length) this.opts.log.warn('record: removed unfinished backups (a backup was interrupted)', { files: removed });
     this.flushTimer = setInterval(() => void this.flush(), this.opts.flushMs ?? 1_000);
     this.flushTimer.unref();
     this.pruneTimer = setInterval(() => void this.prune(PRUNE_STEPS_PER_SWEEP), PRUNE_EVERY_MS);
@@ -176,7 +178,8 @@ export class CheckRecord {
    * steps it a few pages at a time between turns of the event loop, so probing and scrapes go
    * on). What is queued is flushed first: the copy holds every result acknowledged so far. It is
    * written as a .partial file and renamed when complete, so a file named vigil-*.db is always a
-   * whole backup. One at a time: a second call while one runs throws BackupBusyError.
+   * whole backup. One at a time: a second call while one runs throws BackupBusyError. Then
+   * only the newest `backupKeep` backups are kept.
    */
   async backup(): Promise<BackupResult> {
     if (this.backingUp) throw new BackupBusyError('a backup of the record is already running');
@@ -198,7 +201,8 @@ export class CheckRecord {
       try { copy.pragma('journal_mode = DELETE'); } finally { copy.close(); }
       renameSync(partial, file);
       const bytes = statSync(file).size;
-      this.opts.log.info('record: backup written', { file, bytes });
+      const removed = rotateBackups(dir, this.opts.backupKeep ?? DEFAULT_BACKUP_KEEP);
+      this.opts.log.info('record: backup written', { file, bytes, ...(removed.length ? { removed_old: removed } : {}) });
       return { file, bytes, duration_seconds: (performance.now() - started) / 1000 };
     } catch (err) {
       rmSync(partial, { force: true });

@@ -26,7 +26,7 @@ describe('vigil CLI', () => {
     expect(run(['--version']).stdout).toMatch(/^vigil version \d+\.\d+\.\d+ \(revision .*, node v20/);
     const help = run(['--help']);
     expect(help.status).toBe(0);
-    for (const flag of ['--config.file', '--web.listen-address', '--log.level', '--check-config', '--storage.path']) expect(help.stdout).toContain(flag);
+    for (const flag of ['--config.file', '--web.listen-address', '--log.level', '--check-config', '--storage.path', '--storage.backup.keep']) expect(help.stdout).toContain(flag);
   });
 
   it('rejects unknown flags with usage, exit 1', () => {
@@ -73,6 +73,14 @@ describe('vigil CLI', () => {
     const r = run(['--web.listen-address=nope']);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/--web.listen-address: invalid address "nope"/);
+  });
+
+  it('rejects a --storage.backup.keep that is not a whole number from 0', () => {
+    for (const bad of ['-1', 'seven', '1.5']) {
+      const r = run([`--storage.backup.keep=${bad}`, '--web.listen-address=127.0.0.1:0']);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain(`--storage.backup.keep: "${bad}" is not a whole number from 0 to 10000`);
+    }
   });
 });
 

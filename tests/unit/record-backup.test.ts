@@ -1,7 +1,7 @@
 // The record's online backup (CheckRecord.backup) and its storage gauges (record/metrics.ts):
 // the copy holds what was queued but not yet flushed, one backup runs at a time, and
 // vigil_storage_bytes / vigil_storage_last_successful_write_timestamp_seconds follow the disk.
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -26,8 +26,10 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function record(): CheckRecord {
-  const r = new CheckRecord({ dir, log: createLogger({ level: 'error', write: () => {} }), report: { countWriteError: () => {} }, now: () => now });
+let clock = now;
+function record(backupKeep?: number): CheckRecord {
+  clock = now;
+  const r = new CheckRecord({ dir, log: createLogger({ level: 'error', write: () => {} }), report: { countWriteError: () => {} }, now: () => clock, backupKeep });
   records.push(r);
   return r;
 }
@@ -69,6 +71,43 @@ describe('record backup', () => {
     await first;
     rmSync(path.join(dir, 'backups'), { recursive: true });
     await expect(r.backup()).resolves.toMatchObject({ bytes: expect.any(Number) });
+  });
+});
+
+describe('record backup rotation', () => {
+  it('keeps the newest --storage.backup.keep whole backups; older ones and nothing else are removed', async () => {
+    const r = record(2);
+    const backups = path.join(dir, 'backups');
+    mkdirSync(backups);
+    writeFileSync(path.join(backups, 'notes.txt'), 'an operator\'s file');
+    const names: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      clock = now + i * 3_600_000;
+      r.addResult(result('db', clock), 60_000);
+      names.push(path.basename((await r.backup()).file));
+    }
+    expect(readdirSync(backups).sort()).toEqual(['notes.txt', names[2], names[3]]);
+  });
+
+  it('0 keeps every backup', async () => {
+    const r = record(0);
+    for (let i = 0; i < 3; i++) {
+      clock = now + i * 1_000;
+      await r.backup();
+    }
+    expect(readdirSync(path.join(dir, 'backups'))).toHaveLength(3);
+  });
+
+  it('a .partial left by a crash mid-backup is removed at start and never counted as a backup', async () => {
+    const backups = path.join(dir, 'backups');
+    mkdirSync(backups);
+    writeFileSync(path.join(backups, 'vigil-2026-11-30T00-00-00-000Z.db.partial'), 'half a copy');
+    writeFileSync(path.join(backups, 'vigil-2026-11-29T00-00-00-000Z.db'), 'a whole one');
+    const r = record(1);
+    r.start();
+    expect(readdirSync(backups)).toEqual(['vigil-2026-11-29T00-00-00-000Z.db']);
+    const b = await r.backup();
+    expect(readdirSync(backups)).toEqual([path.basename(b.file)]);
   });
 });
 
