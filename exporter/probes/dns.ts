@@ -1,17 +1,21 @@
-// DNS: resolve a name with node:dns (a Resolver per run, against the configured server or the
-// system's), check the answers against regexes, and report lookup time and answer count with
-// blackbox_exporter's names (probe_dns_lookup_time_seconds, probe_dns_answer_rrs).
-import { Resolver } from 'node:dns/promises';
+// DNS: one query in the wire format (support/dns-wire.ts) to the configured server or the
+// system's first resolver; the answers checked against regexes. The series are those of
+// blackbox_exporter's DNS prober: probe_dns_duration_seconds{phase=resolve|connect|request},
+// the answer, authority and additional record counts, probe_dns_query_succeeded,
+// probe_dns_serial for SOA queries, and the server address's resolution (probe_ip_protocol…).
+import { getServers } from 'node:dns';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
 import type { CheckCommon } from '../model/check.js';
 import { abortError, classifyError, errorMessage } from './support/errors.js';
 import { pattern, Pattern } from './support/pattern.js';
+import { query, RCODES, RR_TYPES, type DnsResponse } from './support/dns-wire.js';
+import { RESOLVE_METRICS, resolveSamples, resolveTarget } from './support/resolve.js';
 import type { ProbeDefinition, ProbeRunContext } from './types.js';
 import type { ProbeResult, Sample } from '../model/result.js';
 
-const RECORD_TYPES = ['A', 'AAAA', 'CNAME', 'MX', 'TXT', 'NS', 'SRV'] as const;
+const RECORD_TYPES = ['A', 'AAAA', 'CNAME', 'MX', 'TXT', 'NS', 'SRV', 'SOA'] as const;
 
 const schema = z.object({
   /** The name to resolve. */
@@ -23,8 +27,10 @@ const schema = z.object({
   expect_answers: z.array(pattern).default([]),
   /** No answer may match any of these. */
   fail_if_answer_matches: z.array(pattern).default([]),
-  /** Fewer answers than this fail the check. */
+  /** Fewer answers (of record_type) than this fail the check. */
   min_answers: z.number().int().min(0).default(1),
+  /** The RD flag of the query (blackbox's recursion_desired). */
+  recursion_desired: z.boolean().default(true),
 });
 
 export type DnsCheck = CheckCommon & z.output<typeof schema>;
@@ -33,13 +39,18 @@ export const dnsProbe: ProbeDefinition<DnsCheck> = {
   type: 'dns',
   doc: {
     what: 'a DNS lookup with expected answers',
-    thresholds: '`lookup_time`, `answers`',
+    thresholds: '`lookup_time` (the query\'s round trip), `answers`',
   },
   schema,
   reasons: ['assertion'],
   metrics: [
-    { name: 'probe_dns_lookup_time_seconds', help: 'Time taken by the DNS lookup.' },
-    { name: 'probe_dns_answer_rrs', help: 'Number of records in the answer.' },
+    { name: 'probe_dns_duration_seconds', help: 'Duration of each phase of the DNS query: resolve (the server\'s address), connect, request.', labels: ['phase'] },
+    { name: 'probe_dns_answer_rrs', help: 'Number of records in the answer section.' },
+    { name: 'probe_dns_authority_rrs', help: 'Number of records in the authority section.' },
+    { name: 'probe_dns_additional_rrs', help: 'Number of records in the additional section.' },
+    { name: 'probe_dns_query_succeeded', help: 'Whether the server answered the query (whatever the answer).' },
+    { name: 'probe_dns_serial', help: 'Serial of the zone (SOA queries only).' },
+    ...RESOLVE_METRICS,
   ],
   thresholdKeys: () => ['lookup_time', 'answers'],
   create: (check) => {
@@ -53,47 +64,72 @@ interface AnswerPatterns {
   fail: Pattern[];
 }
 
-/** Answers as comparable text, one string per record. */
-async function resolveText(r: Resolver, n: string, type: DnsCheck['record_type']): Promise<string[]> {
-  switch (type) {
-    case 'A': return r.resolve4(n);
-    case 'AAAA': return r.resolve6(n);
-    case 'CNAME': return r.resolveCname(n);
-    case 'NS': return r.resolveNs(n);
-    case 'MX': return (await r.resolveMx(n)).map((m) => `${m.priority} ${m.exchange}`);
-    case 'TXT': return (await r.resolveTxt(n)).map((chunks) => chunks.join(''));
-    case 'SRV': return (await r.resolveSrv(n)).map((s) => `${s.priority} ${s.weight} ${s.port} ${s.name}`);
-  }
+const PHASES = ['resolve', 'connect', 'request'] as const;
+const PHASE_LABELS: Record<(typeof PHASES)[number], Record<string, string>> = {
+  resolve: Object.freeze({ phase: 'resolve' }), connect: Object.freeze({ phase: 'connect' }), request: Object.freeze({ phase: 'request' }),
+};
+// `lookup_time` (the query's round trip) keeps its key so thresholds written for it still apply.
+const PHASE_KEYS = { resolve: 'duration_resolve', connect: 'duration_connect', request: 'lookup_time' } as const;
+
+/** The server as address and port: the configured one, else the system's first resolver. */
+function serverOf(check: DnsCheck): { host: string; port: number } {
+  const text = check.server ?? getServers()[0] ?? '127.0.0.1';
+  const v6 = /^\[([0-9a-fA-F:.]+)\]:(\d+)$/.exec(text);
+  if (v6) return { host: v6[1], port: Number(v6[2]) };
+  if (net.isIP(text)) return { host: text, port: 53 };
+  const [host, port] = text.split(':');
+  return { host, port: Number(port) };
 }
 
 async function probeDns(check: DnsCheck, patterns: AnswerPatterns, ctx: ProbeRunContext): Promise<ProbeResult> {
-  const resolver = new Resolver({ timeout: ctx.remaining(0), tries: 1 });
-  if (check.server) resolver.setServers([check.server]);
-  const onAbort = () => resolver.cancel();
-  ctx.signal.addEventListener('abort', onAbort, { once: true });
+  const { host, port } = serverOf(check);
   const where = `${check.record_type} ${check.query_name}${check.server ? ` @${check.server}` : ''}`;
-  const t0 = performance.now();
-  let answers: string[];
+  const durations = { resolve: 0, connect: 0, request: 0 };
+  const samples: Sample[] = [];
+  const counts = (res: DnsResponse | undefined) => {
+    for (const p of PHASES) samples.push({ key: PHASE_KEYS[p], metric: 'probe_dns_duration_seconds', value: durations[p], labels: PHASE_LABELS[p] });
+    samples.push({ key: 'answers', metric: 'probe_dns_answer_rrs', value: res?.answer.length ?? 0 });
+    samples.push({ key: 'authority_rrs', metric: 'probe_dns_authority_rrs', value: res?.authority.length ?? 0 });
+    samples.push({ key: 'additional_rrs', metric: 'probe_dns_additional_rrs', value: res?.additional.length ?? 0 });
+    samples.push({ key: 'query_succeeded', metric: 'probe_dns_query_succeeded', value: res ? 1 : 0 });
+    const soa = res?.answer.find((a) => a.serial !== undefined);
+    if (check.record_type === 'SOA' && soa) samples.push({ key: 'serial', metric: 'probe_dns_serial', value: soa.serial! });
+    return samples;
+  };
+  let address;
   try {
-    answers = await resolveText(resolver, check.query_name, check.record_type);
+    address = await resolveTarget(host, undefined, ctx.signal);
   } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    const lookup: Sample = { key: 'lookup_time', metric: 'probe_dns_lookup_time_seconds', value: (performance.now() - t0) / 1000 };
-    if (ctx.signal.aborted || e.code === 'ECANCELLED') throw abortError();
-    if (e.code === 'ENODATA' || e.code === 'ENOTFOUND') {
-      // Not a transport failure: the server answered, with nothing (NXDOMAIN or no such record).
-      const samples = [lookup, { key: 'answers', metric: 'probe_dns_answer_rrs', value: 0 }];
-      if (check.min_answers === 0 && !check.expect_answers.length) return { ok: true, samples };
-      return { ok: false, reason: 'dns', message: `${where}: ${e.code === 'ENOTFOUND' ? 'no such name (NXDOMAIN)' : 'no records of this type'}, expected at least ${Math.max(1, check.min_answers)} answer(s)`, samples };
-    }
-    return { ok: false, reason: e.code === 'ETIMEOUT' ? 'timeout' : classifyError(err) === 'error' ? 'dns' : classifyError(err), message: `${where}: ${errorMessage(err)}`, samples: [lookup] };
-  } finally {
-    ctx.signal.removeEventListener('abort', onAbort);
+    samples.push(...resolveSamples(undefined));
+    return { ok: false, reason: 'dns', message: `${where}: server ${host}: ${errorMessage(err)}`, samples: counts(undefined) };
   }
-  const samples: Sample[] = [
-    { key: 'lookup_time', metric: 'probe_dns_lookup_time_seconds', value: (performance.now() - t0) / 1000 },
-    { key: 'answers', metric: 'probe_dns_answer_rrs', value: answers.length },
-  ];
+  durations.resolve = address.seconds;
+  samples.push(...resolveSamples(address));
+  let res: DnsResponse;
+  const t0 = performance.now();
+  try {
+    res = await query(address.address, address.family, port, check.query_name, RR_TYPES[check.record_type], check.recursion_desired, ctx.remaining(), ctx.signal);
+  } catch (err) {
+    if (ctx.signal.aborted) throw abortError();
+    // As blackbox: the whole wait is the connect phase when no answer came.
+    durations.connect = (performance.now() - t0) / 1000;
+    const e = err as NodeJS.ErrnoException;
+    return { ok: false, reason: e.code === 'ETIMEOUT' ? 'timeout' : classifyError(err) === 'error' ? 'dns' : classifyError(err), message: `${where}: ${errorMessage(err)}`, samples: counts(undefined) };
+  }
+  durations.connect = res.connect;
+  durations.request = res.rtt;
+  counts(res);
+  const typed = res.answer.filter((a) => a.type === RR_TYPES[check.record_type]);
+  const answers = typed.map((a) => a.text);
+  if (res.rcode !== 0) {
+    // NXDOMAIN is an answer (nothing there), any other code a failure of the server.
+    if (res.rcode === 3 && check.min_answers === 0 && !check.expect_answers.length) return { ok: true, samples };
+    const code = RCODES[res.rcode] ?? `rcode ${res.rcode}`;
+    return { ok: false, reason: 'dns', message: `${where}: ${res.rcode === 3 ? 'no such name (NXDOMAIN)' : code}, expected at least ${Math.max(1, check.min_answers)} answer(s)`, samples };
+  }
+  if (!answers.length && (check.min_answers > 0 || check.expect_answers.length)) {
+    return { ok: false, reason: 'dns', message: `${where}: no records of this type, expected at least ${Math.max(1, check.min_answers)} answer(s)`, samples };
+  }
   const shown = () => answers.slice(0, 5).map((a) => JSON.stringify(a)).join(', ') + (answers.length > 5 ? ', …' : '');
   if (answers.length < check.min_answers) return { ok: false, reason: 'assertion', message: `${where}: ${answers.length} answers, expected at least ${check.min_answers}`, samples };
   for (const re of patterns.expect) {

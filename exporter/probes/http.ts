@@ -3,7 +3,7 @@
 // and body assertions, certificate expiry, and extraction of response headers into gauges.
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
-import { isIP, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
@@ -15,7 +15,8 @@ import { pattern, Pattern } from './support/pattern.js';
 import { formatSize, roundMicros } from '../model/units.js';
 import { defaultHeadline } from './support/headline.js';
 import { abortError, classifyError, errorMessage } from './support/errors.js';
-import { DEFAULT_CERT_THRESHOLD, earliestCertExpiry, TLS_METRICS, tlsSamples } from './support/tls.js';
+import { DEFAULT_CERT_THRESHOLD, TLS_METRICS, tlsFacts, tlsSamples, type TlsFacts } from './support/tls.js';
+import { ipProtocol, RESOLVE_METRICS, resolveSamples, resolveTarget, type Resolved } from './support/resolve.js';
 import type { ProbeDefinition, ProbeRunContext } from './types.js';
 import type { ProbeResult, Sample } from '../model/result.js';
 import type { CheckCommon, Threshold } from '../model/check.js';
@@ -34,6 +35,7 @@ const schema = z.object({
     json: z.array(jsonAssertion).default([]),
   }).default({ status: ['2xx'], json: [] }),
   follow_redirects: z.boolean().default(true),
+  ip_protocol: ipProtocol,
   max_redirects: z.number().int().min(0).max(30).default(10),
   tls: z.strictObject({
     insecure_skip_verify: z.boolean().default(false),
@@ -65,8 +67,14 @@ export const httpProbe: ProbeDefinition<HttpCheck> = {
   metrics: [
     { name: 'probe_http_status_code', help: 'Status code of the last response (after redirects).' },
     { name: 'probe_http_duration_seconds', help: 'Duration of each phase of the HTTP request, summed over redirects.', labels: ['phase'] },
-    { name: 'probe_http_redirects', help: 'Number of redirects followed.' },
-    { name: 'probe_http_content_length', help: 'Bytes of the response body received (its Content-Length when reading stopped at max_body_bytes).' },
+    { name: 'probe_http_redirects', help: 'Number of redirects (a redirect not followed counts 1).' },
+    { name: 'probe_http_content_length', help: 'Content-Length of the last response: -1 when not declared (chunked), 0 when no response arrived.' },
+    { name: 'probe_http_uncompressed_body_length', help: 'Bytes of the last response body read (at most max_body_bytes).' },
+    { name: 'probe_http_ssl', help: 'Whether the last response came over TLS.' },
+    { name: 'probe_http_version', help: 'HTTP version of the last response (1.1), 0 when no response arrived.' },
+    { name: 'probe_failed_due_to_regex', help: 'Whether the run failed on body_regex or body_not_regex.' },
+    { name: 'probe_http_last_modified_timestamp_seconds', help: 'Last-Modified header of the last response, unix seconds (only when it has one).' },
+    ...RESOLVE_METRICS,
     { name: 'vigil_http_header_value', help: 'Numeric value of a response header extracted by the check.', labels: ['header'] },
     ...TLS_METRICS,
   ],
@@ -98,15 +106,18 @@ type BodyUse =
   | 'keep'
   /** Nobody looks at it: count it up to max_body_bytes, then close the connection. */
   | 'count'
-  /** A redirect about to be followed, or a status that already fails the run: close at once. */
+  /** A status that already fails the run: count it, to the limit or the run's deadline. */
+  | 'drain'
+  /** A redirect: close at once. */
   | 'skip';
 
 interface Exchange {
   res: IncomingMessage;
   body?: Buffer;
+  /** Body bytes read. */
   bytes: number;
   phases: Record<Phase, number>;
-  certExpiry?: number;
+  tls?: TlsFacts;
 }
 
 // One frozen labels object and key per phase: the metrics layer renders frozen labels once.
@@ -118,15 +129,9 @@ interface Target {
   url: URL;
   headers: Record<string, string>;
   needBody: boolean;
-  /** False for an IP literal, which is never looked up (so there is no lookup event to wait for). */
-  lookup: boolean;
   bodyRegex?: Pattern;
   bodyNotRegex?: Pattern;
   json: JsonCheck[];
-}
-
-function needsLookup(url: URL): boolean {
-  return !isIP(url.hostname.replace(/^\[|\]$/g, ''));
 }
 
 function prepare(check: HttpCheck): Target {
@@ -136,7 +141,6 @@ function prepare(check: HttpCheck): Target {
   const { body_regex, body_not_regex } = check.expect;
   return {
     url,
-    lookup: needsLookup(url),
     headers,
     needBody: !!(body_regex || body_not_regex || check.expect.json.length),
     bodyRegex: body_regex === undefined ? undefined : Pattern.compile(body_regex),
@@ -153,36 +157,69 @@ async function probeHttp(check: HttpCheck, target: Target, ctx: ProbeRunContext)
   let body = check.body;
   let headers = target.headers;
   let redirects = 0;
-  let certExpiry: number | undefined;
-  let ex: Exchange;
+  let firstLookup: Resolved | undefined;
+  let lookupFailedAfter = 0;
+  let resolvedOnce = false;
+  let ex: Exchange | undefined;
+  let regexFailed = false;
 
+  // Every family is written on every run, failed or not, as blackbox does: a run that got no
+  // response reports status 0, so `probe_http_status_code <= 199` catches it.
   const finish = (result: Omit<ProbeResult, 'samples'>): ProbeResult => {
-    for (const p of PHASE_SERIES) samples.push({ key: p.key, metric: 'probe_http_duration_seconds', value: roundMicros(phases[p.phase]), labels: p.labels });
-    for (const t of tlsSamples(certExpiry)) samples.push(t);
+    // A target that never resolved has no other phase, as in blackbox.
+    for (const p of PHASE_SERIES) if (resolvedOnce || p.phase === 'resolve') samples.push({ key: p.key, metric: 'probe_http_duration_seconds', value: roundMicros(phases[p.phase]), labels: p.labels });
+    samples.push(...resolveSamples(firstLookup, lookupFailedAfter));
+    const res = ex?.res;
+    samples.push({ key: 'status_code', metric: 'probe_http_status_code', value: res?.statusCode ?? 0 });
+    samples.push({ key: 'content_length', metric: 'probe_http_content_length', value: ex ? declaredLength(ex.res, method) : 0 });
+    samples.push({ key: 'body_length', metric: 'probe_http_uncompressed_body_length', value: ex?.bytes ?? 0 });
+    samples.push({ key: 'redirects', metric: 'probe_http_redirects', value: redirects });
+    samples.push({ key: 'ssl', metric: 'probe_http_ssl', value: ex?.tls ? 1 : 0 });
+    samples.push({ key: 'http_version', metric: 'probe_http_version', value: res ? Number(res.httpVersion) || 0 : 0 });
+    samples.push({ key: 'failed_due_to_regex', metric: 'probe_failed_due_to_regex', value: regexFailed ? 1 : 0 });
+    const modified = res && lastModified(res);
+    if (modified !== undefined) samples.push({ key: 'last_modified', metric: 'probe_http_last_modified_timestamp_seconds', value: modified });
+    samples.push(...tlsSamples(ex?.tls));
     return { ...result, samples };
   };
   const fail = (reason: ProbeResult['reason'], message: string): ProbeResult => finish({ ok: false, reason, message: redact(message) });
-  const isRedirect = (res: IncomingMessage) => {
-    const status = res.statusCode ?? 0;
-    return check.follow_redirects && status >= 300 && status < 400 && !!res.headers.location;
-  };
-  // The body of a redirect, or of a response whose status already fails the run, is never
-  // waited for: a server that sends headers and then stalls fails fast on its status.
-  const bodyUse = (res: IncomingMessage): BodyUse => (isRedirect(res) || !statusMatches(res.statusCode ?? 0, check.expect.status) ? 'skip'
-    : target.needBody ? 'keep' : 'count');
+  const isRedirect = (res: IncomingMessage) => check.follow_redirects && isRedirectStatus(res);
+  // The body of a redirect is never read (blackbox neither reads one it does not follow). The
+  // body of a response whose status already fails the run is counted until the run's deadline
+  // at most: a server that sends headers and then stalls still fails on its status.
+  const bodyUse = (res: IncomingMessage): BodyUse => (isRedirectStatus(res) ? 'skip'
+    : !statusMatches(res.statusCode ?? 0, check.expect.status) ? 'drain'
+      : target.needBody ? 'keep' : 'count');
 
   for (;;) {
+    let address: Resolved;
+    const t0 = performance.now();
     try {
-      ex = await exchange(url, url === target.url ? target.lookup : needsLookup(url), method, headers, check, body, bodyUse, ctx.signal);
+      address = await resolveTarget(url.hostname, check.ip_protocol, ctx.signal);
+    } catch (err) {
+      const took = (performance.now() - t0) / 1000;
+      phases.resolve += took;
+      if (!resolvedOnce) lookupFailedAfter = took;
+      return fail(classifyError(err), `${method} ${url.origin}${url.pathname}: ${errorMessage(err)}`);
+    }
+    phases.resolve += address.seconds;
+    if (!resolvedOnce) firstLookup = address;
+    resolvedOnce = true;
+    try {
+      ex = await exchange(url, address, method, headers, check, body, bodyUse, ctx);
     } catch (err) {
       if (err instanceof BodyTooLarge) return fail('assertion', err.message);
+      // No response: like blackbox, the failed exchange adds no connect/tls/... time.
+      ex = undefined;
       return fail(classifyError(err), `${method} ${url.origin}${url.pathname}: ${errorMessage(err)}`);
     }
     for (const p of PHASES) phases[p] += ex.phases[p];
-    certExpiry = ex.certExpiry ?? certExpiry;
-    if (isRedirect(ex.res)) {
+    if (isRedirectStatus(ex.res)) {
       const status = ex.res.statusCode ?? 0;
-      if (++redirects > check.max_redirects) return fail('status', `more than ${check.max_redirects} redirects`);
+      // As blackbox: a redirect counts whether or not it is followed.
+      redirects++;
+      if (!check.follow_redirects) break;
+      if (redirects > check.max_redirects) return fail('status', `more than ${check.max_redirects} redirects`);
       url = new URL(ex.res.headers.location!, url);
       // 303 (and in practice 301/302 for POST) switch to GET, as browsers and curl do.
       if (status === 303 || ((status === 301 || status === 302) && method === 'POST')) {
@@ -196,12 +233,10 @@ async function probeHttp(check: HttpCheck, target: Target, ctx: ProbeRunContext)
     break;
   }
 
-  const status = ex.res.statusCode ?? 0;
-  samples.push({ key: 'status_code', metric: 'probe_http_status_code', value: status });
-  samples.push({ key: 'redirects', metric: 'probe_http_redirects', value: redirects });
-  samples.push({ key: 'content_length', metric: 'probe_http_content_length', value: ex.bytes });
+  const final = ex!;
+  const status = final.res.statusCode ?? 0;
   for (const h of check.extract_headers) {
-    const raw = ex.res.headers[h.header.toLowerCase()];
+    const raw = final.res.headers[h.header.toLowerCase()];
     const value = Number(Array.isArray(raw) ? raw[0] : raw);
     if (raw !== undefined && Number.isFinite(value)) samples.push({ key: h.name, metric: 'vigil_http_header_value', value, labels: { header: h.header } });
   }
@@ -209,12 +244,14 @@ async function probeHttp(check: HttpCheck, target: Target, ctx: ProbeRunContext)
   if (!statusMatches(status, check.expect.status)) {
     return fail('status', `status ${status}, expected ${check.expect.status.join(' or ')}`);
   }
-  if (ex.body) {
-    const text = ex.body.toString('utf8');
+  if (final.body) {
+    const text = final.body.toString('utf8');
     if (target.bodyRegex && !target.bodyRegex.test(text)) {
+      regexFailed = true;
       return fail('assertion', `body does not match ${target.bodyRegex}`);
     }
     if (target.bodyNotRegex && target.bodyNotRegex.test(text)) {
+      regexFailed = true;
       return fail('assertion', `body matches ${target.bodyNotRegex}, expected it not to`);
     }
     if (target.json.length) {
@@ -222,7 +259,7 @@ async function probeHttp(check: HttpCheck, target: Target, ctx: ProbeRunContext)
       try {
         doc = JSON.parse(text);
       } catch {
-        return fail('assertion', `body is not valid JSON (${ex.bytes} bytes, starts ${JSON.stringify(text.slice(0, 40))})`);
+        return fail('assertion', `body is not valid JSON (${final.bytes} bytes, starts ${JSON.stringify(text.slice(0, 40))})`);
       }
       for (const a of target.json) {
         const problem = checkJson(doc, a);
@@ -231,6 +268,35 @@ async function probeHttp(check: HttpCheck, target: Target, ctx: ProbeRunContext)
     }
   }
   return finish({ ok: true });
+}
+
+/** Statuses a client follows when they carry a Location (Go's and browsers' set). */
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+
+function isRedirectStatus(res: IncomingMessage): boolean {
+  return REDIRECT_STATUSES.has(res.statusCode ?? 0) && !!res.headers.location;
+}
+
+/**
+ * The response's Content-Length as Go's http client reports it (blackbox's
+ * probe_http_content_length): -1 when the length is not declared (chunked, or read to close),
+ * 0 for a status that has no body, the header otherwise (also for HEAD).
+ */
+function declaredLength(res: IncomingMessage, method: string): number {
+  const status = res.statusCode ?? 0;
+  const header = res.headers['content-length'];
+  const declared = header !== undefined && /^\d+$/.test(header) ? Number(header) : -1;
+  if (method === 'HEAD') return declared;
+  if (status < 200 || status === 204 || status === 304) return 0;
+  if (/chunked/i.test(String(res.headers['transfer-encoding'] ?? ''))) return -1;
+  return declared;
+}
+
+function lastModified(res: IncomingMessage): number | undefined {
+  const header = res.headers['last-modified'];
+  if (!header) return undefined;
+  const t = Date.parse(header);
+  return Number.isFinite(t) ? Math.floor(t / 1000) : undefined;
 }
 
 class BodyTooLarge extends Error {}
@@ -243,13 +309,15 @@ const httpAgent = new http.Agent(AGENT_OPTIONS);
 // No TLS session resumption either: the handshake is measured in full, every run.
 const httpsAgent = new https.Agent({ ...AGENT_OPTIONS, maxCachedSessions: 0 });
 
-function exchange(url: URL, lookup: boolean, method: string, headers: Record<string, string>, check: HttpCheck, body: string | undefined, bodyUse: (res: IncomingMessage) => BodyUse, signal: AbortSignal): Promise<Exchange> {
+function exchange(url: URL, address: Resolved, method: string, headers: Record<string, string>, check: HttpCheck, body: string | undefined, bodyUse: (res: IncomingMessage) => BodyUse, ctx: ProbeRunContext): Promise<Exchange> {
+  const signal = ctx.signal;
   if (signal.aborted) return Promise.reject(abortError());
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    let tLookup: number | undefined, tConnect: number | undefined, tTls: number | undefined, tFirstByte = 0;
-    let certExpiry: number | undefined;
+    let tConnect: number | undefined, tTls: number | undefined, tFirstByte = 0;
+    let tlsInfo: TlsFacts | undefined;
     let settled = false;
+    let drainTimer: NodeJS.Timeout | undefined;
     const isHttps = url.protocol === 'https:';
     // The signal is handled here rather than passed to http.request, which would attach a
     // stream end-of-life watcher (several closures) to every request.
@@ -257,6 +325,7 @@ function exchange(url: URL, lookup: boolean, method: string, headers: Record<str
     const settle = () => {
       if (settled) return false;
       settled = true;
+      clearTimeout(drainTimer);
       signal.removeEventListener('abort', onAbort);
       return true;
     };
@@ -265,17 +334,21 @@ function exchange(url: URL, lookup: boolean, method: string, headers: Record<str
       method,
       headers,
       agent: isHttps ? httpsAgent : httpAgent,
+      // The address resolved (and timed) before: the connection goes there, the Host header
+      // and the TLS server name stay the URL's.
+      lookup: (_host, opts, cb) => process.nextTick(() => (opts.all
+        ? (cb as unknown as (e: null, a: Array<{ address: string; family: number }>) => void)(null, [{ address: address.address, family: address.family }])
+        : cb(null, address.address, address.family))),
       rejectUnauthorized: !check.tls.insecure_skip_verify,
       servername: check.tls.server_name,
     });
     signal.addEventListener('abort', onAbort, { once: true });
     req.once('socket', (socket: Socket) => {
-      if (lookup) socket.once('lookup', () => { tLookup = performance.now(); });
       socket.once('connect', () => { tConnect = performance.now(); });
       if (isHttps) {
         socket.once('secureConnect', () => {
           tTls = performance.now();
-          certExpiry = earliestCertExpiry(socket as TLSSocket);
+          tlsInfo = tlsFacts(socket as TLSSocket, !check.tls.insecure_skip_verify);
         });
       }
     });
@@ -291,17 +364,16 @@ function exchange(url: URL, lookup: boolean, method: string, headers: Record<str
       const done = (kept: boolean) => {
         if (!settle()) return;
         const tEnd = performance.now();
-        const connectStart = tLookup ?? t0;
-        const connected = tConnect ?? connectStart;
+        const connected = tConnect ?? t0;
         const secured = tTls ?? connected;
         resolve({
           res,
           body: kept ? Buffer.concat(chunks, bytes) : undefined,
           bytes,
-          certExpiry,
+          tls: tlsInfo,
           phases: {
-            resolve: (connectStart - t0) / 1000,
-            connect: (connected - connectStart) / 1000,
+            resolve: 0,
+            connect: (connected - t0) / 1000,
             tls: (secured - connected) / 1000,
             processing: (tFirstByte - secured) / 1000,
             transfer: (tEnd - tFirstByte) / 1000,
@@ -316,29 +388,27 @@ function exchange(url: URL, lookup: boolean, method: string, headers: Record<str
         stop();
       };
       if (use === 'skip') {
-        if (Number.isFinite(declared)) bytes = declared;
         done(false);
         return stop();
+      }
+      if (use === 'drain') {
+        drainTimer = setTimeout(() => { done(false); stop(); }, ctx.remaining());
       }
       if (use === 'keep' && declared > limit) return tooLarge(`Content-Length ${declared}`);
       res.on('data', (chunk: Buffer) => {
         if (settled) return;
-        bytes += chunk.length;
-        if (use === 'count') {
-          if (bytes < limit) return;
-          // Past the limit nobody needs the rest: report the declared length if there is one.
-          if (Number.isFinite(declared) && declared >= bytes) bytes = declared;
+        if (use !== 'keep' && bytes + chunk.length >= limit) {
+          // Past the limit nobody needs the rest.
+          bytes = limit;
           done(false);
           return stop();
         }
+        bytes += chunk.length;
+        if (use !== 'keep') return;
         if (bytes > limit) return tooLarge(`stopped after ${bytes} bytes`);
         chunks.push(chunk);
       });
-      res.once('end', () => {
-        // No body read (HEAD, 204): the declared length is the only figure there is.
-        if (use === 'count' && bytes === 0 && Number.isFinite(declared)) bytes = declared;
-        done(use === 'keep');
-      });
+      res.once('end', () => done(use === 'keep'));
     });
     req.end(body);
   });

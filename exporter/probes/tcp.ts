@@ -8,7 +8,8 @@ import { formatSize } from '../model/units.js';
 import { size } from '../config/units.js';
 import { pattern, Pattern } from './support/pattern.js';
 import { abortError, classifyError, errorMessage } from './support/errors.js';
-import { DEFAULT_CERT_THRESHOLD, earliestCertExpiry, TLS_METRICS, tlsSamples } from './support/tls.js';
+import { DEFAULT_CERT_THRESHOLD, TLS_METRICS, tlsFacts, tlsSamples, type TlsFacts } from './support/tls.js';
+import { ipProtocol, RESOLVE_METRICS, resolveSamples, resolveTarget, type Resolved } from './support/resolve.js';
 import type { ProbeDefinition, ProbeRunContext } from './types.js';
 import type { ProbeResult, Sample } from '../model/result.js';
 
@@ -17,6 +18,7 @@ const MAX_READ = 1024 * 1024;
 const schema = z.object({
   host: z.string().min(1),
   port: z.number().int().min(1).max(65535),
+  ip_protocol: ipProtocol,
   tls: z.union([z.boolean(), z.strictObject({
     insecure_skip_verify: z.boolean().default(false),
     server_name: z.string().optional(),
@@ -44,6 +46,8 @@ export const tcpProbe: ProbeDefinition<TcpCheck> = {
   reasons: ['assertion'],
   metrics: [
     { name: 'vigil_tcp_duration_seconds', help: 'Duration of each phase of the TCP probe.', labels: ['phase'] },
+    { name: 'probe_failed_due_to_regex', help: 'Whether the run failed because the reply did not match `expect`.' },
+    ...RESOLVE_METRICS,
     ...TLS_METRICS,
   ],
   thresholdKeys: (c) => (c.tls ? ['cert_expires_in'] : []),
@@ -54,13 +58,27 @@ export const tcpProbe: ProbeDefinition<TcpCheck> = {
   },
 };
 
-function probeTcp(check: TcpCheck, expect: Pattern | undefined, ctx: ProbeRunContext): Promise<ProbeResult> {
+async function probeTcp(check: TcpCheck, expect: Pattern | undefined, ctx: ProbeRunContext): Promise<ProbeResult> {
+  const t = performance.now();
+  let address: Resolved;
+  try {
+    address = await resolveTarget(check.host, check.ip_protocol, ctx.signal);
+  } catch (err) {
+    return {
+      ok: false, reason: classifyError(err), message: `${check.host}:${check.port}: ${errorMessage(err)}`,
+      samples: [...resolveSamples(undefined, (performance.now() - t) / 1000), { key: 'failed_due_to_regex', metric: 'probe_failed_due_to_regex', value: 0 }],
+    };
+  }
+  return connectAndTalk(check, address, expect, ctx);
+}
+
+function connectAndTalk(check: TcpCheck, address: Resolved, expect: Pattern | undefined, ctx: ProbeRunContext): Promise<ProbeResult> {
   const tlsOpts = check.tls === true ? { insecure_skip_verify: false } : check.tls || undefined;
   return new Promise((resolve) => {
     const t0 = performance.now();
     const phases: Record<string, number> = {};
     const samples: Sample[] = [];
-    let certExpiry: number | undefined;
+    let facts: TlsFacts | undefined;
     let received = '';
     let done = false;
     const finish = (result: Omit<ProbeResult, 'samples'>) => {
@@ -69,7 +87,10 @@ function probeTcp(check: TcpCheck, expect: Pattern | undefined, ctx: ProbeRunCon
       socket.destroy();
       ctx.signal.removeEventListener('abort', onAbort);
       for (const [phase, value] of Object.entries(phases)) samples.push({ key: `duration_${phase}`, metric: 'vigil_tcp_duration_seconds', value, labels: { phase } });
-      samples.push(...tlsSamples(certExpiry));
+      samples.push(...resolveSamples(address));
+      // As blackbox: 1 only when the reply was read to its end (or to the cap) without a match.
+      samples.push({ key: 'failed_due_to_regex', metric: 'probe_failed_due_to_regex', value: result.reason === 'assertion' ? 1 : 0 });
+      samples.push(...tlsSamples(facts));
       resolve({ ...result, samples });
     };
     const fail = (err: unknown) => finish({ ok: false, reason: classifyError(err), message: `${check.host}:${check.port}: ${errorMessage(err)}` });
@@ -84,15 +105,15 @@ function probeTcp(check: TcpCheck, expect: Pattern | undefined, ctx: ProbeRunCon
     };
     const socket: net.Socket = tlsOpts
       ? tls.connect({
-        host: check.host, port: check.port, rejectUnauthorized: !tlsOpts.insecure_skip_verify,
+        host: address.address, port: check.port, rejectUnauthorized: !tlsOpts.insecure_skip_verify,
         servername: tlsOpts.server_name ?? (net.isIP(check.host) ? undefined : check.host),
       }, () => {
         const now = performance.now();
         phases.tls = (now - tMark) / 1000;
-        certExpiry = earliestCertExpiry(socket as tls.TLSSocket);
+        facts = tlsFacts(socket as tls.TLSSocket, !tlsOpts.insecure_skip_verify);
         ready();
       })
-      : net.connect({ host: check.host, port: check.port });
+      : net.connect({ host: address.address, port: check.port });
     socket.once('connect', () => {
       const now = performance.now();
       phases.connect = (now - t0) / 1000;
