@@ -15,7 +15,7 @@ import { CheckRecord, recordRetentionOf } from './record/record.js';
 import { registerRecordMetrics } from './record/metrics.js';
 import { estimateRecordBytes } from './record/size.js';
 import type { Status } from './model/status.js';
-import type { KindStore } from './probes/types.js';
+import type { KindStore, ProbeEnv } from './probes/types.js';
 import { readCacheOf, type ReadCache } from './server/read-cache.js';
 import { SseHub } from './server/sse.js';
 import { Metrics } from './telemetry/metrics.js';
@@ -46,6 +46,8 @@ export class Runtime {
   /** The status page's live feed: one per exporter, handed to the routes that serve it. */
   readonly hub = new SseHub(this.state);
   config!: VigilConfig;
+  /** What probes get: the scheduler's, and GET /probe's one-off runs. */
+  readonly probeEnv: ProbeEnv;
 
   constructor(readonly opts: RuntimeOptions) {
     this.storage = new StorageDir(opts.storagePath, opts.log, this.metrics.registry);
@@ -54,7 +56,8 @@ export class Runtime {
       for (const [name, make] of Object.entries(kind.stores ?? {})) this.stores[name] = make({ storagePath, log: opts.log, report: this.storage });
     }
     // Concurrency and jitter come with the first config (scheduler section of vigil.yml).
-    this.scheduler = new Scheduler({ state: this.state, env: { log: opts.log, storagePath, stores: this.stores }, log: opts.log });
+    this.probeEnv = { log: opts.log, storagePath, stores: this.stores };
+    this.scheduler = new Scheduler({ state: this.state, env: this.probeEnv, log: opts.log });
     this.record = new CheckRecord({ dir: storagePath, log: opts.log, report: this.storage, backupKeep: opts.backupKeep });
     registerRecordMetrics(this.metrics.registry, this.record);
     this.state.on('result', (s, previous) => this.toRecord(s, previous));

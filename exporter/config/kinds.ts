@@ -21,6 +21,36 @@ export interface CheckKind<C extends CheckCommon = any> {
   defaultThresholds?(check: C): Record<string, Threshold>;
   /** Optional extra validation across fields; return problems as [path, message]. */
   validate?(check: C): KindProblem[];
+  /** How a GET /probe target fills a check of this kind; kinds without one cannot be a module. */
+  target?: KindTarget;
+}
+
+/** A /probe target as a kind reads it. */
+export interface ParsedTarget {
+  /** The check fields the target sets (http: `url`). */
+  fields: Record<string, unknown>;
+  /** Host and port it reaches, for the allow-list. */
+  host: string;
+  port?: number;
+}
+
+export interface KindTarget {
+  /** The keys a target sets, which a module may not set itself. */
+  keys: string[];
+  /** A target that stands in while a module is validated at load. */
+  example: string;
+  /** The target read, or what is wrong with it. */
+  parse(target: string): ParsedTarget | string;
+}
+
+/** `host:port` or `[v6]:port` (port required unless `defaultPort`), for kinds whose target is an address. */
+export function hostPortTarget(target: string, defaultPort?: number): { host: string; port: number } | string {
+  const m = /^\[([0-9a-fA-F:.]+)\](?::(\d+))?$/.exec(target) ?? /^([^:\[\]/\s]+)(?::(\d+))?$/.exec(target);
+  if (!m) return 'expected host:port';
+  const port = m[2] === undefined ? defaultPort : Number(m[2]);
+  if (port === undefined) return 'expected host:port (the port is required)';
+  if (!(port >= 1 && port <= 65535)) return 'port must be 1-65535';
+  return { host: m[1], port };
 }
 
 /** Labels every check series may carry from outside its families: its identity and Prometheus' target labels. */

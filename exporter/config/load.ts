@@ -12,7 +12,7 @@ import { ConfigError, type ConfigPath, type ConfigProblem } from './errors.js';
 import { MAX_CONFIG_BYTES, MAX_SECRET_BYTES, readRegularFile, UnreadableFileError } from './files.js';
 import { registerSecret, registerUrlPasswords } from './secrets.js';
 import { parseYaml } from './yaml-source.js';
-import { topLevelSchema, type VigilConfig } from './schema.js';
+import { topLevelSchema, type ProbeModule, type VigilConfig } from './schema.js';
 import { findCycle } from './graph.js';
 
 export interface LoadOptions {
@@ -88,8 +88,15 @@ export function parseConfig(text: string, file: string, opts: LoadOptions): Vigi
     at(['components', i, 'depends_on'], `dependency cycle: ${cycle.join(' -> ')}`);
   }
 
+  const modules: Record<string, ProbeModule> = {};
+  for (const [name, entry] of Object.entries(cfg.modules)) {
+    const m = validateModule(name, entry, cfg.defaults, kinds, at);
+    if (m) modules[name] = m;
+  }
+
   if (problems.length) throw new ConfigError(problems);
   return {
+    modules,
     file,
     defaults: cfg.defaults,
     server: cfg.server,
@@ -101,6 +108,52 @@ export function parseConfig(text: string, file: string, opts: LoadOptions): Vigi
 }
 
 export type At = (p: ConfigPath, message: string, keyOf?: boolean) => void;
+
+/** A module: a check without its target, validated with the kind's example target in its place. */
+function validateModule(name: string, entry: Record<string, unknown>, defaults: VigilConfig['defaults'], kinds: Kinds, at: At): ProbeModule | undefined {
+  const p = ['modules', name];
+  const type = entry.type;
+  const def = typeof type === 'string' ? kinds.byType.get(type) : undefined;
+  const withTarget = [...kinds.byType.values()].filter((k) => k.target).map((k) => k.type).sort().join(', ');
+  if (!def?.target) {
+    at([...p, 'type'], typeof type !== 'string' ? `missing module type, expected one of ${withTarget}` : `type "${type}" cannot be a module (it takes no target), expected one of ${withTarget}`);
+    return undefined;
+  }
+  let ok = true;
+  for (const key of def.target.keys) {
+    if (key in entry) {
+      at([...p, key], `${key} comes from the target parameter of /probe; a module leaves it out`, true);
+      ok = false;
+    }
+  }
+  if ('name' in entry) {
+    at([...p, 'name'], 'a module is named by its key', true);
+    ok = false;
+  }
+  if (!ok) return undefined;
+  const fields = { ...entry };
+  const example = def.target.parse(def.target.example) as Exclude<ReturnType<typeof def.target.parse>, string>;
+  return validateCheck({ name, ...fields, ...example.fields }, p, defaults, kinds, at) ? { name, type: def.type, fields } : undefined;
+}
+
+/**
+ * The check a /probe request runs: the module with the target's fields, validated as a check.
+ * Throws a ConfigError whose problems say what is wrong with the target.
+ */
+export function moduleCheck(module: ProbeModule, target: string, defaults: VigilConfig['defaults'], kindList: readonly CheckKind[]): { check: CheckCommon; host: string; port?: number } {
+  const kinds: Kinds = { byType: new Map(kindList.map((k) => [k.type, k])), reserved: reservedLabels(kindList) };
+  const def = kinds.byType.get(module.type)!;
+  const parsed = def.target!.parse(target);
+  const problems: ConfigProblem[] = [];
+  const at: At = (p, message) => problems.push({ file: 'target', path: p, message });
+  if (typeof parsed === 'string') {
+    at([], parsed);
+    throw new ConfigError(problems);
+  }
+  const check = validateCheck({ name: module.name, ...module.fields, ...parsed.fields }, [], defaults, kinds, at);
+  if (!check) throw new ConfigError(problems);
+  return { check, host: parsed.host, port: parsed.port };
+}
 
 interface Kinds {
   byType: Map<string, CheckKind>;

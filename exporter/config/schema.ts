@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { defaultsSchema, name, type Defaults } from './common.js';
 import type { CheckCommon } from '../model/check.js';
 import { duration } from './units.js';
+import { allowEntry } from './probe-targets.js';
 
 export const componentSchema = z.strictObject({
   name,
@@ -23,6 +24,16 @@ export const eventsSchema = z.strictObject({
   max_lifetime: duration.pipe(z.number().min(10_000, 'max_lifetime must be at least 10s')).default(3_600_000),
 }).prefault({});
 
+/** GET /probe?module=&target= (blackbox_exporter's endpoint). */
+export const probeEndpointSchema = z.strictObject({
+  /** Targets a caller may probe (see probe-targets.ts). None: /probe refuses every target. */
+  allowed_targets: z.array(allowEntry).max(10_000).default([]),
+  /** Probes /probe runs at once; more get 503 (Prometheus retries at the next scrape). */
+  max_concurrent: z.number().int().min(1).max(10_000).default(32),
+  /** Taken off X-Prometheus-Scrape-Timeout-Seconds so the answer arrives before Prometheus gives up (blackbox's --timeout-offset). */
+  timeout_offset: duration.default(500),
+}).prefault({});
+
 export const serverSchema = z.strictObject({
   /** Token for endpoints that change state (reload, manual runs, test alerts). Unset: those endpoints answer 403. */
   admin_token: z.string().min(16, 'admin_token must be at least 16 characters').optional(),
@@ -40,6 +51,7 @@ export const serverSchema = z.strictObject({
   heartbeat_token: z.string().min(16, 'heartbeat_token must be at least 16 characters').optional(),
   /** The status page's live feed, GET /api/v1/events (Server-Sent Events). */
   events: eventsSchema,
+  probe: probeEndpointSchema,
 }).prefault({});
 
 export const schedulerSchema = z.strictObject({
@@ -66,7 +78,16 @@ export const topLevelSchema = z.strictObject({
   components: z.array(componentSchema).default([]),
   // Entries are checked one by one against their type's schema (see load.ts).
   checks: z.array(z.record(z.string(), z.unknown())).default([]),
+  /** Probe settings GET /probe runs against the target it is given, by name (blackbox's modules). */
+  modules: z.record(name, z.record(z.string(), z.unknown())).default({}),
 });
+
+/** A module as the loader checked it: its fields with secrets resolved, the target still to come. */
+export interface ProbeModule {
+  name: string;
+  type: string;
+  fields: Record<string, unknown>;
+}
 
 export interface VigilConfig {
   file: string;
@@ -76,4 +97,5 @@ export interface VigilConfig {
   history: z.output<typeof historySchema>;
   components: Component[];
   checks: CheckCommon[];
+  modules: Record<string, ProbeModule>;
 }

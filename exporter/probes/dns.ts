@@ -8,6 +8,7 @@ import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
 import type { CheckCommon } from '../model/check.js';
+import { hostPortTarget } from '../config/kinds.js';
 import { abortError, classifyError, errorMessage } from './support/errors.js';
 import { pattern, Pattern } from './support/pattern.js';
 import { query, RCODES, RR_TYPES, type DnsResponse } from './support/dns-wire.js';
@@ -53,6 +54,17 @@ export const dnsProbe: ProbeDefinition<DnsCheck> = {
     ...RESOLVE_METRICS,
   ],
   thresholdKeys: () => ['lookup_time', 'answers'],
+  // As blackbox: the target is the server asked (its port 53 unless given).
+  target: {
+    keys: ['server'],
+    example: '127.0.0.1',
+    parse: (t) => {
+      const hp = hostPortTarget(t, 53);
+      if (typeof hp === 'string') return hp;
+      if (!net.isIP(hp.host)) return 'expected the DNS server as an IP address, ip:port or [ipv6]:port';
+      return { fields: { server: net.isIPv6(hp.host) ? `[${hp.host}]:${hp.port}` : `${hp.host}:${hp.port}` }, ...hp };
+    },
+  },
   create: (check) => {
     const patterns: AnswerPatterns = { expect: check.expect_answers.map((p) => Pattern.compile(p)), fail: check.fail_if_answer_matches.map((p) => Pattern.compile(p)) };
     return { run: (ctx) => probeDns(check, patterns, ctx) };

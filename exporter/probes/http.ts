@@ -20,6 +20,7 @@ import { ipProtocol, RESOLVE_METRICS, resolveSamples, resolveTarget, type Resolv
 import type { ProbeDefinition, ProbeRunContext } from './types.js';
 import type { ProbeResult, Sample } from '../model/result.js';
 import type { CheckCommon, Threshold } from '../model/check.js';
+import type { KindTarget } from '../config/kinds.js';
 
 const MAX_BODY_LIMIT = 16 * 1024 * 1024;
 
@@ -94,6 +95,22 @@ export const httpProbe: ProbeDefinition<HttpCheck> = {
     });
     return problems;
   },
+  target: {
+    keys: ['url'],
+    example: 'http://127.0.0.1/',
+    // As blackbox: a target without a scheme is http://.
+    parse: (t) => {
+      const text = /^[a-z][a-z0-9+.-]*:\/\//i.test(t) ? t : `http://${t}`;
+      let url: URL;
+      try {
+        url = new URL(text);
+      } catch {
+        return 'expected a URL or host[:port]';
+      }
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'expected an http:// or https:// URL';
+      return { fields: { url: text }, host: url.hostname, port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)) };
+    },
+  } satisfies KindTarget,
   create: (check) => {
     const target = prepare(check);
     return { run: (ctx) => probeHttp(check, target, ctx) };
@@ -168,7 +185,7 @@ async function probeHttp(check: HttpCheck, target: Target, ctx: ProbeRunContext)
   const finish = (result: Omit<ProbeResult, 'samples'>): ProbeResult => {
     // A target that never resolved has no other phase, as in blackbox.
     for (const p of PHASE_SERIES) if (resolvedOnce || p.phase === 'resolve') samples.push({ key: p.key, metric: 'probe_http_duration_seconds', value: roundMicros(phases[p.phase]), labels: p.labels });
-    samples.push(...resolveSamples(firstLookup, lookupFailedAfter));
+    samples.push(...resolveSamples(firstLookup, roundMicros(lookupFailedAfter)));
     const res = ex?.res;
     samples.push({ key: 'status_code', metric: 'probe_http_status_code', value: res?.statusCode ?? 0 });
     samples.push({ key: 'content_length', metric: 'probe_http_content_length', value: ex ? declaredLength(ex.res, method) : 0 });

@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import tls from 'node:tls';
 import { z } from 'zod';
 import type { CheckCommon, Threshold } from '../model/check.js';
+import { hostPortTarget } from '../config/kinds.js';
 import type { ProbeResult, Sample } from '../model/result.js';
 import { defaultHeadline } from './support/headline.js';
 import { abortError, classifyError, errorMessage } from './support/errors.js';
@@ -55,6 +56,14 @@ export const smtpProbe: ProbeDefinition<SmtpCheck> = {
   headline: (samples) => {
     const code = samples.find((s) => s.key === 'banner_code');
     return code ? `SMTP ${code.value}` : defaultHeadline(samples);
+  },
+  target: {
+    keys: ['host', 'port'],
+    example: '127.0.0.1:25',
+    parse: (t) => {
+      const hp = hostPortTarget(t, 25);
+      return typeof hp === 'string' ? hp : { fields: { host: hp.host, port: hp.port }, ...hp };
+    },
   },
   create: (check) => {
     const banner = check.expect_banner === undefined ? undefined : Pattern.compile(check.expect_banner);

@@ -4,6 +4,7 @@ import tls from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
 import type { CheckCommon, Threshold } from '../model/check.js';
+import { hostPortTarget } from '../config/kinds.js';
 import { formatSize } from '../model/units.js';
 import { size } from '../config/units.js';
 import { pattern, Pattern } from './support/pattern.js';
@@ -52,6 +53,14 @@ export const tcpProbe: ProbeDefinition<TcpCheck> = {
   ],
   thresholdKeys: (c) => (c.tls ? ['cert_expires_in'] : []),
   defaultThresholds: (c): Record<string, Threshold> => (c.tls ? { cert_expires_in: DEFAULT_CERT_THRESHOLD } : {}),
+  target: {
+    keys: ['host', 'port'],
+    example: '127.0.0.1:1',
+    parse: (t) => {
+      const hp = hostPortTarget(t);
+      return typeof hp === 'string' ? hp : { fields: { host: hp.host, port: hp.port }, ...hp };
+    },
+  },
   create: (check) => {
     const expect = check.expect === undefined ? undefined : Pattern.compile(check.expect);
     return { run: (ctx) => probeTcp(check, expect, ctx) };

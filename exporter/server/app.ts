@@ -19,11 +19,12 @@ import { kindRoutes } from './routes/kinds.js';
 import { historyRoutes } from './routes/history.js';
 import { lifecycleRoutes } from './routes/lifecycle.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { probeRoutes } from './routes/probe.js';
 import { recordRoutes } from './routes/record.js';
 import { uiRoutes } from './routes/ui.js';
 
 /** What the app takes from the runtime (runtime.ts's Runtime is one). */
-export interface AppRuntime extends Pick<ServerDeps, 'state' | 'readCache' | 'hub' | 'alerts' | 'scheduler' | 'storage' | 'metrics' | 'stores' | 'record'> {
+export interface AppRuntime extends Pick<ServerDeps, 'state' | 'readCache' | 'hub' | 'alerts' | 'scheduler' | 'storage' | 'metrics' | 'stores' | 'record' | 'probeEnv'> {
   readonly config: ReturnType<ServerDeps['config']>;
   readonly opts: { env?: NodeJS.ProcessEnv };
   reload(): ReloadResult;
@@ -59,6 +60,7 @@ export function serverDeps(runtime: AppRuntime, opts: Pick<AppOptions, 'otel' | 
     metrics: runtime.metrics,
     stores: runtime.stores,
     record: runtime.record,
+    probeEnv: runtime.probeEnv,
     reload: opts.reload ?? (() => runtime.reload()),
     otel: opts.otel,
   };
@@ -68,6 +70,7 @@ export function serverDeps(runtime: AppRuntime, opts: Pick<AppOptions, 'otel' | 
 export function routeTable(runtime: AppRuntime, opts: Pick<AppOptions, 'otel' | 'reload'> = {}, deps = serverDeps(runtime, opts)): RouteTable {
   const table = new RouteTable();
   metricsRoutes(deps, table);
+  probeRoutes(deps, table);
   healthRoutes(deps, table);
   lifecycleRoutes(deps, table);
   checksRoutes(deps, table);

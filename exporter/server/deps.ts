@@ -7,6 +7,7 @@ import type { Scheduler } from '../engine/scheduler.js';
 import type { StateStore } from '../engine/state.js';
 import type { StorageDir } from '../engine/storage-dir.js';
 import type { Metrics } from '../telemetry/metrics.js';
+import type { ProbeEnv } from '../probes/types.js';
 import type { SelfTelemetry } from '../telemetry/otel.js';
 import type { ReadCache } from './read-cache.js';
 import type { SseHub } from './sse.js';
@@ -31,4 +32,6 @@ export interface ServerDeps {
   stores: Record<string, unknown>;
   reload: () => ReloadResult;
   otel?: SelfTelemetry;
+  /** What GET /probe's one-off probes get (the scheduler's probes get the same). */
+  probeEnv: ProbeEnv;
 }

@@ -39,7 +39,7 @@ export async function resolveTarget(host: string, protocol: IpProtocol, signal: 
   const literal = isIP(bare);
   if (literal) return { address: bare, family: literal as 4 | 6, seconds: 0 };
   const all = await abortable(lookup(bare, { all: true, verbatim: true }), signal);
-  const seconds = (performance.now() - t0) / 1000;
+  const seconds = Math.round((performance.now() - t0) * 1000) / 1e6;
   const want = protocol === 'ip4' ? 4 : protocol === 'ip6' ? 6 : undefined;
   const chosen = (want && all.find((a) => a.family === want)) || all[0];
   if (!chosen) throw Object.assign(new Error(`${bare}: no address`), { code: 'ENOTFOUND' });
