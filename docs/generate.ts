@@ -176,6 +176,7 @@ function alertsTable(): string {
  */
 const ENDPOINTS: Record<string, string> = {
   'GET /metrics': 'Prometheus text format 0.0.4 (always, whatever `Accept` says) — [metrics.md](metrics.md)',
+  'GET /probe': 'blackbox_exporter\'s endpoint: `?module=<m>&target=<t>` runs the `modules:` entry `m` once against `t` (no retries), bounded by `X-Prometheus-Scrape-Timeout-Seconds` less `server.probe.timeout_offset`, and answers only that probe\'s series (0.0.4 text); `debug=true` answers its log, the series and the module (secrets redacted). 403 unless `server.probe.allowed_targets` lets the target through (none configured: every target is refused); 400 for an unknown module or a target the module\'s kind cannot read; 503 past `server.probe.max_concurrent` — [probes.md](probes.md#get-probe-blackbox-style)',
   'GET /health': '`{status, timestamp, uptime_seconds, version, checks_total, checks_by_status, components: {<name>: {status, description, depends_on, impacted_by, checks: {<check>: {status, type, since, response_time_ms, last_run, last_success, last_failure, last_error, reason, attempts, values, violations}}}}}`; 200 when healthy/degraded/unknown, 503 when critical. With `Accept: application/health+json`: the IETF *Health Check Response Format for HTTP APIs* draft (`pass`/`warn`/`fail`, `checks` keyed `component:responseTime`)',
   'GET /health/:component': 'one component, same status codes; 404 lists the known components',
   'GET /-/healthy': 'the exporter itself is up: 200 `Vigil is Healthy.`',

@@ -188,9 +188,11 @@ ${plain.join('\n')}
       expect(c.reason, `${name}: ${c.last_error}`).toBeNull();
     }
     const metrics = await (await fetch(`${exp.url}/metrics`)).text();
-    // With a Content-Length the declared size is reported; a chunked body, what was read.
+    // The Content-Length header as blackbox reports it (-1 for a chunked body); what was read is
+    // the body length, at most max_body_bytes.
     expect(metrics).toMatch(/^probe_http_content_length\{check="big-1",component="big-1"\} 67108864$/m);
-    const chunked = Number(/^probe_http_content_length\{check="big-0",component="big-0"\} (\d+)$/m.exec(metrics)![1]);
+    expect(metrics).toMatch(/^probe_http_content_length\{check="big-0",component="big-0"\} -1$/m);
+    const chunked = Number(/^probe_http_uncompressed_body_length\{check="big-0",component="big-0"\} (\d+)$/m.exec(metrics)![1]);
     expect(chunked).toBeGreaterThanOrEqual(1024 * 1024);
     expect(chunked).toBeLessThan(2 * 1024 * 1024);
 

@@ -191,6 +191,67 @@ describe('http probe', () => {
     expect(noFollow).toMatchObject({ ok: false, message: 'status 302, expected 2xx' });
   });
 
+  describe('series as blackbox_exporter writes them', () => {
+    const closedPort = () => new Promise<number>((resolve) => {
+      const s = net.createServer().listen(0, '127.0.0.1', () => { const p = (s.address() as AddressInfo).port; s.close(() => resolve(p)); });
+    });
+    const noResponse = { status_code: 0, content_length: 0, body_length: 0, redirects: 0, ssl: 0, http_version: 0, failed_due_to_regex: 0 };
+    const values = (r: Awaited<ReturnType<typeof runOnce>>, keys: string[]) => Object.fromEntries(keys.map((k) => [k, sample(r, k)]));
+
+    it('a closed port, a TLS failure and an unknown name still write every family, at 0', async () => {
+      const refused = await runOnce({ type: 'http', url: `http://127.0.0.1:${await closedPort()}/` });
+      const badTls = await runOnce({ type: 'http', url: `${tlsTarget.url}/` });
+      for (const r of [refused, badTls]) {
+        expect(r.ok).toBe(false);
+        expect(values(r, Object.keys(noResponse))).toEqual(noResponse);
+        // The address resolved: 127.0.0.1, its FNV-1a hash as blackbox computes it.
+        expect(values(r, ['ip_protocol', 'ip_addr_hash', 'dns_lookup_time'])).toEqual({ ip_protocol: 4, ip_addr_hash: 3668918509, dns_lookup_time: 0 });
+        expect(r.samples.filter((s) => s.metric === 'probe_http_duration_seconds')).toHaveLength(5);
+      }
+      const nx = await runOnce({ type: 'http', url: 'http://no-such-host.invalid/' });
+      expect(nx).toMatchObject({ ok: false, reason: 'dns' });
+      expect(values(nx, Object.keys(noResponse))).toEqual(noResponse);
+      expect(values(nx, ['ip_protocol', 'ip_addr_hash'])).toEqual({ ip_protocol: 0, ip_addr_hash: 0 });
+      expect(sample(nx, 'dns_lookup_time')).toBeGreaterThan(0);
+      // A name that never resolved has only the resolve phase.
+      expect(nx.samples.filter((s) => s.metric === 'probe_http_duration_seconds').map((s) => s.labels?.phase)).toEqual(['resolve']);
+    });
+
+    it('content length is the header (-1 when undeclared); the body read is the uncompressed length, also for a failing status', async () => {
+      target.route('/declared', (_req, res) => { res.writeHead(404, { 'content-length': '9' }); res.end('not here!'); });
+      target.route('/undeclared', (_req, res) => { res.writeHead(500); res.write('part one, '); res.end('part two'); });
+      const declared = await runOnce({ type: 'http', url: `${target.url}/declared` });
+      expect(values(declared, ['status_code', 'content_length', 'body_length', 'http_version'])).toEqual({ status_code: 404, content_length: 9, body_length: 9, http_version: 1.1 });
+      const undeclared = await runOnce({ type: 'http', url: `${target.url}/undeclared` });
+      expect(values(undeclared, ['status_code', 'content_length', 'body_length'])).toEqual({ status_code: 500, content_length: -1, body_length: 18 });
+    });
+
+    it('a redirect not followed counts 1 and its body is not read', async () => {
+      target.route('/moved', (_req, res) => { res.writeHead(301, { location: '/', 'content-length': '3' }); res.end('abc'); });
+      const r = await runOnce({ type: 'http', url: `${target.url}/moved`, follow_redirects: false });
+      expect(r).toMatchObject({ ok: false, reason: 'status' });
+      expect(values(r, ['status_code', 'redirects', 'content_length', 'body_length'])).toEqual({ status_code: 301, redirects: 1, content_length: 3, body_length: 0 });
+    });
+
+    it('a body regex that fails sets probe_failed_due_to_regex', async () => {
+      target.set({ status: 200, body: 'all systems go' });
+      const miss = await runOnce({ type: 'http', url: `${target.url}/`, expect: { body_regex: 'nope' } });
+      expect(sample(miss, 'failed_due_to_regex')).toBe(1);
+      const hit = await runOnce({ type: 'http', url: `${target.url}/`, expect: { body_regex: 'systems' } });
+      expect(sample(hit, 'failed_due_to_regex')).toBe(0);
+    });
+
+    it('TLS: version, leaf certificate and the last chain (Go\'s zero time when not verified)', async () => {
+      const r = await runOnce({ type: 'http', url: `${tlsTarget.url}/`, tls: { insecure_skip_verify: true } });
+      expect(sample(r, 'ssl')).toBe(1);
+      expect(r.samples.find((s) => s.metric === 'probe_tls_version_info')?.labels).toEqual({ version: 'TLS 1.3' });
+      expect(sample(r, 'last_chain_expiry')).toBe(-62135596800);
+      const leaf = r.samples.find((s) => s.metric === 'probe_ssl_last_chain_info')!.labels!;
+      expect(leaf).toMatchObject({ subject: 'CN=localhost', issuer: 'CN=localhost', subjectalternative: 'localhost' });
+      expect(leaf.fingerprint_sha256).toMatch(/^[0-9a-f]{64}$/);
+    });
+  });
+
   it('extracts numeric response headers with thresholds (rate limits)', async () => {
     target.set({ status: 200, body: 'ok', headers: { 'x-ratelimit-remaining': '42', 'x-ratelimit-limit': '5000' } });
     const r = await runOnce({

@@ -258,6 +258,7 @@ describe('dns probe', () => {
       '_sip._tcp.example.test': [{ type: TYPES.SRV, data: Buffer.concat([u16(1), u16(5), u16(5060), encName('sip.example.test')]) }],
       'www.example.test': [{ type: TYPES.CNAME, data: encName('api.example.test') }],
       'v6.example.test': [{ type: TYPES.AAAA, data: Buffer.from('20010db8000000000000000000000001', 'hex') }],
+      'zone.test': [{ type: TYPES.SOA, data: Buffer.concat([encName('ns1.zone.test'), encName('hostmaster.zone.test'), Buffer.from([0x78, 0x2f, 0x4c, 0x41]), Buffer.alloc(16)]) }],
     }, new Set(['slow.example.test']));
     server = `127.0.0.1:${dns.port}`;
   });
@@ -285,6 +286,20 @@ describe('dns probe', () => {
     expect(r.message).toBe(`A api.example.test @${server}: no answer matches /^192\\.168\\./ (got "10.0.0.7", "10.0.0.8")`);
     const bad = await run({ type: 'dns', server, query_name: 'api.example.test', fail_if_answer_matches: ['^10\\.0\\.0\\.8$'] });
     expect(bad.message).toMatch(/answer "10\.0\.0\.8" matches/);
+  });
+
+  it('writes blackbox\'s DNS prober series: phases, section counts, query success, SOA serial', async () => {
+    const r = await run({ type: 'dns', server, query_name: 'zone.test', record_type: 'SOA' });
+    expect(r.ok, r.message).toBe(true);
+    const by = (metric: string) => r.samples.filter((s) => s.metric === metric);
+    expect(by('probe_dns_duration_seconds').map((s) => s.labels?.phase)).toEqual(['resolve', 'connect', 'request']);
+    expect(by('probe_dns_serial')[0].value).toBe(0x782f4c41);
+    expect(Object.fromEntries(['probe_dns_answer_rrs', 'probe_dns_authority_rrs', 'probe_dns_additional_rrs', 'probe_dns_query_succeeded', 'probe_ip_protocol', 'probe_dns_lookup_time_seconds']
+      .map((m) => [m, by(m)[0]?.value]))).toEqual({ probe_dns_answer_rrs: 1, probe_dns_authority_rrs: 0, probe_dns_additional_rrs: 0, probe_dns_query_succeeded: 1, probe_ip_protocol: 4, probe_dns_lookup_time_seconds: 0 });
+    const nx = await run({ type: 'dns', server, query_name: 'nope.example.test' });
+    expect(nx.samples.find((s) => s.metric === 'probe_dns_query_succeeded')?.value).toBe(1);
+    const slow = await run({ type: 'dns', server, query_name: 'slow.example.test', timeout: '500ms' });
+    expect(slow.samples.find((s) => s.metric === 'probe_dns_query_succeeded')?.value).toBe(0);
   });
 
   it('NXDOMAIN and a server that does not answer', async () => {
