@@ -93,9 +93,10 @@ export class Runtime {
   /** Each check's status, since, last error and history as the record has them (before any run). */
   private async restoreFromRecord(): Promise<void> {
     const { retention, max_points } = this.config.history;
+    const started = performance.now();
     const restored = await this.record.restore(this.state.list().map((s) => s.config.name), Date.now() - retention, max_points);
     for (const [name, r] of restored) this.state.restore(name, r);
-    if (restored.size) this.opts.log.info('record: restored the last state of checks', { checks: restored.size });
+    if (restored.size) this.opts.log.info('record: restored the last state of checks', { checks: restored.size, duration_ms: Math.round(performance.now() - started) });
     const bytes = estimateRecordBytes(this.config.checks, recordRetentionOf(this.config.history));
     this.opts.log.info('record: expected size once full', { file: 'vigil.db', megabytes: Math.round(bytes / 1e5) / 10 });
   }

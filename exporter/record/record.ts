@@ -336,28 +336,37 @@ export class CheckRecord {
     const out = new Map<string, RestoredCheck>();
     const sql = await this.connection();
     if (!sql) return out;
-    const one = async <T>(text: string, params: Array<number | string>): Promise<T | undefined> => (await sql.all<T>(text, params))[0];
     try {
-      for (const name of names) {
-        const id = (await one<{ id: number }>('SELECT id FROM checks WHERE name = ?', [name]))?.id;
-        if (id === undefined) continue;
-        const row = await one<{ t: number; status: number }>('SELECT t, status FROM results WHERE check_id = ? ORDER BY t DESC LIMIT 1', [id]);
-        if (!row) continue;
-        const t = Number(row.t);
-        const status = STATUSES[row.status] ?? 'unknown';
-        const lastOk = async (ok: number) => num((await one<{ t: number }>('SELECT t FROM results WHERE check_id = ? AND ok = ? ORDER BY t DESC LIMIT 1', [id, ok]))?.t);
-        this.previous.set(name, { t, rank: row.status });
-        const points = await sql.all<{ t: number; duration_us: number; status: number }>(
-          'SELECT t, duration_us, status FROM (SELECT t, duration_us, status FROM results WHERE check_id = ? AND t >= ? ORDER BY t DESC LIMIT ?) newest ORDER BY t', [id, historySince, maxPoints]);
+      const ids = new Map((await sql.all<{ id: number; name: string }>('SELECT id, name FROM checks')).map((r) => [r.name, Number(r.id)]));
+      const known = names.filter((n) => ids.has(n));
+      // Every check's few index lookups in one batch: one round trip to the database (a worker
+      // thread or a server), not seven per check, so a restart with 1 000 checks stays short.
+      const perCheck = (id: number): Statement[] => [
+        { sql: 'SELECT t, status FROM results WHERE check_id = ? ORDER BY t DESC LIMIT 1', params: [id] },
+        { sql: 'SELECT t FROM results WHERE check_id = ? AND ok = ? ORDER BY t DESC LIMIT 1', params: [id, 1] },
+        { sql: 'SELECT t FROM results WHERE check_id = ? AND ok = ? ORDER BY t DESC LIMIT 1', params: [id, 0] },
+        { sql: 'SELECT message FROM results WHERE check_id = ? AND message IS NOT NULL ORDER BY t DESC LIMIT 1', params: [id] },
+        { sql: 'SELECT t, to_status FROM events WHERE check_id = ? ORDER BY t DESC LIMIT 16', params: [id] },
+        { sql: 'SELECT t, duration_us, status FROM (SELECT t, duration_us, status FROM results WHERE check_id = ? AND t >= ? ORDER BY t DESC LIMIT ?) newest ORDER BY t', params: [id, historySince, maxPoints] },
+      ];
+      const answers = await sql.transaction(known.flatMap((name) => perCheck(ids.get(name)!)));
+      known.forEach((name, i) => {
+        const [last, lastOk, lastFail, message, changes, points] = answers.slice(i * 6, i * 6 + 6).map((a) => a.rows ?? []);
+        if (!last.length) return;
+        const t = Number(last[0].t);
+        const rank = Number(last[0].status);
+        const status = STATUSES[rank] ?? 'unknown';
+        this.previous.set(name, { t, rank });
         out.set(name, {
           status,
-          since: num((await one<{ t: number }>('SELECT t FROM events WHERE check_id = ? AND to_status = ? ORDER BY t DESC LIMIT 1', [id, status]))?.t) ?? t,
-          lastError: (await one<{ message: string }>('SELECT message FROM results WHERE check_id = ? AND message IS NOT NULL ORDER BY t DESC LIMIT 1', [id]))?.message ?? undefined,
-          lastSuccess: await lastOk(1),
-          lastFailure: await lastOk(0),
-          points: points.map((p) => ({ t: Number(p.t), duration: Number(p.duration_us) / 1e6, status: STATUSES[p.status] ?? 'unknown' })),
+          // When the current status began: the newest change into it (older than 16 changes back: the last result).
+          since: num(changes.find((c) => c.to_status === status)?.t) ?? t,
+          lastError: (message[0]?.message as string | undefined) ?? undefined,
+          lastSuccess: num(lastOk[0]?.t),
+          lastFailure: num(lastFail[0]?.t),
+          points: points.map((p) => ({ t: Number(p.t), duration: Number(p.duration_us) / 1e6, status: STATUSES[Number(p.status)] ?? 'unknown' })),
         });
-      }
+      });
     } catch (err) {
       this.failed(err);
     }
