@@ -2,12 +2,13 @@
 // fully validated before anything changes; a bad one leaves the running config in place.
 import path from 'node:path';
 import { AlertReceiver } from './alerts/receiver.js';
-import type { VigilConfig } from './config/schema.js';
+import type { StorageConfig, VigilConfig } from './config/schema.js';
 import { parseConfig, loadConfigFile } from './config/load.js';
 import { DEFAULT_CONFIG_YAML } from './config/default.js';
 import { ConfigError } from './config/errors.js';
 import { Scheduler } from './engine/scheduler.js';
 import { StorageDir } from './engine/storage-dir.js';
+import { connectRecord, describeStorage, sameStorage } from './db/open.js';
 import { StateStore, lateAfterMs, type CheckState } from './engine/state.js';
 import type { Logger } from './log.js';
 import { PROBE_KINDS } from './probes/index.js';
@@ -48,6 +49,8 @@ export class Runtime {
   config!: VigilConfig;
   /** What probes get: the scheduler's, and GET /probe's one-off runs. */
   readonly probeEnv: ProbeEnv;
+  /** The storage section the record was opened with: a reload that changes it takes effect at the next start. */
+  private storageInUse?: StorageConfig;
 
   constructor(readonly opts: RuntimeOptions) {
     this.storage = new StorageDir(opts.storagePath, opts.log, this.metrics.registry);
@@ -58,7 +61,10 @@ export class Runtime {
     // Concurrency and jitter come with the first config (scheduler section of vigil.yml).
     this.probeEnv = { log: opts.log, storagePath, stores: this.stores };
     this.scheduler = new Scheduler({ state: this.state, env: this.probeEnv, log: opts.log });
-    this.record = new CheckRecord({ dir: storagePath, log: opts.log, report: this.storage, backupKeep: opts.backupKeep });
+    this.record = new CheckRecord({
+      dir: storagePath, log: opts.log, report: this.storage, backupKeep: opts.backupKeep,
+      connect: () => connectRecord(this.storageInUse ?? this.config.storage, storagePath, opts.log),
+    });
     registerRecordMetrics(this.metrics.registry, this.record);
     this.state.on('result', (s, previous) => this.toRecord(s, previous));
     this.alerts = new AlertReceiver({ storagePath: opts.storagePath, registry: this.metrics.registry, log: opts.log, report: this.storage });
@@ -72,6 +78,9 @@ export class Runtime {
   }
 
   apply(cfg: VigilConfig): void {
+    const note = this.storageChange(cfg);
+    if (note) this.opts.log.warn(`config reload: ${note}`);
+    this.storageInUse ??= cfg.storage;
     const unchanged = this.scheduler.unchangedIn(cfg.checks);
     this.config = cfg;
     this.state.applyConfig(cfg, unchanged);
@@ -79,6 +88,13 @@ export class Runtime {
     this.record.configure(recordRetentionOf(cfg.history));
     this.scheduler.update(cfg.checks, cfg.scheduler, unchanged);
     this.metrics.configReloaded(true);
+  }
+
+  /** What a reload to `cfg` cannot apply: a change of the record's storage needs a restart. */
+  private storageChange(cfg: VigilConfig): string | undefined {
+    if (!this.storageInUse || sameStorage(this.storageInUse, cfg.storage)) return undefined;
+    const dir = path.resolve(this.opts.storagePath);
+    return `the storage section changed (${describeStorage(cfg.storage, dir)}); that needs a restart: the record stays in ${describeStorage(this.storageInUse, dir)} until then`;
   }
 
   /** Restore what the record remembers, then start probing (the first run sees the restored state). */
@@ -98,7 +114,7 @@ export class Runtime {
     for (const [name, r] of restored) this.state.restore(name, r);
     if (restored.size) this.opts.log.info('record: restored the last state of checks', { checks: restored.size, duration_ms: Math.round(performance.now() - started) });
     const bytes = estimateRecordBytes(this.config.checks, recordRetentionOf(this.config.history));
-    this.opts.log.info('record: expected size once full', { file: 'vigil.db', megabytes: Math.round(bytes / 1e5) / 10 });
+    this.opts.log.info('record: expected size once full', { storage: describeStorage(this.storageInUse!, path.resolve(this.opts.storagePath)), megabytes: Math.round(bytes / 1e5) / 10 });
   }
 
   /** A run's result (and a status change, run or late mark) goes to the record. */
@@ -113,7 +129,7 @@ export class Runtime {
   }
 
   /** Reload from disk. On failure the running config stays and the problems are returned. */
-  reload(): { ok: true; checks: number } | { ok: false; problems: string[] } {
+  reload(): { ok: true; checks: number; restart_needed?: string[] } | { ok: false; problems: string[] } {
     let cfg: VigilConfig;
     try {
       cfg = this.loadConfig();
@@ -123,9 +139,10 @@ export class Runtime {
       this.opts.log.error('config reload failed, keeping the running config', { problems });
       return { ok: false, problems };
     }
+    const note = this.storageChange(cfg);
     this.apply(cfg);
     this.opts.log.info('config reloaded', { checks: cfg.checks.length, components: cfg.components.length });
-    return { ok: true, checks: cfg.checks.length };
+    return note ? { ok: true, checks: cfg.checks.length, restart_needed: [note] } : { ok: true, checks: cfg.checks.length };
   }
 
   async stop(): Promise<void> {

@@ -102,6 +102,7 @@ export function parseConfig(text: string, file: string, opts: LoadOptions): Vigi
     server: cfg.server,
     scheduler: cfg.scheduler,
     history: cfg.history,
+    storage: cfg.storage,
     components: [...components.values()],
     checks,
   };

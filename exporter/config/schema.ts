@@ -70,11 +70,39 @@ export const historySchema = z.strictObject({
   max_points: z.number().int().min(10).max(1_000_000).default(8_640),
 }).prefault({});
 
+/** A PostgreSQL connection URL; the message never shows the value (it holds a password). */
+const postgresDsn = z.string().min(1).refine((s) => {
+  try {
+    return ['postgres:', 'postgresql:'].includes(new URL(s).protocol);
+  } catch {
+    return false;
+  }
+}, 'expected a connection URL starting with postgres:// or postgresql:// (the value is not shown: it may contain a password)');
+
+export const storageSchema = z.strictObject({
+  /** Where the record lives: the embedded SQLite file under --storage.path, or a PostgreSQL server several instances share. Changing it needs a restart. */
+  type: z.enum(['sqlite', 'postgres']).default('sqlite'),
+  /** The PostgreSQL connection URL; write `dsn_file: <path>` (a file holding it) so it stays out of vigil.yml. */
+  dsn: postgresDsn.optional(),
+  /** Bound on opening a PostgreSQL connection. */
+  connect_timeout: duration.pipe(z.number().min(100, 'connect_timeout must be at least 100ms').max(60_000, 'connect_timeout must be at most 60s')).default(5_000),
+  /** Bound on each PostgreSQL statement (the server cancels it after this long). */
+  statement_timeout: duration.pipe(z.number().min(100, 'statement_timeout must be at least 100ms').max(300_000, 'statement_timeout must be at most 5m')).default(10_000),
+  /** PostgreSQL connections at most. */
+  pool_size: z.number().int().min(1).max(20).default(3),
+}).superRefine((s, ctx) => {
+  if (s.type === 'postgres' && s.dsn === undefined) ctx.addIssue({ code: 'custom', path: ['type'], message: 'storage.type postgres needs dsn_file (a file holding the postgres:// connection URL)' });
+  if (s.type === 'sqlite' && s.dsn !== undefined) ctx.addIssue({ code: 'custom', path: ['dsn'], message: 'dsn is only used with storage.type: postgres' });
+}).prefault({});
+
+export type StorageConfig = z.output<typeof storageSchema>;
+
 export const topLevelSchema = z.strictObject({
   defaults: defaultsSchema.prefault({}),
   server: serverSchema,
   scheduler: schedulerSchema,
   history: historySchema,
+  storage: storageSchema,
   components: z.array(componentSchema).default([]),
   // Entries are checked one by one against their type's schema (see load.ts).
   checks: z.array(z.record(z.string(), z.unknown())).default([]),
@@ -95,6 +123,7 @@ export interface VigilConfig {
   server: z.output<typeof serverSchema>;
   scheduler: z.output<typeof schedulerSchema>;
   history: z.output<typeof historySchema>;
+  storage: StorageConfig;
   components: Component[];
   checks: CheckCommon[];
   modules: Record<string, ProbeModule>;

@@ -67,6 +67,9 @@ export interface RestoredCheck {
 /** A backup was asked for while one runs: the caller answers 409. */
 export class BackupBusyError extends Error {}
 
+/** The record's database has no online backup through Vigil (PostgreSQL: pg_dump does it): the caller answers 501. */
+export class BackupUnsupportedError extends Error {}
+
 export interface BackupResult {
   /** Absolute path of the finished backup (<storage.path>/backups/vigil-<UTC time>.db). */
   file: string;
@@ -112,6 +115,8 @@ export class CheckRecord {
   private pruneTimer?: NodeJS.Timeout;
   /** The flush (or prune) in progress: the next one waits for it, so writes stay in order. */
   private writing: Promise<unknown> = Promise.resolve();
+  /** The flush queued behind the current write, not started yet. */
+  private queuedFlush?: Promise<void>;
   private readonly now: () => number;
   /** Since when writes fail (epoch ms), while they do: one log line per outage. */
   private failingSince?: number;
@@ -192,7 +197,7 @@ export class CheckRecord {
       await this.flush();
       const sql = await this.connection();
       if (!sql) throw new Error(`cannot open ${this.file}`);
-      if (!sql.backup) throw new Error('this storage type has no online backup here: use the database\'s own tools (pg_dump)');
+      if (!sql.backup) throw new BackupUnsupportedError('the record is in PostgreSQL (storage.type: postgres): back it up with the server\'s own tools, e.g. pg_dump --format=custom');
       mkdirSync(dir, { recursive: true, mode: 0o700 });
       await sql.backup(partial);
       // The copy carries vigil.db's WAL mode; a rollback journal makes it one self-contained
@@ -245,12 +250,16 @@ export class CheckRecord {
   /** Write everything queued in one transaction. On failure the batch is dropped and counted. */
   flush(): Promise<void> {
     if (!this.results.length && !this.events.length && !this.rollups.size) return this.writing.then(() => {});
-    const results = this.results;
-    const events = this.events;
-    const rollups = this.rollups.drain();
-    this.results = [];
-    this.events = [];
-    return this.serial(async () => {
+    // A flush still waiting its turn takes these rows too: while the database is slow or out of
+    // reach (a PostgreSQL connect waits up to its timeout), calls do not pile up each holding a batch.
+    if (this.queuedFlush) return this.queuedFlush;
+    const flushing = this.serial(async () => {
+      this.queuedFlush = undefined;
+      const results = this.results;
+      const events = this.events;
+      const rollups = this.rollups.drain();
+      this.results = [];
+      this.events = [];
       const sql = await this.connection();
       if (!sql) return;
       const started = performance.now();
@@ -267,6 +276,9 @@ export class CheckRecord {
             healthy_s = rollup_minute.healthy_s + excluded.healthy_s, unknown_s = rollup_minute.unknown_s + excluded.unknown_s,
             degraded_s = rollup_minute.degraded_s + excluded.degraded_s, critical_s = rollup_minute.critical_s + excluded.critical_s,
             rt_sum = rollup_minute.rt_sum + excluded.rt_sum, rt_max = ${greatest(sql.dialect)}(rollup_minute.rt_max, excluded.rt_max)`;
+        // In key order: two instances sharing a PostgreSQL record lock the rows they update in
+        // the same order, so their flushes never deadlock.
+        rollups.sort((a, b) => this.checkIds.get(a.check)! - this.checkIds.get(b.check)! || a.minute - b.minute);
         for (const r of rollups) statements.push({ sql: upsert, params: [this.checkIds.get(r.check)!, r.minute, r.runs, r.failures, ...r.seconds, r.rtSum, r.rtMax] });
         for (const e of events) {
           statements.push({ sql: 'INSERT INTO events (t, check_id, component, from_status, to_status, reason, message) VALUES (?, ?, ?, ?, ?, ?, ?)',
@@ -280,6 +292,8 @@ export class CheckRecord {
         this.failed(err);
       }
     });
+    this.queuedFlush = flushing;
+    return flushing;
   }
 
   /**
@@ -375,7 +389,7 @@ export class CheckRecord {
 
   /** Number every new check name (once per name and connection). */
   private async ensureIds(sql: RecordSql, names: string[]): Promise<void> {
-    const missing = [...new Set(names)].filter((n) => !this.checkIds.has(n));
+    const missing = [...new Set(names)].filter((n) => !this.checkIds.has(n)).sort();
     if (!missing.length) return;
     await sql.transaction(missing.map((name) => ({ sql: 'INSERT INTO checks (name) VALUES (?) ON CONFLICT DO NOTHING', params: [name] })));
     for (const row of await sql.all<{ id: number; name: string }>('SELECT id, name FROM checks')) this.checkIds.set(row.name, Number(row.id));

@@ -12,7 +12,8 @@ import type { SelfTelemetry } from '../telemetry/otel.js';
 import type { ReadCache } from './read-cache.js';
 import type { SseHub } from './sse.js';
 
-export type ReloadResult = { ok: true; checks: number } | { ok: false; problems: string[] };
+/** restart_needed: what a successful reload could not apply (a change of the storage section). */
+export type ReloadResult = { ok: true; checks: number; restart_needed?: string[] } | { ok: false; problems: string[] };
 
 export interface ServerDeps {
   state: StateStore;

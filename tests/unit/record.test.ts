@@ -1,6 +1,7 @@
-// The durable record (exporter/record/) on a real SQLite file: one transaction per flush,
-// rollups that add up across flushes, status changes, retention in bounded steps, restore after
-// a restart, a corrupt file moved aside, and failed writes counted without throwing.
+// The durable record (exporter/record/) on a real SQLite file and a real PostgreSQL (the same
+// cases against both): one transaction per flush, rollups that add up across flushes, status
+// changes, retention in bounded steps, restore after a restart, failed writes counted without
+// throwing; and for the SQLite file, WAL mode and a corrupt file moved aside.
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,6 +13,7 @@ import type { Status } from '../../exporter/model/status.js';
 import { MIGRATIONS, RECORD_FILE } from '../../exporter/db/schema.js';
 import { CheckRecord, PRUNE_STEP } from '../../exporter/record/record.js';
 import { estimateRecordBytes } from '../../exporter/record/size.js';
+import { recordBackends, type RecordBackend } from '../support/record-backends.js';
 
 const H = 3_600_000;
 let dir: string;
@@ -32,9 +34,12 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function record(at = dir): CheckRecord {
+const backends = recordBackends();
+
+function record(at = dir, backend?: RecordBackend): CheckRecord {
   const r = new CheckRecord({
     dir: at,
+    connect: backend?.connect,
     log: createLogger({ level: 'debug', write: (l) => logs.push(l) }),
     report: { countWriteError: (store) => errors.push(store) },
     now: () => now,
@@ -51,20 +56,23 @@ function result(check: string, t: number, status: Status, extra: Partial<CheckRe
 
 const db = () => new Database(path.join(dir, RECORD_FILE), { readonly: true });
 
-describe('the record', () => {
-  it('creates the schema once (named steps in schema_migrations) in WAL mode', async () => {
-    const r = record();
+describe.each(backends.list)('the record (%s)', (kind) => {
+  const b = backends.get(kind);
+  beforeEach(() => b.fresh(dir));
+  const rec = () => record(dir, b);
+  const one = async (sql: string, params: Array<number | string> = []) => Object.values((await b.rows(sql, params))[0] ?? {})[0];
+
+  it('creates the schema once (named steps in schema_migrations)', async () => {
+    const r = rec();
     expect(await r.open()).toBe(true);
     await r.stop();
-    const d = db();
-    expect(d.prepare('SELECT name FROM schema_migrations ORDER BY name').pluck().all()).toEqual(MIGRATIONS.map((m) => m.name));
-    expect(d.pragma('journal_mode', { simple: true })).toBe('wal');
-    d.close();
-    expect(await record().open()).toBe(true); // reopening runs no step twice
+    expect((await b.rows<{ name: string }>('SELECT name FROM schema_migrations ORDER BY name')).map((x) => x.name)).toEqual(MIGRATIONS.map((m) => m.name));
+    expect(await rec().open()).toBe(true); // reopening runs no step twice
+    expect(errors).toEqual([]);
   });
 
   it('writes results, minute rollups and status changes in one flush; rollups add up across flushes', async () => {
-    const r = record();
+    const r = rec();
     const t = Math.floor(now / 60_000) * 60_000;
     r.addResult(result('db', t + 10_000, 'healthy'), 60_000);
     r.addResult(result('db', t + 20_000, 'critical'), 60_000);
@@ -73,32 +81,28 @@ describe('the record', () => {
     expect(r.pending).toBe(0);
     r.addResult(result('db', t + 50_000, 'critical'), 60_000);
     await r.flush();
-    const d = db();
-    expect(d.prepare('SELECT count(*) FROM results').pluck().get()).toBe(3);
-    const m = d.prepare('SELECT * FROM rollup_minute').all() as Array<Record<string, number>>;
+    expect(await one('SELECT count(*) AS n FROM results')).toBe(3);
+    const m = await b.rows<Record<string, number>>('SELECT * FROM rollup_minute');
     expect(m).toHaveLength(1);
     // healthy 10 s (10 → 20), critical 30 s (20 → 50): each gap in the earlier result's status.
     expect(m[0]).toMatchObject({ runs: 3, failures: 2, healthy_s: 10, critical_s: 30, unknown_s: 0, degraded_s: 0, rt_sum: 0.75, rt_max: 0.25 });
-    expect(d.prepare('SELECT t, from_status, to_status, component, reason, message FROM events').all()).toEqual([
+    expect(await b.rows('SELECT t, from_status, to_status, component, reason, message FROM events')).toEqual([
       { t: t + 20_000, from_status: 'healthy', to_status: 'critical', component: 'data', reason: 'connect', message: 'refused' },
     ]);
-    d.close();
     expect(errors).toEqual([]);
   });
 
   it('a gap longer than the allowed one (a restart) is not counted as status time', async () => {
-    const r = record();
+    const r = rec();
     const t = Math.floor(now / 60_000) * 60_000;
     r.addResult(result('db', t + 1_000, 'critical'), 5_000);
     r.addResult(result('db', t + 40_000, 'healthy'), 5_000);
     await r.flush();
-    const d = db();
-    expect(d.prepare('SELECT healthy_s + unknown_s + degraded_s + critical_s FROM rollup_minute').pluck().get()).toBe(0);
-    d.close();
+    expect(await one('SELECT healthy_s + unknown_s + degraded_s + critical_s AS s FROM rollup_minute')).toBe(0);
   });
 
   it('restores the last status, since, last error and history after a restart', async () => {
-    const r = record();
+    const r = rec();
     const base = now - 2 * H;
     r.addResult(result('db', base, 'healthy'), 60_000);
     r.addStatusChange({ t: base, check: 'db', from: 'unknown', to: 'healthy' });
@@ -108,7 +112,7 @@ describe('the record', () => {
     r.addResult(result('web', base, 'healthy'), 60_000);
     await r.stop();
 
-    const again = record();
+    const again = rec();
     const restored = await again.restore(['db', 'web', 'new'], base + 3 * 60_000, 1_000);
     expect([...restored.keys()].sort()).toEqual(['db', 'web']);
     const s = restored.get('db')!;
@@ -119,52 +123,68 @@ describe('the record', () => {
     // The status time between the last stored result and the next one counts again.
     again.addResult(result('db', base + 10 * 60_000, 'critical'), 120_000);
     await again.flush();
-    const d = db();
-    expect(d.prepare('SELECT critical_s FROM rollup_minute WHERE minute = ?').pluck().get(Math.floor((base + 9 * 60_000) / 60_000))).toBe(60);
-    d.close();
+    expect(await one('SELECT critical_s FROM rollup_minute WHERE minute = ?', [Math.floor((base + 9 * 60_000) / 60_000)])).toBe(60);
+    expect(errors).toEqual([]);
   });
 
   it('retention deletes old rows in steps of PRUNE_STEP, never more per statement, and keeps the recent ones', async () => {
-    const r = record();
+    const r = rec();
     const old = now - 50 * H; // past the 48 h raw retention, inside the 96 h rollup retention
     const n = PRUNE_STEP * 2 + 123;
     for (let i = 0; i < n; i++) r.addResult(result('db', old + i * 100, 'healthy'), 1_000);
     for (let i = 0; i < 10; i++) r.addResult(result('db', now - i * 1_000, 'healthy'), 1_000);
     r.addStatusChange({ t: now - 100 * H, check: 'db', from: 'unknown', to: 'healthy' });
     await r.flush();
-    const count = () => { const d = db(); const c = d.prepare('SELECT count(*) FROM results').pluck().get() as number; d.close(); return c; };
-    expect(count()).toBe(n + 10);
+    const count = () => one('SELECT count(*) AS n FROM results');
+    expect(await count()).toBe(n + 10);
     expect(await r.prune(1)).toBe(PRUNE_STEP); // one bounded step
-    expect(count()).toBe(n + 10 - PRUNE_STEP);
+    expect(await count()).toBe(n + 10 - PRUNE_STEP);
     expect(await r.prune(1)).toBe(PRUNE_STEP);
     const rest = await r.prune(100);
     expect(rest).toBe(123 + 1); // the last raw rows and the 100 h old event; rollups are within 96 h
-    expect(count()).toBe(10);
-    const d = db();
-    expect(d.prepare('SELECT min(t) FROM results').pluck().get()).toBe(now - 9_000);
-    expect(d.prepare('SELECT count(*) FROM rollup_minute').pluck().get()).toBeGreaterThan(0);
-    expect(d.prepare('SELECT count(*) FROM events').pluck().get()).toBe(0);
-    d.close();
+    expect(await count()).toBe(10);
+    expect(await one('SELECT min(t) AS t FROM results')).toBe(now - 9_000);
+    expect(await one('SELECT count(*) AS n FROM rollup_minute')).toBeGreaterThan(0);
+    expect(await one('SELECT count(*) AS n FROM events')).toBe(0);
     expect(await r.prune(100)).toBe(0);
     expect(errors).toEqual([]);
   });
 
   it('retention reaches every check however small the budget per call: it resumes where it stopped', async () => {
-    const r = record();
+    const r = rec();
     for (let c = 0; c < 30; c++) {
       for (let i = 0; i < 10; i++) r.addResult(result(`c${c}`, now - 50 * H + i * 1_000, 'healthy'), 5_000);
       r.addResult(result(`c${c}`, now, 'healthy'), 5_000);
     }
     await r.flush();
-    const old = () => { const d = db(); const c = d.prepare('SELECT count(*) FROM results WHERE t < ?').pluck().get(now - 48 * H) as number; d.close(); return c; };
-    expect(old()).toBe(300);
+    const old = () => one('SELECT count(*) AS n FROM results WHERE t < ?', [now - 48 * H]);
+    expect(await old()).toBe(300);
     // 30 checks x 2 tables + the events: 61 statements a round, 5 per call.
     for (let call = 0; call < 13; call++) await r.prune(5);
-    expect(old()).toBe(0);
-    const d = db();
-    expect(d.prepare('SELECT count(*) FROM results').pluck().get()).toBe(30);
-    d.close();
+    expect(await old()).toBe(0);
+    expect(await one('SELECT count(*) AS n FROM results')).toBe(30);
     expect(errors).toEqual([]);
+  });
+
+  it('a database written by a newer Vigil is not touched: its unknown steps are named, writes are refused', async () => {
+    if (kind === 'sqlite') mkdirSync(dir, { recursive: true });
+    await b.exec("CREATE TABLE schema_migrations (name TEXT PRIMARY KEY, applied_at BIGINT NOT NULL); INSERT INTO schema_migrations VALUES ('9999-from-the-future', 0)");
+    const r = rec();
+    expect(await r.open()).toBe(false);
+    expect(errors).toEqual(['record']);
+    expect(logs.join('\n')).toContain('9999-from-the-future');
+    expect(await b.rows('SELECT name FROM schema_migrations')).toEqual([{ name: '9999-from-the-future' }]);
+  });
+});
+
+describe('the record in its SQLite file', () => {
+  it('is in WAL mode', async () => {
+    const r = record();
+    expect(await r.open()).toBe(true);
+    await r.stop();
+    const d = db();
+    expect(d.pragma('journal_mode', { simple: true })).toBe('wal');
+    d.close();
   });
 
   it('an unreadable database file is moved aside, logged, and a new one started', async () => {
