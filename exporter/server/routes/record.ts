@@ -1,7 +1,8 @@
 // The durable record's admin endpoint: POST /api/v1/record/backup writes an online copy of
 // vigil.db under <storage.path>/backups/ (the name is Vigil's, never the caller's: the request
-// body is not read). 409 while another backup runs.
-import { BackupBusyError } from '../../record/record.js';
+// body is not read). 409 while another backup runs; 501 when the record is in PostgreSQL (its
+// own tools back it up: pg_dump).
+import { BackupBusyError, BackupUnsupportedError } from '../../record/record.js';
 import type { ServerDeps } from '../deps.js';
 import type { RouteTable } from '../route-table.js';
 
@@ -10,8 +11,9 @@ export function recordRoutes({ record }: Pick<ServerDeps, 'record'>, router: Rou
     try {
       ctx.body = await record.backup();
     } catch (err) {
-      ctx.status = err instanceof BackupBusyError ? 409 : 500;
-      ctx.body = { error: err instanceof BackupBusyError ? err.message : `backup failed: ${(err as Error).message}` };
+      const known = err instanceof BackupBusyError || err instanceof BackupUnsupportedError;
+      ctx.status = err instanceof BackupBusyError ? 409 : err instanceof BackupUnsupportedError ? 501 : 500;
+      ctx.body = { error: known ? (err as Error).message : `backup failed: ${(err as Error).message}` };
     }
   });
 }
