@@ -1,10 +1,17 @@
-// Reads and validates the standard OTEL_* variables (plus VIGIL_INSTRUMENT_MODE) once, at start.
+// Reads and validates the standard OTEL_* variables (plus VIGIL_INSTRUMENT_MODE and
+// VIGIL_RUNTIME_METRICS) once, at start.
 // Pure: takes an env object, returns the config and a list of one-line problems. A bad value never
 // throws; it is reported and replaced by its default (the app must keep running).
 
 export type Mode = 'lean' | 'full';
 export type OtlpProtocol = 'grpc' | 'http/protobuf' | 'http/json';
 export type MetricsExporterName = 'prometheus' | 'otlp' | 'console';
+/** Which runtime metric set /metrics serves: OpenTelemetry's (default) or prom-client's names. */
+export type RuntimeSet = 'otel' | 'prom-client';
+export const RUNTIME_SETS: readonly RuntimeSet[] = ['otel', 'prom-client'];
+
+/** RFC 9110 methods, PATCH (RFC 5789) and QUERY: the semantic conventions' default "known" methods. */
+export const DEFAULT_HTTP_METHODS: readonly string[] = ['CONNECT', 'DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT', 'QUERY', 'TRACE'];
 
 /** Instrumentations known to the lean recorder (names as in OTEL_NODE_ENABLED_INSTRUMENTATIONS). */
 export const LEAN_INSTRUMENTATIONS = ['http', 'undici', 'koa', 'express', 'pg', 'mysql2', 'ioredis', 'runtime-node'] as const;
@@ -37,6 +44,10 @@ export interface InstrumentConfig {
   instrumentations: Set<string>;
   /** OTEL_LOG_LEVEL for OpenTelemetry's own diagnostics; default `warn`. */
   logLevel: 'none' | 'error' | 'warn' | 'info' | 'debug' | 'verbose' | 'all';
+  /** VIGIL_RUNTIME_METRICS: the runtime set on /metrics (OTLP always receives the OpenTelemetry one). */
+  runtimeMetrics: RuntimeSet;
+  /** OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS (a full override); others are recorded as `_OTHER`. */
+  httpKnownMethods: ReadonlySet<string>;
   /** Variables found invalid: full mode hides them from the SDK so it does not trip over them. */
   invalidVars: string[];
 }
@@ -229,6 +240,29 @@ export function readConfig(env: Env = process.env): ConfigResult {
     }
   }
 
+  let runtimeMetrics: RuntimeSet = 'otel';
+  const rawRuntime = env.VIGIL_RUNTIME_METRICS?.trim();
+  if (rawRuntime) {
+    const v = rawRuntime.toLowerCase();
+    if ((RUNTIME_SETS as readonly string[]).includes(v)) runtimeMetrics = v as RuntimeSet;
+    else {
+      problems.push(`VIGIL_RUNTIME_METRICS=${shown(rawRuntime)} is not otel or prom-client; using otel`);
+      invalidVars.push('VIGIL_RUNTIME_METRICS');
+    }
+  }
+
+  // Semantic conventions: a full override of the known methods, case-sensitive, comma-separated.
+  let httpKnownMethods: ReadonlySet<string> = new Set(DEFAULT_HTTP_METHODS);
+  const rawMethods = env.OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS;
+  if (rawMethods !== undefined && rawMethods.trim() !== '') {
+    const names = list(rawMethods);
+    const bad = names.filter((n) => !/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,32}$/.test(n));
+    if (bad.length > 0 || names.length > 64) {
+      problems.push(`OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS: ${bad.length > 0 ? `${shown(bad[0]!)} is not an HTTP method token` : 'more than 64 methods'}; using the default list`);
+      invalidVars.push('OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS');
+    } else httpKnownMethods = new Set(names);
+  }
+
   if (mode === 'full') {
     const sampler = env.OTEL_TRACES_SAMPLER?.trim();
     const samplers = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'];
@@ -262,6 +296,8 @@ export function readConfig(env: Env = process.env): ConfigResult {
       otlp: { protocol, intervalMs, timeoutMs, endpointHost },
       instrumentations,
       logLevel,
+      runtimeMetrics,
+      httpKnownMethods,
       invalidVars,
     },
     problems,

@@ -25,8 +25,21 @@ const kT0 = Symbol('vigil.http.t0');
 const kExtra = Symbol('vigil.http.extra');
 const kWatched = Symbol('vigil.http.watched');
 
-const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH', 'QUERY']);
-const method = (m: unknown): string => (typeof m === 'string' && METHODS.has(m) ? m : '_OTHER');
+/** The semantic conventions' default known methods (RFC 9110, PATCH, QUERY); others are `_OTHER`. */
+const DEFAULT_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH', 'QUERY']);
+
+/** network.protocol.version from an HTTP major/minor version (`1.0`, `1.1`, `2`, `3`); '' when unknown. */
+function protocolVersion(major: unknown, minor: unknown): string {
+  if (major === 1) return minor === 1 ? '1.1' : minor === 0 ? '1.0' : '';
+  return major === 2 || major === 3 ? String(major) : '';
+}
+
+/** host and port of a Host header value (`example.com:8080`, `[::1]:80`); port undefined when absent. */
+export function splitHostHeader(value: string): { host: string; port?: number } {
+  const m = /^(\[[^\]]*\]|[^:]*)(?::(\d{1,5}))?$/.exec(value);
+  if (!m) return { host: value };
+  return { host: m[1]!.replace(/^\[|\]$/g, ''), port: m[2] !== undefined ? Number(m[2]) : undefined };
+}
 
 export interface HttpRecorderOptions {
   server: boolean;
@@ -36,6 +49,8 @@ export interface HttpRecorderOptions {
   express: boolean;
   /** host[:port] values (Host header) whose client requests are ours (OTLP push) and not measured. */
   ignoreHosts?: Set<string>;
+  /** OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS; default: the semantic conventions' list. */
+  knownMethods?: ReadonlySet<string>;
 }
 
 interface ServerResponseLike {
@@ -49,6 +64,8 @@ interface ServerResponseLike {
 
 interface SocketLike {
   once(event: 'close', fn: (this: SocketLike) => void): unknown;
+  /** true on a TLS socket (https server). */
+  encrypted?: boolean;
   /** The response in flight on this connection, and when its request started. */
   [kPending]?: ServerResponseLike;
   [kT0]?: number;
@@ -60,6 +77,8 @@ interface SocketLike {
 
 interface RequestLike {
   method?: string;
+  httpVersionMajor?: number;
+  httpVersionMinor?: number;
   baseUrl?: string;
   route?: { path?: unknown };
   [kRoute]?: unknown;
@@ -73,9 +92,15 @@ export class HttpRecorder {
   private readonly routes = new LabelGuard('http_route', 200, (v) => v.length > 0 && v.length <= 200);
   private readonly hosts = new LabelGuard('server_address', 100, (v) => v.length > 0 && v.length <= 253 && !/\s/.test(v));
   private readonly subscriptions: Array<[string, (msg: unknown) => void]> = [];
-  private readonly originHosts = new Map<string, string>();
+  private readonly knownMethods: ReadonlySet<string>;
 
-  constructor(private readonly opts: HttpRecorderOptions) {}
+  constructor(private readonly opts: HttpRecorderOptions) {
+    this.knownMethods = opts.knownMethods ?? DEFAULT_METHODS;
+  }
+
+  private method(m: unknown): string {
+    return typeof m === 'string' && this.knownMethods.has(m) ? m : '_OTHER';
+  }
 
   start(): void {
     if (this.opts.server) {
@@ -158,35 +183,45 @@ export class HttpRecorder {
   })();
 
   /**
-   * Series cache for the server path: route -> method -> status (or -status when aborted) ->
-   * series. Stable keys, so a request allocates nothing here. Bounded: routes are folded (at
-   * most 200 + other), methods are a fixed set, statuses 100-599.
+   * Series cache for the server path: route -> method -> (status, or -status when aborted) * 8 +
+   * connection kind (scheme and protocol version, 0-7) -> series. Stable keys, so a request
+   * allocates nothing here. Bounded: routes are folded (at most 200 + other), methods are a fixed
+   * set, statuses 100-599.
    */
   private readonly serverSeries = new Map<string, Map<string, Map<number, HistogramSeries>>>();
 
   private serverDone(res: ServerResponseLike, t0: number, sock: SocketLike): void {
     const seconds = (now() - t0) / 1000;
     const req = res.req;
-    const m = method(req?.method);
+    const m = this.method(req?.method);
     const route = req ? this.route(req, sock) : '';
     // Completed: the status; aborted: minus the status when headers went out, else 0.
     const code = res.writableFinished ? res.statusCode : res.headersSent ? -res.statusCode : 0;
+    // url.scheme: the scheme of the immediate peer request (a forwarded scheme is not trusted).
+    // network.protocol.version: 1 = 1.0, 2 = 1.1, 3 = 2; 0 = unknown. Bit 4: https.
+    const major = req?.httpVersionMajor;
+    const minor = req?.httpVersionMinor;
+    const conn = (sock.encrypted === true ? 4 : 0) + (major === 1 ? (minor === 1 ? 2 : minor === 0 ? 1 : 0) : major === 2 ? 3 : 0);
     let byMethod = this.serverSeries.get(route);
     if (byMethod === undefined) this.serverSeries.set(route, (byMethod = new Map()));
     let byCode = byMethod.get(m);
     if (byCode === undefined) byMethod.set(m, (byCode = new Map()));
-    let series = byCode.get(code);
+    const key = code * 8 + conn;
+    let series = byCode.get(key);
     if (series === undefined) {
       const status = code === 0 ? '' : String(Math.abs(code));
       const errorType = code <= 0 ? 'aborted' : code >= 500 ? status : '';
-      series = this.server.seriesFor(`${m}\u0001${route}\u0001${status}\u0001${errorType}`, () => {
-        const a: Attributes = { 'http.request.method': m };
+      const scheme = conn >= 4 ? 'https' : 'http';
+      const version = protocolVersion(major, minor);
+      series = this.server.seriesFor(`${m}\u0001${route}\u0001${status}\u0001${errorType}\u0001${scheme}\u0001${version}`, () => {
+        const a: Attributes = { 'http.request.method': m, 'url.scheme': scheme };
         if (route) a['http.route'] = route;
         if (status) a['http.response.status_code'] = Number(status);
         if (errorType) a['error.type'] = errorType;
+        if (version) a['network.protocol.version'] = version;
         return a;
       });
-      if (byCode.size < 500) byCode.set(code, series);
+      if (byCode.size < 500) byCode.set(key, series);
     }
     this.server.observe(series, seconds);
   }
@@ -220,67 +255,84 @@ export class HttpRecorder {
   };
 
   private readonly onClientFinish = (msg: unknown): void => {
-    const { request, response } = msg as { request: ClientRequestLike; response: { statusCode?: number } };
-    this.clientDone(request, request.method, request.host, response.statusCode, undefined);
+    const { request, response } = msg as { request: ClientRequestLike; response: { statusCode?: number; httpVersionMajor?: number; httpVersionMinor?: number } };
+    const version = protocolVersion(response.httpVersionMajor, response.httpVersionMinor);
+    this.clientDone(request, request.method, request.host, clientPort(request, undefined), version, response.statusCode, undefined);
   };
 
   private readonly onClientError = (msg: unknown): void => {
     const { request, error } = msg as { request: ClientRequestLike; error: unknown };
-    this.clientDone(request, request.method, request.host, undefined, error);
+    this.clientDone(request, request.method, request.host, clientPort(request, error), '', undefined, error);
   };
 
   // ---- undici / fetch -----------------------------------------------------------------------
+  // undici does not tell which protocol version a request used (HTTP/1.1 unless allowH2
+  // negotiated 2), so network.protocol.version is left out for it, as the conventions ask.
 
   private readonly onUndiciCreate = (msg: unknown): void => {
     const req = (msg as { request: UndiciRequestLike }).request;
-    if (this.opts.ignoreHosts?.size && this.opts.ignoreHosts.has(this.originHost(req.origin, true))) return;
+    if (this.opts.ignoreHosts?.size && this.opts.ignoreHosts.has(this.origin(req.origin).hostPort)) return;
     req[kStart] = now();
   };
 
   private readonly onUndiciHeaders = (msg: unknown): void => {
     const { request, response } = msg as { request: UndiciRequestLike; response: { statusCode?: number } };
-    this.clientDone(request, request.method, this.originHost(request.origin, false), response.statusCode, undefined);
+    const o = this.origin(request.origin);
+    this.clientDone(request, request.method, o.host, o.port, '', response.statusCode, undefined);
   };
 
   private readonly onUndiciError = (msg: unknown): void => {
     const { request, error } = msg as { request: UndiciRequestLike; error: unknown };
-    this.clientDone(request, request.method, this.originHost(request.origin, false), undefined, error);
+    const o = this.origin(request.origin);
+    this.clientDone(request, request.method, o.host, o.port, '', undefined, error);
   };
 
-  /** host (withPort=false) or host:port of an undici origin, cached per origin string. */
-  private originHost(origin: unknown, withPort: boolean): string {
-    const o = typeof origin === 'string' ? origin : String(origin ?? '');
-    const cacheKey = withPort ? '+' + o : o;
-    let h = this.originHosts.get(cacheKey);
-    if (h === undefined) {
+  private readonly origins = new Map<string, Origin>();
+
+  /** host, port and host:port of an undici origin, cached per origin string. */
+  private origin(origin: unknown): Origin {
+    const key = typeof origin === 'string' ? origin : String(origin ?? '');
+    let o = this.origins.get(key);
+    if (o === undefined) {
       try {
-        const u = new URL(o);
-        h = withPort ? u.host : u.hostname.replace(/^\[|\]$/g, '');
+        const u = new URL(key);
+        const port = u.port !== '' ? Number(u.port) : u.protocol === 'https:' ? 443 : u.protocol === 'http:' ? 80 : undefined;
+        o = { host: u.hostname.replace(/^\[|\]$/g, ''), port, hostPort: u.host };
       } catch {
-        h = '';
+        o = { host: '', port: undefined, hostPort: '' };
       }
-      if (this.originHosts.size < 1000) this.originHosts.set(cacheKey, h);
+      if (this.origins.size < 1000) this.origins.set(key, o);
     }
-    return h;
+    return o;
   }
 
-  private clientDone(req: { [kStart]?: number }, rawMethod: unknown, rawHost: unknown, statusCode: number | undefined, error: unknown): void {
+  private clientDone(
+    req: { [kStart]?: number },
+    rawMethod: unknown,
+    rawHost: unknown,
+    port: number | undefined,
+    version: string,
+    statusCode: number | undefined,
+    error: unknown,
+  ): void {
     const t0 = req[kStart];
     if (t0 === undefined) return;
     req[kStart] = undefined;
     const seconds = (now() - t0) / 1000;
-    const m = method(rawMethod);
+    const m = this.method(rawMethod);
     const host = typeof rawHost === 'string' && rawHost !== '' ? this.hosts.fold(rawHost) : '';
     const status = statusCode !== undefined ? String(statusCode) : '';
     let errorType = '';
     if (error !== undefined) errorType = errorTypeOf(error);
     else if (statusCode !== undefined && statusCode >= 400) errorType = status;
-    const key = `${m}\u0001${host}\u0001${status}\u0001${errorType}`;
+    const key = `${m}\u0001${host}\u0001${port ?? ''}\u0001${version}\u0001${status}\u0001${errorType}`;
     this.client.record(
       key,
       () => {
         const a: Attributes = { 'http.request.method': m };
         if (host) a['server.address'] = host;
+        if (port !== undefined) a['server.port'] = port;
+        if (version) a['network.protocol.version'] = version;
         if (status) a['http.response.status_code'] = Number(status);
         if (errorType) a['error.type'] = errorType;
         return a;
@@ -290,9 +342,34 @@ export class HttpRecorder {
   }
 }
 
+interface Origin {
+  host: string;
+  port: number | undefined;
+  hostPort: string;
+}
+
+/**
+ * server.port of a node:http client request: the port connected to, else the one a connection
+ * error names, else the Host header's, else the scheme's default. (ClientRequest keeps no port.)
+ */
+function clientPort(req: ClientRequestLike, error: unknown): number | undefined {
+  const remote = req.socket?.remotePort;
+  if (typeof remote === 'number') return remote;
+  const errPort = (error as { port?: unknown } | undefined)?.port;
+  if (typeof errPort === 'number' && errPort > 0 && errPort < 65536) return errPort;
+  const header = req.getHeader?.('host');
+  if (typeof header === 'string') {
+    const { port } = splitHostHeader(header);
+    if (port !== undefined && port > 0 && port < 65536) return port;
+  }
+  return req.protocol === 'https:' ? 443 : 80;
+}
+
 interface ClientRequestLike {
   method?: string;
   host?: string;
+  protocol?: string;
+  socket?: { remotePort?: number } | null;
   getHeader?(name: string): unknown;
   [kStart]?: number;
 }

@@ -3,10 +3,18 @@
 
 import type { HistogramDefinition } from './histogram.js';
 
-/** OpenTelemetry semantic-convention buckets for HTTP durations (seconds). */
+// Bucket boundaries are the ExplicitBucketBoundaries advisories of the OpenTelemetry semantic
+// conventions (v1.44): http.server/client.request.duration, db.client.operation.duration, and
+// v8js.gc.duration (which uses the HTTP boundaries since v1.42; it was [0.01, 0.1, 1, 10] before).
+
+/** http.server.request.duration, http.client.request.duration (seconds). */
 export const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10] as const;
-export const DB_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
-export const GC_BUCKETS = [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1] as const;
+/** db.client.operation.duration (seconds). */
+export const DB_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10] as const;
+/** v8js.gc.duration (seconds). */
+export const GC_BUCKETS = HTTP_BUCKETS;
+/** prom-client's nodejs_gc_duration_seconds (the prom-client-compatible runtime set). */
+export const PROM_CLIENT_GC_BUCKETS = [0.001, 0.01, 0.1, 1, 2, 5] as const;
 export const DELIVERY_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60] as const;
 export const ATTEMPT_BUCKETS = [1, 2, 3, 4, 5, 6, 8, 10, 15, 20] as const;
 export const JOB_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600] as const;

@@ -27,6 +27,8 @@ export interface ObservedMetric {
   description: string;
   unit: string;
   kind: 'gauge' | 'counter';
+  /** Served under one naming only (a Prometheus convention without an OTel equivalent, or the reverse). */
+  only?: Naming;
   read(): Point[];
 }
 
@@ -75,6 +77,7 @@ export class LeanProducer implements MetricProducer {
       } as MetricData);
     }
     for (const m of this.observed()) {
+      if (m.only !== undefined && m.only !== this.naming) continue;
       let points: Point[];
       try {
         points = m.read().filter((p) => Number.isFinite(p.value));

@@ -1,89 +1,37 @@
-// Runtime metrics: event-loop delay and utilisation, GC pauses, V8 heap, RSS, CPU time. All read
-// from perf_hooks/v8/process at collection time (or by one PerformanceObserver for GC).
-// Event-loop figures cover a rolling window (WINDOW_MS): the last complete window, or the time
-// since start before the first one ends, so that several readers never reset each other's view.
+// The OpenTelemetry-native runtime set (the default): the Node.js and V8 runtime metrics of the
+// semantic conventions (v1.44: nodejs.eventloop.*, v8js.*, process.*), read from perf_hooks/v8/
+// process at collection time, plus GC pauses from the shared observer (gc.ts).
 
-import { monitorEventLoopDelay, performance, PerformanceObserver, constants, type IntervalHistogram } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
 import v8 from 'node:v8';
+import { eventLoopWindow, RESOLUTION_MS, WINDOW_MS, type DelayStats } from './eventloop.js';
+import { onGc } from './gc.js';
 import { LeanHistogram } from './histogram.js';
 import { GC_DURATION } from './names.js';
 import type { ObservedMetric, Point } from './producer.js';
 
-const WINDOW_MS = 15_000;
-/** monitorEventLoopDelay records whole timer intervals; the delay is what exceeds the resolution. */
-const RESOLUTION_MS = 10;
-
-const GC_KINDS: Record<number, string> = {
-  [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major',
-  [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
-  [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
-  [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb',
-};
-
-interface DelayStats {
-  min: number;
-  max: number;
-  mean: number;
-  stddev: number;
-  p50: number;
-  p90: number;
-  p99: number;
-}
-
 export class RuntimeMetrics {
   readonly gc = new LeanHistogram(GC_DURATION);
-  private delay: IntervalHistogram | undefined;
-  private observer: PerformanceObserver | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private lastDelay: DelayStats | undefined;
-  private eluMark = performance.eventLoopUtilization();
-  private lastElu: number | undefined;
-  private readonly startSeconds = Math.round((Date.now() - process.uptime() * 1000)) / 1000;
+  private stopGc: (() => void) | undefined;
+  private readonly startSeconds = Math.round(Date.now() - process.uptime() * 1000) / 1000;
+  private started = false;
 
   start(): void {
-    this.delay = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
-    this.delay.enable();
-    this.timer = setInterval(() => this.rotate(), WINDOW_MS).unref();
-    this.observer = new PerformanceObserver((list) => {
-      for (const entry of list.getEntries()) {
-        const kind = GC_KINDS[(entry as unknown as { detail?: { kind?: number } }).detail?.kind ?? -1] ?? 'other';
-        this.gc.record(kind, () => ({ 'v8js.gc.type': kind }), entry.duration / 1000);
-      }
-    });
-    this.observer.observe({ entryTypes: ['gc'] });
+    if (this.started) return;
+    this.started = true;
+    eventLoopWindow.start();
+    this.stopGc = onGc((kind, seconds) => this.gc.record(kind, () => ({ 'v8js.gc.type': kind }), seconds));
   }
 
   stop(): void {
-    this.delay?.disable();
-    this.observer?.disconnect();
-    if (this.timer) clearInterval(this.timer);
-  }
-
-  private stats(): DelayStats | undefined {
-    const h = this.delay;
-    if (!h || h.count === 0) return undefined;
-    const s = 1e-9; // ns -> s
-    const d = (ns: number) => Math.max(0, ns * s - RESOLUTION_MS / 1000);
-    return {
-      min: d(h.min),
-      max: d(h.max),
-      mean: d(h.mean),
-      stddev: h.stddev * s,
-      p50: d(h.percentile(50)),
-      p90: d(h.percentile(90)),
-      p99: d(h.percentile(99)),
-    };
-  }
-
-  private rotate(): void {
-    this.lastDelay = this.stats() ?? this.lastDelay;
-    this.delay?.reset();
-    const elu = performance.eventLoopUtilization(this.eluMark);
-    this.eluMark = performance.eventLoopUtilization();
-    this.lastElu = elu.utilization;
+    if (!this.started) return;
+    this.started = false;
+    eventLoopWindow.stop();
+    this.stopGc?.();
   }
 
   observed(): ObservedMetric[] {
+    // The delay beyond the sampling timer's own period: 0 on an idle loop.
     const delay = (stat: keyof DelayStats): ObservedMetric => ({
       promName: `nodejs_eventloop_delay_${stat}_seconds`,
       otelName: `nodejs.eventloop.delay.${stat}`,
@@ -91,9 +39,18 @@ export class RuntimeMetrics {
       unit: 's',
       kind: 'gauge',
       read: (): Point[] => {
-        const s = this.lastDelay ?? this.stats();
-        return s ? [{ attributes: {}, value: s[stat] }] : [];
+        const s = eventLoopWindow.delayStats();
+        if (!s) return [];
+        return [{ attributes: {}, value: stat === 'stddev' ? s.stddev : Math.max(0, s[stat] - RESOLUTION_MS / 1000) }];
       },
+    });
+    const heapSpaces = (promName: string, otelName: string, description: string, field: keyof v8.HeapSpaceInfo): ObservedMetric => ({
+      promName,
+      otelName,
+      description,
+      unit: 'By',
+      kind: 'gauge',
+      read: () => v8.getHeapSpaceStatistics().map((s) => ({ attributes: { 'v8js.heap.space.name': s.space_name }, value: Number(s[field]) })),
     });
     return [
       delay('p50'),
@@ -109,31 +66,46 @@ export class RuntimeMetrics {
         description: `Share of time the event loop was busy over the last ${WINDOW_MS / 1000} s window (0-1).`,
         unit: '1',
         kind: 'gauge',
-        read: () => [{ attributes: {}, value: this.lastElu ?? performance.eventLoopUtilization(this.eluMark).utilization }],
+        read: () => [{ attributes: {}, value: eventLoopWindow.utilization() }],
       },
       {
-        promName: 'v8js_memory_heap_used_bytes',
-        otelName: 'v8js.memory.heap.used',
-        description: 'V8 heap used, by heap space.',
-        unit: 'By',
-        kind: 'gauge',
-        read: () => v8.getHeapSpaceStatistics().map((s) => ({ attributes: { 'v8js.heap.space.name': s.space_name }, value: s.space_used_size })),
+        promName: 'nodejs_eventloop_time_seconds',
+        otelName: 'nodejs.eventloop.time',
+        description: 'Cumulative time the event loop has been active and idle.',
+        unit: 's',
+        kind: 'counter',
+        read: () => {
+          const elu = performance.eventLoopUtilization();
+          return [
+            { attributes: { 'nodejs.eventloop.state': 'active' }, value: elu.active / 1000 },
+            { attributes: { 'nodejs.eventloop.state': 'idle' }, value: elu.idle / 1000 },
+          ];
+        },
       },
+      heapSpaces('v8js_memory_heap_used_bytes', 'v8js.memory.heap.used', 'V8 heap used, by heap space.', 'space_used_size'),
+      heapSpaces('v8js_memory_heap_space_size_bytes', 'v8js.memory.heap.space.size', 'V8 heap memory pre-allocated, by heap space.', 'space_size'),
+      heapSpaces('v8js_memory_heap_space_available_size_bytes', 'v8js.memory.heap.space.available_size', 'V8 heap space available, by heap space.', 'space_available_size'),
+      heapSpaces('v8js_memory_heap_space_physical_size_bytes', 'v8js.memory.heap.space.physical_size', 'V8 heap memory committed, by heap space.', 'physical_space_size'),
       {
-        promName: 'v8js_memory_heap_limit_bytes',
-        otelName: 'v8js.memory.heap.limit',
-        description: 'V8 heap space size, by heap space.',
-        unit: 'By',
-        kind: 'gauge',
-        read: () => v8.getHeapSpaceStatistics().map((s) => ({ attributes: { 'v8js.heap.space.name': s.space_name }, value: s.space_size })),
-      },
-      {
-        promName: 'v8js_heap_size_limit_bytes',
-        otelName: 'v8js.heap.size_limit',
-        description: 'Maximum V8 heap size (--max-old-space-size and friends).',
+        // Not (yet) in the semantic conventions; the name @opentelemetry/instrumentation-runtime-node uses.
+        promName: 'v8js_memory_heap_max_bytes',
+        otelName: 'v8js.memory.heap.max',
+        description: 'Maximum V8 heap size (heap_size_limit: --max-old-space-size and friends).',
         unit: 'By',
         kind: 'gauge',
         read: () => [{ attributes: {}, value: v8.getHeapStatistics().heap_size_limit }],
+      },
+      {
+        promName: 'v8js_resource_active',
+        otelName: 'v8js.resource.active',
+        description: 'Resources keeping the event loop alive, by type.',
+        unit: '{resource}',
+        kind: 'gauge',
+        read: () => {
+          const counts = new Map<string, number>();
+          for (const r of process.getActiveResourcesInfo()) counts.set(r, (counts.get(r) ?? 0) + 1);
+          return [...counts].map(([type, n]) => ({ attributes: { 'v8js.resource.type': type }, value: n }));
+        },
       },
       {
         promName: 'process_memory_usage_bytes',
@@ -158,12 +130,23 @@ export class RuntimeMetrics {
         },
       },
       {
+        // Prometheus' own convention (every client library has it; restarts show as changes).
         promName: 'process_start_time_seconds',
         otelName: 'process.start_time',
+        only: 'prometheus',
         description: 'Start time of the process, seconds since the Unix epoch.',
         unit: 's',
         kind: 'gauge',
         read: () => [{ attributes: {}, value: this.startSeconds }],
+      },
+      {
+        promName: 'process_uptime_seconds',
+        otelName: 'process.uptime',
+        only: 'otel',
+        description: 'Time the process has been running.',
+        unit: 's',
+        kind: 'gauge',
+        read: () => [{ attributes: {}, value: process.uptime() }],
       },
     ];
   }

@@ -1,5 +1,5 @@
 // Starts the instrumentation once per process. Lean mode (default): diagnostics-channel recorders
-// + runtime metrics handed as a MetricProducer to the PrometheusExporter (and to an OTLP reader when
+// + runtime metrics (OpenTelemetry's set, or prom-client's names with VIGIL_RUNTIME_METRICS) handed as a MetricProducer to the PrometheusExporter (and to an OTLP reader when
 // configured), plus the global MeterProvider for vigil/api. Full mode (VIGIL_INSTRUMENT_MODE=full)
 // adds @opentelemetry/sdk-node with the curated auto-instrumentations and tracing.
 //
@@ -13,13 +13,14 @@ import type * as Api from '@opentelemetry/api';
 import type * as SdkMetrics from '@opentelemetry/sdk-metrics';
 import type * as Resources from '@opentelemetry/resources';
 import type * as Prom from '@opentelemetry/exporter-prometheus';
-import { readConfig, type InstrumentConfig } from './config.js';
+import { readConfig, RUNTIME_SETS, type InstrumentConfig, type RuntimeSet } from './config.js';
 import { DbRecorder } from './db.js';
 import { koaPatch } from './frameworks.js';
 import type { LeanHistogram } from './histogram.js';
 import { HttpRecorder, kIgnoreServer } from './http.js';
 import { installLoadHook, type LoadPatch } from './load-hook.js';
 import { LeanProducer, type ObservedMetric } from './producer.js';
+import { PromClientRuntime } from './prom-client-runtime.js';
 import { resourceAttributes } from './resource.js';
 import { RuntimeMetrics } from './runtime.js';
 
@@ -100,9 +101,25 @@ function safeJson(v: unknown): string {
 /** Meter names of OpenTelemetry instrumentations whose metrics the lean recorder already produces. */
 const COVERED_BY_LEAN = ['http', 'undici', 'pg', 'mysql2', 'ioredis', 'runtime-node', 'koa', 'express'];
 
-export function start(): Started | undefined {
+/** Options of a programmatic start (`import { start } from 'vigil/instrument/start'`); they win over the environment. */
+export interface StartOptions {
+  /** The runtime metric set on /metrics: `otel` (default) or `prom-client` (as VIGIL_RUNTIME_METRICS). */
+  runtimeMetrics?: RuntimeSet;
+}
+
+/**
+ * Starts the instrumentation once per process (the preload entry calls it without options). A
+ * second call returns the running instance; options that differ from it are reported, not applied.
+ */
+export function start(options: StartOptions = {}): Started | undefined {
   const g = globalThis as Record<symbol, Started | undefined>;
-  if (g[kStarted]) return g[kStarted];
+  const running = g[kStarted];
+  if (running) {
+    if (options.runtimeMetrics !== undefined && options.runtimeMetrics !== running.config.runtimeMetrics) {
+      say(`already started with runtimeMetrics "${running.config.runtimeMetrics}"; start() options apply only to the first start`);
+    }
+    return running;
+  }
   let config: InstrumentConfig;
   try {
     const r = readConfig(process.env);
@@ -111,6 +128,10 @@ export function start(): Started | undefined {
   } catch (err) {
     say(`disabled: ${oneLine(err)}`);
     return undefined;
+  }
+  if (options.runtimeMetrics !== undefined) {
+    if ((RUNTIME_SETS as readonly unknown[]).includes(options.runtimeMetrics)) config.runtimeMetrics = options.runtimeMetrics;
+    else say(`start(): runtimeMetrics ${JSON.stringify(String(options.runtimeMetrics)).slice(0, 60)} is not otel or prom-client; using ${config.runtimeMetrics}`);
   }
   if (config.disabled) return undefined;
   try {
@@ -154,6 +175,7 @@ function startWith(config: InstrumentConfig): Started {
     koa: on('koa'),
     express: on('express'),
     ignoreHosts: ignoreHosts.size > 0 ? ignoreHosts : undefined,
+    knownMethods: config.httpKnownMethods,
   });
   httpRec.start();
   const db = new DbRecorder();
@@ -163,12 +185,21 @@ function startWith(config: InstrumentConfig): Started {
   if (on('koa')) patches.push(koaPatch);
   if (on('pg')) patches.push(db.pgPatch());
   installLoadHook(patches, (err) => say(`could not instrument a module: ${oneLine(err)}`));
-  const runtime = on('runtime-node') ? new RuntimeMetrics() : undefined;
+  // Runtime sets: /metrics serves the chosen one; OTLP and console always get OpenTelemetry's.
+  const pushes = config.metricsExporters.has('otlp') || config.metricsExporters.has('console');
+  const promClientSet = on('runtime-node') && config.runtimeMetrics === 'prom-client' && config.metricsExporters.has('prometheus');
+  const otelSetOnProm = on('runtime-node') && config.runtimeMetrics === 'otel';
+  const runtime = on('runtime-node') && (otelSetOnProm || pushes) ? new RuntimeMetrics() : undefined;
   runtime?.start();
+  const promClientRuntime = promClientSet ? new PromClientRuntime() : undefined;
+  promClientRuntime?.start();
 
-  const histograms = (): LeanHistogram[] => [httpRec.server, httpRec.client, db.histogram, ...(runtime ? [runtime.gc] : [])];
+  const appHistograms = [httpRec.server, httpRec.client, db.histogram];
+  const promHistograms = (): LeanHistogram[] => (runtime && otelSetOnProm ? [...appHistograms, runtime.gc] : appHistograms);
+  const otelHistograms = (): LeanHistogram[] => (runtime ? [...appHistograms, runtime.gc] : appHistograms);
   const observedList = runtime?.observed() ?? [];
-  const observed = (): ObservedMetric[] => observedList;
+  const promObserved = (): ObservedMetric[] => (otelSetOnProm ? observedList : []);
+  const otelObserved = (): ObservedMetric[] => observedList;
 
   // Readers.
   const readers: SdkMetrics.MetricReader[] = [];
@@ -177,11 +208,11 @@ function startWith(config: InstrumentConfig): Started {
     promExporter = new prom.PrometheusExporter({
       preventServerStart: true,
       withoutScopeInfo: true,
-      metricProducers: [new LeanProducer('prometheus', histograms, observed, resource, VERSION)],
+      metricProducers: [new LeanProducer('prometheus', promHistograms, promObserved, resource, VERSION)],
     });
     readers.push(promExporter);
   }
-  const otelProducer = () => new LeanProducer('otel', histograms, observed, resource, VERSION);
+  const otelProducer = () => new LeanProducer('otel', otelHistograms, otelObserved, resource, VERSION);
   if (config.metricsExporters.has('otlp')) {
     try {
       const exporter = withoutVars(config.invalidVars, () => otlpExporter(config));
@@ -225,7 +256,8 @@ function startWith(config: InstrumentConfig): Started {
 
   // The /metrics endpoint.
   let server: http.Server | undefined;
-  const ready = promExporter ? serveMetrics(promExporter, prom, config).then((r) => ((server = r.server), { port: r.port })) : Promise.resolve({});
+  const extraText = promClientRuntime ? () => promClientRuntime.render() : undefined;
+  const ready = promExporter ? serveMetrics(promExporter, prom, config, extraText).then((r) => ((server = r.server), { port: r.port })) : Promise.resolve({});
 
   let sdk: { shutdown(): Promise<void> } | undefined;
   if (config.mode === 'full') {
@@ -243,6 +275,7 @@ function startWith(config: InstrumentConfig): Started {
       httpRec.stop();
       db.stop();
       runtime?.stop();
+      promClientRuntime?.stop();
       await Promise.allSettled([meterProvider.shutdown(), sdk?.shutdown(), new Promise((r) => (server ? server.close(r) : r(undefined)))]);
     },
   };
@@ -273,6 +306,8 @@ function serveMetrics(
   exporter: Prom.PrometheusExporter,
   prom: typeof Prom,
   config: InstrumentConfig,
+  /** More families in Prometheus text (the prom-client-compatible runtime set), appended as they are. */
+  extraText?: () => string,
 ): Promise<{ server?: http.Server; port?: number }> {
   // Prometheus 0.0.4 text whatever the Accept header says; no scope labels; target_info kept.
   const serializer = new prom.PrometheusSerializer('', false, undefined, false, true);
@@ -286,9 +321,17 @@ function serveMetrics(
     exporter.collect().then(
       ({ resourceMetrics, errors }) => {
         for (const e of errors) say(`metrics collection: ${oneLine(e)}`);
+        let body = serializer.serialize(resourceMetrics);
+        if (extraText) {
+          try {
+            body = `${body.endsWith('\n') ? body : body + '\n'}${extraText()}`;
+          } catch (err) {
+            say(`metrics collection: ${oneLine(err)}`);
+          }
+        }
         res.statusCode = 200;
         res.setHeader('Content-Type', 'text/plain; version=0.0.4; charset=utf-8');
-        res.end(req.method === 'HEAD' ? undefined : serializer.serialize(resourceMetrics));
+        res.end(req.method === 'HEAD' ? undefined : body);
       },
       (err: unknown) => {
         res.statusCode = 500;

@@ -40,9 +40,10 @@ function sourceOf(distPath: string): string | undefined {
 }
 
 describe('packages/instrument', () => {
-  it('is what vigil/instrument and vigil/api resolve to after npm run build; the bin stays the exporter', () => {
-    expect(Object.keys(pkg.exports).sort()).toEqual(['./api', './instrument']);
+  it('is what vigil/instrument, vigil/instrument/start and vigil/api resolve to after npm run build; the bin stays the exporter', () => {
+    expect(Object.keys(pkg.exports).sort()).toEqual(['./api', './instrument', './instrument/start']);
     expect(sourceOf(pkg.exports['./instrument']!)).toBe(path.join(PKG_DIR, 'register.ts'));
+    expect(sourceOf(pkg.exports['./instrument/start']!)).toBe(path.join(PKG_DIR, 'start.ts'));
     expect(sourceOf(pkg.exports['./api']!)).toBe(path.join(PKG_DIR, 'api.ts'));
     expect(sourceOf(pkg.bin.vigil!)).toBe(path.join(ROOT, 'exporter/cli.ts'));
     const start = json('package.json').scripts.start as string;
