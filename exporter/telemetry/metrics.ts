@@ -13,6 +13,7 @@ import { FAILURE_REASONS, type FailureReason } from '../model/result.js';
 import { CHECK_FAMILIES, type MetricSpec } from '../model/metric.js';
 import { VERSION, REVISION } from '../version.js';
 import { CheckSeries, renderLabels } from './check-series.js';
+import { registerNodeDefaults } from './node-defaults.js';
 import type { TextBody } from './text-body.js';
 
 /** What a check's rows need that only changes with its config, rendered once. */
@@ -65,7 +66,7 @@ export class Metrics {
   private reloadTime: client.Gauge<string>;
 
   constructor(private state: StateStore) {
-    client.collectDefaultMetrics({ register: this.registry });
+    registerNodeDefaults(this.registry);
     new client.Gauge({
       name: 'vigil_build_info', help: 'Vigil build: always 1.', labelNames: ['version', 'revision', 'nodejs'], registers: [this.registry],
     }).set({ version: VERSION, revision: REVISION, nodejs: process.version }, 1);

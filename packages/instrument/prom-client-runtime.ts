@@ -113,8 +113,8 @@ export class PromClientRuntime {
   /** The whole set as Prometheus text 0.0.4, families separated by newlines. */
   render(): string {
     const out: string[] = [];
+    // A labelled family with no sample yet still declares itself (as prom-client does).
     const family = (name: string, type: Type, help: string, samples: Array<[Labels, number]>): void => {
-      if (samples.length === 0) return;
       out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
       for (const [labels, value] of samples) out.push(`${name}${labelText(labels)} ${num(value)}`);
     };
@@ -190,21 +190,19 @@ export class PromClientRuntime {
     family('nodejs_heap_space_size_available_bytes', 'gauge', 'V8 heap space available, by space, in bytes.', spaces.map((s) => [space(s), s.space_available_size]));
     family('nodejs_version_info', 'gauge', 'Node.js version: always 1.', [[{ version: VERSION, major: MAJOR!, minor: MINOR!, patch: PATCH! }, 1]]);
 
-    const gc = this.gc.snapshot().filter((s) => s.count > 0);
-    if (gc.length > 0) {
-      out.push('# HELP nodejs_gc_duration_seconds Garbage collection pauses by kind (major, minor, incremental, weakcb), in seconds.');
-      out.push('# TYPE nodejs_gc_duration_seconds histogram');
-      for (const s of gc) {
-        const kind = String(s.attributes.kind ?? 'other');
-        let cumulative = 0;
-        this.gc.boundaries.forEach((le, i) => {
-          cumulative += s.counts[i]!;
-          out.push(`nodejs_gc_duration_seconds_bucket{le="${num(le)}",kind="${escapeLabel(kind)}"} ${cumulative}`);
-        });
-        out.push(`nodejs_gc_duration_seconds_bucket{le="+Inf",kind="${escapeLabel(kind)}"} ${s.count}`);
-        out.push(`nodejs_gc_duration_seconds_sum{kind="${escapeLabel(kind)}"} ${num(s.sum)}`);
-        out.push(`nodejs_gc_duration_seconds_count{kind="${escapeLabel(kind)}"} ${s.count}`);
-      }
+    out.push('# HELP nodejs_gc_duration_seconds Garbage collection pauses by kind (major, minor, incremental, weakcb), in seconds.');
+    out.push('# TYPE nodejs_gc_duration_seconds histogram');
+    for (const s of this.gc.snapshot()) {
+      if (s.count === 0) continue;
+      const kind = `kind="${escapeLabel(String(s.attributes.kind ?? 'other'))}"`;
+      let cumulative = 0;
+      this.gc.boundaries.forEach((le, i) => {
+        cumulative += s.counts[i]!;
+        out.push(`nodejs_gc_duration_seconds_bucket{le="${num(le)}",${kind}} ${cumulative}`);
+      });
+      out.push(`nodejs_gc_duration_seconds_bucket{le="+Inf",${kind}} ${s.count}`);
+      out.push(`nodejs_gc_duration_seconds_sum{${kind}} ${num(s.sum)}`);
+      out.push(`nodejs_gc_duration_seconds_count{${kind}} ${s.count}`);
     }
     return out.join('\n') + '\n';
   }
