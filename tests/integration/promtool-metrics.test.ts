@@ -1,51 +1,163 @@
-// Pipes a real /metrics through `promtool check metrics`: duplicate or malformed families are
-// silently mis-ingested by Prometheus, so they must fail here.
+// Every metrics endpoint Vigil serves goes through `promtool check metrics` and must exit 0:
+// exit 1 (duplicate or malformed families, silently mis-ingested by Prometheus) and exit 3 (lint,
+// e.g. a gauge named *_total) both fail unfiltered CI gates. The endpoints:
+// - the exporter's /metrics, with a check of every probe kind, each against a real local service
+//   and succeeding (so that each kind's success-path families are in the scrape);
+// - an app's /metrics under vigil/instrument, with either runtime set.
 import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { SMTPServer } from 'smtp-server';
+import { WebSocketServer } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startExporter, waitFor, type RunningExporter } from '../support/exporter.js';
+import { probeTypes } from '../../exporter/probes/index.js';
 import { selfSignedCert } from '../support/certs.js';
+import { startDns, TYPES } from '../support/dns.js';
+import { startExporter, waitFor, type RunningExporter } from '../support/exporter.js';
 import { startHttpTarget, type HttpTarget } from '../support/http-target.js';
+import { startInstrumentedApp, type InstrumentedApp } from '../support/instrumented-app.js';
+import { startMariaDB, type MariaDBServer } from '../support/mariadb.js';
+import { startPm2, type Pm2Daemon } from '../support/pm2.js';
+import { startPostgres, type PostgresServer } from '../support/postgres.js';
+import { startPrometheus, freePort, type RunningPrometheus } from '../support/prometheus.js';
+import { startRedis, type RedisServer } from '../support/redis.js';
 
-let exp: RunningExporter;
-let target: HttpTarget;
-let tlsTarget: HttpTarget;
+const HEARTBEAT_TOKEN = 'promtool-heartbeat-token-0123';
 
-beforeAll(async () => {
-  target = await startHttpTarget();
-  target.set({ headers: { 'x-ratelimit-remaining': '10' } });
-  tlsTarget = await startHttpTarget({ tls: selfSignedCert(30) });
-  exp = await startExporter({
-    config: `
-defaults: { interval: 1s, retries: 0 }
+function promtool(text: string): { status: number | null; output: string } {
+  const r = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8', timeout: 20_000 });
+  if (r.error) throw r.error;
+  return { status: r.status, output: `${r.stdout}${r.stderr}`.trim() };
+}
+
+async function scrape(url: string): Promise<string> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+  return res.text();
+}
+
+describe('promtool check metrics: the exporter, a check of every probe kind', () => {
+  const cleanup: Array<() => Promise<unknown> | unknown> = [];
+  let exp: RunningExporter;
+  let kinds: string[];
+  let checks: string[];
+
+  beforeAll(async () => {
+    const target: HttpTarget = await startHttpTarget();
+    cleanup.push(() => target.close());
+    target.set({ headers: { 'x-ratelimit-remaining': '10' } });
+    const tlsTarget = await startHttpTarget({ tls: selfSignedCert(30) });
+    cleanup.push(() => tlsTarget.close());
+    const dns = await startDns({ 'app.test': [{ type: TYPES.A, data: Buffer.from([127, 0, 0, 1]) }] });
+    cleanup.push(() => dns.close());
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    wss.on('connection', (ws) => ws.on('message', () => ws.send('pong')));
+    await new Promise((r) => wss.once('listening', r));
+    cleanup.push(() => new Promise((r) => { for (const c of wss.clients) c.terminate(); wss.close(r); }));
+    const smtp = new SMTPServer({ disabledCommands: ['STARTTLS', 'AUTH'], banner: 'mx.test', logger: false });
+    await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', () => r()));
+    cleanup.push(() => new Promise((r) => smtp.close(() => r(undefined))));
+    const smtpPort = (smtp.server.address() as { port: number }).port;
+
+    const [pg, maria, redis, pm2, app] = await Promise.all([startPostgres(), startMariaDB(), startRedis(), startPm2(), startInstrumentedApp()]);
+    cleanup.push(() => (pg as PostgresServer).stop(), () => (maria as MariaDBServer).stop(), () => (redis as RedisServer).stop(), () => (pm2 as Pm2Daemon).stop(), () => (app as InstrumentedApp).stop());
+    await pm2.startApp('web', "require('node:http').createServer((q, s) => s.end('ok')).listen(0, '127.0.0.1');");
+
+    const promPort = await freePort();
+    const promConfig = path.join(pm2.dir, 'prometheus.yml');
+    writeFileSync(promConfig, `global: { scrape_interval: 1s, scrape_timeout: 1s }\nscrape_configs:\n  - job_name: app\n    static_configs: [ { targets: ['127.0.0.1:${app.metricsPort}'] } ]\n`);
+    const prom: RunningPrometheus = await startPrometheus({ configFile: promConfig, port: promPort });
+    cleanup.push(() => prom.stop());
+
+    const file = path.join(pm2.dir, 'backup.sql.gz');
+    writeFileSync(file, 'backup');
+    const config = `
+defaults: { interval: 1s, retries: 0, timeout: 3s }
 checks:
   - { name: api, type: http, url: "${target.url}/", extract_headers: [{ header: X-RateLimit-Remaining, name: remaining }], labels: { team: core } }
   - { name: tls, type: http, url: "${tlsTarget.url}/", tls: { insecure_skip_verify: true } }
   - { name: port, type: tcp, host: 127.0.0.1, port: ${target.port} }
   - { name: host, type: system }
   - { name: self, type: process }
-`,
+  - { name: db, type: postgres, dsn: "${pg.url}" }
+  - name: db-figures
+    type: sql
+    dsn: "${pg.url}"
+    queries: [ { name: one, query: "SELECT 1" } ]
+  - { name: mariadb, type: mysql, dsn: "${maria.url}" }
+  - { name: cache, type: redis, dsn: "${redis.url}" }
+  - { name: workers, type: pm2, pm2_home: "${pm2.home}", processes: [web] }
+  - { name: nightly, type: heartbeat, period: 1h, grace: 10m, token: "${HEARTBEAT_TOKEN}" }
+  - name: app-up
+    type: promql
+    url: "${prom.url}"
+    queries: [ { name: up, query: 'sum(up{job="app"})' } ]
+  - name: app-metrics
+    type: metrics
+    url: "${app.metricsUrl}"
+    values: [ { name: requests, mode: rate_per_minute, series: http_server_request_duration_seconds_count } ]
+  - { name: backup, type: file, path: "${file}" }
+  - { name: app-dns, type: dns, server: "127.0.0.1:${dns.port}", query_name: app.test, record_type: A }
+  - { name: live, type: websocket, url: "ws://127.0.0.1:${(wss.address() as { port: number }).port}/", send: ping, expect: pong }
+  - { name: mail, type: smtp, host: 127.0.0.1, port: ${smtpPort} }
+`;
+    kinds = [...new Set([...config.matchAll(/type: ([a-z0-9_]+)/g)].map((m) => m[1]!))].sort();
+    checks = [...config.matchAll(/^ {2}- (?:\{ )?name: ([\w-]+)/gm)].map((m) => m[1]!);
+    exp = await startExporter({ config });
+    const ping = await fetch(`${exp.url}/api/v1/heartbeats/nightly`, { method: 'POST', headers: { authorization: `Bearer ${HEARTBEAT_TOKEN}` } });
+    expect(ping.status).toBeLessThan(300);
+    await app.hit('/hello/promtool');
+  }, 90_000);
+
+  afterAll(async () => {
+    await exp?.stop(); // first: its probes would see the services go away
+    await Promise.allSettled(cleanup.map((fn) => Promise.resolve().then(fn)));
+  }, 60_000);
+
+  it('covers every probe kind', () => {
+    expect(kinds, 'add a check of the new kind to this config').toEqual(probeTypes());
   });
-});
-afterAll(async () => {
-  await exp.stop();
-  await target.close();
-  await tlsTarget.close();
+
+  it('exits 0 once every check succeeded (no errors, no lint findings)', async () => {
+    const text = await waitFor(async () => {
+      const t = await scrape(`${exp.url}/metrics`);
+      const failing = [...t.matchAll(/^probe_success\{check="([^"]+)"[^}]*\} 0$/gm)].map((m) => m[1]);
+      const ran = [...t.matchAll(/^probe_success\{check="([^"]+)"/gm)].length;
+      return ran === checks.length && failing.length === 0 && t;
+    }, 30_000, 250).catch(async (err) => {
+      const t = await scrape(`${exp.url}/metrics`);
+      throw new Error(`${(err as Error).message}; probe_success: ${t.split('\n').filter((l) => l.startsWith('probe_success')).join(' | ')}\n${exp.logs().slice(-3000)}`);
+    });
+    for (const family of ['probe_ssl_earliest_cert_expiry', 'vigil_system_disk_used_ratio', 'vigil_http_header_value', 'nodejs_active_handles_total']) {
+      expect(text, family).toMatch(new RegExp(`^${family}[{ ]`, 'm'));
+    }
+    const r = promtool(text);
+    expect(r.output).toBe('');
+    expect(r.status).toBe(0);
+  });
 });
 
-describe('promtool check metrics', () => {
-  it('accepts the exporter output without errors or lint problems', async () => {
-    const text = await waitFor(async () => {
-      const t = await (await fetch(`${exp.url}/metrics`)).text();
-      return /probe_ssl_earliest_cert_expiry\{/.test(t) && /vigil_system_disk_used_ratio\{/.test(t) && /vigil_http_header_value\{/.test(t) && t;
-    }, 10_000);
-    const r = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8', timeout: 20_000 });
-    expect(r.error).toBeUndefined();
-    // exit 1 = errors (duplicates, bad syntax): never acceptable. exit 3 = lint findings: the
-    // only ones allowed are prom-client's own default gauges named *_total (kept for
-    // compatibility with every Node dashboard); anything of ours must lint clean.
-    expect(r.status).not.toBe(1);
-    const findings = (r.stdout + r.stderr).split('\n').filter(Boolean);
-    const ours = findings.filter((l) => !/^nodejs_active_(handles|requests|resources)_total non-counter metrics should not have "_total" suffix$/.test(l));
-    expect(ours).toEqual([]);
-  });
+describe('promtool check metrics: an app under vigil/instrument', () => {
+  for (const set of ['otel', 'prom-client'] as const) {
+    it(`VIGIL_RUNTIME_METRICS=${set}: exits 0 with requests, outbound calls, errors and app signals recorded`, async () => {
+      const app = await startInstrumentedApp({ VIGIL_RUNTIME_METRICS: set });
+      try {
+        expect(await app.hit('/hello/a')).toBe(200);
+        expect(await app.hit('/fail')).toBe(503);
+        expect(await app.hit('/outbound')).toBe(200);
+        expect(await app.hit('/signals', 'POST')).toBe(200);
+        const text = await scrape(app.metricsUrl);
+        for (const family of ['http_server_request_duration_seconds', 'http_client_request_duration_seconds', 'vigil_message_deliveries_total', 'target_info']) {
+          expect(text, family).toMatch(new RegExp(`^# TYPE ${family} `, 'm'));
+        }
+        expect(text).toMatch(set === 'prom-client' ? /^nodejs_version_info\{/m : /^v8js_memory_heap_used_bytes\{/m);
+        const r = promtool(text);
+        expect(r.output).toBe('');
+        expect(r.status).toBe(0);
+      } finally {
+        await app.stop();
+      }
+    });
+  }
 });
