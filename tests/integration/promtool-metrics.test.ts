@@ -3,6 +3,8 @@
 // e.g. a gauge named *_total) both fail unfiltered CI gates. The endpoints:
 // - the exporter's /metrics, with a check of every probe kind, each against a real local service
 //   and succeeding (so that each kind's success-path families are in the scrape);
+// - the exporter's /probe (blackbox_exporter's endpoint), for a module of every kind it takes,
+//   with a target that answers and one that does not;
 // - an app's /metrics under vigil/instrument, with either runtime set.
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -37,11 +39,13 @@ async function scrape(url: string): Promise<string> {
   return res.text();
 }
 
-describe('promtool check metrics: the exporter, a check of every probe kind', () => {
+describe('promtool check metrics: the exporter (/metrics with a check of every probe kind, /probe)', () => {
   const cleanup: Array<() => Promise<unknown> | unknown> = [];
   let exp: RunningExporter;
   let kinds: string[];
   let checks: string[];
+  /** module -> [a target that answers, one that does not] */
+  let probes: Record<string, [string, string]>;
 
   beforeAll(async () => {
     const target: HttpTarget = await startHttpTarget();
@@ -72,8 +76,23 @@ describe('promtool check metrics: the exporter, a check of every probe kind', ()
 
     const file = path.join(pm2.dir, 'backup.sql.gz');
     writeFileSync(file, 'backup');
+    const deadPort = await freePort();
+    probes = {
+      http_2xx: [`${target.url}/`, `http://127.0.0.1:${deadPort}/`],
+      tls_2xx: [`${tlsTarget.url}/`, `https://127.0.0.1:${deadPort}/`],
+      tcp_connect: [`127.0.0.1:${target.port}`, `127.0.0.1:${deadPort}`],
+      dns_a: [`127.0.0.1:${dns.port}`, `127.0.0.1:${deadPort}`],
+      smtp_banner: [`127.0.0.1:${smtpPort}`, `127.0.0.1:${deadPort}`],
+    };
     const config = `
 defaults: { interval: 1s, retries: 0, timeout: 3s }
+server: { probe: { allowed_targets: ["127.0.0.1"] } }
+modules:
+  http_2xx: { type: http }
+  tls_2xx: { type: http, tls: { insecure_skip_verify: true } }
+  tcp_connect: { type: tcp }
+  dns_a: { type: dns, query_name: app.test, record_type: A }
+  smtp_banner: { type: smtp }
 checks:
   - { name: api, type: http, url: "${target.url}/", extract_headers: [{ header: X-RateLimit-Remaining, name: remaining }], labels: { team: core } }
   - { name: tls, type: http, url: "${tlsTarget.url}/", tls: { insecure_skip_verify: true } }
@@ -102,7 +121,8 @@ checks:
   - { name: live, type: websocket, url: "ws://127.0.0.1:${(wss.address() as { port: number }).port}/", send: ping, expect: pong }
   - { name: mail, type: smtp, host: 127.0.0.1, port: ${smtpPort} }
 `;
-    kinds = [...new Set([...config.matchAll(/type: ([a-z0-9_]+)/g)].map((m) => m[1]!))].sort();
+    const checksPart = config.slice(config.indexOf('\nchecks:'));
+    kinds = [...new Set([...checksPart.matchAll(/type: ([a-z0-9_]+)/g)].map((m) => m[1]!))].sort();
     checks = [...config.matchAll(/^ {2}- (?:\{ )?name: ([\w-]+)/gm)].map((m) => m[1]!);
     exp = await startExporter({ config });
     const ping = await fetch(`${exp.url}/api/v1/heartbeats/nightly`, { method: 'POST', headers: { authorization: `Bearer ${HEARTBEAT_TOKEN}` } });
@@ -135,6 +155,18 @@ checks:
     const r = promtool(text);
     expect(r.output).toBe('');
     expect(r.status).toBe(0);
+  });
+
+  it('exits 0 for a module of every kind /probe takes, on a target that answers and one that does not', async () => {
+    for (const [module, [up, down]] of Object.entries(probes)) {
+      for (const [target, success] of [[up, 1], [down, 0]] as const) {
+        const text = await scrape(`${exp.url}/probe?module=${module}&target=${encodeURIComponent(target)}`);
+        expect(text, `${module} ${target}`).toMatch(new RegExp(`^probe_success ${success}$`, 'm'));
+        const r = promtool(text);
+        expect(r.output, `${module} ${target}`).toBe('');
+        expect(r.status).toBe(0);
+      }
+    }
   });
 });
 
