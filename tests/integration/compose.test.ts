@@ -269,6 +269,67 @@ describe('docker-compose.yml', () => {
     const check = await run('amtool', ['check-config', checkable]).catch((e: { stdout: string; stderr: string }) => e);
     expect(`${check.stdout}${check.stderr}`).toMatch(/SUCCESS/);
   });
+
+  it('switches on exactly the chat channels whose secret is set, with their values inline where 0.25 needs it, and amtool accepts the result', async () => {
+    const script = path.join(REPO_ROOT, 'examples/compose/alertmanager-entrypoint.sh');
+    const secretsDir = path.join(tmp, 'chat-secrets');
+    mkdirSync(secretsDir, { recursive: true });
+    for (const f of fileFields(am)) writeFileSync(path.join(secretsDir, path.basename(f)), 'compose-test-secret-0123456789');
+    // Slack and Discord set, Telegram set without a value (empty secret = off), Webex absent.
+    writeFileSync(path.join(secretsDir, 'slack_webhook_url'), 'https://hooks.slack.com/services/T0/B0/x\n');
+    writeFileSync(path.join(secretsDir, 'discord_webhook_url'), "https://discord.com/api/webhooks/1/it's&|\\tricky$(id)\n");
+    writeFileSync(path.join(secretsDir, 'telegram_bot_token'), '');
+    const render = (extra: Record<string, string>) => {
+      const out = path.join(tmp, `am-chat-${Object.keys(extra).join('-') || 'base'}.yml`);
+      const r = spawnSync('/bin/sh', [script], {
+        env: { PATH: process.env.PATH!, AM_CONFIG_IN: ALERTMANAGER_CONFIG, AM_CONFIG_OUT: out, AM_SECRETS_DIR: secretsDir, ALERTMANAGER_BIN: 'true', SLACK_CHANNEL: '#ops', ...extra },
+        encoding: 'utf8', timeout: 10_000,
+      });
+      return { r, out };
+    };
+    const { r, out } = render({});
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(statSync(out).mode & 0o077).toBe(0); // the rendered copy may hold Discord's URL
+    const text = readFileSync(out, 'utf8');
+    const rendered = YAML.parse(text) as Record<string, any>;
+    const receivers = new Map((rendered.receivers as Array<Record<string, any>>).map((x) => [x.name, x]));
+    expect([...receivers.keys()].filter((n) => ['slack', 'telegram', 'discord', 'webex'].includes(n))).toEqual(['slack', 'discord']);
+    expect(receivers.get('slack')!.slack_configs[0]).toMatchObject({ api_url_file: `${SECRETS_DIR}slack_webhook_url`, channel: '#ops' });
+    expect(receivers.get('discord')!.discord_configs[0].webhook_url).toBe("https://discord.com/api/webhooks/1/it's&|\\tricky$(id)");
+    const chatRoutes = (rendered.route.routes as Array<Record<string, any>>).filter((x) => ['slack', 'telegram', 'discord', 'webex'].includes(x.receiver));
+    expect(chatRoutes.map((x) => [x.receiver, x.matchers, x.continue])).toEqual([
+      ['slack', ['severity=~"critical|warning"'], true], ['discord', ['severity=~"critical|warning"'], true],
+    ]);
+    expect(text).not.toMatch(/^#chat:(slack|discord) /m);
+    expect(text).toMatch(/^#chat:telegram /m);
+    const checkable = path.join(tmp, 'am-chat-check.yml');
+    writeFileSync(checkable, text.replaceAll(SECRETS_DIR, `${secretsDir}/`).replaceAll('/etc/alertmanager/templates', ALERTMANAGER_TEMPLATES));
+    const check = await run('amtool', ['check-config', checkable]).catch((e: { stdout: string; stderr: string }) => e);
+    expect(`${check.stdout}${check.stderr}`).toMatch(/SUCCESS/);
+    expect(`${check.stdout}`).toMatch(/7 receivers/);
+
+    // All four on (Telegram and Webex with their settings) still passes amtool.
+    writeFileSync(path.join(secretsDir, 'telegram_bot_token'), '123456:ABC-def');
+    writeFileSync(path.join(secretsDir, 'webex_bot_token'), 'webex-token');
+    const all = render({ TELEGRAM_CHAT_ID: '-1001234567890', WEBEX_ROOM_ID: 'Y2lzY29zcGFyazovL3VzL1JPT00vYWJj' });
+    expect(all.r.stderr).toBe('');
+    const allText = readFileSync(all.out, 'utf8');
+    expect(allText).not.toMatch(/^#chat:/m);
+    expect(allText).not.toContain('__');
+    const allParsed = YAML.parse(allText) as Record<string, any>;
+    const tg = (allParsed.receivers as Array<Record<string, any>>).find((x) => x.name === 'telegram')!.telegram_configs[0];
+    expect(tg).toMatchObject({ bot_token: '123456:ABC-def', chat_id: -1001234567890 });
+    writeFileSync(checkable, allText.replaceAll(SECRETS_DIR, `${secretsDir}/`).replaceAll('/etc/alertmanager/templates', ALERTMANAGER_TEMPLATES));
+    const checkAll = await run('amtool', ['check-config', checkable]).catch((e: { stdout: string; stderr: string }) => e);
+    expect(`${checkAll.stdout}${checkAll.stderr}`).toMatch(/SUCCESS[\s\S]*9 receivers/);
+
+    // A token without its chat id is refused with a clear message, not a broken config.
+    const bad = render({ TELEGRAM_CHAT_ID: '12a', WEBEX_ROOM_ID: 'r' });
+    expect(bad.r.status).toBe(1);
+    expect(bad.r.stderr).toBe("alertmanager-entrypoint: telegram_bot_token is set but TELEGRAM_CHAT_ID is not an integer: '12a'\n");
+    expect(bad.r.stderr).not.toContain('123456:ABC-def');
+  });
 });
 
 describe('Dockerfile', () => {

@@ -2,6 +2,8 @@
 // /etc/alertmanager/secrets/ points to a temp file instead, the templates are read from the repo,
 // and every outbound URL (Vigil webhook, PagerDuty, dead man's switch) and the SMTP smarthost point
 // to local sinks. Routing, grouping, inhibition and templates stay exactly as shipped.
+// With `chat: true` the four chat channels (off in the shipped file) are switched on the way
+// examples/compose/alertmanager-entrypoint.sh does it, their endpoints pointing at the sink too.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,7 +30,17 @@ export interface AlertmanagerTestConfigOptions {
   smtp?: { host?: string; port: number };
   /** Secret file contents by file name (e.g. `pagerduty_routing_key`). Defaults: `test-<name>`. */
   secrets?: Record<string, string>;
+  /**
+   * Switch on the chat channels (Slack, Telegram, Discord, Webex): uncomment their `#chat:<name> `
+   * blocks and point them at the sink: Slack `/services/T0/B0/test-slack` (from its URL secret
+   * file), Telegram `/bot<token>/sendMessage` (chat id 4242), Discord `/api/webhooks/1/test-discord`,
+   * Webex `/v1/messages` (room `test-room`, bearer from its token file). Default false (as shipped).
+   */
+  chat?: boolean;
 }
+
+/** What the shipped file's chat placeholders become in the test copy (see `chat`). */
+export const CHAT_TEST = { slackChannel: '#vigil-test', telegramChatId: 4242, webexRoomId: 'test-room', telegramToken: 'test-telegram_bot_token' };
 
 export interface AlertmanagerTestConfig {
   /** The config copy to pass as --config.file. */
@@ -46,7 +58,17 @@ export async function writeAlertmanagerTestConfig(opts: AlertmanagerTestConfigOp
   const sink = new URL(opts.sinkUrl ?? 'http://127.0.0.1:9');
   const secretsDir = path.join(opts.dir, 'secrets');
   await mkdir(secretsDir, { recursive: true });
-  const config = parse(await readFile(ALERTMANAGER_CONFIG, 'utf8')) as Record<string, any>;
+  let text = await readFile(ALERTMANAGER_CONFIG, 'utf8');
+  if (opts.chat) {
+    text = text.replace(/^#chat:[a-z]+ /gm, '')
+      .replaceAll('__SLACK_CHANNEL__', CHAT_TEST.slackChannel)
+      .replaceAll('__TELEGRAM_BOT_TOKEN__', CHAT_TEST.telegramToken)
+      .replaceAll('__TELEGRAM_CHAT_ID__', String(CHAT_TEST.telegramChatId))
+      .replaceAll('__DISCORD_WEBHOOK_URL__', 'https://discord.com/api/webhooks/1/test-discord')
+      .replaceAll('__WEBEX_ROOM_ID__', CHAT_TEST.webexRoomId);
+  }
+  const config = parse(text) as Record<string, any>;
+  const defaultSecrets: Record<string, string> = opts.chat ? { slack_webhook_url: new URL('/services/T0/B0/test-slack', sink).toString() } : {};
 
   // 1. Secrets: every `*_file` value under SECRETS_DIR -> a temp file with a known value.
   const secrets: Record<string, string> = {};
@@ -59,7 +81,7 @@ export async function writeAlertmanagerTestConfig(opts: AlertmanagerTestConfigOp
         const name = value.slice(SECRETS_DIR.length);
         const file = path.join(secretsDir, name);
         if (!(name in secrets)) {
-          secrets[name] = opts.secrets?.[name] ?? `test-${name}`;
+          secrets[name] = opts.secrets?.[name] ?? defaultSecrets[name] ?? `test-${name}`;
           writes.push(writeFile(file, secrets[name], { mode: 0o600 }));
         }
         (node as Record<string, unknown>)[key] = file;
@@ -90,6 +112,13 @@ export async function writeAlertmanagerTestConfig(opts: AlertmanagerTestConfigOp
       if (pd.url) pd.url = toSink(pd.url);
       endpoints[receiver.name] = pd.url ?? global.pagerduty_url;
     }
+    for (const c of receiver.slack_configs ?? []) endpoints[receiver.name] = secrets[path.basename(c.api_url_file)]!;
+    for (const c of receiver.telegram_configs ?? []) {
+      c.api_url = new URL('/', sink).toString().replace(/\/$/, '');
+      endpoints[receiver.name] = `${c.api_url}/bot${c.bot_token}/sendMessage`;
+    }
+    for (const c of receiver.discord_configs ?? []) c.webhook_url = endpoints[receiver.name] = toSink(c.webhook_url);
+    for (const c of receiver.webex_configs ?? []) c.api_url = endpoints[receiver.name] = toSink(c.api_url);
   }
 
   const configFile = path.join(opts.dir, 'alertmanager.yml');

@@ -1,5 +1,5 @@
 // Local stand-ins for what Alertmanager notifies: an HTTP sink (PagerDuty Events API v2 at
-// /v2/enqueue, the dead man's switch, any webhook) and an SMTP sink (smtp-server). Both listen on
+// /v2/enqueue, Telegram's /bot<token>/sendMessage, Slack/Discord/Webex, the dead man's switch, any webhook) and an SMTP sink (smtp-server). Both listen on
 // 127.0.0.1:0, record what they receive, and answer with a status a test can change (to make a
 // receiver fail on purpose).
 import http from 'node:http';
@@ -58,6 +58,9 @@ function notify<T>(waiters: Set<Waiter<T>>, x: T): void {
 /** PagerDuty's answer to an accepted event. */
 const PAGERDUTY_OK = (dedupKey: unknown) => JSON.stringify({ status: 'success', message: 'Event processed', dedup_key: dedupKey ?? null });
 
+/** The Telegram Bot API's answer to sendMessage (Alertmanager's client wants ok and a message). */
+const TELEGRAM_OK = (chatId: unknown) => JSON.stringify({ ok: true, result: { message_id: 1, date: Math.floor(Date.now() / 1000), chat: { id: Number(chatId) || 0, type: 'group' } } });
+
 export async function startHttpSink(): Promise<HttpSink> {
   const requests: SinkRequest[] = [];
   const waiters = new Set<Waiter<SinkRequest>>();
@@ -76,7 +79,10 @@ export async function startHttpSink(): Promise<HttpSink> {
       requests.push(r);
       const status = statuses.get(p) ?? (p === '/v2/enqueue' ? 202 : 200);
       res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(status < 300 && p === '/v2/enqueue' ? PAGERDUTY_OK((body as { dedup_key?: unknown })?.dedup_key) : status < 300 ? '{}' : '{"error":"sink told to fail"}');
+      res.end(status >= 300 ? '{"error":"sink told to fail"}'
+        : p === '/v2/enqueue' ? PAGERDUTY_OK((body as { dedup_key?: unknown })?.dedup_key)
+          : /^\/bot[^/]+\/sendMessage$/.test(p) ? TELEGRAM_OK((body as { chat_id?: unknown })?.chat_id)
+            : '{}');
       notify(waiters, r);
     });
   });
