@@ -135,7 +135,7 @@ async function main() {
   });
   process.on('SIGHUP', () => {
     log.info('SIGHUP received, reloading config');
-    runtime.reload();
+    runtime.reload('SIGHUP');
   });
   let stopping = false;
   const stop = async (signal: string) => {

@@ -15,6 +15,7 @@ import { PROBE_KINDS } from './probes/index.js';
 import { CheckRecord, recordRetentionOf } from './record/record.js';
 import { registerRecordMetrics } from './record/metrics.js';
 import { estimateRecordBytes } from './record/size.js';
+import { ComponentWatch, resultValues, type RecordEvent } from './record/events.js';
 import type { Status } from './model/status.js';
 import type { KindStore, ProbeEnv } from './probes/types.js';
 import { readCacheOf, type ReadCache } from './server/read-cache.js';
@@ -51,6 +52,8 @@ export class Runtime {
   readonly probeEnv: ProbeEnv;
   /** The storage section the record was opened with: a reload that changes it takes effect at the next start. */
   private storageInUse?: StorageConfig;
+  /** Components' statuses as last recorded: a check's change that changes one is a component event too. */
+  private components = new ComponentWatch();
 
   constructor(readonly opts: RuntimeOptions) {
     this.storage = new StorageDir(opts.storagePath, opts.log, this.metrics.registry);
@@ -82,8 +85,13 @@ export class Runtime {
     if (note) this.opts.log.warn(`config reload: ${note}`);
     this.storageInUse ??= cfg.storage;
     const unchanged = this.scheduler.unchangedIn(cfg.checks);
+    const removed = new Set((this.config?.checks ?? []).map((c) => c.name).filter((n) => !cfg.checks.some((c) => c.name === n)));
     this.config = cfg;
     this.state.applyConfig(cfg, unchanged);
+    // A reload's own changes (checks added, removed, reset) are told by its reload event, not as status changes.
+    this.components.reset(this.state.rollup());
+    this.record.incidents.configure(cfg.components);
+    if (removed.size) this.record.incidents.forget(removed, Date.now());
     this.metrics.applyConfig(cfg);
     this.record.configure(recordRetentionOf(cfg.history));
     this.scheduler.update(cfg.checks, cfg.scheduler, unchanged);
@@ -112,6 +120,12 @@ export class Runtime {
     const started = performance.now();
     const restored = await this.record.restore(this.state.list().map((s) => s.config.name), Date.now() - retention, max_points);
     for (const [name, r] of restored) this.state.restore(name, r);
+    // The restored statuses are the baseline: the first run that finds the same is no change.
+    this.components.reset(this.state.rollup());
+    // An incident left open by checks the config no longer has would never end.
+    const configured = new Set(this.config.checks.map((c) => c.name));
+    const gone = new Set(this.record.incidents.tracker.open.flatMap((i) => i.failing).filter((n) => !configured.has(n)));
+    if (gone.size) this.record.incidents.forget(gone, Date.now());
     if (restored.size) this.opts.log.info('record: restored the last state of checks', { checks: restored.size, duration_ms: Math.round(performance.now() - started) });
     const bytes = estimateRecordBytes(this.config.checks, recordRetentionOf(this.config.history));
     this.opts.log.info('record: expected size once full', { storage: describeStorage(this.storageInUse!, path.resolve(this.opts.storagePath)), megabytes: Math.round(bytes / 1e5) / 10 });
@@ -122,14 +136,22 @@ export class Runtime {
     const result = s.late ? undefined : s.last;
     if (result) this.record.addResult(result, lateAfterMs(s.config));
     if (s.status === previous) return;
-    this.record.addStatusChange({
-      t: result?.finishedAt ?? Date.now(), check: s.config.name, component: s.config.component, from: previous, to: s.status,
-      reason: result ? result.reason : 'late', message: result ? result.message : 'no run completed in time',
+    const t = result?.finishedAt ?? Date.now();
+    const reason = result ? result.reason : 'late';
+    this.record.addEvent({
+      t, kind: 'check_status', check: s.config.name, component: s.config.component, from: previous, to: s.status,
+      reason, message: result ? result.message : 'no run completed in time', data: result ? resultValues(result) : undefined,
     });
+    for (const e of this.components.changes(this.state.rollup(), t, { check: s.config.name, status: s.status, reason })) this.record.addEvent(e);
   }
 
-  /** Reload from disk. On failure the running config stays and the problems are returned. */
-  reload(): { ok: true; checks: number; restart_needed?: string[] } | { ok: false; problems: string[] } {
+  /** An operator's action (manual run, test alert, …) into the record. */
+  recordAction(e: Omit<RecordEvent, 't'> & { t?: number }): void {
+    this.record.addEvent({ t: Date.now(), ...e });
+  }
+
+  /** Reload from disk. On failure the running config stays and the problems are returned. `actor`: who asked (the record's reload event). */
+  reload(actor = 'unknown'): { ok: true; checks: number; restart_needed?: string[] } | { ok: false; problems: string[] } {
     let cfg: VigilConfig;
     try {
       cfg = this.loadConfig();
@@ -137,11 +159,19 @@ export class Runtime {
       this.metrics.configReloaded(false);
       const problems = err instanceof ConfigError ? err.message.split('\n') : [String((err as Error).message ?? err)];
       this.opts.log.error('config reload failed, keeping the running config', { problems });
+      this.recordAction({ kind: 'reload', reason: 'failed', message: `config reload failed (${problems.length} problems), keeping the running config`, data: { problems: problems.slice(0, 20) }, actor });
       return { ok: false, problems };
     }
     const note = this.storageChange(cfg);
+    const before = new Set(this.config.checks.map((c) => c.name));
     this.apply(cfg);
     this.opts.log.info('config reloaded', { checks: cfg.checks.length, components: cfg.components.length });
+    const added = cfg.checks.map((c) => c.name).filter((n) => !before.has(n));
+    const removed = [...before].filter((n) => !cfg.checks.some((c) => c.name === n));
+    this.recordAction({
+      kind: 'reload', reason: 'ok', message: `config reloaded: ${cfg.checks.length} checks, ${cfg.components.length} components`,
+      data: { checks: cfg.checks.length, components: cfg.components.length, added: added.slice(0, 100), removed: removed.slice(0, 100), ...(note ? { restart_needed: [note] } : {}) }, actor,
+    });
     return note ? { ok: true, checks: cfg.checks.length, restart_needed: [note] } : { ok: true, checks: cfg.checks.length };
   }
 

@@ -73,6 +73,62 @@ export const MIGRATIONS: readonly Migration[] = [
    CREATE INDEX notifications_received ON notifications (received_at);
    CREATE INDEX notifications_fingerprint ON notifications (fingerprint, received_at);`,
   },
+  {
+    // Events become every change worth a line in the record, told apart by `kind`:
+    // check_status and component_status (from/to, reason, message, and in `data` the sample
+    // values and thresholds that caused it), and the operator's actions — reload, manual_run,
+    // test_alert, and later acknowledgement and maintenance — with `actor` (route and client
+    // address, or the signal). So check_id and the statuses become optional (a component or an
+    // action has none): SQLite cannot drop NOT NULL in place, so its table is rebuilt (it holds
+    // status changes only, a small table). events_fts indexes the text for the query endpoint's
+    // search (FTS5, SQLite only; PostgreSQL searches with ILIKE).
+    // Incidents are stored, one row per incident, upserted by `key` as its events arrive (so a
+    // list over 90 days reads rows, not events); incident_members names its checks and components
+    // for the filters.
+    name: '0003-events-kinds-incidents',
+    sqlite: `CREATE TABLE events_v3 (
+     id INTEGER PRIMARY KEY, t INTEGER NOT NULL, kind TEXT NOT NULL DEFAULT 'check_status', check_id INTEGER, component TEXT,
+     from_status TEXT, to_status TEXT, reason TEXT, message TEXT, data TEXT, actor TEXT);
+   INSERT INTO events_v3 (id, t, kind, check_id, component, from_status, to_status, reason, message)
+     SELECT id, t, 'check_status', check_id, component, from_status, to_status, reason, message FROM events;
+   DROP TABLE events;
+   ALTER TABLE events_v3 RENAME TO events;
+   CREATE INDEX events_check_t ON events (check_id, t);
+   CREATE INDEX events_t ON events (t);
+   CREATE INDEX events_component_t ON events (component, t);
+   CREATE VIRTUAL TABLE events_fts USING fts5(subject, reason, message, actor);
+   INSERT INTO events_fts (rowid, subject, reason, message, actor)
+     SELECT e.id, trim(coalesce(c.name, '') || ' ' || coalesce(e.component, '')), e.reason, e.message, e.actor FROM events e LEFT JOIN checks c ON c.id = e.check_id;
+   CREATE TRIGGER events_fts_insert AFTER INSERT ON events BEGIN
+     INSERT INTO events_fts (rowid, subject, reason, message, actor)
+       VALUES (new.id, trim(coalesce((SELECT name FROM checks WHERE id = new.check_id), '') || ' ' || coalesce(new.component, '')), new.reason, new.message, new.actor);
+   END;
+   CREATE TRIGGER events_fts_delete AFTER DELETE ON events BEGIN
+     DELETE FROM events_fts WHERE rowid = old.id;
+   END;
+   CREATE TABLE incidents (
+     id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, started_at INTEGER NOT NULL, ended_at INTEGER, status TEXT NOT NULL,
+     checks TEXT NOT NULL, components TEXT NOT NULL, root_cause TEXT NOT NULL, failing TEXT NOT NULL, title TEXT, events INTEGER NOT NULL);
+   CREATE INDEX incidents_started ON incidents (started_at);
+   CREATE INDEX incidents_ended ON incidents (ended_at);
+   CREATE TABLE incident_members (
+     incident_id INTEGER NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL,
+     PRIMARY KEY (kind, name, incident_id));
+   CREATE INDEX incident_members_incident ON incident_members (incident_id);`,
+    postgres: `ALTER TABLE events ALTER COLUMN check_id DROP NOT NULL, ALTER COLUMN from_status DROP NOT NULL, ALTER COLUMN to_status DROP NOT NULL,
+     ADD COLUMN kind TEXT NOT NULL DEFAULT 'check_status', ADD COLUMN data TEXT, ADD COLUMN actor TEXT;
+   CREATE INDEX events_t ON events (t);
+   CREATE INDEX events_component_t ON events (component, t);
+   CREATE TABLE incidents (
+     id BIGSERIAL PRIMARY KEY, key TEXT NOT NULL UNIQUE, started_at BIGINT NOT NULL, ended_at BIGINT, status TEXT NOT NULL,
+     checks TEXT NOT NULL, components TEXT NOT NULL, root_cause TEXT NOT NULL, failing TEXT NOT NULL, title TEXT, events INTEGER NOT NULL);
+   CREATE INDEX incidents_started ON incidents (started_at);
+   CREATE INDEX incidents_ended ON incidents (ended_at);
+   CREATE TABLE incident_members (
+     incident_id BIGINT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL,
+     PRIMARY KEY (kind, name, incident_id));
+   CREATE INDEX incident_members_incident ON incident_members (incident_id);`,
+  },
 ];
 
 /** The steps a database with `applied` still needs, in order; throws when it knows steps this Vigil does not (written by a newer one). */

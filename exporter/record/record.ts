@@ -24,6 +24,8 @@ import { greatest, type RecordSql, type Statement } from '../db/sql.js';
 import { openSqliteRecord } from '../db/sqlite.js';
 import { BACKUP_DIR, DEFAULT_BACKUP_KEEP, removePartialBackups, rotateBackups } from './backups.js';
 import { RollupBuffer, minuteOf } from './rollup.js';
+import { eventInsert, type RecordEvent } from './events.js';
+import { IncidentBook } from './incidents.js';
 
 /** Rows removed per retention step: each DELETE stays short whatever the backlog. */
 export const PRUNE_STEP = 500;
@@ -103,7 +105,9 @@ export class CheckRecord {
   private sql?: RecordSql;
   private opening?: Promise<RecordSql | undefined>;
   private results: PendingResult[] = [];
-  private events: StatusChange[] = [];
+  private events: RecordEvent[] = [];
+  /** Incidents derived from the status events as they are queued (record/incidents.ts); written with them. */
+  readonly incidents = new IncidentBook();
   private rollups = new RollupBuffer();
   /** Each check's previous result (time, status rank): the status time between two results. */
   private previous = new Map<string, { t: number; rank: number }>();
@@ -232,7 +236,19 @@ export class CheckRecord {
   }
 
   addStatusChange(e: StatusChange): void {
+    this.addEvent({ ...e, kind: 'check_status' });
+  }
+
+  /** A status change or an operator action (record/events.ts); status changes also move incidents. */
+  addEvent(e: RecordEvent): void {
     this.events.push(e);
+    this.incidents.observe(e);
+  }
+
+  /** Reads of the record (record/queries.ts) on its connection; undefined when the database cannot be opened. */
+  async read<T>(query: (sql: RecordSql) => Promise<T>): Promise<T | undefined> {
+    const sql = await this.connection();
+    return sql ? query(sql) : undefined;
   }
 
   /** Results and changes waiting for the next flush. */
@@ -249,7 +265,7 @@ export class CheckRecord {
 
   /** Write everything queued in one transaction. On failure the batch is dropped and counted. */
   flush(): Promise<void> {
-    if (!this.results.length && !this.events.length && !this.rollups.size) return this.writing.then(() => {});
+    if (!this.results.length && !this.events.length && !this.rollups.size && !this.incidents.size) return this.writing.then(() => {});
     // A flush still waiting its turn takes these rows too: while the database is slow or out of
     // reach (a PostgreSQL connect waits up to its timeout), calls do not pile up each holding a batch.
     if (this.queuedFlush) return this.queuedFlush;
@@ -264,7 +280,7 @@ export class CheckRecord {
       if (!sql) return;
       const started = performance.now();
       try {
-        await this.ensureIds(sql, [...results.map((r) => r.check), ...rollups.map((r) => r.check), ...events.map((e) => e.check)]);
+        await this.ensureIds(sql, [...results.map((r) => r.check), ...rollups.map((r) => r.check), ...events.flatMap((e) => (e.check ? [e.check] : []))]);
         const statements: Statement[] = [];
         for (const r of results) {
           statements.push({ sql: 'INSERT INTO results (check_id, t, status, duration_us, ok, reason, message) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
@@ -280,11 +296,11 @@ export class CheckRecord {
         // the same order, so their flushes never deadlock.
         rollups.sort((a, b) => this.checkIds.get(a.check)! - this.checkIds.get(b.check)! || a.minute - b.minute);
         for (const r of rollups) statements.push({ sql: upsert, params: [this.checkIds.get(r.check)!, r.minute, r.runs, r.failures, ...r.seconds, r.rtSum, r.rtMax] });
-        for (const e of events) {
-          statements.push({ sql: 'INSERT INTO events (t, check_id, component, from_status, to_status, reason, message) VALUES (?, ?, ?, ?, ?, ?, ?)',
-            params: [e.t, this.checkIds.get(e.check)!, e.component ?? null, e.from, e.to, e.reason ?? null, e.message ?? null] });
-        }
+        for (const e of events) statements.push(eventInsert(e, e.check ? this.checkIds.get(e.check)! : null));
+        const incidents = this.incidents.pending();
+        statements.push(...incidents.statements);
         await sql.transaction(statements);
+        incidents.committed();
         this.lastFlush = { rows: results.length + rollups.length + events.length, ms: performance.now() - started };
         this.lastWriteAt = this.now();
         this.succeeded();
@@ -333,6 +349,9 @@ export class CheckRecord {
         }
         this.pruneAt = { id: Number.MAX_SAFE_INTEGER, unit: 0 }; // the events, then a new round
         do if (steps >= maxSteps) return deleted; while (await step(`DELETE FROM events WHERE id IN (SELECT id FROM events WHERE t < ? ORDER BY id LIMIT ${PRUNE_STEP})`, [now - this.retention.rollupMs]));
+        // Incidents ended before the retention, their member rows first.
+        do if (steps >= maxSteps) return deleted; while (await step(`DELETE FROM incident_members WHERE incident_id IN (SELECT id FROM incidents WHERE ended_at < ? ORDER BY id LIMIT ${PRUNE_STEP})`, [now - this.retention.rollupMs]));
+        do if (steps >= maxSteps) return deleted; while (await step(`DELETE FROM incidents WHERE id IN (SELECT id FROM incidents WHERE ended_at < ? ORDER BY id LIMIT ${PRUNE_STEP})`, [now - this.retention.rollupMs]));
         this.pruneAt = { id: 0, unit: 0 };
       } catch (err) {
         this.failed(err);
@@ -351,6 +370,7 @@ export class CheckRecord {
     const sql = await this.connection();
     if (!sql) return out;
     try {
+      await this.incidents.load(sql); // an outage that spans the restart stays one incident
       const ids = new Map((await sql.all<{ id: number; name: string }>('SELECT id, name FROM checks')).map((r) => [r.name, Number(r.id)]));
       const known = names.filter((n) => ids.has(n));
       // Every check's few index lookups in one batch: one round trip to the database (a worker

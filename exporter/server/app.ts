@@ -9,7 +9,7 @@ import type { SelfTelemetry } from '../telemetry/otel.js';
 import { AuthFailures } from './auth-failures.js';
 import { createGuard, credentialsFor, type BasicAuthUsers } from './auth.js';
 import { HttpError } from './body.js';
-import type { ReloadResult, ServerDeps } from './deps.js';
+import type { ReloadFn, ServerDeps } from './deps.js';
 import { RouteTable } from './route-table.js';
 import { alertsRoutes } from './routes/alerts.js';
 import { checksRoutes } from './routes/checks.js';
@@ -17,6 +17,7 @@ import { eventsRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { kindRoutes } from './routes/kinds.js';
 import { historyRoutes } from './routes/history.js';
+import { incidentsRoutes } from './routes/incidents.js';
 import { lifecycleRoutes } from './routes/lifecycle.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { probeRoutes } from './routes/probe.js';
@@ -27,7 +28,7 @@ import { uiRoutes } from './routes/ui.js';
 export interface AppRuntime extends Pick<ServerDeps, 'state' | 'readCache' | 'hub' | 'alerts' | 'scheduler' | 'storage' | 'metrics' | 'stores' | 'record' | 'probeEnv'> {
   readonly config: ReturnType<ServerDeps['config']>;
   readonly opts: { env?: NodeJS.ProcessEnv };
-  reload(): ReloadResult;
+  reload: ReloadFn;
 }
 
 export interface AppOptions {
@@ -35,7 +36,7 @@ export interface AppOptions {
   log: Logger;
   otel?: SelfTelemetry;
   /** Reload handler (CLI passes one that also logs); defaults to runtime.reload(). */
-  reload?: () => ReloadResult;
+  reload?: ReloadFn;
   /** basic_auth_users of the web config (--web.config.file), read per request so a reload applies. */
   basicAuth?: () => BasicAuthUsers | undefined;
   /** Extra response headers of the web config (http_server_config.headers), read per request. */
@@ -61,7 +62,7 @@ export function serverDeps(runtime: AppRuntime, opts: Pick<AppOptions, 'otel' | 
     stores: runtime.stores,
     record: runtime.record,
     probeEnv: runtime.probeEnv,
-    reload: opts.reload ?? (() => runtime.reload()),
+    reload: opts.reload ?? ((actor) => runtime.reload(actor)),
     otel: opts.otel,
   };
 }
@@ -80,6 +81,7 @@ export function routeTable(runtime: AppRuntime, opts: Pick<AppOptions, 'otel' | 
   eventsRoutes(deps, table);
   historyRoutes(deps, table);
   recordRoutes(deps, table);
+  incidentsRoutes(deps, table);
   return table;
 }
 

@@ -12,6 +12,8 @@ import type { SelfTelemetry } from '../telemetry/otel.js';
 import type { ReadCache } from './read-cache.js';
 import type { SseHub } from './sse.js';
 
+/** `actor`: who asked (route and client address, or the signal), for the record's reload event. */
+export type ReloadFn = (actor?: string) => ReloadResult;
 /** restart_needed: what a successful reload could not apply (a change of the storage section). */
 export type ReloadResult = { ok: true; checks: number; restart_needed?: string[] } | { ok: false; problems: string[] };
 
@@ -27,11 +29,11 @@ export interface ServerDeps {
   scheduler: Pick<Scheduler, 'runNow'>;
   storage: Pick<StorageDir, 'problem'>;
   metrics: Pick<Metrics, 'writeTo'>;
-  /** The durable record (vigil.db): its online backup. */
-  record: Pick<CheckRecord, 'backup'>;
+  /** The durable record (vigil.db): its online backup, its reads (events, incidents) and the operator actions it records. */
+  record: Pick<CheckRecord, 'backup' | 'read' | 'addEvent'>;
   /** Input stores written by HTTP endpoints and read by probes (heartbeats), by name. */
   stores: Record<string, unknown>;
-  reload: () => ReloadResult;
+  reload: ReloadFn;
   otel?: SelfTelemetry;
   /** What GET /probe's one-off probes get (the scheduler's probes get the same). */
   probeEnv: ProbeEnv;

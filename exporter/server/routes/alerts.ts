@@ -70,7 +70,7 @@ function parseLimit(ctx: Context, max: number): number {
   return n;
 }
 
-export function alertsRoutes({ alerts: receiver, readCache: cache, config }: Pick<ServerDeps, 'alerts' | 'readCache' | 'config'>, routes: RouteTable): void {
+export function alertsRoutes({ alerts: receiver, readCache: cache, config, record }: Pick<ServerDeps, 'alerts' | 'readCache' | 'config' | 'record'>, routes: RouteTable): void {
   const router = routes.under('/api/v1/alerts');
 
   // The webhook accepts its own token (server.webhook_token / VIGIL_WEBHOOK_TOKEN) or the admin token.
@@ -143,12 +143,16 @@ export function alertsRoutes({ alerts: receiver, readCache: cache, config }: Pic
       throw new HttpError(400, `invalid test alert request: ${req.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ')}`);
     }
     const alert = buildTestAlert(req.data, { requestedBy: ctx.ip });
+    const actor = `POST /api/v1/alerts/test from ${ctx.ip}`;
+    const event = { kind: 'test_alert' as const, actor, data: { labels: alert.labels, alertmanager: displayUrl(base) } };
     try {
       await sendTestAlert(base, alert, 5000);
     } catch (err) {
+      record.addEvent({ ...event, t: Date.now(), reason: 'failed', message: `test alert not accepted by Alertmanager: ${(err as Error).message}`.slice(0, 500) });
       if (err instanceof AlertmanagerError) throw new HttpError(502, err.message);
       throw err;
     }
+    record.addEvent({ ...event, t: Date.now(), reason: 'ok', message: `test alert sent to ${displayUrl(base)}` });
     ctx.status = 202;
     ctx.body = {
       sent: true,

@@ -5,7 +5,7 @@ import type { ServerDeps } from '../deps.js';
 import { respondCached } from '../read-cache.js';
 import type { RouteTable } from '../route-table.js';
 
-export function checksRoutes({ state, readCache: cache, scheduler }: Pick<ServerDeps, 'state' | 'readCache' | 'scheduler'>, routes: RouteTable): void {
+export function checksRoutes({ state, readCache: cache, scheduler, record }: Pick<ServerDeps, 'state' | 'readCache' | 'scheduler' | 'record'>, routes: RouteTable): void {
   const router = routes.under('/api/v1/checks');
   router.get('/', 'status_page', async (ctx) => {
     await respondCached(ctx, cache, 'checks', async () => {
@@ -32,6 +32,11 @@ export function checksRoutes({ state, readCache: cache, scheduler }: Pick<Server
     }
     await run;
     cache.clear(); // whoever asks next sees this run
-    ctx.body = checkRunReport(state.get(ctx.params.name)!);
+    const s = state.get(ctx.params.name)!;
+    record.addEvent({
+      t: Date.now(), kind: 'manual_run', check: s.config.name, component: s.config.component, to: s.status, reason: s.last?.reason ?? 'ok',
+      message: `manual run: ${s.status}${s.last?.message ? ` (${s.last.message})` : ''}`.slice(0, 500), actor: `POST /api/v1/checks/:name/run from ${ctx.ip}`,
+    });
+    ctx.body = checkRunReport(s);
   });
 }

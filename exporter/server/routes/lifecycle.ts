@@ -13,7 +13,7 @@ export function lifecycleRoutes({ state, storage, reload }: Pick<ServerDeps, 'st
     ctx.body = reasons.length ? `Vigil is not ready: ${reasons.join('; ')}.\n` : 'Vigil is Ready.\n';
   });
   router.post('/-/reload', 'admin', (ctx) => {
-    const result = reload();
+    const result = reload(`POST /-/reload from ${ctx.ip}`);
     ctx.status = result.ok ? 200 : 400;
     ctx.body = result;
   });
