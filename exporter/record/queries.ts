@@ -55,7 +55,8 @@ function eventOf(r: Record<string, unknown>): EventRow {
  * FTS5's syntax can be typed in), the last one a prefix; all must match.
  */
 export function ftsQuery(text: string): string | undefined {
-  const words = text.split(/\s+/).map((w) => w.replace(/"/g, '')).filter(Boolean).slice(0, 16);
+  // A NUL ends SQLite's reading of the string ("unterminated string"): control characters go too.
+  const words = text.split(/\s+/).map((w) => w.replace(/["\u0000-\u001f\u007f]/g, '')).filter(Boolean).slice(0, 16);
   if (!words.length) return undefined;
   return words.map((w, i) => `"${w}"${i === words.length - 1 ? '*' : ''}`).join(' ');
 }

@@ -39,6 +39,7 @@ function text(ctx: Context, name: string, max: number): string | undefined {
   if (raw === undefined) return undefined;
   const v = (Array.isArray(raw) ? raw[0] : raw).trim();
   if (!v.length || v.length > max) throw new HttpError(400, `${name}: expected 1 to ${max} characters, got ${v.length}`);
+  if (/[\u0000-\u001f\u007f]/.test(v)) throw new HttpError(400, `${name}: control characters are not allowed`);
   return v;
 }
 
