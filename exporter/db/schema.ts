@@ -81,7 +81,8 @@ export const MIGRATIONS: readonly Migration[] = [
     // address, or the signal). So check_id and the statuses become optional (a component or an
     // action has none): SQLite cannot drop NOT NULL in place, so its table is rebuilt (it holds
     // status changes only, a small table). events_fts indexes the text for the query endpoint's
-    // search (FTS5, SQLite only; PostgreSQL searches with ILIKE).
+    // search (FTS5 with the trigram tokenizer, so any part of a word is found — "refused" in
+    // ECONNREFUSED — case-insensitively; SQLite only, PostgreSQL searches with ILIKE).
     // Incidents are stored, one row per incident, upserted by `key` as its events arrive (so a
     // list over 90 days reads rows, not events); incident_members names its checks and components
     // for the filters.
@@ -96,7 +97,7 @@ export const MIGRATIONS: readonly Migration[] = [
    CREATE INDEX events_check_t ON events (check_id, t);
    CREATE INDEX events_t ON events (t);
    CREATE INDEX events_component_t ON events (component, t);
-   CREATE VIRTUAL TABLE events_fts USING fts5(subject, reason, message, actor);
+   CREATE VIRTUAL TABLE events_fts USING fts5(subject, reason, message, actor, tokenize = 'trigram');
    INSERT INTO events_fts (rowid, subject, reason, message, actor)
      SELECT e.id, trim(coalesce(c.name, '') || ' ' || coalesce(e.component, '')), e.reason, e.message, e.actor FROM events e LEFT JOIN checks c ON c.id = e.check_id;
    CREATE TRIGGER events_fts_insert AFTER INSERT ON events BEGIN

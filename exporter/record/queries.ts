@@ -51,14 +51,16 @@ function eventOf(r: Record<string, unknown>): EventRow {
 }
 
 /**
- * The FTS5 query for free text: each word a quoted string (so no operator or column filter of
- * FTS5's syntax can be typed in), the last one a prefix; all must match.
+ * Free text as an FTS5 query on the trigram index: each word of three or more characters a
+ * quoted string (so no operator or column filter of FTS5's syntax can be typed in), all of which
+ * must occur; shorter words (a trigram index cannot look them up) are returned to be matched
+ * with LIKE.
  */
-export function ftsQuery(text: string): string | undefined {
+export function ftsQuery(text: string): { match?: string; short: string[] } {
   // A NUL ends SQLite's reading of the string ("unterminated string"): control characters go too.
   const words = text.split(/\s+/).map((w) => w.replace(/["\u0000-\u001f\u007f]/g, '')).filter(Boolean).slice(0, 16);
-  if (!words.length) return undefined;
-  return words.map((w, i) => `"${w}"${i === words.length - 1 ? '*' : ''}`).join(' ');
+  const long = words.filter((w) => [...w].length >= 3);
+  return { match: long.length ? long.map((w) => `"${w}"`).join(' ') : undefined, short: words.filter((w) => [...w].length < 3) };
 }
 
 /** LIKE pattern for `word` anywhere, its wildcards escaped (ESCAPE '\'). */
@@ -78,15 +80,17 @@ export async function queryEvents(sql: RecordSql, f: EventFilter): Promise<{ eve
   if (f.to !== undefined) { where.push('e.t <= ?'); params.push(f.to); }
   if (f.before !== undefined) { where.push('e.id < ?'); params.push(f.before); }
   if (f.text !== undefined) {
+    const like = (w: string) => {
+      where.push(`(coalesce(c.name, '') || ' ' || coalesce(e.component, '') || ' ' || coalesce(e.reason, '') || ' ' || coalesce(e.message, '') || ' ' || coalesce(e.actor, '')) ${sql.dialect === 'postgres' ? 'ILIKE' : 'LIKE'} ? ESCAPE '\\'`);
+      params.push(likeAnywhere(w));
+    };
     if (sql.dialect === 'sqlite') {
       const q = ftsQuery(f.text);
-      if (q) { where.push('e.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)'); params.push(q); }
+      if (q.match) { where.push('e.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)'); params.push(q.match); }
+      q.short.forEach(like); // SQLite's LIKE ignores ASCII case
     } else {
       // Portable: every word somewhere in the row's text.
-      for (const w of f.text.split(/\s+/).filter(Boolean).slice(0, 16)) {
-        where.push(`(coalesce(c.name, '') || ' ' || coalesce(e.component, '') || ' ' || coalesce(e.reason, '') || ' ' || coalesce(e.message, '') || ' ' || coalesce(e.actor, '')) ${sql.dialect === 'postgres' ? 'ILIKE' : 'LIKE'} ? ESCAPE '\\'`);
-        params.push(likeAnywhere(w));
-      }
+      f.text.split(/\s+/).filter(Boolean).slice(0, 16).forEach(like);
     }
   }
   const rows = await sql.all(`SELECT ${EVENT_COLUMNS} FROM events e LEFT JOIN checks c ON c.id = e.check_id

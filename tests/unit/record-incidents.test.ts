@@ -91,7 +91,10 @@ describe('events', () => {
     expect((await events(r, { text: 'ECONNREFUSED' })).events.map((e) => e.check)).toEqual(['db-tcp']);
     expect((await events(r, { text: 'latency above' })).events.map((e) => e.check)).toEqual(['pay']); // every word, any order
     expect((await events(r, { text: '10.1.1' })).events.map((e) => e.kind)).toEqual(['manual_run']); // the actor
-    expect((await events(r, { text: 'relo' })).events.map((e) => e.kind)).toEqual(['reload']); // the last word is a prefix
+    expect((await events(r, { text: 'relo' })).events.map((e) => e.kind)).toEqual(['reload']); // any part of a word
+    expect((await events(r, { text: 'refused' })).events.map((e) => e.check)).toEqual(['db-tcp']); // inside ECONNREFUSED, any case
+    expect((await events(r, { text: 'db' })).events.length).toBe(4); // short words by LIKE
+    expect((await events(r, { text: 'x% pay' })).events).toEqual([]); // LIKE wildcards are literal
     expect((await events(r, { check: 'nope' })).events).toEqual([]);
   });
 
@@ -99,8 +102,8 @@ describe('events', () => {
     const r = record();
     r.addEvent(change(now, 'db-tcp', 'db', 'healthy', 'critical', 'error: "quoted" NEAR(x y) a OR b col:val *'));
     await r.flush();
-    expect(ftsQuery('a "b" c')).toBe('"a" "b" "c"*');
-    expect(ftsQuery('   ')).toBeUndefined();
+    expect(ftsQuery('abc "def" gh')).toEqual({ match: '"abc" "def"', short: ['gh'] });
+    expect(ftsQuery('   ')).toEqual({ match: undefined, short: [] });
     for (const q of ['"', 'NEAR(x y)', 'a OR b', '*', 'col:val', 'message:error', '^a', '(', ')', 'AND', 'x -y', "'; DROP TABLE events; --", '\u0000', 'ü€😀']) {
       const got = await events(r, { text: q });
       expect(Array.isArray(got.events), q).toBe(true);
