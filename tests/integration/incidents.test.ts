@@ -120,6 +120,10 @@ checks:
     expect(closed.incidents[0]).toMatchObject({ id: open.id, started_at: open.started_at, failing: [] });
     expect(closed.incidents[0].duration_seconds).toBeGreaterThan((Date.parse(closed.incidents[0].ended_at) - restartedAt) / 1000);
     expect(await statusEvents(ex, 'db-tcp')).toEqual(['unknown->healthy', 'healthy->critical', 'critical->healthy']);
+    // The components' recovery is told from the status they had before the restart.
+    await waitFor(async () => (await get<{ events: EventDoc[] }>(ex, '/api/v1/record/events?kind=component_status')).events.length === 6);
+    const comps = (await get<{ events: EventDoc[] }>(ex, '/api/v1/record/events?kind=component_status&component=db')).events;
+    expect(comps.map((e) => `${e.from}->${e.to}`)).toEqual(['critical->healthy', 'healthy->critical', 'unknown->healthy']);
 
     // The detail: its timeline (both checks' and components' changes), no alerts (no Alertmanager here).
     const detail = await get(ex, `/api/v1/incidents/${open.id}`);
