@@ -71,7 +71,7 @@ async function hit(p: string, init: RequestInit = {}, to = base): Promise<Respon
 }
 
 const version = loadAssets().version;
-const concrete = (p: string) => p.replace(':name', p.includes('heartbeats') ? 'nightly' : 'db').replace(':component', 'api').replace(':version', version).replace(':file', 'app.js');
+const concrete = (p: string) => p.replace(':name', p.includes('heartbeats') ? 'nightly' : 'db').replace(':component', 'api').replace(':id', '1').replace(':version', version).replace(':file', 'app.js');
 /** Upper-cased, title-cased and mixed spellings of a path (its parameters left alone). */
 function caseVariants(p: string): string[] {
   const segs = p.split('/');
@@ -92,6 +92,7 @@ describe('route table: every route declares its access', () => {
       'GET / status_page', 'GET /ui/:version/:file status_page', 'GET /api/v1/status status_page', 'GET /api/v1/events status_page',
       'GET /api/v1/checks status_page', 'GET /api/v1/alerts/history status_page', 'POST /api/v1/alerts/webhook webhook',
       'POST /api/v1/checks/:name/run admin', 'POST /api/v1/heartbeats/:name heartbeat', 'POST /api/v1/record/backup admin',
+      'GET /api/v1/incidents status_page', 'GET /api/v1/incidents/:id status_page', 'GET /api/v1/record/events status_page', 'GET /api/v1/record/reliability status_page',
     ]));
     // Every GET under /api/v1 but the heartbeat GET refusal (a 405 that reveals nothing) is the status page's.
     for (const r of routeTable(runtime).routes) {
