@@ -5,6 +5,7 @@
 // (filters, search, cursor, CSV), operator actions (reload, manual run) as events, the incident
 // detail and MTTR/MTBF.
 import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -153,7 +154,11 @@ describe('the record of events (compiled exporter)', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'vigil-events-it-'));
     dirs.push(dir);
     const target = await listen();
-    const config = `server: { admin_token: ${ADMIN} }
+    // A stand-in Alertmanager that accepts every alert.
+    const am = http.createServer((req, res) => { req.resume(); req.on('end', () => res.writeHead(200).end()); });
+    servers.push(am as unknown as net.Server);
+    await new Promise<void>((r) => am.listen(0, '127.0.0.1', r));
+    const config = `server: { admin_token: ${ADMIN}, alertmanager_url: "http://127.0.0.1:${(am.address() as net.AddressInfo).port}" }
 checks:
   - { name: up, type: tcp, host: 127.0.0.1, port: ${portOf(target)}, interval: 1h, timeout: 1s, retries: 0 }
   - { name: down, type: tcp, host: 127.0.0.1, port: 1, interval: 1h, timeout: 1s, retries: 0 }
@@ -162,10 +167,14 @@ checks:
     const auth = { authorization: `Bearer ${ADMIN}` };
     expect((await fetch(`${ex.url}/-/reload`, { method: 'POST', headers: auth })).status).toBe(200);
     expect((await fetch(`${ex.url}/api/v1/checks/down/run`, { method: 'POST', headers: auth })).status).toBe(200);
+    expect((await fetch(`${ex.url}/api/v1/alerts/test`, { method: 'POST', headers: auth })).status).toBe(202);
     const actions = await waitFor(async () => {
-      const e = (await get<{ events: EventDoc[] }>(ex, '/api/v1/record/events?kind=reload,manual_run')).events;
-      return e.length === 2 ? e : undefined;
+      const e = (await get<{ events: EventDoc[] }>(ex, '/api/v1/record/events?kind=reload,manual_run,test_alert')).events;
+      return e.length === 3 ? e.slice(1) : undefined;
     });
+    const testAlert = (await get<{ events: EventDoc[] }>(ex, '/api/v1/record/events?kind=test_alert')).events[0];
+    expect(testAlert).toMatchObject({ kind: 'test_alert', reason: 'ok', values: { labels: { alertname: 'VigilTestAlert' } } });
+    expect(testAlert.actor).toMatch(/^POST \/api\/v1\/alerts\/test from /);
     expect(actions[0]).toMatchObject({ kind: 'manual_run', check: 'down', to: 'critical', reason: 'connect' });
     expect(actions[0].actor).toMatch(/^POST \/api\/v1\/checks\/:name\/run from (::ffff:)?127\.0\.0\.1$/);
     expect(actions[1]).toMatchObject({ kind: 'reload', reason: 'ok', values: { checks: 2, added: [], removed: [] } });
