@@ -211,7 +211,8 @@ export function incidentUpsert(inc: Incident): Statement[] {
     params: [inc.key, inc.startedAt, inc.endedAt ?? null, inc.status, JSON.stringify(inc.checks), JSON.stringify(inc.components),
       JSON.stringify(inc.rootCause), JSON.stringify(inc.failing), inc.title, inc.events],
   }];
-  const member = 'INSERT INTO incident_members (incident_id, kind, name) SELECT id, ?, ? FROM incidents WHERE key = ? ON CONFLICT DO NOTHING';
+  // Typed: PostgreSQL cannot infer a parameter's type in a SELECT list.
+  const member = 'INSERT INTO incident_members (incident_id, kind, name) SELECT id, CAST(? AS TEXT), CAST(? AS TEXT) FROM incidents WHERE key = ? ON CONFLICT DO NOTHING';
   for (const c of inc.checks) out.push({ sql: member, params: ['check', c, inc.key] });
   for (const c of inc.components) out.push({ sql: member, params: ['component', c, inc.key] });
   return out;

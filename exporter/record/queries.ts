@@ -57,10 +57,17 @@ function eventOf(r: Record<string, unknown>): EventRow {
  * with LIKE.
  */
 export function ftsQuery(text: string): { match?: string; short: string[] } {
-  // A NUL ends SQLite's reading of the string ("unterminated string"): control characters go too.
-  const words = text.split(/\s+/).map((w) => w.replace(/["\u0000-\u001f\u007f]/g, '')).filter(Boolean).slice(0, 16);
+  const words = searchWords(text).map((w) => w.replace(/"/g, '')).filter(Boolean);
   const long = words.filter((w) => [...w].length >= 3);
   return { match: long.length ? long.map((w) => `"${w}"`).join(' ') : undefined, short: words.filter((w) => [...w].length < 3) };
+}
+
+/**
+ * The words of a search, at most 16. Control characters go: a NUL ends SQLite's reading of an
+ * FTS5 string ("unterminated string") and PostgreSQL refuses it in text.
+ */
+function searchWords(text: string): string[] {
+  return text.replace(/[\u0000-\u001f\u007f]/g, ' ').split(/\s+/).filter(Boolean).slice(0, 16);
 }
 
 /** LIKE pattern for `word` anywhere, its wildcards escaped (ESCAPE '\'). */
@@ -90,7 +97,7 @@ export async function queryEvents(sql: RecordSql, f: EventFilter): Promise<{ eve
       q.short.forEach(like); // SQLite's LIKE ignores ASCII case
     } else {
       // Portable: every word somewhere in the row's text.
-      f.text.split(/\s+/).filter(Boolean).slice(0, 16).forEach(like);
+      searchWords(f.text).forEach(like);
     }
   }
   const rows = await sql.all(`SELECT ${EVENT_COLUMNS} FROM events e LEFT JOIN checks c ON c.id = e.check_id
