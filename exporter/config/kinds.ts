@@ -23,6 +23,11 @@ export interface CheckKind<C extends CheckCommon = any> {
   validate?(check: C): KindProblem[];
   /** How a GET /probe target fills a check of this kind; kinds without one cannot be a module. */
   target?: KindTarget;
+  /**
+   * What the check probes, as blackbox's target would name it (a URL, host:port), with
+   * credentials removed: vigil_check_info's `target` label.
+   */
+  targetOf?(check: C): string;
 }
 
 /** A /probe target as a kind reads it. */
@@ -55,6 +60,9 @@ export function hostPortTarget(target: string, defaultPort?: number): { host: st
 
 /** Labels every check series may carry from outside its families: its identity and Prometheus' target labels. */
 const IDENTITY_LABELS = ['check', 'component', 'job', 'instance'];
+// `exporter` is where the shipped vigil-probes scrape job keeps the exporter's address once it
+// has set `instance` to the check (prometheus/prometheus.yml).
+const VIEW_LABELS = ['exporter'];
 
 /**
  * Label names a check's own `labels` may not use, each with the family that uses it: a
@@ -62,6 +70,7 @@ const IDENTITY_LABELS = ['check', 'component', 'job', 'instance'];
  */
 export function reservedLabels(kinds: readonly CheckKind[]): Map<string, string> {
   const out = new Map<string, string>(IDENTITY_LABELS.map((l) => [l, 'every check series']));
+  for (const l of VIEW_LABELS) out.set(l, 'the vigil-probes scrape job of the shipped prometheus.yml');
   for (const spec of [...CHECK_FAMILIES, ...kinds.flatMap((k) => k.metrics)]) {
     for (const l of spec.labels ?? []) if (!out.has(l)) out.set(l, spec.name);
   }

@@ -45,6 +45,31 @@ export function registerUrlPasswords(text: string): void {
   }
 }
 
+// Query parameters whose values are credentials (signed URLs, API keys, tokens).
+const SECRET_PARAM_RE = /(token|key|secret|pass|pwd|auth|sig|signature|credential|session|code)/i;
+
+/**
+ * A URL as it may be shown in a label: no userinfo (user or password), no fragment, the values
+ * of credential-like query parameters replaced, registered secrets removed.
+ */
+export function publicUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return redact(text);
+  }
+  url.username = '';
+  url.password = '';
+  url.hash = '';
+  for (const name of new Set(url.searchParams.keys())) {
+    if (SECRET_PARAM_RE.test(name)) url.searchParams.set(name, 'redacted');
+  }
+  let out = url.toString();
+  for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join('<redacted>');
+  return out;
+}
+
 /** For tests: forget every registered secret. */
 export function clearSecrets(): void {
   secrets.clear();

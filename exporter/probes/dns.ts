@@ -54,6 +54,7 @@ export const dnsProbe: ProbeDefinition<DnsCheck> = {
     ...RESOLVE_METRICS,
   ],
   thresholdKeys: () => ['lookup_time', 'answers'],
+  targetOf: (c) => c.server ?? '',
   // As blackbox: the target is the server asked (its port 53 unless given).
   target: {
     keys: ['server'],

@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
 import { name } from '../config/common.js';
 import { size } from '../config/units.js';
-import { redact } from '../config/secrets.js';
+import { publicUrl, redact } from '../config/secrets.js';
 import { checkJson, compileJsonAssertion, jsonAssertion, statusMatches, statusPattern, type JsonCheck } from './support/expect.js';
 import { pattern, Pattern } from './support/pattern.js';
 import { formatSize, roundMicros } from '../model/units.js';
@@ -95,6 +95,7 @@ export const httpProbe: ProbeDefinition<HttpCheck> = {
     });
     return problems;
   },
+  targetOf: (c) => publicUrl(c.url),
   target: {
     keys: ['url'],
     example: 'http://127.0.0.1/',

@@ -57,6 +57,7 @@ export const smtpProbe: ProbeDefinition<SmtpCheck> = {
     const code = samples.find((s) => s.key === 'banner_code');
     return code ? `SMTP ${code.value}` : defaultHeadline(samples);
   },
+  targetOf: (c) => (net.isIPv6(c.host) ? `[${c.host}]:${c.port}` : `${c.host}:${c.port}`),
   target: {
     keys: ['host', 'port'],
     example: '127.0.0.1:25',

@@ -53,6 +53,7 @@ export const tcpProbe: ProbeDefinition<TcpCheck> = {
   ],
   thresholdKeys: (c) => (c.tls ? ['cert_expires_in'] : []),
   defaultThresholds: (c): Record<string, Threshold> => (c.tls ? { cert_expires_in: DEFAULT_CERT_THRESHOLD } : {}),
+  targetOf: (c) => (net.isIPv6(c.host) ? `[${c.host}]:${c.port}` : `${c.host}:${c.port}`),
   target: {
     keys: ['host', 'port'],
     example: '127.0.0.1:1',

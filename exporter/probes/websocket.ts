@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import type { Socket } from 'node:net';
 import { lazy, warm } from './support/lazy.js';
 import { z } from 'zod';
+import { publicUrl } from '../config/secrets.js';
 import type { CheckCommon, Threshold } from '../model/check.js';
 import { redact } from '../config/secrets.js';
 import { formatSize } from '../model/units.js';
@@ -50,6 +51,7 @@ export const websocketProbe: ProbeDefinition<WebsocketCheck> = {
   ],
   thresholdKeys: () => ['cert_expires_in'],
   defaultThresholds: (c): Record<string, Threshold> => (c.url.startsWith('wss:') ? { cert_expires_in: DEFAULT_CERT_THRESHOLD } : {}),
+  targetOf: (c) => publicUrl(c.url),
   create: (check) => {
     warm(loadWs);
     const expect = check.expect === undefined ? undefined : Pattern.compile(check.expect);

@@ -57,6 +57,12 @@ export function allFamilyNames(): string[] {
   return [...names].sort();
 }
 
+/** The check's target, credentials removed (blackbox's `instance` for the same probe); none for kinds that probe no target. */
+function targetLabel(check: CheckCommon): { target?: string } {
+  const target = getProbeDefinition(check.type)?.targetOf?.(check);
+  return target ? { target } : {};
+}
+
 export class Metrics {
   /** The exporter's own families; other modules may register theirs here (never check series). */
   readonly registry = new client.Registry();
@@ -104,7 +110,7 @@ export class Metrics {
       m = {
         config: check,
         base: renderLabels({ check: check.name, component: check.component, ...check.labels }),
-        info: `,${renderLabels({ type: check.type, interval_seconds: String(check.interval / 1000) })}`,
+        info: `,${renderLabels({ type: check.type, interval_seconds: String(check.interval / 1000), ...targetLabel(check) })}`,
         thresholds: new Map(),
         renders: 0,
       };

@@ -41,7 +41,7 @@ const services = compose.services;
 const prom = YAML.parse(read('prometheus/prometheus.yml')) as {
   rule_files: string[];
   alerting: { alertmanagers: Array<{ static_configs: Array<{ targets: string[] }> }> };
-  scrape_configs: Array<{ job_name: string; static_configs: Array<{ targets: string[] }> }>;
+  scrape_configs: Array<{ job_name: string; metrics_path?: string; static_configs: Array<{ targets: string[] }>; relabel_configs?: Array<{ target_label?: string; replacement?: string }> }>;
 };
 const amYaml = read('alertmanager/alertmanager.yml');
 const am = YAML.parse(amYaml) as Record<string, any>;
@@ -144,8 +144,12 @@ describe('docker-compose.yml', () => {
   });
 
   it('agrees with prometheus/prometheus.yml on service names and ports (scrape targets, Alertmanager)', () => {
-    const jobs = Object.fromEntries(prom.scrape_configs.map((j) => [j.job_name, j.static_configs.flatMap((c) => c.targets)]));
-    expect(Object.keys(jobs).sort()).toEqual(['alertmanager', 'demo-app', 'prometheus', 'vigil']);
+    // A /probe job scrapes the exporter its relabeling names, with URLs as targets.
+    const scraped = (j: (typeof prom.scrape_configs)[number]) => (j.metrics_path === '/probe'
+      ? [j.relabel_configs!.find((r) => r.target_label === '__address__')!.replacement!, ...j.static_configs.flatMap((c) => c.targets).map((t) => new URL(t).host)]
+      : j.static_configs.flatMap((c) => c.targets));
+    const jobs = Object.fromEntries(prom.scrape_configs.map((j) => [j.job_name, scraped(j)]));
+    expect(Object.keys(jobs).sort()).toEqual(['alertmanager', 'demo-app', 'prometheus', 'vigil', 'vigil-probe-endpoint', 'vigil-probes']);
     const targets = [...Object.values(jobs).flat(), ...prom.alerting.alertmanagers.flatMap((a) => a.static_configs.flatMap((c) => c.targets))];
     for (const t of targets) {
       const [host, port] = t.split(':');

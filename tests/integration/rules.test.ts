@@ -200,6 +200,8 @@ describe('prometheus/prometheus.yml', () => {
       .map((j) => [j.job_name, j.static_configs.flatMap((s: { targets: string[] }) => s.targets)]));
     expect(targets).toEqual({
       vigil: ['vigil:9470'], 'demo-app': ['demo-app:9464'], alertmanager: ['alertmanager:9093'], prometheus: ['localhost:9090'],
+      // Issue 15: the exporter again for blackbox dashboards, and its /probe endpoint.
+      'vigil-probes': ['vigil:9470'], 'vigil-probe-endpoint': ['http://vigil:9470/-/healthy'],
     });
     expect(shipped.rule_files).toEqual(['/etc/prometheus/rules/*.yml']);
     expect(shipped.alerting.alertmanagers[0].static_configs[0].targets).toEqual(['alertmanager:9093']);
@@ -207,8 +209,10 @@ describe('prometheus/prometheus.yml', () => {
 
   it('passes promtool check config as a loopback copy with the repo rules', async () => {
     const { configFile, config } = await writePrometheusTestConfig({
-      dir, ports: { vigil: 19470, 'demo-app': 19464, alertmanager: 19093, prometheus: 19090 },
+      dir, ports: { vigil: 19470, 'vigil-probes': 19470, 'vigil-probe-endpoint': 19470, 'demo-app': 19464, alertmanager: 19093, prometheus: 19090 },
     });
+    const endpoint = config.scrape_configs.find((j: { job_name: string }) => j.job_name === 'vigil-probe-endpoint');
+    expect(endpoint.static_configs[0].targets).toEqual(['http://127.0.0.1:19470/-/healthy']);
     expect(config.scrape_configs.find((j: { job_name: string }) => j.job_name === 'vigil').static_configs[0].targets).toEqual(['127.0.0.1:19470']);
     expect(config.alerting.alertmanagers[0].static_configs[0].targets).toEqual(['127.0.0.1:19093']);
     const r = await run('promtool', ['check', 'config', configFile]);

@@ -13,6 +13,10 @@ export const RULES_GLOB = path.join(REPO_ROOT, 'rules/*.yml');
 export interface PrometheusTestPorts {
   /** The Vigil exporter (job `vigil`). */
   vigil?: number;
+  /** The Vigil exporter again, as blackbox dashboards see it (job `vigil-probes`: instance = check). */
+  'vigil-probes'?: number;
+  /** Vigil's GET /probe (job `vigil-probe-endpoint`): the exporter's port; its targets are rewritten to it too. */
+  'vigil-probe-endpoint'?: number;
   /** The instrumented demo app (job `demo-app`). */
   'demo-app'?: number;
   /** Alertmanager: scraped (job `alertmanager`) and sent alerts to. */
@@ -55,7 +59,18 @@ export async function writePrometheusTestConfig(opts: PrometheusTestConfigOption
 
   config.scrape_configs = (config.scrape_configs as Array<Record<string, any>>)
     .filter((job) => ports[job.job_name] !== undefined)
-    .map((job) => ({ ...job, static_configs: [{ targets: [`${host}:${ports[job.job_name]}`] }] }));
+    .map((job) => {
+      const address = `${host}:${ports[job.job_name]}`;
+      if (job.metrics_path !== '/probe') return { ...job, static_configs: [{ targets: [address] }] };
+      // A /probe job: its targets are URLs handed to the exporter, which itself is __address__.
+      const targets = (job.static_configs as Array<{ targets: string[] }>).flatMap((c) => c.targets).map((t) => {
+        const u = new URL(t);
+        u.host = address;
+        return u.toString();
+      });
+      const relabel = (job.relabel_configs as Array<Record<string, string>>).map((r) => (r.target_label === '__address__' ? { ...r, replacement: address } : r));
+      return { ...job, static_configs: [{ targets }], relabel_configs: relabel };
+    });
 
   if (ports.alertmanager !== undefined) {
     for (const am of config.alerting.alertmanagers) am.static_configs = [{ targets: [`${host}:${ports.alertmanager}`] }];
