@@ -26,6 +26,11 @@ RUN npm run build \
 # ---- runtime: compiled JavaScript, production dependencies, status page assets, non-root ----
 FROM node:${NODE_VERSION}-bookworm-slim
 ENV NODE_ENV=production
+# The icmp kind runs the system's ping (iputils-ping), which holds cap_net_raw itself: the
+# exporter stays unprivileged (Docker grants NET_RAW to containers by default).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends iputils-ping \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /app/package.json /app/package-lock.json ./
 COPY --from=build /app/node_modules ./node_modules

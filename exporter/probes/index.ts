@@ -3,6 +3,7 @@ import { dnsProbe } from './dns.js';
 import { fileProbe } from './file.js';
 import { heartbeatProbe } from './heartbeat/index.js';
 import { httpProbe } from './http.js';
+import { icmpProbe } from './icmp.js';
 import { metricsProbe } from './metrics.js';
 import { mysqlProbe } from './mysql.js';
 import { pm2Probe } from './pm2.js';
@@ -34,6 +35,7 @@ export const PROBE_KINDS: readonly ProbeDefinition[] = [
   dnsProbe,
   websocketProbe,
   smtpProbe,
+  icmpProbe,
 ];
 
 const byType = new Map(PROBE_KINDS.map((d) => [d.type, d]));

@@ -21,6 +21,7 @@ modules:
   tcp_tls: { prober: tcp, timeout: 5s, tcp: { tls: true, tls_config: { insecure_skip_verify: true } } }
   dns_a: { prober: dns, timeout: 5s, dns: { query_name: api.example.test, query_type: A } }
   dns_nx: { prober: dns, timeout: 5s, dns: { query_name: nope.example.test, query_type: A } }
+  icmp: { prober: icmp, timeout: 5s }
 `;
 
 const VIGIL_CONFIG = `
@@ -36,10 +37,11 @@ modules:
   tcp_tls: { type: tcp, timeout: 5s, tls: { insecure_skip_verify: true } }
   dns_a: { type: dns, timeout: 5s, query_name: api.example.test, record_type: A }
   dns_nx: { type: dns, timeout: 5s, query_name: nope.example.test, record_type: A }
+  icmp: { type: icmp, timeout: 5s }
 `;
 
 /** Families whose values are durations: equal within a tolerance. */
-const DURATIONS = new Set(['probe_duration_seconds', 'probe_http_duration_seconds', 'probe_dns_lookup_time_seconds', 'probe_dns_duration_seconds']);
+const DURATIONS = new Set(['probe_duration_seconds', 'probe_http_duration_seconds', 'probe_dns_lookup_time_seconds', 'probe_dns_duration_seconds', 'probe_icmp_duration_seconds']);
 
 let blackbox: RunningBlackbox;
 let vigil: RunningExporter;
@@ -106,6 +108,7 @@ const cases: Array<{ name: string; module: string; target: () => string; success
   { name: 'TCP+TLS', module: 'tcp_tls', target: () => tlsBase.slice('https://'.length), success: 1 },
   { name: 'DNS A', module: 'dns_a', target: () => `127.0.0.1:${dns.port}`, success: 1 },
   { name: 'DNS NXDOMAIN', module: 'dns_nx', target: () => `127.0.0.1:${dns.port}`, success: 0 },
+  { name: 'ICMP echo', module: 'icmp', target: () => '127.0.0.1', success: 1 },
 ];
 
 describe('Vigil /probe against blackbox_exporter /probe', () => {

@@ -16,6 +16,7 @@ declare -A NEED=(
   [/usr/bin/chromium]=chromium
   [/usr/bin/wrk]=wrk
   [/usr/bin/openssl]=openssl
+  [/usr/bin/ping]=iputils-ping
 )
 
 missing=()
