@@ -83,16 +83,18 @@ describe('promtool check metrics: the exporter (/metrics with a check of every p
       tcp_connect: [`127.0.0.1:${target.port}`, `127.0.0.1:${deadPort}`],
       dns_a: [`127.0.0.1:${dns.port}`, `127.0.0.1:${deadPort}`],
       smtp_banner: [`127.0.0.1:${smtpPort}`, `127.0.0.1:${deadPort}`],
+      icmp: ['127.0.0.1', 'no-such-host.invalid'],
     };
     const config = `
 defaults: { interval: 1s, retries: 0, timeout: 3s }
-server: { probe: { allowed_targets: ["127.0.0.1"] } }
+server: { probe: { allowed_targets: ["127.0.0.1", "*.invalid"] } }
 modules:
   http_2xx: { type: http }
   tls_2xx: { type: http, tls: { insecure_skip_verify: true } }
   tcp_connect: { type: tcp }
   dns_a: { type: dns, query_name: app.test, record_type: A }
   smtp_banner: { type: smtp }
+  icmp: { type: icmp }
 checks:
   - { name: api, type: http, url: "${target.url}/", extract_headers: [{ header: X-RateLimit-Remaining, name: remaining }], labels: { team: core } }
   - { name: tls, type: http, url: "${tlsTarget.url}/", tls: { insecure_skip_verify: true } }
@@ -120,6 +122,7 @@ checks:
   - { name: app-dns, type: dns, server: "127.0.0.1:${dns.port}", query_name: app.test, record_type: A }
   - { name: live, type: websocket, url: "ws://127.0.0.1:${(wss.address() as { port: number }).port}/", send: ping, expect: pong }
   - { name: mail, type: smtp, host: 127.0.0.1, port: ${smtpPort} }
+  - { name: ping, type: icmp, host: 127.0.0.1 }
 `;
     const checksPart = config.slice(config.indexOf('\nchecks:'));
     kinds = [...new Set([...checksPart.matchAll(/type: ([a-z0-9_]+)/g)].map((m) => m[1]!))].sort();
