@@ -121,6 +121,10 @@ describe('expensive GETs', () => {
       { path: '/api/v1/alerts/history?format=csv' },
       { path: '/api/v1/checks/c1/history?buckets=1440' },
       { path: '/api/v1/status?buckets=288', headers: { 'accept-encoding': 'gzip' } },
+      { path: '/api/v1/incidents?from=30d' },
+      { path: '/api/v1/record/events?limit=1000' },
+      { path: '/api/v1/record/events?format=csv&q=refused&limit=1000' },
+      { path: '/api/v1/record/reliability' },
     ]);
     const scrapes: number[] = [];
     try {
@@ -153,6 +157,10 @@ describe('expensive GETs', () => {
       { path: '/api/v1/report?from=90d', mentions: /from.*to.*31d/ },
       { path: '/api/v1/checks/c1/history?since=90d', mentions: /since.*until.*31d/ },
       { path: '/api/v1/alerts/history?from=400d', mentions: /from.*to.*31d/ },
+      { path: '/api/v1/record/events?from=400d', mentions: /from.*to.*(31|90)d/ },
+      { path: '/api/v1/record/events?limit=1001', mentions: /limit.*1000/ },
+      { path: '/api/v1/incidents?limit=501', mentions: /limit.*500/ },
+      { path: '/api/v1/incidents?offset=100001', mentions: /offset.*100000/ },
     ];
     for (const c of cases) {
       const res = await fetch(`${ex.url}${c.path}`);
