@@ -193,6 +193,7 @@ const ENDPOINTS: Record<string, string> = {
   'GET /api/v1/checks/:name/history': '`?since=&until=&buckets=`: the check\'s in-memory history (points or buckets) — [status-page.md](status-page.md#json)',
   'GET /api/v1/status': 'one snapshot of overall, components and checks for a first render — [status-page.md](status-page.md#json)',
   'GET /api/v1/report': '`?from=&to=&format=json|csv&table=checks|incidents`: availability, incidents and response-time percentiles per check for a period — [status-page.md](status-page.md#json)',
+  'GET /api/v1/trends': '`?window=7d|30d|90d&buckets=&check=&component=`: availability and mean response time per check over a long window with a trend of buckets, from Prometheus (`history.prometheus_url`) or the record; `source` says which answered — [history.md](history.md)',
   'GET /api/v1/events': 'Server-Sent Events: `hello`, `update` (diffs), `reset`, `ping`; resumable with `Last-Event-ID` — [status-page.md](status-page.md#live-updates-get-apiv1events-server-sent-events)',
   'GET /': 'the live status page — [status-page.md](status-page.md)',
   'GET /ui/:version/:file': 'the page\'s assets under the build\'s content hash (`immutable`, a year; an old hash is served `no-cache`)',

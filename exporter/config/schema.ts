@@ -68,6 +68,12 @@ export const historySchema = z.strictObject({
   raw_retention: duration.default(172_800_000),
   /** Upper bound of points per check, whatever its interval (memory cap: ~13 bytes a point). */
   max_points: z.number().int().min(10).max(1_000_000).default(8_640),
+  /** Prometheus (or Thanos, Mimir, VictoriaMetrics: its query API) that scrapes Vigil: long windows (GET /api/v1/trends) are read from its recording rules. Unset: from the record. */
+  prometheus_url: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).optional(),
+  /** Bound on each query to prometheus_url; past it the record answers. */
+  prometheus_timeout: duration.pipe(z.number().min(100, 'prometheus_timeout must be at least 100ms').max(60_000, 'prometheus_timeout must be at most 60s')).default(5_000),
+  /** Label matchers that pick this Vigil's series there, e.g. job="vigil" (default: every series of the recording rules). */
+  prometheus_selector: z.string().max(1000).regex(/^\s*(?:[a-zA-Z_][a-zA-Z0-9_]*\s*(?:=~|!~|!=|=)\s*"(?:[^"\\\n]|\\.)*"\s*(?:,\s*|$))*$/, 'expected label matchers such as job="vigil", instance=~"vigil-.*"').optional(),
 }).prefault({});
 
 /** A PostgreSQL connection URL; the message never shows the value (it holds a password). */

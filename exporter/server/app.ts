@@ -22,6 +22,7 @@ import { lifecycleRoutes } from './routes/lifecycle.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { probeRoutes } from './routes/probe.js';
 import { recordRoutes } from './routes/record.js';
+import { trendsRoutes } from './routes/trends.js';
 import { uiRoutes } from './routes/ui.js';
 
 /** What the app takes from the runtime (runtime.ts's Runtime is one). */
@@ -82,6 +83,7 @@ export function routeTable(runtime: AppRuntime, opts: Pick<AppOptions, 'otel' | 
   historyRoutes(deps, table);
   recordRoutes(deps, table);
   incidentsRoutes(deps, table);
+  trendsRoutes(deps, table);
   return table;
 }
 
