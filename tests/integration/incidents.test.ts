@@ -179,6 +179,9 @@ checks:
     expect(actions[0].actor).toMatch(/^POST \/api\/v1\/checks\/:name\/run from (::ffff:)?127\.0\.0\.1$/);
     expect(actions[1]).toMatchObject({ kind: 'reload', reason: 'ok', values: { checks: 2, added: [], removed: [] } });
     expect(actions[1].actor).toMatch(/^POST \/-\/reload from (::ffff:)?127\.0\.0\.1$/);
+    // SIGHUP names itself.
+    ex.proc.kill('SIGHUP');
+    await waitFor(async () => (await get<{ events: EventDoc[] }>(ex, '/api/v1/record/events?kind=reload')).events.some((e) => e.actor === 'SIGHUP' && e.reason === 'ok'));
     // A failed reload is an event too, and keeps the running config.
     ex.writeConfig('checks: [ {name: broken');
     expect((await fetch(`${ex.url}/-/reload`, { method: 'POST', headers: auth })).status).toBe(400);
