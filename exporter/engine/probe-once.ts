@@ -16,7 +16,9 @@ export interface ProbeOnce {
 export async function probeOnce(kind: ProbeDefinition, check: CheckCommon, env: ProbeEnv, timeoutMs: number, signal?: AbortSignal): Promise<ProbeOnce> {
   const lines: string[] = [];
   // The log's JSON lines (secrets already redacted by the logger) rewritten as logfmt.
-  const log = createLogger({ level: 'debug', write: (line) => lines.push(logfmt(line)) });
+  // As blackbox's lines: which module, which target (credentials removed).
+  const base = { module: check.name, ...(kind.targetOf ? { target: kind.targetOf(check) } : {}) };
+  const log = createLogger({ level: 'debug', write: (line) => lines.push(logfmt(line)), base });
   const run: CheckCommon = { ...check, timeout: timeoutMs, retries: 0 };
   log.info('Beginning probe', { probe: kind.type, timeout_seconds: timeoutMs / 1000 });
   const probe = kind.create(run, { ...env, log });

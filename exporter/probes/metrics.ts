@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { name } from '../config/common.js';
 import type { CheckCommon } from '../model/check.js';
-import { redact } from '../config/secrets.js';
+import { publicUrl, redact } from '../config/secrets.js';
 import { size } from '../config/units.js';
 import { classifyError, errorMessage } from './support/errors.js';
 import { authHeaders, boundedGet, BodyTooLarge, httpAuthFields, httpAuthProblems, prepareHttpGet } from './support/httpget.js';
@@ -70,6 +70,7 @@ export const metricsProbe: ProbeDefinition<MetricsCheck> = {
     problems.push(...httpAuthProblems(c));
     return problems;
   },
+  targetOf: (c) => publicUrl(c.url),
   create: (check) => {
     prepareHttpGet(check);
     const previous = new Map<string, Reading>();

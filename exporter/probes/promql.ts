@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { name } from '../config/common.js';
 import type { CheckCommon } from '../model/check.js';
 import { size } from '../config/units.js';
-import { redact } from '../config/secrets.js';
+import { publicUrl, redact } from '../config/secrets.js';
 import { classifyError, errorMessage } from './support/errors.js';
 import { authHeaders, boundedGetBuffer, BodyTooLarge, httpAuthFields, httpAuthProblems, prepareHttpGet } from './support/httpget.js';
 import type { FailureReason, ProbeResult, Sample } from '../model/result.js';
@@ -47,6 +47,7 @@ export const promqlProbe: ProbeDefinition<PromqlCheck> = {
     problems.push(...httpAuthProblems(c));
     return problems;
   },
+  targetOf: (c) => publicUrl(c.url),
   create: (check) => {
     prepareHttpGet(check);
     return { run: (ctx) => probePromql(check, ctx) };

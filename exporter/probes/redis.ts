@@ -79,6 +79,7 @@ export const redisProbe: ProbeDefinition<RedisCheck> = {
     });
     return problems;
   },
+  targetOf: (c) => describeDsn(c.dsn),
   create: (check, env) => {
     registerDsnSecrets(check.dsn, check.password);
     warm(loadIoredis);

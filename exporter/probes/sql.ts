@@ -59,6 +59,7 @@ export const sqlProbe: ProbeDefinition<SqlCheck> = {
     if (c.driver && kind && kind !== c.driver) problems.push([['driver'], `driver ${c.driver} does not match the DSN's scheme (${kind})`]);
     return problems;
   },
+  targetOf: (c) => describeDsn(c.dsn),
   create: (check, env) => {
     registerDsnSecrets(check.dsn, check.password);
     const driver: SqlDriverKind = check.driver ?? (dsnKind(check.dsn) === 'mysql' ? 'mysql' : 'postgres');

@@ -52,6 +52,20 @@ export const websocketProbe: ProbeDefinition<WebsocketCheck> = {
   thresholdKeys: () => ['cert_expires_in'],
   defaultThresholds: (c): Record<string, Threshold> => (c.url.startsWith('wss:') ? { cert_expires_in: DEFAULT_CERT_THRESHOLD } : {}),
   targetOf: (c) => publicUrl(c.url),
+  target: {
+    keys: ['url'],
+    example: 'ws://127.0.0.1/',
+    parse: (t) => {
+      let url: URL;
+      try {
+        url = new URL(t);
+      } catch {
+        return 'expected a ws:// or wss:// URL';
+      }
+      if (url.protocol !== 'ws:' && url.protocol !== 'wss:') return 'expected a ws:// or wss:// URL';
+      return { fields: { url: t }, host: url.hostname, port: Number(url.port || (url.protocol === 'wss:' ? 443 : 80)) };
+    },
+  },
   create: (check) => {
     warm(loadWs);
     const expect = check.expect === undefined ? undefined : Pattern.compile(check.expect);

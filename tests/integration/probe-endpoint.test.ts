@@ -102,7 +102,7 @@ describe('GET /probe', () => {
   it('debug=true answers the log, the series and the module, secrets redacted', async () => {
     const res = await get(open, `module=with_secret&target=${encodeURIComponent(`${base}/`)}&debug=true`);
     const text = await res.text();
-    expect(text).toMatch(/^Logs for the probe:\n.*msg="Beginning probe" probe=http timeout_seconds=5/);
+    expect(text).toMatch(/^Logs for the probe:\n.*msg="Beginning probe" module=with_secret target=http:\/\/127\.0\.0\.1:\d+\/ probe=http timeout_seconds=5\n/);
     expect(text).toMatch(/msg="Probe succeeded"/);
     expect(text).toMatch(/\n\n\nMetrics that would have been returned:\n# HELP /);
     expect(text).toMatch(/\n\n\nModule configuration:\ntype: http\n/);
@@ -123,7 +123,7 @@ describe('modules in vigil.yml', () => {
 
   it('are validated at load with file, line and key', () => {
     expect(problems('modules:\n  web:\n    type: http\n    url: http://x/\n')).toEqual(['vigil.yml:4:5 modules.web.url: url comes from the target parameter of /probe; a module leaves it out']);
-    expect(problems('modules:\n  sys:\n    type: system\n')).toEqual([expect.stringMatching(/^vigil\.yml:3:11 modules\.sys\.type: type "system" cannot be a module \(it takes no target\), expected one of dns, http, icmp, smtp, tcp$/)]);
+    expect(problems('modules:\n  sys:\n    type: system\n')).toEqual([expect.stringMatching(/^vigil\.yml:3:11 modules\.sys\.type: type "system" cannot be a module \(it takes no target\), expected one of dns, http, icmp, smtp, tcp, websocket$/)]);
     expect(problems('modules:\n  web:\n    type: http\n    max_redirects: 99\n')).toEqual([expect.stringMatching(/^vigil\.yml:4:20 modules\.web\.max_redirects: /)]);
     expect(problems('server:\n  probe:\n    allowed_targets: ["10.0.0.0/33"]\n')).toEqual([expect.stringMatching(/^vigil\.yml:3:\d+ server\.probe\.allowed_targets\[0\]: "10\.0\.0\.0\/33": not an IP address or CIDR block/)]);
   });

@@ -35,6 +35,9 @@ checks:
   - { name: v6, type: tcp, host: "::1", port: 53 }
   - { name: ns, type: dns, query_name: example.com, server: "10.0.0.53:53" }
   - { name: disk, type: system }
+  - { name: pg, type: postgres, dsn: "postgres://app:pgpa55word@db.internal:5432/app?sslmode=require" }
+  - { name: cache, type: redis, dsn: "redis://:r3dispass@cache.internal:6379/0" }
+  - { name: feed, type: websocket, url: "wss://user:wspass99@live.example.com/feed?access_token=abcdef" }
 `, 'vigil.yml');
     const state = new StateStore();
     state.applyConfig(cfg, new Set());
@@ -49,6 +52,9 @@ checks:
     expect(target('v6')).toBe('[::1]:53');
     expect(target('ns')).toBe('10.0.0.53:53');
     expect(target('disk')).toBeUndefined();
-    expect(info.join('\n')).not.toMatch(/hunter22|t0k3n-value/);
+    expect(target('pg')).toBe('db.internal:5432/app');
+    expect(target('cache')).toBe('cache.internal:6379/0');
+    expect(target('feed')).toBe('wss://live.example.com/feed?access_token=redacted');
+    expect(info.join('\n')).not.toMatch(/hunter22|t0k3n-value|pgpa55word|r3dispass|wspass99|abcdef/);
   });
 });

@@ -33,6 +33,7 @@ export function sqlServerProbe(driver: 'postgres' | 'mysql', doc: ProbeDoc): Pro
     reasons: [],
     metrics: DB_METRICS,
     thresholdKeys: () => [],
+    targetOf: (c) => describeDsn(c.dsn),
     create: (check, env) => {
       registerDsnSecrets(check.dsn, check.password);
       warmSqlDriver(driver);
