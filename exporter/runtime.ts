@@ -59,7 +59,7 @@ export class Runtime {
     this.storage = new StorageDir(opts.storagePath, opts.log, this.metrics.registry);
     const storagePath = path.resolve(opts.storagePath);
     for (const kind of PROBE_KINDS) {
-      for (const [name, make] of Object.entries(kind.stores ?? {})) this.stores[name] = make({ storagePath, log: opts.log, report: this.storage });
+      for (const [name, make] of Object.entries(kind.stores ?? {})) this.stores[name] = make({ storagePath, log: opts.log, report: this.storage, database: () => this.record.database() });
     }
     // Concurrency and jitter come with the first config (scheduler section of vigil.yml).
     this.probeEnv = { log: opts.log, storagePath, stores: this.stores };

@@ -4,6 +4,7 @@ import { fileProbe } from './file.js';
 import { heartbeatProbe } from './heartbeat/index.js';
 import { httpProbe } from './http.js';
 import { icmpProbe } from './icmp.js';
+import { logProbe } from './log/index.js';
 import { metricsProbe } from './metrics.js';
 import { mysqlProbe } from './mysql.js';
 import { pm2Probe } from './pm2.js';
@@ -36,6 +37,7 @@ export const PROBE_KINDS: readonly ProbeDefinition[] = [
   websocketProbe,
   smtpProbe,
   icmpProbe,
+  logProbe,
 ];
 
 const byType = new Map(PROBE_KINDS.map((d) => [d.type, d]));

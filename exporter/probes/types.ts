@@ -8,6 +8,7 @@ import type { CheckCommon, Threshold } from '../model/check.js';
 import type { CheckResult, FailureReason, ProbeResult, Sample } from '../model/result.js';
 import type { Status } from '../model/status.js';
 import type { WriteReporter } from '../model/storage.js';
+import type { RecordSql } from '../db/sql.js';
 
 /**
  * What a probe keeps for its own, more precise message to win over the runner's generic
@@ -56,6 +57,8 @@ export interface StoreEnv {
   log: Logger;
   /** Told about every durable write (vigil_storage_write_errors_total, /-/ready). */
   report?: WriteReporter;
+  /** The record's database (SQLite vigil.db or PostgreSQL), once it is open. */
+  database?: () => Promise<RecordSql | undefined>;
 }
 
 /** A store a kind needs beside its probes (input written by an endpoint, read by the probe). */
@@ -79,8 +82,11 @@ export interface KindRoute {
   method: 'GET' | 'POST';
   /** Under /api/v1, in @koa/router syntax (`/heartbeats/:name/start`). */
   path: string;
-  /** public: anyone; heartbeat: the check's own token (KindDefinition.ownToken), else the server's heartbeat token. */
-  access: 'public' | 'heartbeat';
+  /**
+   * public: anyone; status_page: whoever may read the status page (server.status_page_auth);
+   * heartbeat: the check's own token (KindDefinition.ownToken), else the server's heartbeat token.
+   */
+  access: 'public' | 'status_page' | 'heartbeat';
   handle(req: KindRequest, ctx: KindRouteContext): Promise<KindReply> | KindReply;
 }
 
