@@ -123,6 +123,7 @@ checks:
   - { name: live, type: websocket, url: "ws://127.0.0.1:${(wss.address() as { port: number }).port}/", send: ping, expect: pong }
   - { name: mail, type: smtp, host: 127.0.0.1, port: ${smtpPort} }
   - { name: ping, type: icmp, host: 127.0.0.1 }
+  - { name: app-log, type: log, paths: ["${file}"], patterns: [ { name: error, plain: error } ] }
 `;
     const checksPart = config.slice(config.indexOf('\nchecks:'));
     kinds = [...new Set([...checksPart.matchAll(/type: ([a-z0-9_]+)/g)].map((m) => m[1]!))].sort();

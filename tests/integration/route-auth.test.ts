@@ -92,7 +92,7 @@ describe('route table: every route declares its access', () => {
       'GET / status_page', 'GET /ui/:version/:file status_page', 'GET /api/v1/status status_page', 'GET /api/v1/events status_page',
       'GET /api/v1/checks status_page', 'GET /api/v1/alerts/history status_page', 'POST /api/v1/alerts/webhook webhook',
       'POST /api/v1/checks/:name/run admin', 'POST /api/v1/heartbeats/:name heartbeat', 'POST /api/v1/record/backup admin',
-      'GET /api/v1/incidents status_page', 'GET /api/v1/incidents/:id status_page', 'GET /api/v1/record/events status_page', 'GET /api/v1/record/reliability status_page',
+      'GET /api/v1/incidents status_page', 'GET /api/v1/incidents/:id status_page', 'GET /api/v1/record/events status_page', 'GET /api/v1/record/reliability status_page', 'GET /api/v1/logs status_page',
     ]));
     // Every GET under /api/v1 but the heartbeat GET refusal (a 405 that reveals nothing) is the status page's.
     for (const r of routeTable(runtime).routes) {

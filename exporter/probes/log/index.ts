@@ -74,7 +74,7 @@ export const logProbe: ProbeDefinition<LogCheck> = {
     thresholds: 'the pattern names (matches per minute over `rate_window`)',
   },
   schema,
-  reasons: ['missing', 'threshold'],
+  reasons: ['missing'],
   metrics: [
     { name: 'vigil_log_lines_total', help: 'Lines that matched the pattern since the exporter started.', labels: ['pattern'], type: 'counter' },
     { name: 'vigil_log_matches_per_minute', help: 'Lines that matched the pattern over the last rate_window, per minute.', labels: ['pattern'] },
