@@ -1,6 +1,6 @@
 // The log watch probe (`type: log`) run by hand against files the test writes, rotates (rename +
 // create, copytruncate) and truncates, with its lines and positions in a real SQLite database
-// (the record's schema): it starts at the end, reads what was appended exactly once across
+// (the record's schema) and in PostgreSQL: it starts at the end, reads what was appended exactly once across
 // rotation and truncation, resumes at the stored position with a new probe (a restart), counts
 // per pattern, keeps redacted matching lines searchable, and holds its caps (bytes per run, line
 // length, lines per second, retention and byte budget).
@@ -16,20 +16,13 @@ import { logProbe, type LogCheck } from '../../exporter/probes/log/index.js';
 import { LogStore, ROW_OVERHEAD_BYTES } from '../../exporter/probes/log/store.js';
 import type { Probe, ProbeRunContext } from '../../exporter/probes/types.js';
 import { parseConfig } from '../support/config.js';
+import { recordBackends } from '../support/record-backends.js';
 
 let dir: string;
 let sql: RecordSql;
 let store: LogStore;
 
-beforeEach(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'vigil-log-'));
-  sql = await openSqliteRecord(dir, silentLogger);
-  store = new LogStore(async () => sql);
-});
-afterEach(async () => {
-  await sql?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const backends = recordBackends();
 
 function checkOf(extra: string): LogCheck {
   const cfg = parseConfig(`checks:
@@ -55,7 +48,19 @@ const sample = (r: ProbeResult, metric: string, pattern?: string) =>
   r.samples.find((s) => s.metric === metric && (pattern === undefined || s.labels?.pattern === pattern))?.value;
 const stored = async () => (await store.search({ limit: 1000 })).lines.map((l) => l.line).reverse();
 
-describe('log watch probe', () => {
+describe.each(backends.list)('log watch probe (%s)', (kind) => {
+  beforeEach(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'vigil-log-'));
+    const b = backends.get(kind);
+    await b.fresh(dir);
+    sql = kind === 'sqlite' ? await openSqliteRecord(dir, silentLogger) : await b.connect!();
+    store = new LogStore(async () => sql);
+  });
+  afterEach(async () => {
+    await sql?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it('starts at the end on its first run, then counts and keeps only what is appended', async () => {
     const file = path.join(dir, 'app.log');
     writeFileSync(file, 'old error 1\nold error 2\n');
@@ -234,7 +239,7 @@ patterns:
     expect((await store.search({ check: 'other', limit: 10 })).lines).toHaveLength(1);
   });
 
-  it('searches with FTS5: every word must appear, the caller\'s text is never query syntax', async () => {
+  it('searches: every word must appear (FTS5 on SQLite, substrings on PostgreSQL), the caller\'s text is never query syntax', async () => {
     const now = Date.now();
     const l = (line: string, t = now) => ({ t, file: '/x.log', patterns: ['error'], line, truncated: false });
     await store.commit('a', [l('ERROR payment gateway timeout', now - 60_000), l('error: disk full on /var'), l('warn "quoted" OR stuff')], new Map(), now);
@@ -244,9 +249,11 @@ patterns:
     expect(await q({ q: 'payment timeout', limit: 10 })).toEqual(['ERROR payment gateway timeout']);
     expect(await q({ q: 'payment', check: 'a', limit: 10 })).toEqual(['ERROR payment gateway timeout']);
     expect(await q({ q: 'payment', since: now - 1000, limit: 10 })).toEqual(['error payment declined']);
-    expect(await q({ q: 'OR', limit: 10 })).toEqual(['warn "quoted" OR stuff']);
+    // FTS5 matches whole words; PostgreSQL substrings ("or" is inside "ERROR").
+    expect(await q({ q: 'OR', limit: 10 })).toEqual(kind === 'sqlite' ? ['warn "quoted" OR stuff'] : ['error payment declined', 'warn "quoted" OR stuff', 'error: disk full on /var', 'ERROR payment gateway timeout']);
     expect(await q({ q: '"quoted', limit: 10 })).toEqual(['warn "quoted" OR stuff']);
     expect(await q({ q: 'NEAR( * ^', limit: 10 })).toEqual([]);
+    expect(await q({ q: '100%_', limit: 10 })).toEqual([]);
     const page = await store.search({ limit: 2 });
     expect(page.more).toBe(true);
     expect((await store.search({ limit: 2, before: page.lines[1].id })).lines).toHaveLength(2);
