@@ -56,24 +56,26 @@ export async function trendsDocument(checks: CheckState[], q: TrendsQuery, now: 
   if (missing.length) {
     const end = Math.floor(now / HOUR) * HOUR + HOUR;
     const bucketStarts = Array.from({ length: buckets }, (_, i) => end - stepMs * (buckets - i));
-    const whole = await sources.report(now - windowMs, now);
-    const perBucket: ReportRow[][] = [];
+    const byName = (rows: ReportRow[]) => new Map(rows.map((r) => [r.s.config.name, r]));
+    const whole = byName(await sources.report(now - windowMs, now));
+    const perBucket: Array<Map<string, ReportRow>> = [];
     for (const t of bucketStarts) {
-      perBucket.push(await sources.report(t, Math.min(t + stepMs, now)));
+      perBucket.push(byName(await sources.report(t, Math.min(t + stepMs, now))));
       await slice.pause();
     }
     for (const s of missing) {
       const name = s.config.name;
-      const w = fromReport(whole.find((r) => r.s.config.name === name));
+      const w = fromReport(whole.get(name));
       answers.set(name, {
         availability: w.availability,
         response_time: w.response_time,
         source: w.source,
         trend: bucketStarts.map((t, i) => {
-          const b = fromReport(perBucket[i].find((r) => r.s.config.name === name));
+          const b = fromReport(perBucket[i].get(name));
           return { t, availability: b.availability, response_time: b.response_time };
         }),
       });
+      await slice.pause();
     }
   }
   const rows = await mapSliced(selected, (s) => {

@@ -125,6 +125,8 @@ describe('expensive GETs', () => {
       { path: '/api/v1/record/events?limit=1000' },
       { path: '/api/v1/record/events?format=csv&q=refused&limit=1000' },
       { path: '/api/v1/record/reliability' },
+      { path: '/api/v1/trends?window=90d' },
+      { path: '/api/v1/trends?window=7d&buckets=84' },
     ]);
     const scrapes: number[] = [];
     try {
@@ -161,6 +163,8 @@ describe('expensive GETs', () => {
       { path: '/api/v1/record/events?limit=1001', mentions: /limit.*1000/ },
       { path: '/api/v1/incidents?limit=501', mentions: /limit.*500/ },
       { path: '/api/v1/incidents?offset=100001', mentions: /offset.*100000/ },
+      { path: '/api/v1/trends?buckets=91', mentions: /buckets.*90/ },
+      { path: '/api/v1/trends?window=1y', mentions: /window.*7d.*30d.*90d/ },
     ];
     for (const c of cases) {
       const res = await fetch(`${ex.url}${c.path}`);
