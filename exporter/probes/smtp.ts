@@ -12,6 +12,7 @@ import type { ProbeResult, Sample } from '../model/result.js';
 import { defaultHeadline } from './support/headline.js';
 import { abortError, classifyError, errorMessage } from './support/errors.js';
 import { pattern, Pattern } from './support/pattern.js';
+import { RESOLVE_METRICS, recordingLookup } from './support/resolve.js';
 import { DEFAULT_CERT_THRESHOLD, earliestCertExpiry, TLS_METRICS, tlsSamples } from './support/tls.js';
 import type { ProbeDefinition, ProbeRunContext } from './types.js';
 
@@ -50,6 +51,7 @@ export const smtpProbe: ProbeDefinition<SmtpCheck> = {
     { name: 'vigil_smtp_duration_seconds', help: 'Duration of each phase of the SMTP probe.', labels: ['phase'] },
     { name: 'vigil_smtp_banner_code', help: 'Reply code of the server\'s greeting (220 when it accepts mail).' },
     ...TLS_METRICS,
+    ...RESOLVE_METRICS,
   ],
   thresholdKeys: (c) => (c.tls === 'none' ? [] : ['cert_expires_in']),
   defaultThresholds: (c): Record<string, Threshold> => (c.tls === 'none' ? {} : { cert_expires_in: DEFAULT_CERT_THRESHOLD }),
@@ -167,9 +169,10 @@ async function probeSmtp(check: SmtpCheck, banner: Pattern | undefined, ctx: Pro
     servername: check.tls_config.server_name ?? (net.isIP(check.host) ? undefined : check.host),
   };
 
+  const resolution = recordingLookup(check.host);
   let socket: net.Socket = check.tls === 'implicit'
-    ? tls.connect({ host: check.host, port: check.port, ...tlsOptions })
-    : net.connect({ host: check.host, port: check.port });
+    ? tls.connect({ host: check.host, port: check.port, lookup: resolution.lookup, ...tlsOptions })
+    : net.connect({ host: check.host, port: check.port, lookup: resolution.lookup });
   let reader = new ReplyReader(socket);
   // Just before the runner's own timeout, so the message says which phase was slow.
   const onAbort = () => socket.destroy(abortError());
@@ -244,7 +247,7 @@ async function probeSmtp(check: SmtpCheck, banner: Pattern | undefined, ctx: Pro
 
   function finish(result: Omit<ProbeResult, 'samples'>): ProbeResult {
     for (const [name, value] of Object.entries(phases)) samples.push({ key: `duration_${name}`, metric: 'vigil_smtp_duration_seconds', value, labels: { phase: name } });
-    samples.push(...tlsSamples(certExpiry));
+    samples.push(...tlsSamples(certExpiry), ...resolution.samples());
     return { ...result, samples };
   }
   function fail(reason: ProbeResult['reason'], message: string): ProbeResult {

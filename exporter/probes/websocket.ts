@@ -12,6 +12,7 @@ import { formatSize } from '../model/units.js';
 import { size } from '../config/units.js';
 import { classifyError, errorMessage } from './support/errors.js';
 import { pattern, Pattern } from './support/pattern.js';
+import { RESOLVE_METRICS, recordingLookup } from './support/resolve.js';
 import { DEFAULT_CERT_THRESHOLD, earliestCertExpiry, TLS_METRICS, tlsSamples } from './support/tls.js';
 import type { ProbeDefinition, ProbeRunContext } from './types.js';
 import type { ProbeResult, Sample } from '../model/result.js';
@@ -48,6 +49,7 @@ export const websocketProbe: ProbeDefinition<WebsocketCheck> = {
   metrics: [
     { name: 'vigil_websocket_duration_seconds', help: 'Duration of each phase of the WebSocket probe.', labels: ['phase'] },
     ...TLS_METRICS,
+    ...RESOLVE_METRICS,
   ],
   thresholdKeys: () => ['cert_expires_in'],
   defaultThresholds: (c): Record<string, Threshold> => (c.url.startsWith('wss:') ? { cert_expires_in: DEFAULT_CERT_THRESHOLD } : {}),
@@ -85,7 +87,9 @@ async function probeWebsocket(check: WebsocketCheck, expect: Pattern | undefined
     let done = false;
     const u = new URL(check.url);
     const where = `${u.protocol}//${u.host}${u.pathname}`;
+    const resolution = recordingLookup(u.hostname);
     const ws = new WebSocket(check.url, check.subprotocols, {
+      lookup: resolution.lookup,
       headers: { 'user-agent': 'Vigil/1 (+health probe)', ...check.headers },
       handshakeTimeout: ctx.remaining(),
       maxPayload: check.max_message_bytes,
@@ -117,7 +121,7 @@ async function probeWebsocket(check: WebsocketCheck, expect: Pattern | undefined
       // A server that never answers the close frame must not keep the socket.
       setTimeout(() => ws.terminate(), 1_000).unref();
       const samples: Sample[] = Object.entries(phases).map(([phase, value]) => ({ key: `duration_${phase}`, metric: 'vigil_websocket_duration_seconds', value, labels: { phase } }));
-      samples.push(...tlsSamples(certExpiry));
+      samples.push(...tlsSamples(certExpiry), ...resolution.samples());
       resolve({ ...result, message: result.message && redact(result.message), samples });
     };
     const onAbort = () => finish({ ok: false, reason: 'timeout', message: `${where}: ${phaseNow()} timed out` });

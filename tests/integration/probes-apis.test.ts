@@ -341,6 +341,14 @@ describe('websocket probe', () => {
     for (const phase of ['connect', 'handshake', 'expect']) expect(sample(r, `duration_${phase}`, { phase })).toBeGreaterThanOrEqual(0);
   });
 
+  it('resolves a host name first, with blackbox\'s resolution series', async () => {
+    const r = await run({ type: 'websocket', url: `${url.replace('127.0.0.1', 'localhost')}/ws`, subprotocols: ['v1.chat'], send: 'ping', expect: '^pong:ping$' });
+    expect(r.ok, r.message).toBe(true);
+    expect(sample(r, 'dns_lookup_time')).toBeGreaterThan(0);
+    expect(sample(r, 'ip_protocol')).toBe(4);
+    expect(sample(r, 'ip_addr_hash')).toBe(3668918509);
+  });
+
   const failures = [
     { name: 'a refused handshake', path: '/private', fields: {}, reason: 'auth', message: /handshake answered with status 401, expected 101 Switching Protocols/ },
     { name: 'a handshake that never completes', path: '/hang', fields: { timeout: '500ms' }, reason: 'timeout', message: /timed out/ },

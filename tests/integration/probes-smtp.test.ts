@@ -80,6 +80,16 @@ describe('smtp probe', () => {
     expect(sample(r, 'cert_expires_in')).toBeUndefined();
   });
 
+  it('resolves a host name first, with blackbox\'s resolution series (an address: lookup time 0)', async () => {
+    const byName = await smtp({ host: 'localhost', port: plain });
+    expect(byName.ok, byName.message).toBe(true);
+    expect(sample(byName, 'dns_lookup_time')).toBeGreaterThan(0);
+    expect(sample(byName, 'ip_protocol')).toBe(4);
+    expect(sample(byName, 'ip_addr_hash')).toBe(3668918509);
+    const byAddress = await smtp({ port: plain });
+    expect([sample(byAddress, 'dns_lookup_time'), sample(byAddress, 'ip_protocol')]).toEqual([0, 4]);
+  });
+
   it('upgrades with STARTTLS and reports the certificate', async () => {
     const r = await smtp({ port: starttls, tls: 'starttls', tls_config: { insecure_skip_verify: true } });
     expect(r.message).toBeUndefined();

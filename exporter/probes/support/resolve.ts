@@ -2,8 +2,9 @@
 // does: the time it took (probe_dns_lookup_time_seconds, on every probe that resolves a name),
 // the address family used (probe_ip_protocol) and a hash of the address (probe_ip_addr_hash, to
 // spot an address that changes). The connection then goes to exactly that address.
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
+import { isIP, type LookupFunction } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
 import type { MetricSpec } from '../../model/metric.js';
@@ -86,4 +87,27 @@ function expand(groups: string[]): string[] {
     return [...groups.slice(0, -1), ((a << 8) | b).toString(16), ((c << 8) | d).toString(16)];
   }
   return groups;
+}
+
+/**
+ * For probes that hand the name to a library (net.connect, ws): a `lookup` option that times the
+ * system resolver's answer and keeps the address, and the samples of what it saw (an IP
+ * literal is never looked up: lookup time 0).
+ */
+export function recordingLookup(host: string): { lookup: LookupFunction; samples(): Sample[] } {
+  const bare = host.replace(/^\[|\]$/g, '');
+  const literal = isIP(bare);
+  let resolved: Resolved | undefined = literal ? { address: bare, family: literal as 4 | 6, seconds: 0 } : undefined;
+  let failedAfter = 0;
+  const recording: LookupFunction = (hostname, options, callback) => {
+    const t0 = performance.now();
+    dnsLookup(hostname, options, ((err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => {
+      const seconds = Math.round((performance.now() - t0) * 1000) / 1e6;
+      const first = Array.isArray(address) ? address[0] : address ? { address, family: family ?? 4 } : undefined;
+      if (err || !first) failedAfter = seconds;
+      else resolved = { address: first.address, family: first.family === 6 ? 6 : 4, seconds };
+      (callback as (...args: unknown[]) => void)(err, address, family);
+    }) as never);
+  };
+  return { lookup: recording, samples: () => resolveSamples(resolved, failedAfter) };
 }
