@@ -13,7 +13,7 @@ import { openSqliteRecord } from '../../exporter/db/sqlite.js';
 import type { RecordSql } from '../../exporter/db/sql.js';
 import type { ProbeResult } from '../../exporter/model/result.js';
 import { logProbe, type LogCheck } from '../../exporter/probes/log/index.js';
-import { LogStore, ROW_OVERHEAD_BYTES } from '../../exporter/probes/log/store.js';
+import { ABANDONED_MS, LogStore, ROW_OVERHEAD_BYTES } from '../../exporter/probes/log/store.js';
 import type { Probe, ProbeRunContext } from '../../exporter/probes/types.js';
 import { parseConfig } from '../support/config.js';
 import { recordBackends } from '../support/record-backends.js';
@@ -231,9 +231,14 @@ patterns:
     await store.commit('app-log', [{ ...line(0), t: now - 8 * 86400_000 }], new Map(), now);
     await store.commit('app-log', Array.from({ length: 50 }, (_, i) => line(i + 1)), new Map(), now);
     await store.commit('other', [line(99)], new Map(), now);
+    // A check that last ran longer ago than ABANDONED_MS was removed from the config: its lines go too.
+    await store.commit('removed', [line(98), line(97)], new Map(), now - ABANDONED_MS - 1);
     const rowBytes = Buffer.byteLength(line(10).line) + ROW_OVERHEAD_BYTES;
     const removed = await store.prune('app-log', 7 * 86400_000, rowBytes * 20, now);
-    expect(removed).toBe(31); // the old one by retention, 30 by the budget
+    expect(removed).toBe(33); // the old one by retention, 30 by the budget, 2 of the removed check
+    expect((await store.search({ check: 'removed', limit: 10 })).lines).toEqual([]);
+    expect(await store.offsets('removed')).toEqual({ started: false, offsets: new Map() });
+    expect((await store.offsets('other')).started).toBe(true);
     const left = (await store.search({ check: 'app-log', limit: 1000 })).lines;
     expect(left.map((l) => l.line.split(' ')[1])).toEqual(Array.from({ length: 20 }, (_, i) => String(50 - i)));
     expect((await store.search({ check: 'other', limit: 10 })).lines).toHaveLength(1);

@@ -44,6 +44,13 @@ export interface LogQuery {
 /** Bytes a stored line is charged against the byte budget beyond its text (row, index, FTS entry). */
 export const ROW_OVERHEAD_BYTES = 96;
 
+/** Rows one pruning statement deletes at most, and statements per call and kind. */
+const PRUNE_PAGE = 5000;
+const MAX_PAGES = 20;
+
+/** A check that has not run for this long is taken as removed: its lines and positions go. */
+export const ABANDONED_MS = 30 * 24 * 3600_000;
+
 /** The sentinel path that marks a check whose files have been looked at once. */
 const STARTED = '';
 
@@ -102,35 +109,50 @@ export class LogStore implements KindStore {
 
   /**
    * Drop a check's lines older than `retentionMs`, then its oldest lines until what it keeps is
-   * within `maxBytes`. Returns the lines removed.
+   * within `maxBytes`, then (a page at a time) the lines and positions of checks that have not
+   * run for ABANDONED_MS (removed from the config). Each statement deletes at most PRUNE_PAGE
+   * rows, so one call never holds the database long. Returns the lines removed.
    */
   async prune(check: string, retentionMs: number, maxBytes: number, now: number): Promise<number> {
     const sql = await this.sql();
     let removed = 0;
-    const [old] = await sql.transaction([{ sql: 'DELETE FROM log_lines WHERE check_name = ? AND t < ?', params: [check, now - retentionMs] }]);
-    removed += old.changes;
-    if (removed || !this.charged.has(check)) {
+    const page = async (text: string, params: Array<string | number>): Promise<number> => {
+      const [r] = await sql.transaction([{ sql: text, params }]);
+      removed += r.changes;
+      return r.changes;
+    };
+    let old = 0;
+    for (let i = 0; i < MAX_PAGES; i++) {
+      const n = await page(`DELETE FROM log_lines WHERE id IN (SELECT id FROM log_lines WHERE check_name = ? AND t < ? ORDER BY id LIMIT ${PRUNE_PAGE})`, [check, now - retentionMs]);
+      old += n;
+      if (n < PRUNE_PAGE) break;
+    }
+    if (old || !this.charged.has(check)) {
       const [row] = await sql.all<{ n: unknown; b: unknown }>('SELECT count(*) AS n, coalesce(sum(bytes), 0) AS b FROM log_lines WHERE check_name = ?', [check]);
       this.charged.set(check, Number(row.b) + Number(row.n) * ROW_OVERHEAD_BYTES);
     }
     let excess = this.charged.get(check)! - maxBytes;
-    while (excess > 0) {
+    for (let i = 0; excess > 0 && i < MAX_PAGES; i++) {
       // The oldest lines, a page at a time, up to the one that brings the total within budget.
-      const page = await sql.all<{ id: unknown; bytes: unknown }>('SELECT id, bytes FROM log_lines WHERE check_name = ? ORDER BY id LIMIT 1000', [check]);
-      if (!page.length) break;
+      const oldest = await sql.all<{ id: unknown; bytes: unknown }>(`SELECT id, bytes FROM log_lines WHERE check_name = ? ORDER BY id LIMIT ${PRUNE_PAGE}`, [check]);
+      if (!oldest.length) break;
       let upTo = 0;
       let freed = 0;
-      let n = 0;
-      for (const r of page) {
+      for (const r of oldest) {
         upTo = Number(r.id);
         freed += Number(r.bytes) + ROW_OVERHEAD_BYTES;
-        n++;
         if (freed >= excess) break;
       }
-      await sql.transaction([{ sql: 'DELETE FROM log_lines WHERE check_name = ? AND id <= ?', params: [check, upTo] }]);
-      removed += n;
+      await page('DELETE FROM log_lines WHERE check_name = ? AND id <= ?', [check, upTo]);
       excess -= freed;
       this.charged.set(check, this.charged.get(check)! - freed);
+    }
+    const gone = 'SELECT check_name FROM log_offsets WHERE path = ? AND updated_at < ?';
+    const goneParams = [STARTED, now - ABANDONED_MS];
+    const n = await page(`DELETE FROM log_lines WHERE id IN (SELECT id FROM log_lines WHERE check_name IN (${gone}) LIMIT ${PRUNE_PAGE})`, goneParams);
+    if (n < PRUNE_PAGE) {
+      const [r] = await sql.transaction([{ sql: `DELETE FROM log_offsets WHERE check_name IN (SELECT check_name FROM (${gone}) AS g)`, params: goneParams }]);
+      if (r.changes) for (const k of [...this.charged.keys()]) if (k !== check) this.charged.delete(k);
     }
     return removed;
   }
