@@ -205,7 +205,7 @@ const ENDPOINTS: Record<string, string> = {
   'POST /api/v1/heartbeats/:name': 'a heartbeat ping: the job succeeded — [probes.md](probes.md#heartbeat-api)',
   'POST /api/v1/heartbeats/:name/start': 'a heartbeat ping: the job started',
   'POST /api/v1/heartbeats/:name/fail': 'a heartbeat ping: the job failed',
-  'GET /api/v1/logs': 'lines kept by `log` checks, newest first: `check`, `q` (every word), `since`/`until`, `before`, `limit` — [probes.md](probes.md#log-watch)',
+  'GET /api/v1/logs': 'lines kept by `log` checks, newest first: `check`, `q` (every word), `since`/`until`, `before`/`after`, `limit` — [probes.md](probes.md#log-watch)',
   'GET /api/v1/heartbeats/:name': '405 with `Allow: POST`: GET is refused so that link previews cannot record pings',
   'GET /api/v1/heartbeats/:name/start': '405, as above',
   'GET /api/v1/heartbeats/:name/fail': '405, as above',

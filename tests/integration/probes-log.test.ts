@@ -85,6 +85,12 @@ describe('log watch probe (compiled exporter)', () => {
     expect((await search('q=burst&limit=5')).body.lines).toHaveLength(5);
     expect((await search('q=burst&since=2099-01-01T00:00:00Z')).body.lines).toEqual([]);
     expect((await search('q=payment&since=1h')).body.lines).toHaveLength(1);
+    // A live tail: only what came after the newest id it has.
+    const newest = (await search('limit=1')).body.lines![0] as unknown as { id: number };
+    expect((await search(`after=${newest.id}`)).body.lines).toEqual([]);
+    appendFileSync(path.join(logs, 'app.log'), 'error for the tail\n');
+    await waitFor(async () => (await search(`after=${newest.id}`)).body.lines!.length === 1, 10_000);
+    expect((await search(`after=${newest.id}`)).body.lines!.map((l) => l.line)).toEqual(['error for the tail']);
     expect((await search('check=nope')).status).toBe(404);
     expect((await search('since=yesterday')).status).toBe(400);
     expect((await search('limit=100000')).status).toBe(400);
@@ -105,5 +111,6 @@ describe('log watch probe (compiled exporter)', () => {
     expect(old.body.lines!.map((l) => l.line)).toEqual(['Error: payment gateway ETIMEDOUT']);
     expect((await search('q=down')).body.lines!.map((l) => l.line)).toEqual(['error written while the exporter was down']);
     expect((await search('q=burst&limit=1000')).body.lines).toHaveLength(12);
+    expect((await search('q=tail')).body.lines).toHaveLength(1);
   });
 });

@@ -1,7 +1,8 @@
-// GET /api/v1/logs?check=&q=&since=&until=&before=&limit=: the lines log checks kept, newest
-// first. `q` is words that must all appear (FTS5 on SQLite; on PostgreSQL a case-insensitive
-// substring per word). `since`/`until` are RFC 3339 times or a duration back from now (`15m`);
-// paging by `before=<id>` (the `next_before` of the previous page).
+// GET /api/v1/logs?check=&q=&since=&until=&before=&after=&limit=: the lines log checks kept,
+// newest first. `q` is words that must all appear (FTS5 on SQLite; on PostgreSQL a
+// case-insensitive substring per word). `since`/`until` are RFC 3339 times or a duration back
+// from now (`15m`); paging by `before=<id>` (the `next_before` of the previous page); a live
+// tail polls with `after=<the newest id it has>`.
 //
 // Access: whoever may read the status page (server.status_page_auth), never less. Log lines can
 // hold secrets: they are redacted before they are stored (config/secrets.ts redact(): registered
@@ -52,8 +53,9 @@ async function search(req: KindRequest, ctx: KindRouteContext): Promise<KindRepl
   const since = time(req.query, 'since', now);
   const until = time(req.query, 'until', now);
   const before = integer(req.query, 'before', 1, Number.MAX_SAFE_INTEGER);
+  const after = integer(req.query, 'after', 0, Number.MAX_SAFE_INTEGER);
   const limit = integer(req.query, 'limit', 1, MAX_LIMIT);
-  for (const v of [check, q, since, until, before, limit]) if (isError(v)) return { status: 400, body: v };
+  for (const v of [check, q, since, until, before, after, limit]) if (isError(v)) return { status: 400, body: v };
   if (typeof q === 'string' && q.length > MAX_Q) return { status: 400, body: { error: `q is longer than ${MAX_Q} characters` } };
   if (typeof check === 'string' && ctx.check(check)?.type !== 'log') return { status: 404, body: { error: `no log check named "${check.slice(0, 100)}"` } };
   const store = ctx.store('logs') as LogStore | undefined;
@@ -62,7 +64,7 @@ async function search(req: KindRequest, ctx: KindRouteContext): Promise<KindRepl
   try {
     found = await store.search({
       check: check as string | undefined, q: q as string | undefined, since: since as number | undefined, until: until as number | undefined,
-      before: before as number | undefined, limit: (limit as number | undefined) ?? DEFAULT_LIMIT,
+      before: before as number | undefined, after: after as number | undefined, limit: (limit as number | undefined) ?? DEFAULT_LIMIT,
     });
   } catch (err) {
     return { status: 503, body: { error: `log search failed: ${(err as NodeJS.ErrnoException).code ?? 'database error'}` } };

@@ -38,6 +38,8 @@ export interface LogQuery {
   until?: number;
   /** Only lines with an id below this (paging, newest first). */
   before?: number;
+  /** Only lines with an id above this (a live tail polls with the newest id it has). */
+  after?: number;
   limit: number;
 }
 
@@ -179,6 +181,7 @@ export class LogStore implements KindStore {
     if (query.since !== undefined) { where.push('log_lines.t >= ?'); params.push(query.since); }
     if (query.until !== undefined) { where.push('log_lines.t <= ?'); params.push(query.until); }
     if (query.before !== undefined) { where.push('log_lines.id < ?'); params.push(query.before); }
+    if (query.after !== undefined) { where.push('log_lines.id > ?'); params.push(query.after); }
     const text = `SELECT log_lines.id AS id, log_lines.t AS t, log_lines.check_name AS check_name, log_lines.file AS file,
       log_lines.patterns AS patterns, log_lines.line AS line, log_lines.truncated AS truncated
       FROM ${from}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY log_lines.id DESC LIMIT ?`;
