@@ -216,13 +216,15 @@ patterns:
   - { name: error, plain: error }
   - { name: slow, plain: slow, keep: false }`));
     await probe.run(ctx());
-    appendFileSync(file, 'error connecting to postgres://app:s3cr3t-pw@db/app password=hunter2 Authorization: Bearer abc.def.ghi\nslow query 2s\n');
+    appendFileSync(file, 'error connecting to postgres://app:s3cr3t-pw@db/app password=hunter2 Authorization: Bearer abc.def.ghi\nslow query 2s\n'
+      + 'error calling api with bearer tok_live_4242424242 jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N key AKIAIOSFODNN7EXAMPLE\n');
     const r = await probe.run(ctx());
     expect(sample(r, 'vigil_log_lines_total', 'slow')).toBe(1);
     const lines = await stored();
-    expect(lines).toHaveLength(1);
+    expect(lines).toHaveLength(2);
     expect(lines[0]).not.toMatch(/s3cr3t-pw|hunter2|abc\.def\.ghi/);
     expect(lines[0]).toContain('postgres://app:<redacted>@db/app');
+    expect(lines[1]).toBe('error calling api with bearer <redacted> jwt <redacted> key <redacted>');
   });
 
   it('prunes kept lines past the retention and beyond the byte budget, oldest first', async () => {

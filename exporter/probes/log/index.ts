@@ -100,6 +100,22 @@ export const logProbe: ProbeDefinition<LogCheck> = {
   create: (check, env) => new LogProbe(check, env.stores[LOG_STORE] as LogStore),
 };
 
+// Secrets an application prints without a key=value around them (on top of config/secrets.ts):
+// bearer tokens, JSON Web Tokens, AWS access key ids. Character classes without the separators,
+// so each pattern is linear in the (capped) line.
+const BARE_SECRETS: Array<[RegExp, string]> = [
+  [/\b(bearer)\s+[A-Za-z0-9._~+/=-]{8,}/gi, '$1 <redacted>'],
+  [/\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g, '<redacted>'],
+  [/\b(AKIA|ASIA)[0-9A-Z]{16}\b/g, '<redacted>'],
+];
+
+/** A line as it may be stored: config secrets, URL passwords, key=value credentials and bare tokens removed. */
+export function redactLine(text: string): string {
+  let out = redact(text);
+  for (const [re, to] of BARE_SECRETS) out = out.replace(re, to);
+  return out;
+}
+
 interface Matcher { name: string; keep: boolean; test(line: string): boolean }
 
 function matcherOf(p: LogCheck['patterns'][number]): Matcher {
@@ -156,7 +172,7 @@ class LogProbe {
       const hits = this.matchers.filter((m) => m.test(line.text));
       if (!hits.length) continue;
       for (const h of hits) found.set(h.name, (found.get(h.name) ?? 0) + 1);
-      if (hits.some((h) => h.keep)) keep.push({ t: now, file: line.file, patterns: hits.map((h) => h.name), line: redact(line.text), truncated: line.truncated });
+      if (hits.some((h) => h.keep)) keep.push({ t: now, file: line.file, patterns: hits.map((h) => h.name), line: redactLine(line.text), truncated: line.truncated });
     }
 
     // Lines and positions in one transaction; the counts move only once they are stored.
