@@ -193,6 +193,28 @@ describe.each(backends.list)('log watch probe (%s)', (kind) => {
     expect(lines[101]).toMatchObject({ line: 'error after the long one', truncated: false });
   });
 
+  it('never reads a multi-GB file whole: a 4 GiB jump is read max_read_bytes at a time', async () => {
+    const file = path.join(dir, 'huge.log');
+    writeFileSync(file, '');
+    const probe = probeOf(checkOf(`${BASIC(file)}\nmax_read_bytes: 1MiB`));
+    await probe.run(ctx());
+    truncateSync(file, 4 * 1024 ** 3); // sparse: 4 GiB of NUL bytes appended at once
+    appendFileSync(file, 'error at the very end\n');
+    const r = await probe.run(ctx());
+    expect(sample(r, 'vigil_log_behind_bytes')).toBe(4 * 1024 ** 3 + 22 - 1024 ** 2);
+    expect(sample(r, 'vigil_log_lines_total', 'error')).toBe(0);
+    // The same check with a glob (as after a config change): it keeps huge.log's position and
+    // reads on 1 MiB a run; a 2 GiB file that starts matching later starts at its end.
+    const other = probeOf(checkOf(`${BASIC(path.join(dir, '*.log'))}\nmax_read_bytes: 1MiB`));
+    await other.run(ctx());
+    const big = path.join(dir, 'late.log');
+    writeFileSync(big, '');
+    truncateSync(big, 2 * 1024 ** 3);
+    const r2 = await other.run(ctx());
+    expect(sample(r2, 'vigil_log_files')).toBe(2);
+    expect(sample(r2, 'vigil_log_behind_bytes')).toBe(4 * 1024 ** 3 + 22 - 3 * 1024 ** 2);
+  });
+
   it('matches and keeps at most max_lines_per_second; the rest is counted as skipped', async () => {
     const file = path.join(dir, 'app.log');
     writeFileSync(file, '');
