@@ -12,7 +12,7 @@ import { silentLogger } from '../../exporter/log.js';
 import { openSqliteRecord } from '../../exporter/db/sqlite.js';
 import type { RecordSql } from '../../exporter/db/sql.js';
 import type { ProbeResult } from '../../exporter/model/result.js';
-import { logProbe, type LogCheck } from '../../exporter/probes/log/index.js';
+import { logProbe, MAX_KEPT_PER_RUN, type LogCheck } from '../../exporter/probes/log/index.js';
 import { ABANDONED_MS, LogStore, ROW_OVERHEAD_BYTES } from '../../exporter/probes/log/store.js';
 import type { Probe, ProbeRunContext } from '../../exporter/probes/types.js';
 import { parseConfig } from '../support/config.js';
@@ -229,6 +229,17 @@ describe.each(backends.list)('log watch probe (%s)', (kind) => {
     expect(sample(r, 'vigil_log_skipped_lines_total')).toBe(1000 - counted);
     expect((await stored()).length).toBe(counted);
   });
+
+  it('keeps at most MAX_KEPT_PER_RUN lines a run (one small transaction); all of them are counted', async () => {
+    const file = path.join(dir, 'app.log');
+    writeFileSync(file, '');
+    const probe = probeOf(checkOf(`${BASIC(file)}\nmax_lines_per_second: 100000`));
+    await probe.run(ctx());
+    appendFileSync(file, 'error flood\n'.repeat(MAX_KEPT_PER_RUN + 500));
+    const r = await probe.run(ctx());
+    expect(sample(r, 'vigil_log_lines_total', 'error')).toBe(MAX_KEPT_PER_RUN + 500);
+    expect((await sql.all<{ n: unknown }>('SELECT count(*) AS n FROM log_lines'))[0].n).toSatisfy((n) => Number(n) === MAX_KEPT_PER_RUN);
+  }, 30_000);
 
   it('redacts secrets before keeping a line, and keeps lines only for patterns with keep', async () => {
     const file = path.join(dir, 'app.log');
