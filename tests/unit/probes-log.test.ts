@@ -121,6 +121,24 @@ describe.each(backends.list)('log watch probe (%s)', (kind) => {
     expect((await stored()).slice(3)).toEqual(['error last in generation 2', 'error first in generation 3']);
   });
 
+  it('a rotated file renamed to a name the glob also matches is continued, not read again', async () => {
+    const file = path.join(dir, 'app.log');
+    writeFileSync(file, '');
+    const probe = probeOf(checkOf(BASIC(path.join(dir, '*.log'))));
+    await probe.run(ctx());
+    appendFileSync(file, 'error one\n');
+    await probe.run(ctx());
+    appendFileSync(file, 'error two\n');
+    renameSync(file, path.join(dir, 'app-1.log'));
+    writeFileSync(file, 'error three\n');
+    const r = await probe.run(ctx());
+    expect(sample(r, 'vigil_log_files')).toBe(2);
+    expect(await stored()).toEqual(['error one', 'error two', 'error three']);
+    appendFileSync(path.join(dir, 'app-1.log'), 'error four, late in the old file\n');
+    await probe.run(ctx());
+    expect((await stored()).slice(3)).toEqual(['error four, late in the old file']);
+  });
+
   it('follows copytruncate and plain truncation, also when the file grew past the old position again', async () => {
     const file = path.join(dir, 'app.log');
     writeFileSync(file, '');

@@ -9,6 +9,8 @@
 //                                              inode (found again by inode in the same directory,
 //                                              e.g. app.log.1) is read first, then the new file from 0
 //   path gone                                  the rest of its inode, if it is still in the directory
+//   a new path holding a followed inode         renamed to a name the globs match too: continued
+//                                              from its position (never read twice)
 // A file first seen on the check's first run starts at its end (old lines are not news); one
 // that appears later starts at 0 when it is small enough to be new (at most one run's budget).
 //
@@ -200,7 +202,20 @@ export async function followOnce(paths: string[], previous: ReadonlyMap<string, 
   let budget = limits.maxReadBytes;
 
   /** The unread rest of an inode that left its path (rotated or removed), if it can be found. */
+  // The inodes now at followed paths: a rotated file renamed to a name the globs also match
+  // (app.log -> app-1.log under *.log) is continued there from its position, not read again.
+  const inodeAt = new Map<string, string>();
+  for (const file of followed) {
+    try {
+      const st = await stat(file, { bigint: true });
+      inodeAt.set(`${st.dev}:${st.ino}`, file);
+    } catch { /* gone meanwhile */ }
+  }
+  const previousByInode = new Map([...previous.values()].map((o) => [`${o.dev}:${o.ino}`, o]));
+
   const finishOld = async (prev: FileOffset): Promise<void> => {
+    const movedTo = inodeAt.get(`${prev.dev}:${prev.ino}`);
+    if (movedTo !== undefined && movedTo !== prev.path) return; // followed under its new name
     const old = await findInode(path.dirname(prev.path), prev.dev, prev.ino, limits.maxEntries);
     if (!old || budget <= 0) return;
     let fh: FileHandle | undefined;
@@ -235,7 +250,10 @@ export async function followOnce(paths: string[], previous: ReadonlyMap<string, 
       const ino = String(st.ino);
       const prev = previous.get(file);
       let cur: FileOffset;
-      if (!prev) {
+      const moved = previousByInode.get(`${dev}:${ino}`);
+      if (!prev && moved && moved.path !== file) {
+        cur = { ...moved, path: file }; // renamed from a followed path: go on where it was
+      } else if (!prev) {
         const pos = !started ? size : size <= limits.maxReadBytes ? 0 : size;
         cur = { path: file, dev, ino, pos, headLen: 0, headHash: '', skip: false };
       } else if (prev.ino !== ino || prev.dev !== dev) {
