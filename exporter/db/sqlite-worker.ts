@@ -1,0 +1,149 @@
+// The SQLite side of the embedded database: everything that touches the file (better-sqlite3's
+// synchronous calls, migrations, WAL checkpoints, the online backup) runs here, in a worker
+// thread, so a long statement, an fsync or a checkpoint never holds the main event loop (the
+// scheduler, scrapes and the API). ./sqlite.ts is the other end.
+//
+// The worker is started from this function's source (`new Worker(source, { eval: true })`): the
+// same code then runs from the TypeScript sources under vitest/tsx and from dist/ in
+// production, with no separate worker file to find next to the module. So the function is
+// self-contained: it imports nothing (types aside) and gets better-sqlite3's resolved path in
+// workerData.
+
+/** A request from the main thread; `id` pairs it with its reply. */
+export type WorkerRequest =
+  | { id: number; op: 'open'; file: string; migrations: Array<{ name: string; sqlite: string }> }
+  | { id: number; op: 'all'; sql: string; params: unknown[] }
+  | { id: number; op: 'transaction'; statements: Array<{ sql: string; params?: unknown[] }> }
+  | { id: number; op: 'backup'; file: string }
+  | { id: number; op: 'checkpoint' }
+  | { id: number; op: 'close' };
+
+export type WorkerReply =
+  | { id: number; ok: true; value: unknown }
+  /** `reset`: the worker closed its connection after this error; the next request opens it again. */
+  | { id: number; ok: false; error: { message: string; code?: string; name?: string }; reset: boolean };
+
+export interface WorkerData {
+  /** better-sqlite3's entry point, resolved by the main thread. */
+  library: string;
+  /** A PASSIVE checkpoint after writes, at most this often (ms). */
+  checkpointMs: number;
+}
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+export function sqliteWorkerMain(): void {
+  const { parentPort, workerData } = require('node:worker_threads') as typeof import('node:worker_threads');
+  const data = workerData as WorkerData;
+  const Database = require(data.library) as typeof import('better-sqlite3');
+  // After these the connection may be unusable (an I/O error, the file replaced or corrupt):
+  // it is closed and opened again (migrations and all) by the next request.
+  const BROKEN = /^SQLITE_(IOERR|FULL|READONLY|CANTOPEN|CORRUPT|NOTADB|PERM)/;
+
+  let db: import('better-sqlite3').Database | undefined;
+  let statements = new Map<string, import('better-sqlite3').Statement>();
+  /** Writes since the last checkpoint. */
+  let dirty = false;
+
+  const prepared = (sql: string) => {
+    let s = statements.get(sql);
+    if (!s) statements.set(sql, s = db!.prepare(sql));
+    return s;
+  };
+  // Structured cloning turns a Buffer into a plain Uint8Array; better-sqlite3 binds only Buffers.
+  const bindable = (params: unknown[] | undefined) => (params ?? []).map((p) => (p instanceof Uint8Array && !Buffer.isBuffer(p) ? Buffer.from(p.buffer, p.byteOffset, p.byteLength) : p));
+  const runOne = (sql: string, params: unknown[] | undefined) => {
+    const s = prepared(sql);
+    if (s.reader) return { changes: 0, rows: s.all(...bindable(params)) };
+    return { changes: s.run(...bindable(params)).changes };
+  };
+
+  const shut = () => {
+    statements = new Map();
+    const d = db;
+    db = undefined;
+    try { d?.close(); } catch { /* already unusable */ }
+  };
+
+  const open = (file: string, migrations: Array<{ name: string; sqlite: string }>) => {
+    shut();
+    const d = new Database(file);
+    try {
+      // WAL: readers never wait for the writer. FULL: a commit is on disk when it returns (the
+      // WAL is fsynced), so an acknowledged heartbeat or notification survives a power cut.
+      d.pragma('journal_mode = WAL');
+      d.pragma('synchronous = FULL');
+      d.pragma('busy_timeout = 1000');
+      // Checkpoints are run by the timer below, never inside a commit; the WAL is cut back to
+      // 4 MiB after each.
+      d.pragma('wal_autocheckpoint = 0');
+      d.pragma('journal_size_limit = 4194304');
+      // Reads the header and the schema: a file that is not a database fails here, not later.
+      d.prepare('SELECT count(*) FROM sqlite_master').get();
+      d.exec('CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)');
+      let applied = d.prepare('SELECT name FROM schema_migrations').pluck().all() as string[];
+      // Files from before named steps counted them in user_version (1 = the first step).
+      if (!applied.length && (d.pragma('user_version', { simple: true }) as number) >= 1) {
+        applied = [migrations[0].name];
+        d.prepare('INSERT INTO schema_migrations VALUES (?, ?)').run(applied[0], Date.now());
+      }
+      const known = new Set(migrations.map((m) => m.name));
+      const unknown = applied.filter((n) => !known.has(n));
+      if (unknown.length) throw new Error(`${file} was written by a newer Vigil (schema steps ${unknown.join(', ')} are unknown to this one)`);
+      const done = new Set(applied);
+      for (const step of migrations.filter((m) => !done.has(m.name))) {
+        d.transaction(() => {
+          d.exec(step.sqlite);
+          d.prepare('INSERT INTO schema_migrations VALUES (?, ?)').run(step.name, Date.now());
+        })();
+      }
+    } catch (err) {
+      d.close();
+      throw err;
+    }
+    db = d;
+    return null;
+  };
+
+  const checkpoint = () => {
+    if (!db) return null;
+    dirty = false;
+    return db.pragma('wal_checkpoint(PASSIVE)');
+  };
+  const timer = setInterval(() => {
+    if (!dirty) return;
+    try { checkpoint(); } catch { /* retried next time; a broken file shows on the next request */ }
+  }, data.checkpointMs);
+
+  const handle = async (m: WorkerRequest): Promise<unknown> => {
+    if (m.op === 'open') return open(m.file, m.migrations);
+    if (m.op === 'close') {
+      clearInterval(timer);
+      shut();
+      return null;
+    }
+    if (!db) throw Object.assign(new Error('the database is not open'), { code: 'VIGIL_DB_CLOSED' });
+    if (m.op === 'all') return runOne(m.sql, m.params).rows ?? [];
+    if (m.op === 'transaction') {
+      const out = db.transaction(() => m.statements.map((s) => runOne(s.sql, s.params)))();
+      if (out.some((r) => r.changes > 0)) dirty = true;
+      return out;
+    }
+    if (m.op === 'backup') {
+      await db.backup(m.file);
+      return null;
+    }
+    return checkpoint();
+  };
+
+  parentPort!.on('message', (m: WorkerRequest) => {
+    handle(m).then(
+      (value) => parentPort!.postMessage({ id: m.id, ok: true, value }),
+      (err: any) => {
+        const code = typeof err?.code === 'string' ? err.code : undefined;
+        const reset = m.op !== 'open' && code !== undefined && BROKEN.test(code);
+        if (reset) shut();
+        parentPort!.postMessage({ id: m.id, ok: false, error: { message: String(err?.message ?? err), code, name: err?.name }, reset });
+      },
+    );
+  });
+}
