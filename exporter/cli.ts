@@ -126,13 +126,16 @@ async function main() {
   const { server, tls } = createWebServer({
     handler: app.callback(), log, web, maxConnections, onConnectionDropped: () => otel.connectionsDropped.add(1),
   });
-  server.listen({ host, port });
   server.on('error', (err: NodeJS.ErrnoException) => fatal(`cannot listen on ${args['web.listen-address']}: ${err.code ?? err.message}`));
   server.on('listening', () => {
     const a = server.address() as AddressInfo;
     log.info('listening', { address: `${a.address}:${a.port}`, port: a.port, tls, config: cfg.file, checks: cfg.checks.length, version: VERSION });
-    runtime.start().catch((err) => log.error('start failed', { error: (err as Error).message }));
   });
+  // The database answers from its worker thread: what the record and the stores remember is
+  // loaded before the first request is served (a ping never lands on a store not read yet).
+  runtime.start()
+    .catch((err) => log.error('start failed', { error: (err as Error).message }))
+    .finally(() => server.listen({ host, port }));
   process.on('SIGHUP', () => {
     log.info('SIGHUP received, reloading config');
     runtime.reload('SIGHUP');
