@@ -21,6 +21,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parse } from 'yaml';
 import { AlertReceiver } from '../exporter/alerts/receiver.js';
+import { SqliteSql } from '../exporter/db/sqlite.js';
 import { StorageDir } from '../exporter/engine/storage-dir.js';
 import { registerRecordMetrics } from '../exporter/record/metrics.js';
 import { StateStore } from '../exporter/engine/state.js';
@@ -85,10 +86,11 @@ export async function metricFamilies(): Promise<FamilyRow[]> {
   for (const def of allProbeDefinitions()) for (const m of def.metrics) add(m, def.type);
 
   // The exporter's registry, with the families other modules register into it. Neither
-  // constructor touches the disk (the alert log loads lazily, the storage check starts later).
+  // constructor touches the disk (the database opens at the first statement, the alert log
+  // loads at start, the storage check starts later).
   const metrics = new Metrics(new StateStore());
   const tmp = path.join(os.tmpdir(), 'vigil-docs-unused');
-  new AlertReceiver({ storagePath: tmp, log: silent, registry: metrics.registry });
+  new AlertReceiver({ storagePath: tmp, log: silent, registry: metrics.registry, sql: new SqliteSql(path.join(tmp, 'vigil.db'), { log: silent }) });
   new StorageDir(tmp, silent, metrics.registry);
   registerRecordMetrics(metrics.registry, { file: path.join(tmp, 'vigil.db'), lastWriteAt: 0 });
   for (const m of await metrics.registry.getMetricsAsJSON()) {

@@ -13,6 +13,7 @@ import { StateStore, lateAfterMs, type CheckState } from './engine/state.js';
 import type { Logger } from './log.js';
 import { PROBE_KINDS } from './probes/index.js';
 import { CheckRecord, recordRetentionOf } from './record/record.js';
+import { lazySql, shared, type RecordSql } from './db/sql.js';
 import { registerRecordMetrics } from './record/metrics.js';
 import { estimateRecordBytes } from './record/size.js';
 import { ComponentWatch, resultValues, type RecordEvent } from './record/events.js';
@@ -37,7 +38,7 @@ export class Runtime {
   readonly scheduler: Scheduler;
   /** The stores the kinds declare (heartbeats: written by an endpoint, read by the probe), by name. */
   readonly stores: Record<string, KindStore> = {};
-  /** Alertmanager webhook receiver and its durable notification log (<storage.path>/alert-notifications.jsonl). */
+  /** Alertmanager webhook receiver and its durable notification log (the database's notifications table). */
   readonly alerts: AlertReceiver;
   /** --storage.path: its lock (taken by the CLI) and whether it takes writes (/-/ready, metrics). */
   readonly storage: StorageDir;
@@ -54,23 +55,39 @@ export class Runtime {
   private storageInUse?: StorageConfig;
   /** Components' statuses as last recorded: a check's change that changes one is a component event too. */
   private components = new ComponentWatch();
+  /**
+   * The database (SQLite in --storage.path, worked by one worker thread, or a PostgreSQL pool),
+   * opened at its first use and shared by the record, the heartbeat store and the alert log.
+   * They see it through shared()/lazySql(), whose close() leaves it open: the runtime closes it
+   * after them. An open that failed (read-only disk) is tried again by the next use.
+   */
+  private connection?: Promise<RecordSql>;
+
+  private database(): Promise<RecordSql> {
+    if (!this.connection) {
+      const storagePath = path.resolve(this.opts.storagePath);
+      // A SQLite worker that died lost what it held: counted like a failed flush of the record.
+      const opening = connectRecord(this.storageInUse ?? this.config.storage, storagePath, this.opts.log, Date.now(), { onWorkerFailure: () => this.storage.countWriteError('record') });
+      this.connection = opening;
+      opening.catch(() => { if (this.connection === opening) this.connection = undefined; });
+    }
+    return this.connection;
+  }
 
   constructor(readonly opts: RuntimeOptions) {
     this.storage = new StorageDir(opts.storagePath, opts.log, this.metrics.registry);
     const storagePath = path.resolve(opts.storagePath);
+    const sql = lazySql(() => this.database(), () => (this.storageInUse ?? this.config?.storage)?.type === 'postgres' ? 'postgres' : 'sqlite');
     for (const kind of PROBE_KINDS) {
-      for (const [name, make] of Object.entries(kind.stores ?? {})) this.stores[name] = make({ storagePath, log: opts.log, report: this.storage, database: () => this.record.database() });
+      for (const [name, make] of Object.entries(kind.stores ?? {})) this.stores[name] = make({ storagePath, log: opts.log, report: this.storage, sql, database: () => this.record.database() });
     }
     // Concurrency and jitter come with the first config (scheduler section of vigil.yml).
     this.probeEnv = { log: opts.log, storagePath, stores: this.stores };
     this.scheduler = new Scheduler({ state: this.state, env: this.probeEnv, log: opts.log });
-    this.record = new CheckRecord({
-      dir: storagePath, log: opts.log, report: this.storage, backupKeep: opts.backupKeep,
-      connect: () => connectRecord(this.storageInUse ?? this.config.storage, storagePath, opts.log),
-    });
+    this.record = new CheckRecord({ dir: storagePath, log: opts.log, report: this.storage, backupKeep: opts.backupKeep, connect: async () => shared(await this.database()) });
     registerRecordMetrics(this.metrics.registry, this.record);
     this.state.on('result', (s, previous) => this.toRecord(s, previous));
-    this.alerts = new AlertReceiver({ storagePath: opts.storagePath, registry: this.metrics.registry, log: opts.log, report: this.storage });
+    this.alerts = new AlertReceiver({ storagePath: opts.storagePath, registry: this.metrics.registry, log: opts.log, report: this.storage, sql });
   }
 
   /** Read and validate the config (file or built-in). Throws ConfigError listing every problem. */
@@ -108,7 +125,11 @@ export class Runtime {
   /** Restore what the record remembers, then start probing (the first run sees the restored state). */
   async start(): Promise<void> {
     this.storage.start();
-    this.alerts.open();
+    // What the stores hold is read (and old files imported) before any probe runs or request is served.
+    await Promise.all([
+      this.alerts.open(),
+      ...Object.values(this.stores).map((s) => s.open?.().catch((err) => this.opts.log.error('cannot read a store from the database (retried with its next write)', { error: err }))),
+    ]);
     await this.restoreFromRecord();
     this.record.start();
     this.scheduler.start();
@@ -181,6 +202,8 @@ export class Runtime {
     await Promise.all(Object.values(this.stores).map((s) => s.flush?.().catch(() => {})));
     await this.alerts.close();
     await this.record.stop();
+    const db = await this.connection?.catch(() => undefined);
+    await db?.close().catch((err) => this.opts.log.warn('storage: closing the database failed', { error: err }));
     this.storage.stop();
   }
 }

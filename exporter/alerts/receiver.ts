@@ -3,13 +3,15 @@
 // vigil_alert_notifications_received_total{receiver,severity,status}.
 import path from 'node:path';
 import client from 'prom-client';
+import type { RecordSql } from '../db/sql.js';
 import type { WriteReporter } from '../model/storage.js';
 import type { Logger } from '../log.js';
 import { AlertLog, type NotificationRecord } from './log.js';
 import type { WebhookPayload } from './payload.js';
 
 export const NOTIFICATIONS_METRIC = 'vigil_alert_notifications_received_total';
-export const LOG_FILE = 'alert-notifications.jsonl';
+/** Where earlier versions kept the log (imported into the database once). */
+export const LEGACY_LOG_FILE = 'alert-notifications.jsonl';
 /** Bounded label values: anything else is counted as "other". */
 const SEVERITIES = new Set(['critical', 'warning', 'info', 'none']);
 const MAX_RECEIVERS = 50;
@@ -17,6 +19,8 @@ const GO_ZERO_TIME = /^0001-01-01T/;
 
 export interface AlertReceiverOptions {
   storagePath: string;
+  /** The database (shared with the record and the heartbeat store). */
+  sql: RecordSql;
   registry: client.Registry;
   log: Logger;
   maxRecords?: number;
@@ -49,7 +53,8 @@ export class AlertReceiver {
 
   constructor(private opts: AlertReceiverOptions) {
     this.log = new AlertLog({
-      file: path.join(path.resolve(opts.storagePath), LOG_FILE),
+      sql: opts.sql,
+      legacyFile: path.join(path.resolve(opts.storagePath), LEGACY_LOG_FILE),
       log: opts.log,
       maxRecords: opts.maxRecords,
       maxBytes: opts.maxBytes,
@@ -63,12 +68,12 @@ export class AlertReceiver {
     });
   }
 
-  /** Load the log now (it loads lazily otherwise), so a torn record from a crash is repaired and reported at start-up. */
-  open(): void {
+  /** Read the log (importing the file of an earlier version once) before notifications are served; a failure is retried by the next append. */
+  async open(): Promise<void> {
     try {
-      this.log.load();
+      await this.log.open();
     } catch (err) {
-      this.opts.log.error('alert log: cannot read (the alert endpoints fail until this is fixed)', { file: this.log.file, error: err });
+      this.opts.log.error('alert log: cannot read the stored notifications (retried with the next notification)', { error: err });
     }
   }
 

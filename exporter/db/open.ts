@@ -4,16 +4,16 @@ import type { StorageConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { describePostgres, openPostgresRecord } from './postgres.js';
 import type { RecordSql } from './sql.js';
-import { openSqliteRecord } from './sqlite.js';
+import { openSqliteRecord, type SqliteOptions } from './sqlite.js';
 import { RECORD_FILE } from './schema.js';
 
 export type StorageChoice = Pick<StorageConfig, 'type' | 'dsn'> & Partial<Pick<StorageConfig, 'connect_timeout' | 'statement_timeout' | 'pool_size'>>;
 
-export function connectRecord(storage: StorageChoice, dir: string, log: Logger, now = Date.now()): Promise<RecordSql> {
+export function connectRecord(storage: StorageChoice, dir: string, log: Logger, now = Date.now(), sqlite: Partial<SqliteOptions> = {}): Promise<RecordSql> {
   if (storage.type === 'postgres') {
     return openPostgresRecord({ dsn: storage.dsn!, log, connectTimeoutMs: storage.connect_timeout, statementTimeoutMs: storage.statement_timeout, poolSize: storage.pool_size });
   }
-  return openSqliteRecord(dir, log, now);
+  return openSqliteRecord(dir, log, now, sqlite);
 }
 
 /** Where the record is, for log lines: the file, or the server as host:port/database (no credentials). */

@@ -162,6 +162,27 @@ export const MIGRATIONS: readonly Migration[] = [
    CREATE INDEX log_lines_check ON log_lines (check_name, id);
    CREATE INDEX log_lines_t ON log_lines (t);`,
   },
+  {
+    // The heartbeat store (was heartbeats.json): what each heartbeat check's job last reported,
+    // one row per check; times are epoch ms, last_duration seconds. The alert log keeps the
+    // times Alertmanager sent as text too (its RFC 3339 strings, nanoseconds and offsets as sent:
+    // the API shows them unchanged). legacy_imports: the files of earlier versions imported once
+    // each (the import and its row commit together, so a crash before the rename of the file
+    // never imports it twice).
+    name: '0006-heartbeats',
+    sqlite: `CREATE TABLE heartbeats (
+     name TEXT PRIMARY KEY, first_seen INTEGER NOT NULL, last_ping INTEGER, last_event TEXT, last_success INTEGER,
+     last_start INTEGER, last_fail INTEGER, last_duration REAL, last_exit_code INTEGER, last_message TEXT);
+   ALTER TABLE notifications ADD COLUMN starts_at_text TEXT;
+   ALTER TABLE notifications ADD COLUMN ends_at_text TEXT;
+   CREATE TABLE legacy_imports (file TEXT PRIMARY KEY, imported_at INTEGER NOT NULL, records INTEGER NOT NULL);`,
+    postgres: `CREATE TABLE heartbeats (
+     name TEXT PRIMARY KEY, first_seen BIGINT NOT NULL, last_ping BIGINT, last_event TEXT, last_success BIGINT,
+     last_start BIGINT, last_fail BIGINT, last_duration DOUBLE PRECISION, last_exit_code INTEGER, last_message TEXT);
+   ALTER TABLE notifications ADD COLUMN starts_at_text TEXT;
+   ALTER TABLE notifications ADD COLUMN ends_at_text TEXT;
+   CREATE TABLE legacy_imports (file TEXT PRIMARY KEY, imported_at BIGINT NOT NULL, records INTEGER NOT NULL);`,
+  },
 ];
 
 /** The steps a database with `applied` still needs, in order; throws when it knows steps this Vigil does not (written by a newer one). */

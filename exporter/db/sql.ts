@@ -34,3 +34,35 @@ export interface RecordSql {
 export function greatest(dialect: Dialect): string {
   return dialect === 'postgres' ? 'greatest' : 'max';
 }
+
+/**
+ * `sql` for one of its several users: everything but close(), which leaves the connection open
+ * (the owner closes it once every user is done).
+ */
+export function shared(sql: RecordSql): RecordSql {
+  return {
+    get dialect() { return sql.dialect; },
+    all: (text, params) => sql.all(text, params),
+    transaction: (statements) => sql.transaction(statements),
+    ...(sql.backup ? { backup: (file: string) => sql.backup!(file) } : {}),
+    close: async () => {},
+  };
+}
+
+/**
+ * A database opened at its first statement (`connect` again after a failed open), for users
+ * built before the config says which database it is. close() leaves it open, as shared().
+ */
+export function lazySql(connect: () => Promise<RecordSql>, dialect: () => Dialect): RecordSql {
+  return {
+    get dialect() { return dialect(); },
+    all: async (text, params) => (await connect()).all(text, params),
+    transaction: async (statements) => (await connect()).transaction(statements),
+    backup: async (file) => {
+      const sql = await connect();
+      if (!sql.backup) throw new Error('this storage type has no online backup here');
+      return sql.backup(file);
+    },
+    close: async () => {},
+  };
+}

@@ -59,10 +59,14 @@ export interface StoreEnv {
   report?: WriteReporter;
   /** The record's database (SQLite vigil.db or PostgreSQL), once it is open. */
   database?: () => Promise<RecordSql | undefined>;
+  /** The database (shared by the record and every store): SQLite in --storage.path, or PostgreSQL. */
+  sql: RecordSql;
 }
 
 /** A store a kind needs beside its probes (input written by an endpoint, read by the probe). */
 export interface KindStore {
+  /** Read what is stored (and import files of earlier versions); awaited before probing starts. */
+  open?(): Promise<void>;
   /** Wait for pending writes; called when the exporter stops. */
   flush?(): Promise<void>;
 }

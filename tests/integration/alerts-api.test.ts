@@ -1,12 +1,14 @@
 // The alert receiver's HTTP API against a real koa server, a local stand-in for Alertmanager's
-// API v2 (for the test alert), and the compiled exporter for restart and torn-write recovery.
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// API v2 (for the test alert), and the compiled exporter for restart and the upgrade from the
+// JSON-lines file of earlier versions (torn last line included).
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOG_FILE } from '../../exporter/alerts/receiver.js';
+import { LEGACY_LOG_FILE } from '../../exporter/alerts/receiver.js';
 import { silentLogger } from '../../exporter/log.js';
 import { Runtime } from '../../exporter/runtime.js';
 import { createApp } from '../../exporter/server/app.js';
@@ -137,8 +139,14 @@ describe('POST /api/v1/alerts/webhook', () => {
     expect(res.status).toBe(200);
     const body = await res.json();
     expect(body.stored).toBe(2);
-    const onDisk = readFileSync(path.join(dir, LOG_FILE), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    expect(onDisk.filter((r) => body.ids.includes(r.id)).map((r) => r.labels.check)).toEqual(['db', 'cache']);
+    // Committed when answered: another connection reads the rows from the file.
+    const db = new Database(path.join(dir, 'vigil.db'), { readonly: true });
+    try {
+      const onDisk = db.prepare(`SELECT check_name FROM notifications WHERE id IN (${body.ids.map(() => '?').join(',')}) ORDER BY id`).pluck().all(...body.ids);
+      expect(onDisk).toEqual(['db', 'cache']);
+    } finally {
+      db.close();
+    }
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toMatch(/^vigil_alert_notifications_received_total\{receiver="vigil-webhook",severity="critical",status="firing"\} \d+$/m);
     expect(metrics).toMatch(/^vigil_alert_notifications_received_total\{receiver="vigil-webhook",severity="warning",status="firing"\} 1$/m);
@@ -319,34 +327,48 @@ describe('webhook without any token configured', () => {
   });
 });
 
-describe('compiled exporter: restart and torn write', () => {
-  it('keeps the log across restarts and drops a half-written last line', async () => {
+describe('compiled exporter: restart and upgrade from the old log file', () => {
+  it('imports alert-notifications.jsonl once (its torn last line dropped), renames it, and keeps the log across restarts', async () => {
     const keep = mkdtempSync(path.join(tmpdir(), 'vigil-alerts-restart-'));
     try {
+      // The file an earlier version left: two records and half of a third (a crash mid-write).
+      const file = path.join(keep, 'data', LEGACY_LOG_FILE);
+      mkdirSync(path.dirname(file), { recursive: true });
+      const old = (id: number, check: string) => ({
+        id, batch: id, received_at: new Date(Date.now() - 60_000 + id).toISOString(), receiver: 'vigil-webhook', status: 'firing', fingerprint: `0000000000000a0${id}`,
+        labels: { alertname: 'VigilCheckCritical', check }, annotations: {}, starts_at: '2026-11-24T12:00:00Z', ends_at: null, generator_url: '', group_key: `{}/{}:{check="${check}"}`, truncated_alerts: 0, external_url: '',
+      });
+      const third = JSON.stringify(old(3, 'r3'));
+      writeFileSync(file, `${JSON.stringify(old(1, 'r1'))}\n${JSON.stringify(old(2, 'r2'))}\n${third.slice(0, Math.floor(third.length / 2))}`);
+
       const env = { VIGIL_WEBHOOK_TOKEN: WEBHOOK };
       let ex = await startExporter({ dir: keep, config: 'checks: []\n', env });
       const post = (p: unknown) => fetch(`${ex.url}/api/v1/alerts/webhook`, { method: 'POST', headers: { authorization: `Bearer ${WEBHOOK}` }, body: JSON.stringify(p) });
-      expect((await post(payload([alert('0000000000000a01', 'firing', { check: 'r1' })]))).status).toBe(200);
-      expect((await post(payload([alert('0000000000000a02', 'firing', { check: 'r2' })]))).status).toBe(200);
-      await ex.stop();
-
-      // The crash: half of a third record, no newline.
-      const file = path.join(keep, 'data', LOG_FILE);
-      const third = JSON.stringify({ id: 3, received_at: new Date().toISOString(), receiver: 'x', status: 'firing', fingerprint: '0000000000000a03', labels: { alertname: 'Torn', check: 'r3' } });
-      appendFileSync(file, third.slice(0, Math.floor(third.length / 2)));
-
-      ex = await startExporter({ dir: keep, config: 'checks: []\n', env });
+      const history = async () => ((await (await fetch(`${ex.url}/api/v1/alerts/history?view=notifications`)).json()) as { notifications: Array<{ id: number; labels: { check: string }; starts_at: string }> }).notifications;
       try {
-        const hist = await (await fetch(`${ex.url}/api/v1/alerts/history?view=notifications`)).json();
-        expect(hist.notifications.map((n: { labels: { check: string } }) => n.labels.check)).toEqual(['r2', 'r1']);
+        expect((await history()).map((n) => [n.id, n.labels.check, n.starts_at])).toEqual([[2, 'r2', '2026-11-24T12:00:00Z'], [1, 'r1', '2026-11-24T12:00:00Z']]);
         expect(ex.logs()).toMatch(/dropped a torn last record/);
+        expect(existsSync(file)).toBe(false);
+        expect(existsSync(`${file}.migrated`)).toBe(true);
         expect((await post(payload([alert('0000000000000a04', 'firing', { check: 'r4' })]))).status).toBe(200);
-        const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-        expect(lines.map((l) => l.labels.check)).toEqual(['r1', 'r2', 'r4']);
-        const firing = await (await fetch(`${ex.url}/api/v1/alerts`)).json();
-        expect(firing.firing).toBe(3);
       } finally {
         await ex.stop();
+      }
+
+      // Restarted: served from the database, the import not run again, ids go on.
+      ex = await startExporter({ dir: keep, config: 'checks: []\n', env });
+      try {
+        expect((await history()).map((n) => [n.id, n.labels.check])).toEqual([[3, 'r4'], [2, 'r2'], [1, 'r1']]);
+        expect(ex.logs()).not.toMatch(/imported a file of an earlier version/);
+        expect((await (await fetch(`${ex.url}/api/v1/alerts`)).json()).firing).toBe(3);
+      } finally {
+        await ex.stop();
+      }
+      const db = new Database(path.join(keep, 'data', 'vigil.db'), { readonly: true });
+      try {
+        expect(db.prepare('SELECT file, records FROM legacy_imports').all()).toEqual([{ file: LEGACY_LOG_FILE, records: 2 }]);
+      } finally {
+        db.close();
       }
     } finally {
       rmSync(keep, { recursive: true, force: true });

@@ -1,18 +1,27 @@
-// The durable notification log: restart, torn last line, invalid lines, bounds and compaction.
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+// The durable notification log in the database: restart, group commit, bounds (rows deleted from
+// the table too), failed writes, and the one-time import of the JSON-lines file of earlier
+// versions (torn last line, invalid lines, a crash before or after the import's commit).
+import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AlertLog, type NotificationRecord } from '../../exporter/alerts/log.js';
+import { shared, type RecordSql } from '../../exporter/db/sql.js';
+import { openSqliteRecord, type SqliteSql } from '../../exporter/db/sqlite.js';
 import { silentLogger } from '../../exporter/log.js';
 
 let dir: string;
 let file: string;
-beforeEach(() => {
+let sql: SqliteSql;
+beforeEach(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'vigil-alertlog-'));
-  file = path.join(dir, 'sub', 'alerts.jsonl');
+  file = path.join(dir, 'alert-notifications.jsonl');
+  sql = await openSqliteRecord(dir, silentLogger);
 });
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(async () => {
+  await sql.close();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 const rec = (n: number, over: Partial<NotificationRecord> = {}): Omit<NotificationRecord, 'id' | 'batch'> => ({
   received_at: new Date(1_800_000_000_000 + n * 1000).toISOString(),
@@ -30,150 +39,169 @@ const rec = (n: number, over: Partial<NotificationRecord> = {}): Omit<Notificati
   ...over,
 });
 
-const lines = () => readFileSync(file, 'utf8').split('\n').filter(Boolean);
+const rows = async () => (await sql.all<{ id: number; check_name: string }>('SELECT id, check_name FROM notifications ORDER BY id'));
+const newLog = (opts: Partial<ConstructorParameters<typeof AlertLog>[0]> = {}) => new AlertLog({ sql: shared(sql), log: silentLogger, legacyFile: file, ...opts });
+
+/** A database whose writes fail while `failing` is set (a full disk). */
+function failable(inner: RecordSql) {
+  const state = { failing: false };
+  const db: RecordSql = {
+    ...shared(inner),
+    transaction: (st) => (state.failing ? Promise.reject(Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' })) : inner.transaction(st)),
+  };
+  return { db, state };
+}
 
 describe('AlertLog', () => {
-  it('appends durably, one JSON line per record, and reloads after a restart', async () => {
-    const a = new AlertLog({ file, log: silentLogger });
+  it('appends durably, one row per record, and reloads after a restart', async () => {
+    const a = newLog();
+    await a.open();
     const stored = await a.append([rec(1), rec(2)]);
     expect(stored.map((r) => r.id)).toEqual([1, 2]);
     await a.append([rec(3)]);
     await a.close();
-    expect(lines()).toHaveLength(3);
-    expect(JSON.parse(lines()[2])).toMatchObject({ id: 3, labels: { check: 'c3' } });
+    expect((await rows()).map((r) => [r.id, r.check_name])).toEqual([[1, 'c1'], [2, 'c2'], [3, 'c3']]);
 
-    const b = new AlertLog({ file, log: silentLogger });
-    expect(b.load()).toEqual({ records: 3, torn_bytes: 0, skipped_lines: 0 });
+    const b = newLog();
+    expect(await b.open()).toEqual({ records: 3, torn_bytes: 0, skipped_lines: 0 });
     expect(b.records().map((r) => r.labels.check)).toEqual(['c1', 'c2', 'c3']);
+    expect(b.records()[0]).toEqual({ id: 1, batch: 1, ...rec(1) }); // every field comes back as it was sent
     const [next] = await b.append([rec(4)]);
     expect(next.id).toBe(4); // ids continue after a restart
     await b.close();
   });
 
-  it('records appended together share a batch (one notification); old lines without one get their id', async () => {
-    const a = new AlertLog({ file, log: silentLogger });
+  it('keeps the times Alertmanager sent as text (nanoseconds, offsets) and the column copies for joins', async () => {
+    const a = newLog();
+    const [r] = await a.append([rec(1, { starts_at: '2026-11-24T23:01:02.123456789Z', ends_at: '2026-11-25T01:00:00+02:00', labels: { alertname: 'A', check: 'db', component: 'data' } })]);
+    const b = newLog();
+    await b.open();
+    expect(b.records()[0]).toEqual(r);
+    expect(await sql.all('SELECT alertname, check_name, component, starts_at, ends_at FROM notifications')).toEqual([
+      { alertname: 'A', check_name: 'db', component: 'data', starts_at: Date.parse('2026-11-24T23:01:02.123Z'), ends_at: Date.parse('2026-11-24T23:00:00Z') },
+    ]);
+  });
+
+  it('records appended together share a batch (one notification)', async () => {
+    const a = newLog();
     const first = await a.append([rec(1), rec(2)]);
     const second = await a.append([rec(3)]);
     expect(first.map((r) => r.batch)).toEqual([1, 1]);
     expect(second.map((r) => r.batch)).toEqual([3]);
     await a.close();
-    const { batch: _b, truncated_alerts: _t, ...legacy } = { id: 4, batch: 0, ...rec(4) };
-    appendFileSync(file, JSON.stringify(legacy) + '\n');
-    const b = new AlertLog({ file, log: silentLogger });
-    expect(b.records().map((r) => [r.id, r.batch, r.truncated_alerts])).toEqual([[1, 1, 0], [2, 1, 0], [3, 3, 0], [4, 4, 0]]);
   });
 
-  it('a missing file is an empty log', () => {
-    const a = new AlertLog({ file, log: silentLogger });
-    expect(a.load()).toEqual({ records: 0, torn_bytes: 0, skipped_lines: 0 });
+  it('an empty database and no old file is an empty log', async () => {
+    const a = newLog();
+    expect(await a.open()).toEqual({ records: 0, torn_bytes: 0, skipped_lines: 0 });
     expect(existsSync(file)).toBe(false);
   });
 
-  it('drops a torn last line (crash mid-write), truncates it, and appends on a clean line', async () => {
-    const a = new AlertLog({ file, log: silentLogger });
-    await a.append([rec(1), rec(2)]);
-    await a.close();
-    const good = statSync(file).size;
-    const half = JSON.stringify({ id: 3, ...rec(3) });
-    appendFileSync(file, half.slice(0, Math.floor(half.length / 2))); // the crash
-
-    const b = new AlertLog({ file, log: silentLogger });
-    const report = b.load();
-    expect(report.records).toBe(2);
-    expect(report.torn_bytes).toBe(Math.floor(half.length / 2));
-    expect(statSync(file).size).toBe(good);
-    await b.append([rec(4)]);
-    await b.close();
-    expect(lines().map((l) => JSON.parse(l).labels.check)).toEqual(['c1', 'c2', 'c4']);
-  });
-
-  it('a complete record without its newline is also torn (the write was never acknowledged)', async () => {
-    mkdirp();
-    writeFileSync(file, JSON.stringify({ id: 1, ...rec(1) }) + '\n' + JSON.stringify({ id: 2, ...rec(2) }));
-    const a = new AlertLog({ file, log: silentLogger });
-    expect(a.load()).toMatchObject({ records: 1 });
-    expect(readFileSync(file, 'utf8').endsWith('\n')).toBe(true);
-  });
-
-  it('skips complete lines that are not valid records instead of failing', async () => {
-    mkdirp();
-    writeFileSync(file, [
-      JSON.stringify({ id: 1, ...rec(1) }),
-      '{"not":"a record"}',
-      'garbage \u0000',
-      JSON.stringify({ id: 2, ...rec(2) }),
-      '',
-    ].join('\n'));
-    const a = new AlertLog({ file, log: silentLogger });
-    expect(a.load()).toEqual({ records: 2, torn_bytes: 0, skipped_lines: 2 });
-  });
-
-  it('keeps the newest maxRecords and compacts the file (temp + rename) once it exceeds 1.25x', async () => {
-    const a = new AlertLog({ file, log: silentLogger, maxRecords: 20 });
-    for (let i = 1; i <= 25; i++) await a.append([rec(i)]);
+  it('keeps the newest maxRecords, in memory and in the table', async () => {
+    const a = newLog({ maxRecords: 20 });
+    for (let i = 1; i <= 26; i++) await a.append([rec(i)]);
     await a.idle();
-    expect(a.records().map((r) => r.id)).toEqual(Array.from({ length: 20 }, (_, i) => i + 6));
-    expect(lines()).toHaveLength(25); // 25 = 1.25 x 20: not yet
-    await a.append([rec(26)]);
-    await a.idle(); // compaction runs after the append is acknowledged
-    expect(lines()).toHaveLength(20);
-    expect(JSON.parse(lines()[0]).id).toBe(7);
-    expect(existsSync(`${file}.compact`)).toBe(false);
-    await a.append([rec(27)]); // the reopened handle appends
+    expect(a.records().map((r) => r.id)).toEqual(Array.from({ length: 20 }, (_, i) => i + 7));
+    expect((await rows()).map((r) => r.id)).toEqual(Array.from({ length: 20 }, (_, i) => i + 7));
     await a.close();
-    const b = new AlertLog({ file, log: silentLogger, maxRecords: 20 });
-    expect(b.records().map((r) => r.id)).toEqual(Array.from({ length: 20 }, (_, i) => i + 8));
+    const b = newLog({ maxRecords: 20 });
+    await b.open();
+    expect(b.records().map((r) => r.id)).toEqual(Array.from({ length: 20 }, (_, i) => i + 7));
+    await b.append([rec(27)]);
+    expect((await rows()).map((r) => r.id)).toEqual(Array.from({ length: 20 }, (_, i) => i + 8));
   });
 
   it('bounds the bytes kept as well', async () => {
     const big = 'x'.repeat(1000);
-    const a = new AlertLog({ file, log: silentLogger, maxBytes: 10_000 });
+    const a = newLog({ maxBytes: 10_000 });
     for (let i = 1; i <= 30; i++) await a.append([rec(i, { annotations: { description: big } })]);
     await a.idle();
     expect(a.records().length).toBeLessThanOrEqual(9);
     expect(a.records().at(-1)!.id).toBe(30);
-    expect(statSync(file).size).toBeLessThanOrEqual(12_500 + 1500);
+    expect((await rows()).map((r) => r.id)).toEqual(a.records().map((r) => r.id));
     await a.close();
   });
 
   it('group-commits concurrent appends in order', async () => {
-    const a = new AlertLog({ file, log: silentLogger });
+    const a = newLog();
     const results = await Promise.all(Array.from({ length: 50 }, (_, i) => a.append([rec(i)])));
     expect(results.map((r) => r[0].id)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
-    expect(lines().map((l) => JSON.parse(l).id)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    expect((await rows()).map((r) => r.id)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
     await a.close();
   });
 
-  it('a failed compaction removes its temp file, is reported, and the acknowledged records stay', async () => {
+  it('a failed write rejects, is reported, shows nothing, and the log recovers', async () => {
     const failed: string[] = [];
-    const report = { writeFailed: (store: string) => failed.push(store), writeSucceeded: () => {} };
-    const a = new AlertLog({ file, log: silentLogger, maxRecords: 20, report });
-    for (let i = 1; i <= 25; i++) await a.append([rec(i)]);
-    // The rename over the log fails once its name is a non-empty directory; appends still go to the open file.
-    rmSync(file);
-    mkdirSync(path.join(file, 'x'), { recursive: true });
-    await a.append([rec(26)]);
-    await a.idle();
+    let succeeded = 0;
+    const report = { writeFailed: (store: string) => failed.push(store), writeSucceeded: () => { succeeded++; } };
+    const { db, state } = failable(sql);
+    const a = new AlertLog({ sql: db, log: silentLogger, report });
+    await a.append([rec(1)]);
+    state.failing = true;
+    await expect(a.append([rec(2)])).rejects.toMatchObject({ code: 'SQLITE_FULL' });
     expect(failed).toEqual(['alert_log']);
-    expect(existsSync(`${file}.compact`)).toBe(false);
-    expect(a.records().at(-1)!.id).toBe(26);
-    await a.close();
-  });
-
-  it('removes a compaction temp file left by a crash', () => {
-    mkdirp();
-    writeFileSync(`${file}.compact`, 'partial');
-    new AlertLog({ file, log: silentLogger }).load();
-    expect(existsSync(`${file}.compact`)).toBe(false);
+    expect(a.records().map((r) => r.labels.check)).toEqual(['c1']);
+    state.failing = false;
+    await a.append([rec(3)]);
+    expect(succeeded).toBe(2);
+    expect((await rows()).map((r) => r.check_name)).toEqual(['c1', 'c3']);
   });
 
   it('rejects appends after close', async () => {
-    const a = new AlertLog({ file, log: silentLogger });
+    const a = newLog();
     await a.close();
     await expect(a.append([rec(1)])).rejects.toThrow(/closed/);
   });
 });
 
-function mkdirp() {
-  mkdirSync(path.dirname(file), { recursive: true }); // the log creates it on first write; pre-seeded files need it now
-}
+describe('AlertLog: import of alert-notifications.jsonl (earlier versions)', () => {
+  const line = (id: number, over: Record<string, unknown> = {}) => JSON.stringify({ id, batch: id, ...rec(id), ...over }) + '\n';
+
+  it('imports every record once, drops a torn last line, skips invalid lines, and renames the file', async () => {
+    const { batch: _b, truncated_alerts: _t, ...legacy } = { id: 3, batch: 0, ...rec(3) }; // a line from before batches
+    const half = line(4);
+    writeFileSync(file, line(1) + '{"not":"a record"}\n' + line(2) + 'garbage \u0000\n' + JSON.stringify(legacy) + '\n' + half.slice(0, half.length >> 1));
+    const a = newLog();
+    expect(await a.open()).toEqual({ records: 3, torn_bytes: half.length >> 1, skipped_lines: 2 });
+    expect(a.records().map((r) => [r.id, r.batch, r.truncated_alerts, r.labels.check])).toEqual([[1, 1, 0, 'c1'], [2, 2, 0, 'c2'], [3, 3, 0, 'c3']]);
+    expect(existsSync(file)).toBe(false);
+    expect(existsSync(`${file}.migrated`)).toBe(true);
+    expect((await a.append([rec(5)]))[0].id).toBe(4); // ids go on after the imported ones
+    expect(await sql.all('SELECT file, records FROM legacy_imports')).toEqual([{ file: 'alert-notifications.jsonl', records: 3 }]);
+  });
+
+  it('a complete record without its newline is torn too (its write was never acknowledged)', async () => {
+    writeFileSync(file, line(1) + line(2).trimEnd());
+    const a = newLog();
+    expect(await a.open()).toMatchObject({ records: 1 });
+  });
+
+  it('a crash before the import committed imports it next time; one after it (file not yet renamed) never imports twice', async () => {
+    writeFileSync(file, line(1) + line(2));
+    const { db, state } = failable(sql);
+    state.failing = true;
+    await expect(new AlertLog({ sql: db, log: silentLogger, legacyFile: file }).open()).rejects.toMatchObject({ code: 'SQLITE_FULL' });
+    expect(existsSync(file)).toBe(true); // not imported: kept for the next start
+    expect(await rows()).toEqual([]);
+
+    const a = newLog();
+    await a.open();
+    expect((await rows()).map((r) => r.id)).toEqual([1, 2]);
+    // The crash after the commit, before the rename: the file is there again.
+    copyFileSync(`${file}.migrated`, file);
+    rmSync(`${file}.migrated`);
+    const b = newLog();
+    await b.open();
+    expect(b.records().map((r) => r.id)).toEqual([1, 2]);
+    expect((await rows()).map((r) => r.id)).toEqual([1, 2]);
+    expect(existsSync(file)).toBe(false);
+    expect(existsSync(`${file}.migrated`)).toBe(true);
+  });
+
+  it('an imported file larger than the bound keeps only the newest records, in the table too', async () => {
+    writeFileSync(file, Array.from({ length: 30 }, (_, i) => line(i + 1)).join(''));
+    const a = newLog({ maxRecords: 20 });
+    expect(await a.open()).toMatchObject({ records: 20 });
+    expect((await rows()).map((r) => r.id)).toEqual(Array.from({ length: 20 }, (_, i) => i + 11));
+  });
+});

@@ -1,10 +1,13 @@
-// Heartbeat schedules and states (pure), and the durable store behind them.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// Heartbeat schedules and states (pure), and the durable store behind them (the database's heartbeats table).
+import { existsSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeCheck } from '../support/checks.js';
-import { HeartbeatStore, type HeartbeatRecord } from '../../exporter/probes/heartbeat/store.js';
+import Database from 'better-sqlite3';
+import { HeartbeatStore, type HeartbeatRecord, type HeartbeatStoreOptions } from '../../exporter/probes/heartbeat/store.js';
+import { shared, type RecordSql, type Statement } from '../../exporter/db/sql.js';
+import { openSqliteRecord, type SqliteSql } from '../../exporter/db/sqlite.js';
 import { evaluate } from '../../exporter/health/evaluate.js';
 import { silentLogger } from '../../exporter/log.js';
 import { evaluateHeartbeat, nextExpected, type HeartbeatCheck } from '../../exporter/probes/heartbeat/index.js';
@@ -80,24 +83,38 @@ describe('heartbeat evaluation', () => {
   });
 });
 
-describe('heartbeat store', () => {
+describe('heartbeat store (in the database)', () => {
   const dirs: string[] = [];
-  afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }); });
-  const tempFile = () => {
-    const d = mkdtempSync(path.join(tmpdir(), 'vigil-hb-'));
-    dirs.push(d);
-    return path.join(d, 'state', 'heartbeats.json');
+  const dbs: SqliteSql[] = [];
+  afterEach(async () => {
+    for (const d of dbs.splice(0)) await d.close();
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+  /** A storage directory with its database open. */
+  const storage = async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'vigil-hb-'));
+    dirs.push(dir);
+    const sql = await openSqliteRecord(dir, silentLogger);
+    dbs.push(sql);
+    return { dir, sql, legacyFile: path.join(dir, 'heartbeats.json') };
+  };
+  const storeOn = (s: { sql: RecordSql; legacyFile?: string }, opts: Partial<HeartbeatStoreOptions> = {}) => new HeartbeatStore({ sql: shared(s.sql), log: silentLogger, legacyFile: s.legacyFile, ...opts });
+  /** What another connection reads from the file: committed rows only. */
+  const onDisk = (dir: string) => {
+    const db = new Database(path.join(dir, 'vigil.db'), { readonly: true });
+    return { row: (name: string) => db.prepare('SELECT * FROM heartbeats WHERE name = ?').get(name) as Record<string, number | string | null> | undefined, close: () => db.close() };
   };
 
-  it('persists pings atomically and a new store (a restarted exporter) reads them back', async () => {
-    const file = tempFile();
-    const a = new HeartbeatStore(file, silentLogger);
+  it('persists pings and a new store (a restarted exporter) reads them back', async () => {
+    const st = await storage();
+    const a = storeOn(st);
+    await a.open();
     a.ensure('job', T0);
     await a.ping('job', 'start', {}, T0 + 1000);
     await a.ping('job', 'success', {}, T0 + 31_000);
     await a.ping('other', 'fail', { exit_code: 2, message: 'boom' }, T0 + 40_000);
-    expect(readdirSync(path.dirname(file))).toEqual(['heartbeats.json']); // no temp file left behind
-    const b = new HeartbeatStore(file, silentLogger);
+    const b = storeOn(st);
+    await b.open();
     expect(b.get('job')).toEqual({ first_seen: T0, last_ping: T0 + 31_000, last_event: 'success', last_start: T0 + 1000, last_success: T0 + 31_000, last_duration: 30, last_exit_code: 0 });
     expect(b.get('other')).toMatchObject({ last_fail: T0 + 40_000, last_exit_code: 2, last_message: 'boom' });
     await b.ping('other', 'fail', {}, T0 + 50_000);
@@ -106,29 +123,37 @@ describe('heartbeat store', () => {
     expect(b.ensure('job', T0 + 999_999).first_seen).toBe(T0);
   });
 
-  it('coalesces a burst of pings; every caller resolves after its ping is on disk', async () => {
-    const file = tempFile();
-    const s = new HeartbeatStore(file, silentLogger);
+  it('coalesces a burst of pings; every caller resolves after its ping is committed', async () => {
+    const st = await storage();
+    const s = storeOn(st);
     await Promise.all(Array.from({ length: 20 }, (_, i) => s.ping(`job${i}`, 'success', { duration_seconds: i }, T0 + i)));
-    const onDisk = JSON.parse(readFileSync(file, 'utf8'));
-    expect(Object.keys(onDisk.heartbeats)).toHaveLength(20);
-    expect(onDisk.heartbeats.job19.last_duration).toBe(19);
+    const disk = onDisk(st.dir);
+    try {
+      expect(Array.from({ length: 20 }, (_, i) => disk.row(`job${i}`)?.last_duration)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    } finally {
+      disk.close();
+    }
   });
 
-  /** Writes that wait for the test: each call is one group-commit round. */
-  function heldWrites() {
-    const rounds: Array<{ text: string; done: (err?: Error) => void }> = [];
-    const write = (_file: string, text: string) => new Promise<void>((resolve, reject) => {
-      rounds.push({ text, done: (err) => (err ? reject(err) : resolve()) });
-    });
+  /** Transactions that wait for the test: each call is one group-commit round. */
+  function heldWrites(inner: RecordSql) {
+    const rounds: Array<{ statements: Statement[]; done: (err?: Error) => void }> = [];
+    const sql: RecordSql = {
+      ...shared(inner),
+      transaction: (statements) => new Promise((resolve, reject) => {
+        rounds.push({ statements, done: (err) => (err ? reject(err) : resolve(inner.transaction(statements))) });
+      }),
+    };
     const settled = (p: Promise<unknown>) => { let s = false; p.then(() => { s = true; }, () => { s = true; }); return () => s; };
     const tick = () => new Promise((r) => setTimeout(r, 5));
-    return { rounds, write, settled, tick, heartbeats: (i: number) => Object.keys(JSON.parse(rounds[i].text).heartbeats) };
+    return { rounds, sql, settled, tick, heartbeats: (i: number) => rounds[i].statements.map((st) => st.params![0]) };
   }
 
   it('a ping that arrives during a write waits for the next write, which holds it', async () => {
-    const w = heldWrites();
-    const s = new HeartbeatStore(tempFile(), silentLogger, { write: w.write });
+    const st = await storage();
+    const w = heldWrites(st.sql);
+    const s = storeOn({ sql: w.sql });
+    await s.open();
     const a = s.ping('a', 'success', {}, T0);
     await w.tick();
     expect(w.rounds).toHaveLength(1); // round 1 (a) is in flight
@@ -140,8 +165,8 @@ describe('heartbeat store', () => {
     expect(aDone()).toBe(true);
     expect(bDone() || cDone()).toBe(false); // not resolved by round 1, which did not hold them
     expect(w.rounds).toHaveLength(2);
-    expect(w.heartbeats(1)).toEqual(['a', 'b', 'c']); // b and c batched into round 2
-    expect(s.get('b')).toBeUndefined(); // not visible before it is on disk
+    expect(w.heartbeats(1)).toEqual(['b', 'c']); // b and c batched into round 2 (only changed rows are written)
+    expect(s.get('b')).toBeUndefined(); // not visible before it is committed
     w.rounds[1].done();
     expect((await b).last_success).toBe(T0 + 1);
     expect((await c).last_success).toBe(T0 + 2);
@@ -149,78 +174,130 @@ describe('heartbeat store', () => {
   });
 
   it('a steady stream: when a ping is acknowledged, the file on disk already holds it (2 000 pings)', async () => {
-    const file = tempFile();
-    const s = new HeartbeatStore(file, silentLogger);
+    const st = await storage();
+    const s = storeOn(st);
+    const disk = onDisk(st.dir);
     let early = 0;
     let t = T0;
-    // 20 jobs, each pinging again as soon as its last ping was acknowledged.
-    await Promise.all(Array.from({ length: 20 }, async (_, job) => {
-      for (let i = 0; i < 100; i++) {
-        const at = ++t;
-        await s.ping(`job${job}`, 'success', {}, at);
-        const onDisk = JSON.parse(readFileSync(file, 'utf8')).heartbeats[`job${job}`];
-        if (!(onDisk?.last_ping >= at)) early++;
-      }
-    }));
+    try {
+      // 20 jobs, each pinging again as soon as its last ping was acknowledged.
+      await Promise.all(Array.from({ length: 20 }, async (_, job) => {
+        for (let i = 0; i < 100; i++) {
+          const at = ++t;
+          await s.ping(`job${job}`, 'success', {}, at);
+          if (!(Number(disk.row(`job${job}`)?.last_ping) >= at)) early++;
+        }
+      }));
+    } finally {
+      disk.close();
+    }
     expect(early).toBe(0);
   });
 
   it('a failed write rejects its pings and changes nothing; the next write does not hold them', async () => {
-    const w = heldWrites();
-    const s = new HeartbeatStore(tempFile(), silentLogger, { write: w.write });
+    const st = await storage();
+    const w = heldWrites(st.sql);
+    const s = storeOn({ sql: w.sql });
     const first = s.ping('job', 'success', {}, T0);
     await w.tick();
     w.rounds[0].done();
     await first;
     const failing = s.ping('job', 'fail', { exit_code: 3 }, T0 + 1000);
     await w.tick();
-    w.rounds[1].done(Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }));
-    await expect(failing).rejects.toThrow(/ENOSPC/);
+    w.rounds[1].done(Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' }));
+    await expect(failing).rejects.toThrow(/disk is full/);
     expect(s.get('job')).toMatchObject({ last_success: T0, last_exit_code: 0 });
     expect(s.get('job')?.last_fail).toBeUndefined(); // the page and the probe never see the lost ping
     const later = s.ping('other', 'success', {}, T0 + 2000);
     await w.tick();
-    expect(JSON.parse(w.rounds[2].text).heartbeats.job.last_fail).toBeUndefined();
+    expect(w.heartbeats(2)).toEqual(['other']);
     w.rounds[2].done();
     await later;
+    const disk = onDisk(st.dir);
+    try {
+      expect(disk.row('job')).toMatchObject({ last_success: T0, last_fail: null });
+    } finally {
+      disk.close();
+    }
   });
 
-  it('a failed write is reported, leaves no temp file, and the store recovers', async () => {
-    const file = tempFile();
+  it('a failed write is reported (store="heartbeats") and the store recovers', async () => {
+    const st = await storage();
     const failures: string[] = [];
     let successes = 0;
     const report = { writeFailed: (store: string) => failures.push(store), writeSucceeded: () => { successes++; } };
-    const s = new HeartbeatStore(file, silentLogger, { report });
+    let failing = false;
+    const sql: RecordSql = { ...shared(st.sql), transaction: (x) => (failing ? Promise.reject(Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR' })) : st.sql.transaction(x)) };
+    const s = storeOn({ sql }, { report });
     await s.ping('job', 'success', {}, T0);
-    // The rename over heartbeats.json fails once it is a non-empty directory: the temp file is written first.
-    rmSync(file);
-    mkdirSync(path.join(file, 'x'), { recursive: true });
-    await expect(s.ping('job', 'fail', {}, T0 + 1)).rejects.toThrow();
+    failing = true;
+    await expect(s.ping('job', 'fail', {}, T0 + 1)).rejects.toMatchObject({ code: 'SQLITE_IOERR' });
     expect(failures).toEqual(['heartbeats']);
-    expect(readdirSync(path.dirname(file)).filter((n) => n.includes('.tmp-'))).toEqual([]);
-    rmSync(file, { recursive: true });
+    failing = false;
     await s.ping('job', 'success', {}, T0 + 2);
     expect(successes).toBe(2);
-    expect(JSON.parse(readFileSync(file, 'utf8')).heartbeats.job).toMatchObject({ last_success: T0 + 2 });
+    expect(s.get('job')).toMatchObject({ last_success: T0 + 2 });
   });
 
-  it('removes temp files of unfinished writes when it loads', async () => {
-    const file = tempFile();
-    mkdirSync(path.dirname(file), { recursive: true });
-    writeFileSync(`${file}.tmp-12345`, '{"partial');
-    const s = new HeartbeatStore(file, silentLogger);
-    expect(s.get('x')).toBeUndefined();
-    expect(readdirSync(path.dirname(file))).toEqual([]);
+  it('a write before the store could be read reads it first (never replaces a record it has not seen)', async () => {
+    const st = await storage();
+    const a = storeOn(st);
+    await a.ping('job', 'start', {}, T0);
+    let readable = false;
+    const sql: RecordSql = { ...shared(st.sql), all: (text, params) => (readable ? st.sql.all(text, params) : Promise.reject(Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR' }))) };
+    const b = storeOn({ sql });
+    await expect(b.open()).rejects.toMatchObject({ code: 'SQLITE_IOERR' });
+    await expect(b.ping('job', 'success', {}, T0 + 10_000)).rejects.toMatchObject({ code: 'SQLITE_IOERR' });
+    readable = true;
+    expect(await b.ping('job', 'success', {}, T0 + 20_000)).toMatchObject({ first_seen: T0, last_start: T0, last_duration: 20 });
+  });
+});
+
+describe('heartbeat store: import of heartbeats.json (earlier versions)', () => {
+  const dirs: string[] = [];
+  afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }); });
+
+  const OLD = { version: 1, heartbeats: { job: { first_seen: T0, last_ping: T0 + 5, last_event: 'success', last_success: T0 + 5, last_duration: 1.5, last_exit_code: 0 }, other: { first_seen: T0 + 1, last_fail: T0 + 7, last_message: 'boom', last_exit_code: 2 } } };
+
+  it('imports every heartbeat once, renames the file, and a crash before the rename imports nothing twice', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'vigil-hb-import-'));
+    dirs.push(dir);
+    const legacyFile = path.join(dir, 'heartbeats.json');
+    writeFileSync(legacyFile, JSON.stringify(OLD, null, 1) + '\n');
+    writeFileSync(`${legacyFile}.tmp-12345`, '{"partial'); // an old version's unfinished write: never read
+    const sql = await openSqliteRecord(dir, silentLogger);
+    try {
+      const s = new HeartbeatStore({ sql, log: silentLogger, legacyFile });
+      await s.open();
+      expect(s.get('job')).toEqual(OLD.heartbeats.job);
+      expect(s.get('other')).toEqual(OLD.heartbeats.other);
+      expect(readdirSync(dir).filter((f) => f.startsWith('heartbeats.json')).sort()).toEqual(['heartbeats.json.migrated', 'heartbeats.json.tmp-12345']);
+      await s.ping('job', 'success', {}, T0 + 100);
+      // The crash after the commit, before the rename: the old file is back; the import is not run again.
+      renameSync(`${legacyFile}.migrated`, legacyFile);
+      const again = new HeartbeatStore({ sql, log: silentLogger, legacyFile });
+      await again.open();
+      expect(again.get('job')?.last_success).toBe(T0 + 100);
+      expect(existsSync(legacyFile)).toBe(false);
+    } finally {
+      await sql.close();
+    }
   });
 
-  it('keeps an unreadable file aside instead of overwriting it', async () => {
-    const file = tempFile();
-    const s0 = new HeartbeatStore(file, silentLogger);
-    await s0.ping('x', 'success', {}, T0);
-    writeFileSync(file, '{ not json');
-    const s = new HeartbeatStore(file, silentLogger);
-    expect(s.get('x')).toBeUndefined();
-    await s.ping('y', 'success', {}, T0);
-    expect(readdirSync(path.dirname(file)).some((f) => f.startsWith('heartbeats.json.corrupt-'))).toBe(true);
+  it('keeps an unreadable file aside instead of importing it', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'vigil-hb-import-'));
+    dirs.push(dir);
+    const legacyFile = path.join(dir, 'heartbeats.json');
+    writeFileSync(legacyFile, '{ not json');
+    const sql = await openSqliteRecord(dir, silentLogger);
+    try {
+      const s = new HeartbeatStore({ sql, log: silentLogger, legacyFile });
+      await s.open();
+      expect(s.names()).toEqual([]);
+      await s.ping('y', 'success', {}, T0);
+      expect(readdirSync(dir).some((f) => f.startsWith('heartbeats.json.corrupt-'))).toBe(true);
+    } finally {
+      await sql.close();
+    }
   });
 });

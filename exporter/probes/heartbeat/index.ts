@@ -22,6 +22,9 @@ import type { ProbeDefinition } from '../types.js';
 import type { ProbeResult, Sample } from '../../model/result.js';
 
 // cron-parser brings luxon (~1.3 MB of heap): loaded by the first check with a schedule.
+/** Where earlier versions kept the heartbeat state (imported into the database once). */
+export const LEGACY_FILE = 'heartbeats.json';
+
 const cron = lazyRequire<{ CronExpressionParser: typeof import('cron-parser').CronExpressionParser }>('cron-parser');
 
 const schema = z.object({
@@ -88,11 +91,12 @@ export const heartbeatProbe: ProbeDefinition<HeartbeatCheck> = {
     return problems;
   },
   // Pings arrive at POST /api/v1/heartbeats/<name> (./routes.ts) and are kept in the store.
-  stores: { heartbeats: (env) => new HeartbeatStore(path.join(env.storagePath, 'heartbeats.json'), env.log, { report: env.report }) },
+  stores: { heartbeats: (env) => new HeartbeatStore({ sql: env.sql, log: env.log, report: env.report, legacyFile: path.join(env.storagePath, LEGACY_FILE) }) },
   routes: HEARTBEAT_ROUTES,
   ownToken: (c) => c.token,
   create: (check, env) => {
-    const store = (env.stores.heartbeats as HeartbeatStore | undefined) ?? new HeartbeatStore(path.join(env.storagePath, 'heartbeats.json'), env.log);
+    const store = env.stores.heartbeats as HeartbeatStore | undefined;
+    if (!store) throw new Error('a heartbeat check needs the heartbeat store (the runtime builds it from the database)');
     store.ensure(check.name);
     return {
       run: async () => evaluateHeartbeat(check, store.ensure(check.name), Date.now()),

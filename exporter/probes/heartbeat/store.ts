@@ -1,21 +1,22 @@
 // The heartbeat input store: what jobs told us (success, start, fail, with duration and exit
-// code), per heartbeat check, kept durable in <storage.path>/heartbeats.json so an exporter
-// restart neither forgets a missed run nor invents one.
+// code), per heartbeat check, kept durable in the database's `heartbeats` table (vigil.db, or
+// PostgreSQL) so an exporter restart neither forgets a missed run nor invents one.
 //
-// A ping is acknowledged only once it is on disk: changes wait in a queue, one write at a time
-// takes everything queued (group commit) and writes the whole file atomically (temp file,
-// fsync, rename, fsync of the directory); pings arriving during a write go into the next one,
-// and each waiter resolves when the write holding its ping is done. Readers (the probe, the
-// page) only see committed records: a failed write drops its changes and rejects its waiters,
-// so a ping answered with an error never shows up anywhere.
+// A ping is acknowledged only once it is committed: changes wait in a queue, one transaction at a
+// time takes everything queued (group commit; SQLite runs synchronous=FULL, so a commit is on
+// disk), pings arriving during a write go into the next one, and each waiter resolves when the
+// transaction holding its ping has committed. Readers (the probe, the page) only see committed
+// records, kept in memory: a failed write drops its changes and rejects its waiters, so a ping
+// answered with an error never shows up anywhere.
 //
 // Only facts are stored; whether a check is late or missed is computed from them by the
-// heartbeat probe, so the same facts give the same status before and after a restart.
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
-import path from 'node:path';
+// heartbeat probe, so the same facts give the same status before and after a restart. The file
+// of earlier versions (heartbeats.json) is imported once at open (db/legacy-import.ts).
+import { renameSync } from 'node:fs';
 import type { Logger } from '../../log.js';
 import type { WriteReporter } from '../../model/storage.js';
+import { importLegacyFile } from '../../db/legacy-import.js';
+import type { RecordSql, SqlValue, Statement } from '../../db/sql.js';
 
 export type HeartbeatEvent = 'success' | 'start' | 'fail';
 
@@ -40,11 +41,6 @@ export interface PingData {
   message?: string;
 }
 
-interface FileShape {
-  version: 1;
-  heartbeats: Record<string, HeartbeatRecord>;
-}
-
 type Change = (prev: HeartbeatRecord | undefined) => HeartbeatRecord;
 
 interface Pending {
@@ -55,31 +51,63 @@ interface Pending {
 }
 
 export interface HeartbeatStoreOptions {
+  /** The database (shared with the record and the alert log). */
+  sql: RecordSql;
+  log: Logger;
   /** Told about every write (vigil_storage_write_errors_total, /-/ready). */
   report?: WriteReporter;
-  /** The durable write of the whole file (default writeAtomic); tests hold or fail it. */
-  write?: (file: string, text: string) => Promise<void>;
+  /** heartbeats.json of an earlier version: imported once, then renamed heartbeats.json.migrated. */
+  legacyFile?: string;
+}
+
+const COLUMNS = ['first_seen', 'last_ping', 'last_event', 'last_success', 'last_start', 'last_fail', 'last_duration', 'last_exit_code', 'last_message'] as const;
+const UPSERT = `INSERT INTO heartbeats (name, ${COLUMNS.join(', ')}) VALUES (?, ${COLUMNS.map(() => '?').join(', ')})
+  ON CONFLICT (name) DO UPDATE SET ${COLUMNS.map((c) => `${c} = excluded.${c}`).join(', ')}`;
+const IMPORT = `INSERT INTO heartbeats (name, ${COLUMNS.join(', ')}) VALUES (?, ${COLUMNS.map(() => '?').join(', ')}) ON CONFLICT (name) DO NOTHING`;
+
+function rowOf(name: string, r: HeartbeatRecord): SqlValue[] {
+  return [name, ...COLUMNS.map((c) => (r[c] ?? null) as SqlValue)];
+}
+
+function recordOf(row: Record<string, unknown>): HeartbeatRecord {
+  const r: HeartbeatRecord = { first_seen: Number(row.first_seen) };
+  for (const c of COLUMNS) {
+    const v = row[c];
+    if (c === 'first_seen' || v === null || v === undefined) continue;
+    (r as unknown as Record<string, unknown>)[c] = c === 'last_event' || c === 'last_message' ? String(v) : Number(v);
+  }
+  return r;
 }
 
 export class HeartbeatStore {
-  /** What is on disk: the only records readers see. Never mutated; a commit replaces it. */
+  /** What is committed: the only records readers see. Never mutated; a commit replaces it. */
   private committed = new Map<string, HeartbeatRecord>();
-  /** first_seen of heartbeats not on disk yet, so every ensure() agrees on it until it is. */
+  /** first_seen of heartbeats not committed yet, so every ensure() agrees on it until it is. */
   private unsaved = new Map<string, { first_seen: number; queued: boolean }>();
   private queue: Pending[] = [];
   private writing?: Promise<void>;
+  private loading?: Promise<void>;
   private loaded = false;
 
-  constructor(readonly file: string, private log: Logger, private opts: HeartbeatStoreOptions = {}) {}
+  constructor(private opts: HeartbeatStoreOptions) {}
+
+  /**
+   * Read the committed records (importing heartbeats.json first, once). Called at start before
+   * any probe runs; a write waits for it, and retries it when it failed, so a write never
+   * replaces a record it has not read.
+   */
+  open(): Promise<void> {
+    if (this.loaded) return Promise.resolve();
+    this.loading ??= this.load().finally(() => { this.loading = undefined; });
+    return this.loading;
+  }
 
   get(name: string): HeartbeatRecord | undefined {
-    this.load();
     return this.committed.get(name);
   }
 
   /** The record for a configured heartbeat; a new one (first_seen = now) is queued for writing. */
   ensure(name: string, now = Date.now()): HeartbeatRecord {
-    this.load();
     const r = this.committed.get(name);
     if (r) return r;
     let u = this.unsaved.get(name);
@@ -96,21 +124,41 @@ export class HeartbeatStore {
     return { first_seen: u.first_seen };
   }
 
-  /** Record a ping; resolves with the record once a write holding it is on disk, rejects if that write failed. */
+  /** Record a ping; resolves with the record once the transaction holding it committed, rejects if it failed. */
   ping(name: string, event: HeartbeatEvent, data: PingData = {}, now = Date.now()): Promise<HeartbeatRecord> {
-    this.load();
     const first = this.unsaved.get(name)?.first_seen ?? now;
     return this.enqueue(name, (prev) => applyPing(prev ?? { first_seen: first }, event, data, now));
   }
 
   names(): string[] {
-    this.load();
     return [...this.committed.keys()];
   }
 
   /** Wait for pending writes (shutdown, tests). */
   async flush(): Promise<void> {
     while (this.writing) await this.writing;
+  }
+
+  private async load(): Promise<void> {
+    const { sql, log, legacyFile } = this.opts;
+    if (legacyFile) {
+      try {
+        await importLegacyFile(sql, legacyFile, log, (buf) => {
+          const data = JSON.parse(buf.toString('utf8')) as { heartbeats?: Record<string, HeartbeatRecord> };
+          const rows = Object.entries(data.heartbeats ?? {}).filter(([, r]) => r && typeof r.first_seen === 'number');
+          return { statements: rows.map(([name, r]) => ({ sql: IMPORT, params: rowOf(name, r) })), records: rows.length };
+        });
+      } catch (err) {
+        if (!(err instanceof SyntaxError)) throw err;
+        // Keep the unreadable file for inspection instead of importing or overwriting the evidence.
+        const aside = `${legacyFile}.corrupt-${Date.now()}`;
+        log.error('heartbeat state file is not valid JSON; not imported, kept aside', { file: legacyFile, aside, error: err });
+        try { renameSync(legacyFile, aside); } catch { /* nothing more to do */ }
+      }
+    }
+    const rows = await sql.all('SELECT * FROM heartbeats');
+    this.committed = new Map(rows.map((row) => [String(row.name), recordOf(row)]));
+    this.loaded = true;
   }
 
   private enqueue(name: string, change: Change): Promise<HeartbeatRecord> {
@@ -126,19 +174,24 @@ export class HeartbeatStore {
     this.writing = (async () => {
       while (this.queue.length) {
         const batch = this.queue.splice(0);
+        try {
+          await this.open();
+        } catch (err) {
+          this.failed(batch, err);
+          continue;
+        }
         const next = new Map(this.committed);
         const records = batch.map((p) => {
           const r = p.change(next.get(p.name));
           next.set(p.name, r);
           return r;
         });
-        const snapshot: FileShape = { version: 1, heartbeats: Object.fromEntries(next) };
+        const changed = new Set(batch.map((p) => p.name));
+        const statements: Statement[] = [...changed].map((name) => ({ sql: UPSERT, params: rowOf(name, next.get(name)!) }));
         try {
-          await (this.opts.write ?? writeAtomic)(this.file, JSON.stringify(snapshot, null, 1) + '\n');
+          await this.opts.sql.transaction(statements);
         } catch (err) {
-          this.log.error('cannot write heartbeat state; the pings of this write are not recorded', { file: this.file, pings: batch.length, error: err });
-          this.opts.report?.writeFailed('heartbeats', err);
-          for (const p of batch) p.reject(err as Error);
+          this.failed(batch, err);
           continue;
         }
         this.committed = next;
@@ -152,31 +205,10 @@ export class HeartbeatStore {
     });
   }
 
-  private load(): void {
-    if (this.loaded) return;
-    this.loaded = true;
-    removeTempFiles(this.file, this.log);
-    let text: string;
-    try {
-      text = readFileSync(this.file, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.log.error('cannot read heartbeat state', { file: this.file, error: err });
-      return;
-    }
-    try {
-      const data = JSON.parse(text) as FileShape;
-      for (const [name, r] of Object.entries(data.heartbeats ?? {})) {
-        if (r && typeof r.first_seen === 'number') this.committed.set(name, r);
-      }
-    } catch (err) {
-      // Keep the unreadable file for inspection instead of overwriting the evidence.
-      const aside = `${this.file}.corrupt-${Date.now()}`;
-      this.log.error('heartbeat state is not valid JSON; starting empty and keeping the file aside', { file: this.file, aside, error: err });
-      try {
-        mkdirSync(path.dirname(this.file), { recursive: true });
-        renameSync(this.file, aside);
-      } catch { /* nothing more to do */ }
-    }
+  private failed(batch: Pending[], err: unknown): void {
+    this.opts.log.error('cannot write heartbeat state; the pings of this write are not recorded', { pings: batch.length, error: err });
+    this.opts.report?.writeFailed('heartbeats', err);
+    for (const p of batch) p.reject(err as Error);
   }
 }
 
@@ -195,50 +227,4 @@ function applyPing(prev: HeartbeatRecord, event: HeartbeatEvent, data: PingData,
   if (event === 'success') r.last_success = now;
   else r.last_fail = now;
   return r;
-}
-
-const tempName = (file: string) => `${file}.tmp-${process.pid}`;
-
-/** Temp files of writes that never reached their rename (a crash, or a full disk before the fix). */
-function removeTempFiles(file: string, log: Logger): void {
-  const prefix = `${path.basename(file)}.tmp-`;
-  let names: string[];
-  try {
-    names = readdirSync(path.dirname(file)).filter((n) => n.startsWith(prefix));
-  } catch {
-    return;
-  }
-  for (const n of names) {
-    try {
-      rmSync(path.join(path.dirname(file), n), { force: true });
-      log.info('removed the temp file of an unfinished write', { file: n });
-    } catch (err) {
-      log.warn('cannot remove the temp file of an unfinished write', { file: n, error: err });
-    }
-  }
-}
-
-/** Replace `file` with `text` durably: a crash leaves the old or the new file, a failure leaves no temp file. */
-export async function writeAtomic(file: string, text: string): Promise<void> {
-  const dir = path.dirname(file);
-  await mkdir(dir, { recursive: true });
-  const tmp = tempName(file);
-  let fh: FileHandle | undefined;
-  try {
-    fh = await open(tmp, 'w', 0o600);
-    await fh.writeFile(text);
-    await fh.sync();
-    await fh.close();
-    fh = undefined;
-    await rename(tmp, file);
-  } catch (err) {
-    await fh?.close().catch(() => {});
-    await rm(tmp, { force: true }).catch(() => {});
-    throw err;
-  }
-  // The rename itself is only durable once the directory entry is.
-  try {
-    const dh = await open(dir, 'r');
-    try { await dh.sync(); } finally { await dh.close(); }
-  } catch { /* some filesystems refuse fsync on directories */ }
 }
