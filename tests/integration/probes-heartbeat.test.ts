@@ -1,9 +1,10 @@
 // Heartbeats end to end against the compiled exporter: tokens, success/start/fail pings with
 // duration and exit code, late -> degraded -> missed, start without finish, and state that
 // survives an exporter restart (same storage dir).
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startExporter, waitFor, type RunningExporter } from '../support/exporter.js';
 
@@ -129,8 +130,12 @@ describe('heartbeat API', () => {
 
   it('state survives a restart: nothing forgotten, nothing invented', async () => {
     const before = await Promise.all(['report', 'often', 'backup', 'private'].map(check));
-    const file = JSON.parse(readFileSync(path.join(dir, 'data', 'heartbeats.json'), 'utf8'));
-    expect(file.heartbeats.report.last_success).toBeGreaterThan(0);
+    const db = new Database(path.join(dir, 'data', 'vigil.db'), { readonly: true });
+    try {
+      expect(db.prepare("SELECT last_success FROM heartbeats WHERE name = 'report'").pluck().get()).toBeGreaterThan(0);
+    } finally {
+      db.close();
+    }
 
     await exporter.stop();
     exporter = await startExporter({ config: CONFIG, dir });

@@ -1,5 +1,5 @@
 // --storage.path failures against the compiled exporter (issue 12, item 9): a second instance
-// on the same directory, a read-only directory with a torn alert log, a full disk.
+// on the same directory, a read-only directory with an old torn alert log, a full disk.
 //
 // Read-only and full disks are real: the exporter runs in its own mount namespace (unshare -m)
 // on a tmpfs mounted over its storage directory, read-only or tiny. Root ignores file modes, so
@@ -107,7 +107,7 @@ describe('storage directory', () => {
     expect((await fetch(`${third.url}/metrics`)).status).toBe(200);
   });
 
-  it('read-only with a torn alert log: monitoring keeps working, /-/ready says why, writes fail loudly; all recover when it is writable', async () => {
+  it('read-only with an old torn alert log: monitoring keeps working, /-/ready says why, writes fail loudly; all recover (and the old log is imported) when it is writable', async () => {
     const dir = tempDir();
     const seed = path.join(dir, 'seed');
     mkdirSync(seed);
@@ -119,18 +119,18 @@ describe('storage directory', () => {
     expect((await fetch(`${ex.url}/health`)).status).toBe(200);
     const notReady = await waitFor(async () => { const r = await ready(ex); return r.body.includes('storage') && r; });
     expect(notReady.status).toBe(503);
-    expect(notReady.body).toMatch(new RegExp(`^Vigil is not ready: storage ${path.join(dir, 'data')} is not writable since \\S+: (the writability check|a heartbeats write) failed \\(EROFS: read-only file system`));
+    expect(notReady.body).toMatch(new RegExp(`^Vigil is not ready: storage ${path.join(dir, 'data')} is not writable since \\S+: (the writability check failed \\(EROFS: read-only file system|a heartbeats write failed \\(SQLITE_CANTOPEN: unable to open database file)`));
     expect(ex.logs()).toMatch(/"level":"warn","msg":"storage: directory not writable; \/-\/ready answers 503 until a write succeeds"/);
-    expect(ex.logs()).toMatch(/"level":"warn","msg":"alert log: skipped a torn last record \(crash during a write\); cannot truncate it yet"/);
-
+    // The old log cannot be imported into a database that cannot be created: the alert API
+    // answers (empty) and the import waits for the disk.
+    expect(ex.logs()).toMatch(/"level":"error","msg":"alert log: cannot read the stored notifications \(retried with the next notification\)"/);
     const alerts = await fetch(`${ex.url}/api/v1/alerts`);
     expect(alerts.status).toBe(200);
-    expect(await alerts.json()).toMatchObject({ firing: 1, alerts: [{ fingerprint: 'aaaa' }] });
 
     const errorsBefore = await writeErrors(ex);
     const refused = await ping(ex, '{"exit_code": 0}');
     expect(refused.status).toBe(503);
-    expect(((await refused.json()) as { error: string }).error).toMatch(/^the ping was not recorded: the storage write failed \(EROFS\)/);
+    expect(((await refused.json()) as { error: string }).error).toMatch(/^the ping was not recorded: the storage write failed \(SQLITE_CANTOPEN\)/);
     expect(await lastSuccess(ex)).toBeUndefined(); // not shown anywhere
     expect((await webhook(ex, 'bbbb')).status).toBe(503); // Alertmanager retries
     const errors = await writeErrors(ex);
@@ -143,9 +143,11 @@ describe('storage directory', () => {
     expect((await ping(ex)).status).toBe(200);
     expect(await lastSuccess(ex)).toBeGreaterThan(0);
     expect((await webhook(ex, 'cccc')).status).toBe(200);
-    // The torn tail was cut before the append: every line is a whole record.
-    const lines = readFileSync(inside(ex, 'alert-notifications.jsonl'), 'utf8').split('\n').filter(Boolean);
-    expect(lines.map((l) => JSON.parse(l).fingerprint)).toEqual(['aaaa', 'cccc']);
+    // The first write imported the old log (its torn tail dropped) before the new notification.
+    const history = (await (await fetch(`${ex.url}/api/v1/alerts/history?view=notifications`)).json()) as { notifications: Array<{ fingerprint: string }> };
+    expect(history.notifications.map((n) => n.fingerprint)).toEqual(['cccc', 'aaaa']);
+    expect(ex.logs()).toMatch(/dropped a torn last record \(crash during a write\) of the old file/);
+    expect(readdirSync(inside(ex)).filter((n) => n.startsWith('alert-notifications'))).toEqual(['alert-notifications.jsonl.migrated']);
   });
 
   it('a full disk: the ping is refused, counted, no temp file is left, and it recovers when space is freed', async () => {
@@ -164,11 +166,11 @@ describe('storage directory', () => {
     }
     const refused = await ping(ex, JSON.stringify({ message: 'x'.repeat(400) }));
     expect(refused.status).toBe(503);
-    expect(((await refused.json()) as { error: string }).error).toMatch(/\(ENOSPC\)/);
+    expect(((await refused.json()) as { error: string }).error).toMatch(/\(SQLITE_FULL\)/);
     expect(readdirSync(inside(ex)).filter((n) => n.includes('.tmp-') || n.includes('write-check'))).toEqual([]);
     expect((await writeErrors(ex)).heartbeats).toBe(1);
     expect(await lastSuccess(ex)).toBe(before);
-    expect(await ready(ex)).toMatchObject({ status: 503, body: expect.stringMatching(/a heartbeats write failed \(ENOSPC/) });
+    expect(await ready(ex)).toMatchObject({ status: 503, body: expect.stringMatching(/a heartbeats write failed \(SQLITE_FULL/) });
 
     unlinkSync(filler);
     await waitFor(async () => (await ready(ex)).status === 200, 15_000);
