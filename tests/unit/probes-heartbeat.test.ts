@@ -145,8 +145,12 @@ describe('heartbeat store (in the database)', () => {
       }),
     };
     const settled = (p: Promise<unknown>) => { let s = false; p.then(() => { s = true; }, () => { s = true; }); return () => s; };
-    const tick = () => new Promise((r) => setTimeout(r, 5));
-    return { rounds, sql, settled, tick, heartbeats: (i: number) => rounds[i].statements.map((st) => st.params![0]) };
+    /** Until the store has started round `n` (the database answers from its worker: no fixed wait). */
+    const round = async (n: number) => {
+      for (let i = 0; i < 1000 && rounds.length < n; i++) await new Promise((r) => setTimeout(r, 5));
+      expect(rounds).toHaveLength(n);
+    };
+    return { rounds, sql, settled, round, heartbeats: (i: number) => rounds[i].statements.map((st) => st.params![0]) };
   }
 
   it('a ping that arrives during a write waits for the next write, which holds it', async () => {
@@ -155,16 +159,14 @@ describe('heartbeat store (in the database)', () => {
     const s = storeOn({ sql: w.sql });
     await s.open();
     const a = s.ping('a', 'success', {}, T0);
-    await w.tick();
-    expect(w.rounds).toHaveLength(1); // round 1 (a) is in flight
+    await w.round(1); // round 1 (a) is in flight
     const b = s.ping('b', 'success', {}, T0 + 1);
     const c = s.ping('c', 'success', {}, T0 + 2);
-    const [aDone, bDone, cDone] = [w.settled(a), w.settled(b), w.settled(c)];
+    const [bDone, cDone] = [w.settled(b), w.settled(c)];
     w.rounds[0].done();
-    await w.tick();
-    expect(aDone()).toBe(true);
+    await a;
+    await w.round(2);
     expect(bDone() || cDone()).toBe(false); // not resolved by round 1, which did not hold them
-    expect(w.rounds).toHaveLength(2);
     expect(w.heartbeats(1)).toEqual(['b', 'c']); // b and c batched into round 2 (only changed rows are written)
     expect(s.get('b')).toBeUndefined(); // not visible before it is committed
     w.rounds[1].done();
@@ -199,17 +201,17 @@ describe('heartbeat store (in the database)', () => {
     const w = heldWrites(st.sql);
     const s = storeOn({ sql: w.sql });
     const first = s.ping('job', 'success', {}, T0);
-    await w.tick();
+    await w.round(1);
     w.rounds[0].done();
     await first;
     const failing = s.ping('job', 'fail', { exit_code: 3 }, T0 + 1000);
-    await w.tick();
+    await w.round(2);
     w.rounds[1].done(Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' }));
     await expect(failing).rejects.toThrow(/disk is full/);
     expect(s.get('job')).toMatchObject({ last_success: T0, last_exit_code: 0 });
     expect(s.get('job')?.last_fail).toBeUndefined(); // the page and the probe never see the lost ping
     const later = s.ping('other', 'success', {}, T0 + 2000);
-    await w.tick();
+    await w.round(3);
     expect(w.heartbeats(2)).toEqual(['other']);
     w.rounds[2].done();
     await later;
