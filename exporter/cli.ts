@@ -13,6 +13,9 @@ import { createWebServer, DEFAULT_MAX_CONNECTIONS, WebConfigWatcher } from './se
 import { startSelfTelemetry } from './telemetry/otel.js';
 import { VERSION, REVISION } from './version.js';
 
+/** The longest the server waits for the database's state before it listens anyway. */
+const START_WAIT_MS = 10_000;
+
 const HELP = `usage: vigil [flags]
 
 Probes what vigil.yml describes and serves /metrics, /health and a status page.
@@ -131,11 +134,12 @@ async function main() {
     const a = server.address() as AddressInfo;
     log.info('listening', { address: `${a.address}:${a.port}`, port: a.port, tls, config: cfg.file, checks: cfg.checks.length, version: VERSION });
   });
-  // The database answers from its worker thread: what the record and the stores remember is
-  // loaded before the first request is served (a ping never lands on a store not read yet).
-  runtime.start()
-    .catch((err) => log.error('start failed', { error: (err as Error).message }))
-    .finally(() => server.listen({ host, port }));
+  // The database answers from its worker thread (or a server): what the record and the stores
+  // remember is loaded before the first request is served, so the first page already shows it.
+  // Bounded: an unreachable database must not keep /metrics down (a write waits for its
+  // store's load anyway).
+  const started = runtime.start().catch((err) => log.error('start failed', { error: (err as Error).message }));
+  void Promise.race([started, new Promise((r) => setTimeout(r, START_WAIT_MS).unref())]).then(() => server.listen({ host, port }));
   process.on('SIGHUP', () => {
     log.info('SIGHUP received, reloading config');
     runtime.reload('SIGHUP');

@@ -1,5 +1,5 @@
 // The storage directory (--storage.path) as a whole: which process owns it, and whether it
-// takes writes. The stores in it (heartbeats.json, alert-notifications.jsonl, vigil.db) report each
+// takes writes. The stores in it (the record, heartbeats and the alert log, all in vigil.db) report each
 // write here, so a read-only or full disk shows as a not-ready exporter (/-/ready 503 with the
 // reason) and as vigil_storage_write_errors_total, not only as log lines. /metrics and /health
 // keep working either way: monitoring must not stop because its own disk did.
