@@ -11,6 +11,7 @@ const BENCHES: Array<{ name: string; file: string; fn: string; about: string; on
   { name: 'exporter', file: 'exporter.ts', fn: 'benchExporter', about: '1 000 http checks at 1 s: CPU per probe beside blackbox_exporter, RSS, /metrics latency' },
   { name: 'statuspage', file: 'statuspage.ts', fn: 'benchStatusPage', about: 'status page load, change latency, history memory, 100 viewers' },
   { name: 'instrument', file: 'instrument.ts', fn: 'benchInstrument', about: 'overhead of --import vigil/instrument on an app' },
+  { name: 'writer', file: 'writer.ts', fn: 'benchWriter', about: '500 results/s through the record: main-loop delay with SQLite on the main thread vs in its worker' },
   { name: 'alerting', file: 'alerting.ts', fn: 'benchAlerting', about: 'break a target -> PagerDuty page through Prometheus and Alertmanager' },
   { name: 'soak', file: 'soak.ts', fn: 'benchSoak', about: '1 000 checks, a quarter hostile, scraped and viewed for 10 min (only when named)', onlyWhenNamed: true },
 ];
