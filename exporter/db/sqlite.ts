@@ -35,6 +35,7 @@ const RESTART_WINDOW_MS = 60_000;
 const REQUEST_TIMEOUT_MS = 60_000;
 /** Opening runs the migrations, which may rewrite a large file once. */
 const OPEN_TIMEOUT_MS = 300_000;
+const CLOSE_TIMEOUT_MS = 5_000;
 
 // The worker runs this source (see sqlite-worker.ts); `__name` is what esbuild's keepNames
 // (tsx) wraps named functions in.
@@ -122,7 +123,8 @@ export class SqliteSql implements RecordSql {
     const w = this.worker;
     if (!w) return;
     try {
-      await this.request({ op: 'close' });
+      // A worker stuck in a statement is not waited for long: the process may be stopping.
+      await this.request({ op: 'close' }, CLOSE_TIMEOUT_MS);
     } finally {
       this.worker = undefined;
       this.opened = undefined;
