@@ -117,14 +117,19 @@ describe('SQLite in a worker thread', () => {
   });
 
   it('SQLite never checkpoints inside a commit; the worker checkpoints the WAL into the file on its own', async () => {
-    const sql = database({ checkpointMs: 50 });
-    expect(await sql.all('PRAGMA wal_autocheckpoint')).toEqual([{ wal_autocheckpoint: 0 }]);
-    expect(await sql.all('PRAGMA synchronous')).toEqual([{ synchronous: 2 }]); // FULL: a commit is on disk
-    await sql.transaction([{ sql: 'CREATE TABLE big (id INTEGER PRIMARY KEY, v TEXT NOT NULL)' }]);
-    const before = statSync(sql.file).size;
-    await sql.transaction([{ sql: fill.replace(String(ROWS), '20000') }]);
-    expect(statSync(sql.file).size).toBe(before); // in the WAL only
-    for (let i = 0; i < 100 && statSync(sql.file).size === before; i++) await new Promise((r) => setTimeout(r, 20));
-    expect(statSync(sql.file).size).toBeGreaterThan(before + 500_000);
+    const rows = fill.replace(String(ROWS), '20000'); // well over the 1 000 WAL pages of SQLite's autocheckpoint
+    const idle = database({ checkpointMs: 3_600_000 });
+    expect(await idle.all('PRAGMA wal_autocheckpoint')).toEqual([{ wal_autocheckpoint: 0 }]);
+    expect(await idle.all('PRAGMA synchronous')).toEqual([{ synchronous: 2 }]); // FULL: a commit is on disk
+    await idle.transaction([{ sql: 'CREATE TABLE big (id INTEGER PRIMARY KEY, v TEXT NOT NULL)' }]);
+    const empty = statSync(idle.file).size;
+    await idle.transaction([{ sql: rows }]);
+    expect(statSync(idle.file).size).toBe(empty); // in the WAL only: no checkpoint inside the commit
+
+    const busy = database({ checkpointMs: 200 });
+    await busy.transaction([{ sql: 'CREATE TABLE big (id INTEGER PRIMARY KEY, v TEXT NOT NULL)' }]);
+    await busy.transaction([{ sql: rows }]);
+    for (let i = 0; i < 150 && statSync(busy.file).size < 500_000; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(statSync(busy.file).size).toBeGreaterThan(500_000); // the worker's timer copied the WAL into the file
   });
 });
