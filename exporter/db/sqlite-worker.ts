@@ -26,7 +26,7 @@ export type WorkerReply =
 export interface WorkerData {
   /** better-sqlite3's entry point, resolved by the main thread. */
   library: string;
-  /** A PASSIVE checkpoint after writes, at most this often (ms). */
+  /** A checkpoint after writes, at most this often (ms). */
   checkpointMs: number;
 }
 
@@ -73,8 +73,7 @@ export function sqliteWorkerMain(): void {
       d.pragma('journal_mode = WAL');
       d.pragma('synchronous = FULL');
       d.pragma('busy_timeout = 1000');
-      // Checkpoints are run by the timer below, never inside a commit; the WAL is cut back to
-      // 4 MiB after each.
+      // Checkpoints are run by the timer below, never inside a commit.
       d.pragma('wal_autocheckpoint = 0');
       d.pragma('journal_size_limit = 4194304');
       // Reads the header and the schema: a file that is not a database fails here, not later.
@@ -96,6 +95,8 @@ export function sqliteWorkerMain(): void {
           d.prepare('INSERT INTO schema_migrations VALUES (?, ?)').run(step.name, Date.now());
         })();
       }
+      // The steps just run are all in the WAL: into the file with them, and the WAL emptied.
+      d.pragma('wal_checkpoint(TRUNCATE)');
     } catch (err) {
       d.close();
       throw err;
@@ -104,10 +105,16 @@ export function sqliteWorkerMain(): void {
     return null;
   };
 
+  // PASSIVE copies what no reader still needs; when that was everything, TRUNCATE starts the
+  // WAL file over, so on disk it holds about one interval of writes (a small or nearly full
+  // disk is not taken by a WAL that only grows).
   const checkpoint = () => {
     if (!db) return null;
     dirty = false;
-    return db.pragma('wal_checkpoint(PASSIVE)');
+    const passive = db.pragma('wal_checkpoint(PASSIVE)') as Array<{ busy: number; log: number; checkpointed: number }>;
+    const r = passive[0];
+    if (r && r.busy === 0 && r.log === r.checkpointed && r.log > 0) return db.pragma('wal_checkpoint(TRUNCATE)');
+    return passive;
   };
   const timer = setInterval(() => {
     if (!dirty) return;

@@ -46,7 +46,7 @@ export interface SqliteOptions {
   log: Logger;
   /** Names the moved-aside file of an unreadable database. */
   now?: () => number;
-  /** WAL checkpoints run in the worker at most this often (ms, default 10 s). */
+  /** WAL checkpoints run in the worker after writes, at most this often (ms, default 1 s). */
   checkpointMs?: number;
   /** Told when the worker died or hung (count it as a write error). */
   onWorkerFailure?: (err: Error) => void;
@@ -112,7 +112,7 @@ export class SqliteSql implements RecordSql {
     await this.request({ op: 'backup', file }, 0);
   }
 
-  /** A PASSIVE WAL checkpoint now (the worker runs one on its own after writes). */
+  /** A WAL checkpoint now (the worker runs one on its own after writes). */
   async checkpoint(): Promise<unknown> {
     await this.open();
     return this.request({ op: 'checkpoint' });
@@ -192,7 +192,7 @@ export class SqliteSql implements RecordSql {
     this.starts = this.starts.filter((t) => now - t < RESTART_WINDOW_MS);
     if (this.starts.length > MAX_RESTARTS) throw coded(`the database worker failed ${this.starts.length} times within a minute; not restarted yet`, 'VIGIL_DB_WORKER_FAILING');
     this.starts.push(now);
-    const workerData: WorkerData = { library: LIBRARY, checkpointMs: this.opts.checkpointMs ?? 10_000 };
+    const workerData: WorkerData = { library: LIBRARY, checkpointMs: this.opts.checkpointMs ?? 1_000 };
     const w = new Worker(WORKER_SOURCE, { eval: true, workerData, name: 'vigil-sqlite' });
     w.unref();
     w.on('message', (m: WorkerReply) => {

@@ -152,15 +152,16 @@ describe('storage directory', () => {
 
   it('a full disk: the ping is refused, counted, no temp file is left, and it recovers when space is freed', async () => {
     const dir = tempDir();
-    const ex = await start(dir, { size: '256k', mode: 'rw' });
+    // 1 MiB: the database with its schema (heartbeats live there too) takes about 200 KiB.
+    const ex = await start(dir, { size: '1m', mode: 'rw' });
     await waitFor(async () => (await ready(ex)).status === 200);
     expect((await ping(ex)).status).toBe(200);
     const before = await lastSuccess(ex);
 
     const filler = inside(ex, 'filler');
     try {
-      writeFileSync(filler, Buffer.alloc(1024 * 1024, 1));
-      throw new Error('the 256k tmpfs took 1 MiB: not the expected mount');
+      writeFileSync(filler, Buffer.alloc(4 * 1024 * 1024, 1));
+      throw new Error('the 1m tmpfs took 4 MiB: not the expected mount');
     } catch (err) {
       expect((err as NodeJS.ErrnoException).code).toBe('ENOSPC');
     }
