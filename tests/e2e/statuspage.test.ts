@@ -273,6 +273,18 @@ describe('status page in Chromium', () => {
     expect(items[1]).toBe('WarningVigilCheckDegradedapi-orders is slowapi · api-orders · since 5 min ago');
   });
 
+  it('shows long-term availability (7, 30, 90 days) from /api/v1/trends and says where it came from', async () => {
+    const page = await open();
+    await page.waitForSelector('#long:not([hidden]) table', { timeout: 15_000 });
+    expect(await page.$$eval('#long thead th', (els) => els.map((e) => e.textContent))).toEqual(['Check', '7 days', '30 days', '90 days']);
+    const rows = await page.$$eval('#long tbody tr', (els) => els.map((e) => [...e.children].map((c) => c.textContent)));
+    expect(rows.length).toBe(8); // the 8 lowest of the 8 checks
+    for (const r of rows) for (const cell of r.slice(1)) expect(cell).toMatch(/^(\d+(\.\d+)? %|—)$/);
+    // No prometheus_url here: Vigil's own history answers, and the note says so.
+    expect(await page.textContent('#long-note')).toMatch(/from Vigil's (record|recent history)/);
+    expect(pageErrors(page)).toEqual([]);
+  });
+
   it('saves 360 px and 1280 px screenshots, light and dark', async () => {
     await breakCheck('db-primary');
     try {

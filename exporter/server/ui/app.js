@@ -5,14 +5,14 @@ import { Board } from './board.js';
 import { setIcon } from './dom.js';
 import * as f from './format.js';
 import { Live } from './live.js';
-import { Alerts, renderResources } from './panels.js';
+import { Alerts, LongTerm, renderResources } from './panels.js';
 
 const $ = (id) => document.getElementById(id);
 const el = {
   banner: $('banner'), title: $('banner-title'), detail: $('banner-detail'), affected: $('banner-affected'),
   announce: $('announce'), conn: $('conn'), connText: $('conn-text'), theme: $('theme'), q: $('q'),
   statusFilter: $('status-filter'), component: $('component'), empty: $('empty'), board: $('board'),
-  tip: $('tip'), alerts: $('alerts'), resources: $('resources'), favicon: $('favicon'), version: $('foot-version'),
+  tip: $('tip'), alerts: $('alerts'), resources: $('resources'), long: $('long'), favicon: $('favicon'), version: $('foot-version'),
 };
 
 const model = {
@@ -26,6 +26,7 @@ const model = {
 const filters = { status: 'all', component: '', q: '' };
 const board = new Board(el.board, el.tip);
 const alerts = new Alerts(el.alerts);
+const longTerm = new LongTerm(el.long);
 
 // ---------------------------------------------------------------- snapshot + live diffs
 let resyncing;
@@ -106,6 +107,7 @@ function applySnapshot(snap) {
   applyFilter();
   el.version.textContent = `Vigil ${snap.version}`;
   alerts.refresh();
+  longTerm.start();
 }
 
 function applyUpdate(data, id) {

@@ -1,5 +1,7 @@
-// The two side panels: active alerts (from GET api/v1/alerts when the exporter has it; the panel
-// stays hidden on 404) and system resources (from the `system` checks' latest samples).
+// The side panels: active alerts (from GET api/v1/alerts when the exporter has it; the panel
+// stays hidden on 404), system resources (from the `system` checks' latest samples) and
+// long-term availability (GET api/v1/trends: Prometheus' recording rules when the exporter reads
+// them, the record otherwise; the panel says which).
 import { h, icon } from './dom.js';
 import * as f from './format.js';
 
@@ -150,4 +152,79 @@ export function renderResources(section, checks) {
     }
     return h('div', { class: 'res-host' }, groups.length > 1 || host !== 'host' ? h('h3', { text: host }) : null, h('div', { class: 'meters' }, rows));
   }));
+}
+
+const LONG_WINDOWS = ['7d', '30d', '90d'];
+const LONG_POLL_MS = 5 * 60_000;
+/** Checks listed in the long-term panel: the lowest 30-day availability first. */
+const LONG_ROWS = 8;
+const SOURCE_TEXT = { prometheus: 'from Prometheus (the availability recording rules, as in Grafana)', record: 'from Vigil\'s record', memory: 'from Vigil\'s recent history', mixed: 'from Prometheus and Vigil\'s record' };
+
+export class LongTerm {
+  constructor(section) {
+    this.section = section;
+    this.body = section.querySelector('#long-body');
+    this.note = section.querySelector('#long-note');
+    this.timer = undefined;
+    this.present = undefined;
+  }
+
+  /** First load, after the page's own requests (snapshot, feed, alerts): these figures change slowly. */
+  start() {
+    if (this.present !== undefined || this.timer) return;
+    this.timer = setTimeout(() => this.refresh(), 2_000 + Math.random() * 1_000);
+  }
+
+  async refresh() {
+    clearTimeout(this.timer);
+    let docs;
+    try {
+      // One at a time: a browser opens at most 6 connections to a host and the live feed holds one.
+      docs = [];
+      for (const w of LONG_WINDOWS) {
+        const res = await fetch(`api/v1/trends?window=${w}&buckets=1`, { headers: { accept: 'application/json' } });
+        if (res.status === 404) throw Object.assign(new Error('absent'), { absent: true });
+        if (!res.ok) throw new Error(`HTTP ${res.status}`);
+        docs.push(await res.json());
+      }
+    } catch (err) {
+      if (err.absent) { this.present = false; this.section.hidden = true; return; }
+      this.schedule();
+      return;
+    }
+    this.present = true;
+    this.render(docs);
+    this.schedule();
+  }
+
+  schedule() {
+    clearTimeout(this.timer);
+    if (this.present === false) return;
+    this.timer = setTimeout(() => { if (!document.hidden) this.refresh(); else this.schedule(); }, LONG_POLL_MS * (0.8 + Math.random() * 0.4));
+  }
+
+  render(docs) {
+    const byName = new Map();
+    docs.forEach((d, i) => {
+      for (const c of d.checks ?? []) {
+        const row = byName.get(c.name) ?? { name: c.name, component: c.component, values: [] };
+        row.values[i] = c.availability;
+        byName.set(c.name, row);
+      }
+    });
+    const rows = [...byName.values()].filter((r) => r.values.some((v) => v !== null && v !== undefined));
+    this.section.hidden = rows.length === 0;
+    if (!rows.length) return;
+    const rank = (r) => r.values[1] ?? r.values[0] ?? r.values[2] ?? 1;
+    rows.sort((a, b) => rank(a) - rank(b) || a.name.localeCompare(b.name));
+    const shown = rows.slice(0, LONG_ROWS);
+    const sources = [...new Set(docs.map((d) => d.source))];
+    const failed = docs.find((d) => d.prometheus && !d.prometheus.answered);
+    this.note.textContent = `${shown.length < rows.length ? `The ${shown.length} lowest of ${rows.length} checks, ` : ''}${SOURCE_TEXT[sources.length === 1 ? sources[0] : 'mixed'] ?? ''}${failed ? ' (Prometheus did not answer)' : ''}.`;
+    this.body.replaceChildren(h('table', { class: 'long' },
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: 'Check' }), ...LONG_WINDOWS.map((w) => h('th', { scope: 'col', text: w.replace('d', ' days') })))),
+      h('tbody', {}, ...shown.map((r) => h('tr', {},
+        h('th', { scope: 'row', text: r.name, title: r.component }),
+        ...LONG_WINDOWS.map((_w, i) => h('td', { text: f.percent(r.values[i] ?? null, 2) })))))));
+  }
 }
