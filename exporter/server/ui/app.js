@@ -107,7 +107,6 @@ function applySnapshot(snap) {
   applyFilter();
   el.version.textContent = `Vigil ${snap.version}`;
   alerts.refresh();
-  longTerm.start();
 }
 
 function applyUpdate(data, id) {
@@ -248,6 +247,7 @@ function setConn(state, detail) {
   if (state !== 'live' && state !== 'connecting' && wasLive) el.announce.textContent = 'Live updates lost, reconnecting.';
   if (state === 'live' || state === 'reconnecting' || state === 'offline') wasLive = state === 'live';
   if (state === 'live') el.connText.textContent = 'Live';
+  if (state === 'live') longTerm.start(); // once the feed is up: slow figures never delay it
   else if (state === 'connecting') el.connText.textContent = 'Connecting…';
   else {
     const word = state === 'offline' ? 'Offline' : 'Reconnecting';

@@ -169,7 +169,7 @@ export class LongTerm {
     this.present = undefined;
   }
 
-  /** First load, after the page's own requests (snapshot, feed, alerts): these figures change slowly. */
+  /** First load, a little after the page is live (snapshot, feed, alerts first): these figures change slowly. */
   start() {
     if (this.present !== undefined || this.timer) return;
     this.timer = setTimeout(() => this.refresh(), 2_000 + Math.random() * 1_000);
