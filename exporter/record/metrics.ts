@@ -15,6 +15,8 @@ export interface RecordStats {
   readonly file: string;
   /** Epoch ms of the last successful write; undefined before the first. */
   readonly lastWriteAt?: number;
+  /** The record is on a database server (storage.type: postgres): there is no vigil.db to measure. */
+  readonly onServer?: boolean;
 }
 
 export function registerRecordMetrics(registry: client.Registry, record: RecordStats): void {
@@ -24,7 +26,9 @@ export function registerRecordMetrics(registry: client.Registry, record: RecordS
     labelNames: ['file'],
     registers: [registry],
     collect() {
-      this.set({ file: RECORD_FILE }, sizeOf(record.file) + sizeOf(`${record.file}-wal`));
+      // A PostgreSQL record's size is the server's to report (postgres_exporter: pg_database_size_bytes).
+      if (record.onServer) this.remove({ file: RECORD_FILE });
+      else this.set({ file: RECORD_FILE }, sizeOf(record.file) + sizeOf(`${record.file}-wal`));
     },
   });
   new client.Gauge({

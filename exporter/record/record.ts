@@ -172,6 +172,11 @@ export class CheckRecord {
     this.pruneTimer.unref();
   }
 
+  /** Whether the record is on a database server (PostgreSQL) rather than in vigil.db. */
+  get onServer(): boolean {
+    return this.sql?.dialect === 'postgres';
+  }
+
   /** The database file (vigil.db); its WAL is this plus -wal. */
   get file(): string {
     return path.join(this.opts.dir, RECORD_FILE);

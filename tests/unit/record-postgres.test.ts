@@ -14,6 +14,8 @@ import type { CheckResult } from '../../exporter/model/result.js';
 import { MIGRATIONS } from '../../exporter/db/schema.js';
 import { openPostgresRecord, stepsWithoutPostgres, toPositional } from '../../exporter/db/postgres.js';
 import { BackupUnsupportedError, CheckRecord } from '../../exporter/record/record.js';
+import { LAST_WRITE_METRIC, registerRecordMetrics, STORAGE_BYTES_METRIC } from '../../exporter/record/metrics.js';
+import client from 'prom-client';
 import { startPostgres, type PostgresServer } from '../support/postgres.js';
 
 const PASSWORD = 'record-pg-s3cret-pw';
@@ -194,5 +196,16 @@ describe('PostgreSQL record', () => {
     await expect(r.backup()).rejects.toBeInstanceOf(BackupUnsupportedError);
     await expect(r.backup()).rejects.toThrow(/pg_dump/);
     expect((await query<{ n: string }>('SELECT count(*) AS n FROM results'))[0].n).toBe('1'); // flushed first all the same
+  });
+
+  it('vigil_storage_bytes has no vigil.db series (there is no file); the last write time is there', async () => {
+    const r = record();
+    const registry = new client.Registry();
+    registerRecordMetrics(registry, r);
+    r.addResult(result('db', now), 5_000);
+    await r.flush();
+    const text = await registry.metrics();
+    expect(text).not.toMatch(new RegExp(`^${STORAGE_BYTES_METRIC}\\{file="vigil.db"\\}`, 'm'));
+    expect(text).toMatch(new RegExp(`^${LAST_WRITE_METRIC}\\{store="record"\\} ${now / 1000}$`, 'm'));
   });
 });
