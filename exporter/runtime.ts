@@ -79,7 +79,7 @@ export class Runtime {
     const storagePath = path.resolve(opts.storagePath);
     const sql = lazySql(() => this.database(), () => (this.storageInUse ?? this.config?.storage)?.type === 'postgres' ? 'postgres' : 'sqlite');
     for (const kind of PROBE_KINDS) {
-      for (const [name, make] of Object.entries(kind.stores ?? {})) this.stores[name] = make({ storagePath, log: opts.log, report: this.storage, sql, database: () => this.record.database() });
+      for (const [name, make] of Object.entries(kind.stores ?? {})) this.stores[name] = make({ storagePath, log: opts.log, report: this.storage, sql });
     }
     // Concurrency and jitter come with the first config (scheduler section of vigil.yml).
     this.probeEnv = { log: opts.log, storagePath, stores: this.stores };

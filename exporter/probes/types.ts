@@ -57,8 +57,6 @@ export interface StoreEnv {
   log: Logger;
   /** Told about every durable write (vigil_storage_write_errors_total, /-/ready). */
   report?: WriteReporter;
-  /** The record's database (SQLite vigil.db or PostgreSQL), once it is open. */
-  database?: () => Promise<RecordSql | undefined>;
   /** The database (shared by the record and every store): SQLite in --storage.path, or PostgreSQL. */
   sql: RecordSql;
 }

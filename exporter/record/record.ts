@@ -143,11 +143,6 @@ export class CheckRecord {
     return (await this.connection()) !== undefined;
   }
 
-  /** The database, opened if need be, for the stores that share it (log watch); undefined while it cannot be opened. */
-  database(): Promise<RecordSql | undefined> {
-    return this.connection();
-  }
-
   private connection(): Promise<RecordSql | undefined> {
     if (this.sql) return Promise.resolve(this.sql);
     this.opening ??= (this.opts.connect ?? (() => openSqliteRecord(this.opts.dir, this.opts.log, this.now())))()

@@ -54,7 +54,7 @@ describe.each(backends.list)('log watch probe (%s)', (kind) => {
     const b = backends.get(kind);
     await b.fresh(dir);
     sql = kind === 'sqlite' ? await openSqliteRecord(dir, silentLogger) : await b.connect!();
-    store = new LogStore(async () => sql);
+    store = new LogStore(sql);
   });
   afterEach(async () => {
     await sql?.close();

@@ -95,7 +95,7 @@ export const logProbe: ProbeDefinition<LogCheck> = {
     if (c.rate_window < 1000) problems.push([['rate_window'], 'rate_window must be at least 1s']);
     return problems;
   },
-  stores: { [LOG_STORE]: (env: StoreEnv) => new LogStore(env.database ?? (async () => undefined)) },
+  stores: { [LOG_STORE]: (env: StoreEnv) => new LogStore(env.sql) },
   routes: LOG_ROUTES,
   create: (check, env) => new LogProbe(check, env.stores[LOG_STORE] as LogStore),
 };

@@ -56,27 +56,19 @@ export const ABANDONED_MS = 30 * 24 * 3600_000;
 /** The sentinel path that marks a check whose files have been looked at once. */
 const STARTED = '';
 
-/** Where a LogStore finds the database (the runtime hands it in; see ProbeDefinition.stores). */
-export type Database = () => Promise<RecordSql | undefined>;
-
 export class LogStore implements KindStore {
   /** Bytes charged per check, once counted (for the byte budget without a SUM per run). */
   private readonly charged = new Map<string, number>();
 
-  constructor(private readonly database: Database) {}
+  /** `db`: the database the runtime shares among the record and the stores (StoreEnv.sql). */
+  constructor(private readonly db: RecordSql) {}
 
   /** Nothing is held back: each run commits before it reports. */
   async flush(): Promise<void> {}
 
-  private async sql(): Promise<RecordSql> {
-    const sql = await this.database();
-    if (!sql) throw new Error('the database is not available');
-    return sql;
-  }
-
   /** The stored positions of a check, and whether it has run before. */
   async offsets(check: string): Promise<{ started: boolean; offsets: Map<string, FileOffset> }> {
-    const sql = await this.sql();
+    const sql = this.db;
     const rows = await sql.all<Record<string, unknown>>('SELECT path, dev, ino, pos, head_len, head_hash, skip FROM log_offsets WHERE check_name = ?', [check]);
     const offsets = new Map<string, FileOffset>();
     let started = false;
@@ -92,7 +84,7 @@ export class LogStore implements KindStore {
 
   /** One run's lines and the positions after them, in one transaction (positions replace the old ones). */
   async commit(check: string, lines: NewLine[], offsets: ReadonlyMap<string, FileOffset>, now: number): Promise<void> {
-    const sql = await this.sql();
+    const sql = this.db;
     const statements: Statement[] = [{ sql: 'DELETE FROM log_offsets WHERE check_name = ?', params: [check] }];
     const upsert = 'INSERT INTO log_offsets (check_name, path, dev, ino, pos, head_len, head_hash, skip, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)';
     statements.push({ sql: upsert, params: [check, STARTED, '', '', 0, 0, '', 0, now] });
@@ -116,7 +108,7 @@ export class LogStore implements KindStore {
    * rows, so one call never holds the database long. Returns the lines removed.
    */
   async prune(check: string, retentionMs: number, maxBytes: number, now: number): Promise<number> {
-    const sql = await this.sql();
+    const sql = this.db;
     let removed = 0;
     const page = async (text: string, params: Array<string | number>): Promise<number> => {
       const [r] = await sql.transaction([{ sql: text, params }]);
@@ -161,7 +153,7 @@ export class LogStore implements KindStore {
 
   /** Lines matching the query, newest first; `more` when there are further pages (before = the last id). */
   async search(query: LogQuery): Promise<{ lines: StoredLine[]; more: boolean }> {
-    const sql = await this.sql();
+    const sql = this.db;
     const where: string[] = [];
     const params: Array<string | number> = [];
     const words = (query.q ?? '').split(/\s+/).filter(Boolean).slice(0, 16);
