@@ -201,7 +201,6 @@ async function probeHttp(check: HttpCheck, target: Target, ctx: ProbeRunContext)
     return { ...result, samples };
   };
   const fail = (reason: ProbeResult['reason'], message: string): ProbeResult => finish({ ok: false, reason, message: redact(message) });
-  const isRedirect = (res: IncomingMessage) => check.follow_redirects && isRedirectStatus(res);
   // The body of a redirect is never read (blackbox neither reads one it does not follow). The
   // body of a response whose status already fails the run is counted until the run's deadline
   // at most: a server that sends headers and then stalls still fails on its status.
@@ -226,7 +225,12 @@ async function probeHttp(check: HttpCheck, target: Target, ctx: ProbeRunContext)
     try {
       ex = await exchange(url, address, method, headers, check, body, bodyUse, ctx);
     } catch (err) {
-      if (err instanceof BodyTooLarge) return fail('assertion', err.message);
+      if (err instanceof BodyTooLarge) {
+        // A response came: its status, length and phases are reported as for any other.
+        ex = err.exchange;
+        for (const p of PHASES) phases[p] += ex.phases[p];
+        return fail('assertion', err.message);
+      }
       // No response: like blackbox, the failed exchange adds no connect/tls/... time.
       ex = undefined;
       return fail(classifyError(err), `${method} ${url.origin}${url.pathname}: ${errorMessage(err)}`);
@@ -317,7 +321,11 @@ function lastModified(res: IncomingMessage): number | undefined {
   return Number.isFinite(t) ? Math.floor(t / 1000) : undefined;
 }
 
-class BodyTooLarge extends Error {}
+class BodyTooLarge extends Error {
+  constructor(message: string, readonly exchange: Exchange) {
+    super(message);
+  }
+}
 
 // Shared agents that never keep a socket: every request still opens its own connection (so
 // connect failures and phase timings are real), without `agent: false` building a new Agent
@@ -379,12 +387,11 @@ function exchange(url: URL, address: Resolved, method: string, headers: Record<s
       const declared = Number(res.headers['content-length'] ?? NaN);
       const chunks: Buffer[] = [];
       let bytes = 0;
-      const done = (kept: boolean) => {
-        if (!settle()) return;
+      const exchanged = (kept: boolean): Exchange => {
         const tEnd = performance.now();
         const connected = tConnect ?? t0;
         const secured = tTls ?? connected;
-        resolve({
+        return {
           res,
           body: kept ? Buffer.concat(chunks, bytes) : undefined,
           bytes,
@@ -396,13 +403,14 @@ function exchange(url: URL, address: Resolved, method: string, headers: Record<s
             processing: (tFirstByte - secured) / 1000,
             transfer: (tEnd - tFirstByte) / 1000,
           },
-        });
+        };
       };
+      const done = (kept: boolean) => { if (settle()) resolve(exchanged(kept)); };
       // Every run has its own connection (no keep-alive), so closing it mid-body costs nothing
       // and spares reading a large body to its end.
       const stop = () => res.destroy();
       const tooLarge = (seen: string) => {
-        failWith(new BodyTooLarge(`body exceeds max_body_bytes ${formatSize(limit)} (${seen})`));
+        failWith(new BodyTooLarge(`body exceeds max_body_bytes ${formatSize(limit)} (${seen})`, exchanged(false)));
         stop();
       };
       if (use === 'skip') {

@@ -233,6 +233,14 @@ describe('http probe', () => {
       expect(values(r, ['status_code', 'redirects', 'content_length', 'body_length'])).toEqual({ status_code: 301, redirects: 1, content_length: 3, body_length: 0 });
     });
 
+    it('a body over max_body_bytes still reports the response (status, lengths, phases)', async () => {
+      target.route('/large', (_req, res) => { res.writeHead(200, { 'content-length': '5000' }); res.end('x'.repeat(5000)); });
+      const r = await runOnce({ type: 'http', url: `${target.url}/large`, max_body_bytes: 1000, expect: { body_regex: 'x' } });
+      expect(r).toMatchObject({ ok: false, reason: 'assertion', message: 'body exceeds max_body_bytes 1000B (Content-Length 5000)' });
+      expect(values(r, ['status_code', 'content_length', 'http_version'])).toEqual({ status_code: 200, content_length: 5000, http_version: 1.1 });
+      expect(sample(r, 'duration_processing', { phase: 'processing' })).toBeGreaterThan(0);
+    });
+
     it('a body regex that fails sets probe_failed_due_to_regex', async () => {
       target.set({ status: 200, body: 'all systems go' });
       const miss = await runOnce({ type: 'http', url: `${target.url}/`, expect: { body_regex: 'nope' } });
