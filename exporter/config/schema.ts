@@ -62,8 +62,12 @@ export const schedulerSchema = z.strictObject({
 }).prefault({});
 
 export const historySchema = z.strictObject({
-  /** How far back per-check history goes (the in-memory history ring; the record keeps its minute rollups at least this long). */
-  retention: duration.default(86_400_000),
+  /**
+   * How far back per-check history goes: the record keeps its day rollups and status changes this
+   * long (minute rollups a day, hour rollups 30 days at most), reports and the status page read
+   * it; the in-memory ring holds the newest history.max_points of it.
+   */
+  retention: duration.default(90 * 86_400_000),
   /** How long the record (<storage.path>/vigil.db) keeps every result; older ones live on as minute rollups. */
   raw_retention: duration.default(172_800_000),
   /** Upper bound of points per check, whatever its interval (memory cap: ~13 bytes a point). */

@@ -26,6 +26,7 @@ import { BACKUP_DIR, DEFAULT_BACKUP_KEEP, removePartialBackups, rotateBackups } 
 import { RollupBuffer, minuteOf } from './rollup.js';
 import { eventInsert, type RecordEvent } from './events.js';
 import { IncidentBook } from './incidents.js';
+import { DAY_MS, HOUR_MS, HOUR_SETTLE_MS, readTotals, TierPruner, TierRoller, type Piece, type TierTotals } from './tiers.js';
 
 /** Rows removed per retention step: each DELETE stays short whatever the backlog. */
 export const PRUNE_STEP = 500;
@@ -36,13 +37,29 @@ const PRUNE_EVERY_MS = 1_000;
 export interface RecordRetention {
   /** Raw results (history.raw_retention). */
   rawMs: number;
-  /** Minute rollups and status changes. */
+  /** Status changes, day rollups, and the minute and hour rollups unless given below. */
   rollupMs: number;
+  /** Minute rollups. */
+  minuteMs?: number;
+  /** Hour rollups. */
+  hourMs?: number;
 }
+
+/**
+ * How long the minute and hour rollups are kept (history.retention when shorter). The tiers and
+ * what they cost are measured in docs/record.md: at 500 checks every 10 s, 48 h of raw results
+ * take ~225 MB, so minute rows (45 B) are kept a day and hour rows (~60 B) 30 days; day rows
+ * answer the rest of history.retention.
+ */
+export const MINUTE_ROLLUP_KEEP_MS = DAY_MS;
+export const HOUR_ROLLUP_KEEP_MS = 30 * DAY_MS;
 
 /** The record's retention from the config's history section: rollups at least as long as raw results. */
 export function recordRetentionOf(h: { retention: number; raw_retention: number }): RecordRetention {
-  return { rawMs: h.raw_retention, rollupMs: Math.max(h.retention, h.raw_retention) };
+  const rollupMs = Math.max(h.retention, h.raw_retention);
+  // A tier is rolled up from the one below it: each is kept long enough for that to happen.
+  const minuteMs = Math.min(rollupMs, Math.max(MINUTE_ROLLUP_KEEP_MS, 2 * HOUR_MS + HOUR_SETTLE_MS));
+  return { rawMs: h.raw_retention, rollupMs, minuteMs, hourMs: Math.min(rollupMs, Math.max(HOUR_ROLLUP_KEEP_MS, 2 * DAY_MS)) };
 }
 
 export interface StatusChange {
@@ -129,6 +146,8 @@ export class CheckRecord {
   /** When a write last succeeded (epoch ms): vigil_storage_last_successful_write_timestamp_seconds. */
   lastWriteAt?: number;
   private backingUp = false;
+  private roller = new TierRoller();
+  private tierPruner = new TierPruner();
 
   constructor(private opts: RecordOptions) {
     this.now = opts.now ?? Date.now;
@@ -149,6 +168,8 @@ export class CheckRecord {
       .then((sql) => {
         this.sql = sql;
         this.checkIds.clear();
+        this.roller.reset();
+        this.tierPruner.reset();
         return sql;
       }, (err) => {
         this.failed(err);
@@ -163,7 +184,7 @@ export class CheckRecord {
     if (removed.length) this.opts.log.warn('record: removed unfinished backups (a backup was interrupted)', { files: removed });
     this.flushTimer = setInterval(() => void this.flush(), this.opts.flushMs ?? 1_000);
     this.flushTimer.unref();
-    this.pruneTimer = setInterval(() => void this.prune(PRUNE_STEPS_PER_SWEEP), PRUNE_EVERY_MS);
+    this.pruneTimer = setInterval(() => void this.prune(PRUNE_STEPS_PER_SWEEP).then(() => this.rollUp(PRUNE_STEPS_PER_SWEEP)), PRUNE_EVERY_MS);
     this.pruneTimer.unref();
   }
 
@@ -342,7 +363,8 @@ export class CheckRecord {
       // The key's order finds the PRUNE_STEP-th oldest row of the check; everything up to it goes.
       const byKey = (table: string, column: string) => `DELETE FROM ${table} WHERE check_id = ? AND ${column} < ? AND ${column} <= coalesce(
         (SELECT ${column} FROM ${table} WHERE check_id = ? AND ${column} < ? ORDER BY ${column} LIMIT 1 OFFSET ${PRUNE_STEP - 1}), ?)`;
-      const units: Array<[table: string, column: string, before: number]> = [['results', 't', rawBefore], ['rollup_minute', 'minute', rollupBefore]];
+      const minuteBefore = minuteOf(now - (this.retention.minuteMs ?? this.retention.rollupMs));
+      const units: Array<[table: string, column: string, before: number]> = [['results', 't', rawBefore], ['rollup_minute', 'minute', Math.max(rollupBefore, minuteBefore)]];
       try {
         const ids = (await sql.all<{ id: number }>('SELECT id FROM checks WHERE id >= ? ORDER BY id', [this.pruneAt.id])).map((r) => Number(r.id));
         for (const id of ids) {
@@ -363,6 +385,49 @@ export class CheckRecord {
       }
       return deleted;
     });
+  }
+
+  /**
+   * Roll finished hours and days up (hour rows from minutes and raw results, days from hours)
+   * and remove hour and day rows past their retention: at most `maxSteps` statements of each.
+   * Returns the steps taken.
+   */
+  rollUp(maxSteps: number): Promise<number> {
+    return this.serial(async () => {
+      const sql = this.sql;
+      if (!sql) return 0;
+      const now = this.now();
+      try {
+        const rolled = await this.roller.step(sql, maxSteps, now);
+        const [pruned] = await this.tierPruner.step(sql, maxSteps, now, {
+          hour: this.retention.hourMs ?? this.retention.rollupMs, day: this.retention.rollupMs,
+        });
+        return rolled + pruned;
+      } catch (err) {
+        this.failed(err);
+        return 0;
+      }
+    });
+  }
+
+  /**
+   * Each check's totals over [from, to) from the rollup tiers (days, hours, minutes at the
+   * edges), by name, and the pieces they came from (see planPieces). Reads wait for no write.
+   */
+  async periodTotals(from: number, to: number): Promise<{ totals: Map<string, TierTotals>; pieces: Piece[] } | undefined> {
+    const sql = await this.connection();
+    if (!sql) return undefined;
+    const now = this.now();
+    const { totals, pieces } = await readTotals(sql, this.roller, from, to, now, {
+      minuteMs: this.retention.minuteMs ?? this.retention.rollupMs, hourMs: this.retention.hourMs ?? this.retention.rollupMs,
+    });
+    const names = new Map((await sql.all<{ id: number; name: string }>('SELECT id, name FROM checks')).map((r) => [Number(r.id), r.name]));
+    const out = new Map<string, TierTotals>();
+    for (const [id, t] of totals) {
+      const name = names.get(id);
+      if (name !== undefined) out.set(name, t);
+    }
+    return { totals: out, pieces };
   }
 
   /**

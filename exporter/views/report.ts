@@ -1,8 +1,12 @@
 // The period report (GET /api/v1/report): availability, incidents and response-time percentiles
 // per check over [from, to), as JSON or as one of two CSV tables. The numbers come from
-// health/report-period.ts; this file only lays them out. Built in slices (see time-slice.ts).
+// health/report-period.ts (the in-memory ring) or, for a window the ring no longer holds, from
+// the record's rollup tiers (record/tiers.ts); this file only lays them out. Built in slices
+// (see time-slice.ts).
 import type { CheckState } from '../engine/state.js';
 import { maxGapFor, summarizePeriod, type PeriodSummary } from '../health/report-period.js';
+import { STATUSES } from '../model/status.js';
+import type { Piece, TierTotals } from '../record/tiers.js';
 import { csvLine } from './csv.js';
 import { fileStamp, iso, ms, percent } from './format.js';
 import { mapSliced, type TimeSlice } from './time-slice.js';
@@ -25,31 +29,91 @@ export const REPORT_TABLES: readonly ReportTable[] = ['checks', 'incidents'];
 export interface ReportRow {
   s: CheckState;
   r: PeriodSummary;
+  /** Where the figures come from: the in-memory ring, or the record's rollups (a longer window). */
+  source: 'memory' | 'record';
+  /** Where the check's data in the period starts (epoch ms). */
+  dataFrom?: number;
+  /** Runs that failed (the record knows; the ring holds statuses only). */
+  failures?: number;
 }
 
-/** Summarise every check the query selects over [from, to). */
-export async function reportRows(checks: Iterable<CheckState>, q: ReportQuery, slice: TimeSlice): Promise<ReportRow[]> {
+/** The record's answer for long windows (CheckRecord.periodTotals). */
+export interface LongHistory {
+  periodTotals(from: number, to: number): Promise<{ totals: Map<string, TierTotals>; pieces: Piece[] } | undefined>;
+}
+
+const MINUTE = 60_000;
+
+/**
+ * Summarise every check the query selects over [from, to). A check whose ring holds the whole
+ * window is summarised from the ring (exact); when the record holds more of the window than the
+ * ring does (older than history.max_points, or before a restart), from the record's rollups.
+ */
+export async function reportRows(checks: Iterable<CheckState>, q: ReportQuery, slice: TimeSlice, long?: LongHistory): Promise<ReportRow[]> {
+  const selected = [...checks].filter((s) => (!q.check || s.config.name === q.check) && (!q.component || s.config.component === q.component));
+  const ringMisses = (s: CheckState) => { const o = s.history.oldest(); return o === undefined || o > q.from; };
+  const record = long && selected.some(ringMisses) ? await long.periodTotals(q.from, q.to).catch(() => undefined) : undefined;
   const rows: ReportRow[] = [];
-  for (const s of checks) {
-    if (q.check && s.config.name !== q.check) continue;
-    if (q.component && s.config.component !== q.component) continue;
+  for (const s of selected) {
     const maxGap = maxGapFor(s.config);
-    rows.push({ s, r: summarizePeriod(s.history.columns(q.from - maxGap, q.to), { from: q.from, to: q.to, maxGap }) });
+    const ring = summarizePeriod(s.history.columns(q.from - maxGap, q.to), { from: q.from, to: q.to, maxGap });
+    const t = record?.totals.get(s.config.name);
+    const oldest = s.history.oldest();
+    // The record counts whole minutes: it knows more only when it starts a minute before the ring.
+    if (t && t.first !== undefined && (oldest === undefined || t.first < Math.floor(oldest / MINUTE) * MINUTE - MINUTE) && ringMisses(s)) {
+      rows.push({ s, r: fromRecord(s, t, record!.pieces, ring, q), source: 'record', dataFrom: Math.max(t.first, q.from), failures: t.failures });
+    } else {
+      rows.push({ s, r: ring, source: 'memory', dataFrom: oldest });
+    }
     await slice.pause(); // 500 checks x 24 h is ~100 ms of work
   }
   return rows;
 }
 
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
+
+/**
+ * A period from the record's totals: time-weighted availability from the seconds per status,
+ * percentiles from the hour and day sketches plus the ring's runs in the minute-resolution
+ * pieces (the recent edge), incidents from the ring (the record's are at /api/v1/incidents).
+ */
+function fromRecord(s: CheckState, t: TierTotals, pieces: Piece[], ring: PeriodSummary, q: ReportQuery): PeriodSummary {
+  const sec = (status: (typeof STATUSES)[number]) => t.ms[STATUSES.indexOf(status)] / 1000;
+  const [healthy, degraded, critical] = [sec('healthy'), sec('degraded'), sec('critical')];
+  const observed = healthy + degraded + critical;
+  const sketch = t.sketch;
+  for (const p of pieces) {
+    if (p.tier !== 'minute') continue;
+    s.history.forEach(p.from, (time, duration) => { if (time < p.to) sketch.add(duration); });
+  }
+  const q50 = sketch.quantile(0.5);
+  return {
+    from: q.from,
+    to: q.to,
+    runs: t.runs,
+    observed_seconds: round3(observed),
+    seconds_by_status: { healthy: round3(healthy), degraded: round3(degraded), critical: round3(critical) },
+    availability: observed > 0 ? (healthy + degraded) / observed : null,
+    healthy_ratio: observed > 0 ? healthy / observed : null,
+    incidents: ring.incidents,
+    response_time: q50 === null || !t.runs ? null : {
+      p50: q50, p95: sketch.quantile(0.95)!, p99: sketch.quantile(0.99)!, mean: t.rtSumUs / 1e6 / t.runs, max: t.rtMaxUs / 1e6,
+    },
+  };
+}
+
 /** The JSON report. `maxPoints` is history.max_points, for the definitions. */
 export async function reportDocument(rows: ReportRow[], q: ReportQuery, now: number, maxPoints: number, slice: TimeSlice) {
-  const checks = await mapSliced(rows, ({ s, r }) => ({
+  const checks = await mapSliced(rows, ({ s, r, source, dataFrom, failures }) => ({
     name: s.config.name,
     component: s.config.component,
     type: s.config.type,
     interval_seconds: s.config.interval / 1000,
     max_gap_seconds: maxGapFor(s.config) / 1000,
-    data_from: iso(s.history.oldest()),
+    data_from: iso(dataFrom),
+    source,
     runs: r.runs,
+    failures: failures ?? null,
     observed_seconds: r.observed_seconds,
     availability: r.availability,
     healthy_ratio: r.healthy_ratio,
@@ -68,8 +132,10 @@ export async function reportDocument(rows: ReportRow[], q: ReportQuery, now: num
       availability: 'time up (healthy or degraded) / time covered by data; each run\'s status holds until the next run, for at most max_gap_seconds',
       healthy_ratio: 'time healthy / time covered by data',
       incident: 'a contiguous period of non-healthy runs, from the first non-healthy run to the next healthy one',
-      percentiles: 'nearest-rank over the response times of the runs in the period',
-      data: `the in-memory history ring only: at most history.max_points (${maxPoints}) points per check and history.retention; data_from says where each check's data starts`,
+      percentiles: 'nearest-rank over the response times of the runs in the period; from the record (source "record"), read from log-bucket sketches within ±5 %',
+      data: `source "memory": the in-memory history ring (at most history.max_points (${maxPoints}) points per check); source "record": the record's rollups `
+        + '(day and hour rows, minute rows at the edges; an edge older than the minute or hour rows counts from its whole hour or day), used when the ring does not hold the whole window; '
+        + 'incidents always come from the ring (the record\'s are at /api/v1/incidents); data_from says where each check\'s data starts',
     },
     checks,
   };
@@ -84,9 +150,9 @@ export function reportRecords(rows: ReportRow[], table: ReportTable, q: ReportQu
   if (table === 'incidents') {
     return rows.flatMap(({ s, r }) => r.incidents.map((i) => [s.config.name, s.config.component, iso(i.start), iso(i.end), i.duration_seconds, i.worst, i.runs, i.ongoing, i.clipped_start]));
   }
-  return rows.map(({ s, r }) => {
+  return rows.map(({ s, r, dataFrom }) => {
     const rt = r.response_time;
-    return [s.config.name, s.config.component, s.config.type, iso(q.from), iso(q.to), iso(s.history.oldest()), r.runs, r.observed_seconds,
+    return [s.config.name, s.config.component, s.config.type, iso(q.from), iso(q.to), iso(dataFrom), r.runs, r.observed_seconds,
       percent(r.availability), percent(r.healthy_ratio), r.seconds_by_status.degraded, r.seconds_by_status.critical, r.incidents.length,
       ...(rt ? [rt.p50, rt.p95, rt.p99, rt.mean, rt.max].map(ms) : [null, null, null, null, null])];
   });

@@ -1,0 +1,340 @@
+// The record's coarse tiers: hour rows rolled up from the minute rollups (counts, status time,
+// response-time sum/max) and the raw results (the response-time sketch) once an hour is over,
+// day rows from their hours once a day is over. Rolling up runs in small steps (one check and
+// one period a step) on the retention timer, and is idempotent: a step writes the whole row, so
+// one redone after a restart changes nothing. rollup_progress says how far each tier is done;
+// every period before it is complete for every check, which is what lets a read take a row as
+// the whole truth about its period.
+//
+// A read over [from, to) takes each piece from the coarsest tier that covers it whole: days,
+// then hours, then minutes at the edges. Where the minute (or hour) rows of an old edge are
+// gone, the edge is widened to the whole hour (or day) holding it: the answer's resolution is
+// that of the finest tier still kept there.
+import type { RecordSql, SqlValue, Statement } from '../db/sql.js';
+import { STATUSES } from '../model/status.js';
+import { MINUTE_MS } from './rollup.js';
+import { Sketch } from './sketch.js';
+
+export const HOUR_MS = 3_600_000;
+export const DAY_MS = 86_400_000;
+/**
+ * An hour is rolled up this long after it ends: its last flush and the status time of a check's
+ * last run in it (written when the next run comes) are in by then, for intervals up to ~5 min.
+ */
+export const HOUR_SETTLE_MS = 15 * MINUTE_MS;
+/** A day is rolled up once its last hour is. */
+export const DAY_SETTLE_MS = HOUR_SETTLE_MS + MINUTE_MS;
+
+/** One check's totals over some period, summed across tiers. */
+export interface TierTotals {
+  runs: number;
+  failures: number;
+  /** Milliseconds spent in each status, indexed like STATUSES. */
+  ms: number[];
+  rtSumUs: number;
+  rtMaxUs: number;
+  /** Response times of the rows that carry a sketch (hours and days). */
+  sketch: Sketch;
+  /** Start of the earliest row counted (epoch ms). */
+  first?: number;
+}
+
+export function emptyTotals(): TierTotals {
+  return { runs: 0, failures: 0, ms: STATUSES.map(() => 0), rtSumUs: 0, rtMaxUs: 0, sketch: new Sketch() };
+}
+
+/** A row of rollup_hour or rollup_day, as written. */
+export interface TierRow {
+  checkId: number;
+  /** Epoch hour or epoch day. */
+  period: number;
+  runs: number;
+  failures: number;
+  ms: number[];
+  rtSumUs: number;
+  rtMaxUs: number;
+  sketch: Buffer | null;
+}
+
+export type Tier = 'hour' | 'day';
+const TABLE: Record<Tier, string> = { hour: 'rollup_hour', day: 'rollup_day' };
+const PERIOD_MS: Record<Tier, number> = { hour: HOUR_MS, day: DAY_MS };
+
+/** The statement writing one whole hour or day row (a redone period replaces the row). */
+export function tierRowStatement(tier: Tier, r: TierRow): Statement {
+  const t = TABLE[tier];
+  return {
+    sql: `INSERT INTO ${t} (check_id, ${tier}, runs, failures, healthy_ms, unknown_ms, degraded_ms, critical_ms, rt_sum_us, rt_max_us, sketch)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (check_id, ${tier}) DO UPDATE SET runs = excluded.runs, failures = excluded.failures, healthy_ms = excluded.healthy_ms,
+        unknown_ms = excluded.unknown_ms, degraded_ms = excluded.degraded_ms, critical_ms = excluded.critical_ms,
+        rt_sum_us = excluded.rt_sum_us, rt_max_us = excluded.rt_max_us, sketch = excluded.sketch`,
+    params: [r.checkId, r.period, r.runs, r.failures, ...r.ms.map(Math.round), Math.round(r.rtSumUs), Math.round(r.rtMaxUs), r.sketch],
+  };
+}
+
+/** The statement recording how far a tier is rolled up. */
+export function progressStatement(tier: Tier, period: number, checkId: number): Statement {
+  return {
+    sql: 'INSERT INTO rollup_progress (tier, period, check_id) VALUES (?, ?, ?) ON CONFLICT (tier) DO UPDATE SET period = excluded.period, check_id = excluded.check_id',
+    params: [tier, period, checkId],
+  };
+}
+
+interface Progress { period: number; checkId: number }
+
+/** Rolls minutes into hours and hours into days, a few steps at a time. */
+export class TierRoller {
+  private progress = new Map<Tier, Progress>();
+
+  /** Forget what was read from the database (a new connection). */
+  reset(): void {
+    this.progress.clear();
+  }
+
+  /** Where `tier` stands: read once per connection, started at the first data there is. */
+  private async where(sql: RecordSql, tier: Tier, now: number): Promise<Progress> {
+    let p = this.progress.get(tier);
+    if (p) return p;
+    const row = (await sql.all<{ period: number; check_id: number }>('SELECT period, check_id FROM rollup_progress WHERE tier = ?', [tier]))[0];
+    if (row) p = { period: Number(row.period), checkId: Number(row.check_id) };
+    else if (tier === 'hour') {
+      const first = (await sql.all<{ m: number | null }>('SELECT min(minute) AS m FROM rollup_minute'))[0]?.m;
+      p = { period: first == null ? Math.floor(now / HOUR_MS) : Math.floor(Number(first) * MINUTE_MS / HOUR_MS), checkId: 0 };
+    } else {
+      const first = (await sql.all<{ h: number | null }>('SELECT min(hour) AS h FROM rollup_hour'))[0]?.h;
+      const hour = first == null ? (await this.where(sql, 'hour', now)).period : Number(first);
+      p = { period: Math.floor(hour * HOUR_MS / DAY_MS), checkId: 0 };
+    }
+    this.progress.set(tier, p);
+    return p;
+  }
+
+  /** Rolled up before this (epoch ms): every hour (day) that ends by then has its row, for every check. */
+  async done(sql: RecordSql, tier: Tier, now: number): Promise<number> {
+    return (await this.where(sql, tier, now)).period * PERIOD_MS[tier];
+  }
+
+  /**
+   * Roll up at most `maxSteps` (check, period) pairs; returns the steps used. Hours go first: a
+   * day waits for its last hour.
+   */
+  async step(sql: RecordSql, maxSteps: number, now: number): Promise<number> {
+    let steps = 0;
+    for (const tier of ['hour', 'day'] as const) {
+      for (;;) {
+        if (steps >= maxSteps) return steps;
+        const p = await this.where(sql, tier, now);
+        const end = (p.period + 1) * PERIOD_MS[tier];
+        if (tier === 'hour' && now < end + HOUR_SETTLE_MS) break;
+        if (tier === 'day' && (now < end + DAY_SETTLE_MS || (await this.done(sql, 'hour', now)) < end)) break;
+        steps++;
+        const next = (await sql.all<{ id: number }>('SELECT id FROM checks WHERE id > ? ORDER BY id LIMIT 1', [p.checkId]))[0];
+        if (!next) {
+          // The period is done for every check: on to the next one that has data.
+          const period = await this.nextWithData(sql, tier, p.period + 1, now);
+          await sql.transaction([progressStatement(tier, period, 0)]);
+          this.progress.set(tier, { period, checkId: 0 });
+          continue;
+        }
+        const id = Number(next.id);
+        const row = tier === 'hour' ? await this.hourRow(sql, id, p.period) : await this.dayRow(sql, id, p.period);
+        const statements = [progressStatement(tier, p.period, id)];
+        if (row) statements.unshift(tierRowStatement(tier, row));
+        await sql.transaction(statements);
+        this.progress.set(tier, { period: p.period, checkId: id });
+      }
+    }
+    return steps;
+  }
+
+  /** `from`, or past a stretch with no data at all (the exporter was down), never beyond where data may still come. */
+  private async nextWithData(sql: RecordSql, tier: Tier, from: number, now: number): Promise<number> {
+    // New minute rows come in the current hour; new hour rows only where the hours are not done.
+    const limit = tier === 'hour' ? Math.floor(now / HOUR_MS) : Math.floor((await this.done(sql, 'hour', now)) / DAY_MS);
+    if (from >= limit) return from;
+    const [row] = tier === 'hour'
+      ? await sql.all<{ p: number | null }>('SELECT min(minute) AS p FROM rollup_minute WHERE minute >= ?', [from * HOUR_MS / MINUTE_MS])
+      : await sql.all<{ p: number | null }>('SELECT min(hour) AS p FROM rollup_hour WHERE hour >= ?', [from * DAY_MS / HOUR_MS]);
+    if (row?.p == null) return limit;
+    const period = Math.floor(Number(row.p) * (tier === 'hour' ? MINUTE_MS : HOUR_MS) / PERIOD_MS[tier]);
+    return Math.max(from, Math.min(period, limit));
+  }
+
+  /** One check's hour from its minute rows, its sketch from the raw results (null when gone). */
+  private async hourRow(sql: RecordSql, id: number, hour: number): Promise<TierRow | undefined> {
+    const m0 = hour * HOUR_MS / MINUTE_MS;
+    const [a] = await sql.all<Record<string, number | null>>(`SELECT count(*) AS n, sum(runs) AS runs, sum(failures) AS failures,
+      sum(healthy_s) AS h, sum(unknown_s) AS u, sum(degraded_s) AS d, sum(critical_s) AS c, sum(rt_sum) AS rt_sum, max(rt_max) AS rt_max
+      FROM rollup_minute WHERE check_id = ? AND minute >= ? AND minute < ?`, [id, m0, m0 + 60]);
+    if (!a || !Number(a.n)) return undefined;
+    const durations = await sql.all<{ d: number }>('SELECT duration_us AS d FROM results WHERE check_id = ? AND t >= ? AND t < ?', [id, hour * HOUR_MS, (hour + 1) * HOUR_MS]);
+    let sketch: Buffer | null = null;
+    if (durations.length) {
+      const s = new Sketch();
+      for (const { d } of durations) s.add(Number(d) / 1e6);
+      sketch = s.encode();
+    }
+    return {
+      checkId: id, period: hour, runs: Number(a.runs), failures: Number(a.failures),
+      ms: [a.h, a.u, a.d, a.c].map((v) => Number(v) * 1000), rtSumUs: Number(a.rt_sum) * 1e6, rtMaxUs: Number(a.rt_max) * 1e6, sketch,
+    };
+  }
+
+  /** One check's day from its hour rows. */
+  private async dayRow(sql: RecordSql, id: number, day: number): Promise<TierRow | undefined> {
+    const h0 = day * DAY_MS / HOUR_MS;
+    const rows = await sql.all<Record<string, unknown>>(`SELECT hour AS period, runs, failures, healthy_ms, unknown_ms, degraded_ms, critical_ms, rt_sum_us, rt_max_us, sketch
+      FROM rollup_hour WHERE check_id = ? AND hour >= ? AND hour < ?`, [id, h0, h0 + 24]);
+    if (!rows.length) return undefined;
+    const t = emptyTotals();
+    let sketched = false;
+    for (const r of rows) {
+      addRow(t, r, HOUR_MS);
+      if (r.sketch) sketched = true;
+    }
+    return { checkId: id, period: day, runs: t.runs, failures: t.failures, ms: t.ms, rtSumUs: t.rtSumUs, rtMaxUs: t.rtMaxUs, sketch: sketched ? t.sketch.encode() : null };
+  }
+}
+
+/** Add one hour or day row (as selected: period, runs, ..., sketch) to `t`. */
+function addRow(t: TierTotals, r: Record<string, unknown>, periodMs: number): void {
+  t.runs += Number(r.runs);
+  t.failures += Number(r.failures);
+  t.ms[0] += Number(r.healthy_ms);
+  t.ms[1] += Number(r.unknown_ms);
+  t.ms[2] += Number(r.degraded_ms);
+  t.ms[3] += Number(r.critical_ms);
+  t.rtSumUs += Number(r.rt_sum_us);
+  t.rtMaxUs = Math.max(t.rtMaxUs, Number(r.rt_max_us));
+  try {
+    t.sketch.mergeEncoded(r.sketch as Uint8Array | null);
+  } catch { /* a damaged sketch: the row's counts still hold, its percentiles are left out */ }
+  const start = Number(r.period) * periodMs;
+  if (t.first === undefined || start < t.first) t.first = start;
+}
+
+export interface TierRetention {
+  minuteMs: number;
+  hourMs: number;
+}
+
+/** A piece of [from, to) and the tier that answers it. */
+export interface Piece { tier: 'minute' | Tier; from: number; to: number }
+
+/**
+ * Cut [from, to) into pieces, each answered by the coarsest tier that holds it whole: days and
+ * hours before `dayDone`/`hourDone` (rolled up), minutes elsewhere. An edge older than the
+ * minute (hour) rows is widened to its hour (day).
+ */
+export function planPieces(from: number, to: number, o: { now: number; hourDone: number; dayDone: number; retention: TierRetention }): Piece[] {
+  const minuteFrom = o.now - o.retention.minuteMs + HOUR_MS; // minute rows kept there (with an hour to spare for the step that removes them)
+  const hourFrom = o.now - o.retention.hourMs + DAY_MS;
+  let t = from;
+  if (t < hourFrom) t = Math.floor(t / DAY_MS) * DAY_MS;
+  else if (t < minuteFrom) t = Math.floor(t / HOUR_MS) * HOUR_MS;
+  const out: Piece[] = [];
+  const push = (tier: Piece['tier'], a: number, b: number) => {
+    const last = out[out.length - 1];
+    if (last && last.tier === tier && last.to === a) last.to = b;
+    else out.push({ tier, from: a, to: b });
+  };
+  while (t < to) {
+    const dayEnd = t + DAY_MS;
+    const hourEnd = t + HOUR_MS;
+    if (t % DAY_MS === 0 && dayEnd <= o.dayDone && (dayEnd <= to || t < hourFrom)) { push('day', t, dayEnd); t = dayEnd; continue; }
+    if (t % HOUR_MS === 0 && hourEnd <= o.hourDone && (hourEnd <= to || t < minuteFrom)) { push('hour', t, hourEnd); t = hourEnd; continue; }
+    // Minutes: up to the next hour boundary, or all the way when the hours are not rolled up yet.
+    const end = t >= o.hourDone ? to : Math.min(to, Math.floor(t / HOUR_MS) * HOUR_MS + HOUR_MS);
+    push('minute', t, end);
+    t = end;
+  }
+  return out;
+}
+
+/**
+ * Totals per check id over [from, to), from the tiers, and the pieces they came from: the
+ * sketches hold the runs of the hour and day pieces only (minute rows carry none).
+ */
+export async function readTotals(sql: RecordSql, roller: TierRoller, from: number, to: number, now: number, retention: TierRetention): Promise<{ totals: Map<number, TierTotals>; pieces: Piece[] }> {
+  const hourDone = await roller.done(sql, 'hour', now);
+  const dayDone = await roller.done(sql, 'day', now);
+  const pieces = planPieces(from, to, { now, hourDone, dayDone, retention });
+  const totals = new Map<number, TierTotals>();
+  const of = (id: number) => {
+    let t = totals.get(id);
+    if (!t) totals.set(id, t = emptyTotals());
+    return t;
+  };
+  for (const p of pieces) {
+    if (p.tier === 'minute') {
+      const params: SqlValue[] = [Math.floor(p.from / MINUTE_MS), Math.ceil(p.to / MINUTE_MS)];
+      const rows = await sql.all<Record<string, number>>(`SELECT m.check_id AS id, min(m.minute) AS first, sum(m.runs) AS runs, sum(m.failures) AS failures,
+        sum(m.healthy_s) AS h, sum(m.unknown_s) AS u, sum(m.degraded_s) AS d, sum(m.critical_s) AS c, sum(m.rt_sum) AS rt_sum, max(m.rt_max) AS rt_max
+        FROM checks k JOIN rollup_minute m ON m.check_id = k.id AND m.minute >= ? AND m.minute < ? GROUP BY m.check_id`, params);
+      for (const r of rows) {
+        const t = of(Number(r.id));
+        t.runs += Number(r.runs);
+        t.failures += Number(r.failures);
+        [r.h, r.u, r.d, r.c].forEach((v, i) => { t.ms[i] += Number(v) * 1000; });
+        t.rtSumUs += Number(r.rt_sum) * 1e6;
+        t.rtMaxUs = Math.max(t.rtMaxUs, Number(r.rt_max) * 1e6);
+        const start = Number(r.first) * MINUTE_MS;
+        if (t.first === undefined || start < t.first) t.first = start;
+      }
+      continue;
+    }
+    const periodMs = PERIOD_MS[p.tier];
+    const rows = await sql.all<Record<string, unknown>>(`SELECT r.check_id AS id, r.${p.tier} AS period, r.runs, r.failures, r.healthy_ms, r.unknown_ms, r.degraded_ms, r.critical_ms,
+      r.rt_sum_us, r.rt_max_us, r.sketch FROM checks k JOIN ${TABLE[p.tier]} r ON r.check_id = k.id AND r.${p.tier} >= ? AND r.${p.tier} < ?`,
+    [p.from / periodMs, p.to / periodMs]);
+    for (const r of rows) addRow(of(Number(r.id)), r, periodMs);
+  }
+  return { totals, pieces };
+}
+
+/** Rows removed per retention statement of a tier (as the record's own PRUNE_STEP). */
+const TIER_PRUNE_STEP = 500;
+
+interface PruneRound { before: number; checkId: number; complete: boolean }
+
+/**
+ * Retention of the hour and day rows in bounded statements, a check at a time. A round over all
+ * checks runs when the cutoff has moved on by a whole period since the last one (about once an
+ * hour for hours, once a day for days), so a quiet second costs no statement at all.
+ */
+export class TierPruner {
+  private rounds = new Map<Tier, PruneRound>();
+
+  reset(): void {
+    this.rounds.clear();
+  }
+
+  /** At most `maxSteps` DELETEs; returns [steps, rows deleted]. `keepMs`: each tier's retention. */
+  async step(sql: RecordSql, maxSteps: number, now: number, keepMs: Record<Tier, number>): Promise<[number, number]> {
+    let steps = 0;
+    let deleted = 0;
+    for (const tier of ['hour', 'day'] as const) {
+      const before = Math.floor((now - keepMs[tier]) / PERIOD_MS[tier]);
+      let round = this.rounds.get(tier);
+      if (!round || (round.complete && before > round.before)) this.rounds.set(tier, round = { before, checkId: 0, complete: false });
+      if (round.complete) continue;
+      const t = TABLE[tier];
+      for (;;) {
+        if (steps >= maxSteps) return [steps, deleted];
+        const next = (await sql.all<{ id: number }>('SELECT id FROM checks WHERE id >= ? ORDER BY id LIMIT 1', [round.checkId]))[0];
+        if (!next) { round.complete = true; break; }
+        const id = Number(next.id);
+        steps++;
+        const [{ changes }] = await sql.transaction([{
+          sql: `DELETE FROM ${t} WHERE check_id = ? AND ${tier} < ? AND ${tier} <= coalesce(
+            (SELECT ${tier} FROM ${t} WHERE check_id = ? AND ${tier} < ? ORDER BY ${tier} LIMIT 1 OFFSET ${TIER_PRUNE_STEP - 1}), ?)`,
+          params: [id, round.before, id, round.before, round.before],
+        }]);
+        deleted += changes;
+        round.checkId = changes === TIER_PRUNE_STEP ? id : id + 1; // a full step: more of this check may be left
+      }
+    }
+    return [steps, deleted];
+  }
+}

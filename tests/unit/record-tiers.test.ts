@@ -1,0 +1,226 @@
+// The record's hour and day tiers (exporter/record/tiers.ts) and their response-time sketch
+// (sketch.ts) on a real SQLite file, fed through the real write path (CheckRecord.addResult and
+// flush with a moving `now`): hours rolled up from minutes and raw results, days from hours,
+// resumed after a restart without double counting, pruned in bounded steps, and read back over
+// windows that cross the tiers.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../../exporter/log.js';
+import type { CheckResult } from '../../exporter/model/result.js';
+import type { Status } from '../../exporter/model/status.js';
+import { RECORD_FILE } from '../../exporter/db/schema.js';
+import { CheckRecord, recordRetentionOf, type RecordRetention } from '../../exporter/record/record.js';
+import { SKETCH_RELATIVE_ERROR, Sketch } from '../../exporter/record/sketch.js';
+import { DAY_MS, HOUR_MS, HOUR_SETTLE_MS, planPieces } from '../../exporter/record/tiers.js';
+import { percentiles } from '../../exporter/health/report-period.js';
+
+const M = 60_000;
+let dir: string;
+let now: number;
+let errors: string[];
+let open: CheckRecord[];
+
+beforeEach(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'vigil-tiers-'));
+  now = Date.UTC(2026, 10, 1, 0, 0, 0);
+  errors = [];
+  open = [];
+});
+afterEach(async () => {
+  for (const r of open.splice(0)) await r.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function record(retention: RecordRetention = { rawMs: 48 * HOUR_MS, rollupMs: 90 * DAY_MS, minuteMs: DAY_MS, hourMs: 30 * DAY_MS }): CheckRecord {
+  const r = new CheckRecord({ dir, log: createLogger({ level: 'error', write: () => {} }), report: { countWriteError: (s) => errors.push(s) }, now: () => now });
+  r.configure(retention);
+  open.push(r);
+  return r;
+}
+
+function result(check: string, t: number, status: Status, duration: number): CheckResult {
+  const ok = status === 'healthy';
+  return { check, ok, status, violations: [], duration, samples: [], attempts: 1, startedAt: t - duration * 1000, finishedAt: t };
+}
+
+const db = () => new Database(path.join(dir, RECORD_FILE), { readonly: true });
+
+/** Run a check every `step` ms over [from, to) through the write path, `now` following; critical during [badFrom, badTo). */
+async function feed(r: CheckRecord, check: string, from: number, to: number, step: number, bad?: [number, number]): Promise<number[]> {
+  const durations: number[] = [];
+  let k = 0;
+  for (let t = from; t < to; t += step, k++) {
+    const critical = bad && t >= bad[0] && t < bad[1];
+    const d = 0.01 + ((k * 7919) % 1000) / 10_000; // 10-110 ms, spread
+    durations.push(d);
+    now = t;
+    r.addResult(result(check, t, critical ? 'critical' : 'healthy', d), 3 * step);
+    if (k % 500 === 499) await r.flush();
+  }
+  await r.flush();
+  return durations;
+}
+
+/** Roll up everything due at `at`. */
+async function rollAll(r: CheckRecord, at: number): Promise<void> {
+  now = at;
+  while (await r.rollUp(1_000) > 0) { /* until nothing is due */ }
+}
+
+describe('the response-time sketch', () => {
+  it('answers each percentile within its stated relative error, merged or not, after a round trip', () => {
+    const cases: Array<{ name: string; values: number[] }> = [
+      { name: 'uniform 1-100 ms', values: Array.from({ length: 5_000 }, (_, i) => 0.001 + ((i * 7919) % 9_901) / 100_000) },
+      { name: 'long tail', values: Array.from({ length: 3_000 }, (_, i) => 0.005 * Math.exp(((i * 104_729) % 3_000) / 500)) },
+      { name: 'one value', values: [0.25] },
+      { name: 'sub-microsecond and huge', values: [0, 1e-7, 0.5, 300] },
+    ];
+    for (const { name, values } of cases) {
+      const a = new Sketch();
+      const b = new Sketch();
+      values.forEach((v, i) => (i % 2 ? a : b).add(v));
+      const merged = Sketch.decode(a.encode());
+      merged.mergeEncoded(b.encode());
+      expect(merged.total, name).toBe(values.length);
+      const exact = percentiles(values)!;
+      for (const [q, want] of [[0.5, exact.p50], [0.95, exact.p95], [0.99, exact.p99]] as const) {
+        const got = merged.quantile(q)!;
+        if (want <= 1e-6) expect(got, `${name} p${q * 100}`).toBeLessThanOrEqual(1e-6);
+        else expect(Math.abs(got - want) / want, `${name} p${q * 100}`).toBeLessThanOrEqual(SKETCH_RELATIVE_ERROR + 1e-9);
+      }
+    }
+    expect(new Sketch().quantile(0.5)).toBeNull();
+    expect(() => Sketch.decode(Buffer.from([0x80]))).toThrow(/truncated/);
+  });
+
+  it('is compact: an hour of runs at 10 s with a typical spread takes a few dozen bytes', () => {
+    const s = new Sketch();
+    for (let i = 0; i < 360; i++) s.add(0.04 + ((i * 31) % 40) / 1_000); // 40-80 ms
+    expect(s.encode().length).toBeLessThan(40);
+  });
+});
+
+describe('planPieces', () => {
+  const now = Date.UTC(2026, 10, 20, 12, 30);
+  const retention = { minuteMs: DAY_MS, hourMs: 30 * DAY_MS };
+  const done = { now, hourDone: Date.UTC(2026, 10, 20, 11), dayDone: Date.UTC(2026, 10, 20), retention };
+  const at = (d: number, h = 0, m = 0) => Date.UTC(2026, 10, d, h, m);
+  const cases: Array<{ name: string; from: number; to: number; want: Array<[string, number, number]> }> = [
+    { name: 'a recent window: whole hours, minutes at both edges and since the last hour rolled up', from: at(20, 2, 10), to: now,
+      want: [['minute', at(20, 2, 10), at(20, 3)], ['hour', at(20, 3), at(20, 11)], ['minute', at(20, 11), now]] },
+    { name: '7 days: an old edge widened to its hour, whole days, then hours and minutes', from: at(13, 12, 30), to: now,
+      want: [['hour', at(13, 12), at(14)], ['day', at(14), at(20)], ['hour', at(20), at(20, 11)], ['minute', at(20, 11), now]] },
+    { name: '90 days: an edge older than the hour rows widened to its day', from: at(20, 12, 30) - 90 * DAY_MS, to: now,
+      want: [['day', at(20) - 90 * DAY_MS, at(20)], ['hour', at(20), at(20, 11)], ['minute', at(20, 11), now]] },
+    { name: 'an old window ending inside an hour: the hour is taken whole', from: at(10), to: at(10, 5, 20),
+      want: [['hour', at(10), at(10, 6)]] },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      expect(planPieces(c.from, c.to, done).map((p) => [p.tier, p.from, p.to])).toEqual(c.want);
+    });
+  }
+});
+
+describe('the hour and day tiers', () => {
+  it('rolls finished hours up from minutes and raw results, and days from hours, once settled', async () => {
+    const r = record();
+    const start = now;
+    const durations = await feed(r, 'db', start, start + 26 * HOUR_MS, 10_000, [start + 3 * HOUR_MS, start + 3 * HOUR_MS + 30 * M]);
+    await rollAll(r, start + 25 * HOUR_MS + HOUR_SETTLE_MS - 1); // hour 24 not settled yet
+    const d = db();
+    expect(d.prepare('SELECT count(*) FROM rollup_hour').pluck().get()).toBe(24);
+    expect(d.prepare('SELECT max(hour) FROM rollup_hour').pluck().get()).toBe(start / HOUR_MS + 23);
+    // Each hour row is its minutes added up; its sketch holds every run of the hour.
+    const hours = d.prepare('SELECT * FROM rollup_hour ORDER BY hour').all() as Array<Record<string, number | Buffer>>;
+    const minutes = d.prepare(`SELECT minute / 60 AS hour, sum(runs) AS runs, sum(failures) AS failures, sum(critical_s) AS critical_s, sum(healthy_s) AS healthy_s,
+      sum(rt_sum) AS rt_sum FROM rollup_minute GROUP BY minute / 60 ORDER BY 1`).all() as Array<Record<string, number>>;
+    for (const h of hours) {
+      const m = minutes.find((x) => x.hour === h.hour)!;
+      expect(h).toMatchObject({ runs: m.runs, failures: m.failures, critical_ms: Math.round(m.critical_s * 1000), healthy_ms: Math.round(m.healthy_s * 1000) });
+      expect(Number(h.rt_sum_us)).toBeCloseTo(m.rt_sum * 1e6, -1);
+      expect(Sketch.decode(h.sketch as Buffer).total).toBe(m.runs);
+    }
+    expect(hours[3]).toMatchObject({ runs: 360, failures: 180, critical_ms: 1_800_000 });
+    // The day: its 24 hours added up, sketches merged.
+    const day = d.prepare('SELECT * FROM rollup_day').get() as Record<string, number | Buffer>;
+    expect(day).toMatchObject({ day: start / DAY_MS, runs: 24 * 360, failures: 180, critical_ms: 1_800_000 });
+    expect(Sketch.decode(day.sketch as Buffer).total).toBe(24 * 360);
+    const exact = percentiles(durations.slice(0, 24 * 360))!;
+    expect(Math.abs(Sketch.decode(day.sketch as Buffer).quantile(0.95)! - exact.p95) / exact.p95).toBeLessThanOrEqual(SKETCH_RELATIVE_ERROR);
+    d.close();
+    expect(errors).toEqual([]);
+  });
+
+  it('resumes after a restart where it stopped, rewriting nothing twice and skipping a stretch with no data', async () => {
+    const start = now;
+    const first = record();
+    await feed(first, 'a', start, start + 2 * HOUR_MS, 30_000);
+    await feed(first, 'b', start, start + 2 * HOUR_MS, 30_000);
+    now = start + 2 * HOUR_MS + HOUR_SETTLE_MS;
+    await first.rollUp(3); // hour 0 for a and b, then the period closes: 3 steps of rolling up
+    const mid = db();
+    expect(mid.prepare('SELECT check_id, hour - ? AS h FROM rollup_hour').all(start / HOUR_MS)).toEqual([{ check_id: 1, h: 0 }, { check_id: 2, h: 0 }]);
+    mid.close();
+    await first.stop();
+    const again = record();
+    // Down for 3 days: then runs again.
+    await feed(again, 'a', start + 3 * DAY_MS, start + 3 * DAY_MS + 2 * HOUR_MS, 30_000);
+    await rollAll(again, start + 3 * DAY_MS + 2 * HOUR_MS + HOUR_SETTLE_MS + M);
+    const d = db();
+    expect(d.prepare('SELECT check_id, hour - ? AS h, runs FROM rollup_hour ORDER BY hour, check_id').all(start / HOUR_MS)).toEqual([
+      { check_id: 1, h: 0, runs: 120 }, { check_id: 2, h: 0, runs: 120 }, { check_id: 1, h: 1, runs: 120 }, { check_id: 2, h: 1, runs: 120 },
+      { check_id: 1, h: 72, runs: 120 }, { check_id: 1, h: 73, runs: 120 },
+    ]);
+    // The first day is rolled up whole from its two hours; the empty days in between have no rows.
+    expect(d.prepare('SELECT check_id, day - ? AS d, runs FROM rollup_day ORDER BY day, check_id').all(start / DAY_MS)).toEqual([
+      { check_id: 1, d: 0, runs: 240 }, { check_id: 2, d: 0, runs: 240 },
+    ]);
+    d.close();
+    expect(errors).toEqual([]);
+  });
+
+  it('reads a window across tiers with the same totals as the minutes it came from', async () => {
+    const r = record();
+    const start = now;
+    await feed(r, 'db', start, start + 3 * DAY_MS, 60_000, [start + DAY_MS + 5 * HOUR_MS, start + DAY_MS + 7 * HOUR_MS]);
+    await rollAll(r, start + 3 * DAY_MS);
+    // Everything but the last day is in day rows, the last day in hours, the last hour in minutes.
+    const whole = await r.periodTotals(start, start + 3 * DAY_MS);
+    expect(whole!.pieces.map((p) => p.tier)).toEqual(['day', 'hour', 'minute']);
+    const t = whole!.totals.get('db')!;
+    expect(t.runs).toBe(3 * 1_440);
+    expect(t.failures).toBe(120);
+    expect(t.ms[3]).toBe(2 * HOUR_MS);
+    expect(t.ms[0] + t.ms[3]).toBe(3 * DAY_MS - 60_000); // the first run's minute: no status before it
+    expect(t.first).toBe(start);
+    // A window with edges inside hours: minute resolution where the minute rows are kept.
+    now = start + 3 * DAY_MS;
+    const part = await r.periodTotals(start + 2 * DAY_MS + 90 * M, start + 2 * DAY_MS + 150 * M);
+    expect(part!.totals.get('db')!.runs).toBe(60);
+    expect(errors).toEqual([]);
+  });
+
+  it('removes hour rows past their retention in bounded steps and keeps the days', async () => {
+    const r = record({ rawMs: 48 * HOUR_MS, rollupMs: 90 * DAY_MS, minuteMs: DAY_MS, hourMs: 2 * DAY_MS });
+    const start = now;
+    await feed(r, 'db', start, start + 4 * DAY_MS, 5 * 60_000);
+    await rollAll(r, start + 4 * DAY_MS + HOUR_SETTLE_MS);
+    while (await r.prune(1_000) > 0) { /* raw results and minutes past their retention */ }
+    const count = (table: string) => { const d = db(); const n = d.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number; d.close(); return n; };
+    expect(count('rollup_hour')).toBe(2 * 24); // older hours went as the days were rolled up
+    expect(count('rollup_day')).toBe(3);
+    expect(count('rollup_minute')).toBeLessThanOrEqual(24 * 60 + 1); // a row a minute: each run's status holds 5 of them
+    expect(errors).toEqual([]);
+  });
+});
+
+describe('the record retention of the config', () => {
+  it('keeps minutes a day and hours 30 days (less when history.retention is shorter), days and events the whole retention', () => {
+    expect(recordRetentionOf({ retention: 90 * DAY_MS, raw_retention: 2 * DAY_MS })).toEqual({ rawMs: 2 * DAY_MS, rollupMs: 90 * DAY_MS, minuteMs: DAY_MS, hourMs: 30 * DAY_MS });
+    expect(recordRetentionOf({ retention: DAY_MS / 2, raw_retention: 2 * HOUR_MS })).toMatchObject({ rollupMs: DAY_MS / 2, minuteMs: DAY_MS / 2, hourMs: DAY_MS / 2 });
+  });
+});
