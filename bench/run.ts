@@ -14,6 +14,7 @@ const BENCHES: Array<{ name: string; file: string; fn: string; about: string; on
   { name: 'writer', file: 'writer.ts', fn: 'benchWriter', about: '500 results/s through the record: main-loop delay with SQLite on the main thread vs in its worker' },
   { name: 'alerting', file: 'alerting.ts', fn: 'benchAlerting', about: 'break a target -> PagerDuty page through Prometheus and Alertmanager' },
   { name: 'soak', file: 'soak.ts', fn: 'benchSoak', about: '1 000 checks, a quarter hostile, scraped and viewed for 10 min (only when named)', onlyWhenNamed: true },
+  { name: 'storage', file: 'storage.ts', fn: 'benchStorage', about: 'the record: size at 500 checks @10 s for 90 days, 90-day report and status page, write CPU, RSS (only when named)', onlyWhenNamed: true },
 ];
 
 const USAGE = `usage: npm run bench [-- <name> ...] [--option=value ...]
