@@ -26,7 +26,7 @@ import { BACKUP_DIR, DEFAULT_BACKUP_KEEP, removePartialBackups, rotateBackups } 
 import { RollupBuffer, minuteOf } from './rollup.js';
 import { eventInsert, type RecordEvent } from './events.js';
 import { IncidentBook } from './incidents.js';
-import { DAY_MS, HOUR_MS, HOUR_SETTLE_MS, readTotals, TierPruner, TierRoller, type Piece, type TierTotals } from './tiers.js';
+import { DAY_MS, DayPieceCache, HOUR_MS, HOUR_SETTLE_MS, readTotals, TierPruner, TierRoller, type Piece, type TierTotals } from './tiers.js';
 
 /** Rows removed per retention step: each DELETE stays short whatever the backlog. */
 export const PRUNE_STEP = 500;
@@ -146,8 +146,12 @@ export class CheckRecord {
   /** When a write last succeeded (epoch ms): vigil_storage_last_successful_write_timestamp_seconds. */
   lastWriteAt?: number;
   private backingUp = false;
-  private roller = new TierRoller();
-  private tierPruner = new TierPruner();
+  /** Whole-day pieces of long reads, kept while their days stay as they are. */
+  private dayCache = new DayPieceCache();
+  private roller = new TierRoller(this.dayCache);
+  /** dataSince()'s answer for this connection (null: not read yet). */
+  private rollupsSince: number | undefined | null = null;
+  private tierPruner = new TierPruner(this.dayCache);
 
   constructor(private opts: RecordOptions) {
     this.now = opts.now ?? Date.now;
@@ -170,6 +174,7 @@ export class CheckRecord {
         this.checkIds.clear();
         this.roller.reset();
         this.tierPruner.reset();
+        this.rollupsSince = null;
         return sql;
       }, (err) => {
         this.failed(err);
@@ -411,6 +416,26 @@ export class CheckRecord {
   }
 
   /**
+   * Where the record's rollups start (epoch ms), undefined when it holds none: a report asks the
+   * record only for windows the in-memory ring does not reach back to and the record does. Read
+   * once per connection (retention only ever moves it later, so an old answer costs at most a
+   * read that finds nothing more).
+   */
+  async dataSince(): Promise<number | undefined> {
+    const sql = await this.connection();
+    if (!sql) return undefined;
+    if (this.rollupsSince === null) {
+      const first = async (table: string, col: string, ms: number) => {
+        const v = (await sql.all<{ p: number | null }>(`SELECT min(${col}) AS p FROM ${table}`))[0]?.p;
+        return v == null ? Infinity : Number(v) * ms;
+      };
+      const t = Math.min(await first('rollup_day', 'day', DAY_MS), await first('rollup_hour', 'hour', HOUR_MS), await first('rollup_minute', 'minute', 60_000));
+      this.rollupsSince = Number.isFinite(t) ? t : undefined;
+    }
+    return this.rollupsSince;
+  }
+
+  /**
    * Each check's totals over [from, to) from the rollup tiers (days, hours, minutes at the
    * edges), by name, and the pieces they came from (see planPieces). Reads wait for no write.
    */
@@ -420,7 +445,7 @@ export class CheckRecord {
     const now = this.now();
     const { totals, pieces } = await readTotals(sql, this.roller, from, to, now, {
       minuteMs: this.retention.minuteMs ?? this.retention.rollupMs, hourMs: this.retention.hourMs ?? this.retention.rollupMs,
-    });
+    }, this.dayCache);
     const names = new Map((await sql.all<{ id: number; name: string }>('SELECT id, name FROM checks')).map((r) => [Number(r.id), r.name]));
     const out = new Map<string, TierTotals>();
     for (const [id, t] of totals) {

@@ -11,10 +11,13 @@ const LN_GAMMA = Math.log(GAMMA);
 /** Durations are bucketed in microseconds; anything at or below 1 µs is bucket 0. */
 const UNIT = 1e-6;
 
+/** Buckets held: up to ~33 hours; a longer duration counts in the last one. */
+export const SKETCH_BUCKETS = 256;
+
 /** The bucket of a duration in seconds. */
 export function bucketOf(seconds: number): number {
   const x = seconds / UNIT;
-  return x <= 1 ? 0 : Math.ceil(Math.log(x) / LN_GAMMA);
+  return x <= 1 ? 0 : Math.min(SKETCH_BUCKETS - 1, Math.ceil(Math.log(x) / LN_GAMMA));
 }
 
 /** The value a bucket stands for (seconds): the point of least relative error within it. */
@@ -23,26 +26,47 @@ export function bucketValue(index: number): number {
 }
 
 export class Sketch {
-  /** Count per bucket index. */
-  readonly counts = new Map<number, number>();
+  /** Count per bucket index (dense: merging thousands of stored sketches stays a tight loop). */
+  readonly counts = new Float64Array(SKETCH_BUCKETS);
   total = 0;
 
   add(seconds: number, n = 1): void {
-    this.addBucket(bucketOf(seconds), n);
-  }
-
-  addBucket(index: number, n: number): void {
-    this.counts.set(index, (this.counts.get(index) ?? 0) + n);
+    this.counts[bucketOf(seconds)] += n;
     this.total += n;
   }
 
   merge(other: Sketch): void {
-    for (const [i, n] of other.counts) this.addBucket(i, n);
+    for (let i = 0; i < SKETCH_BUCKETS; i++) this.counts[i] += other.counts[i];
+    this.total += other.total;
   }
 
-  /** Merge a stored sketch (encode()'s bytes); null or empty adds nothing. */
+  /** Merge a stored sketch (encode()'s bytes); null or empty adds nothing. Throws on damaged bytes, adding nothing. */
   mergeEncoded(bytes: Uint8Array | null | undefined): void {
-    if (bytes && bytes.length) decodeInto(bytes, this);
+    if (!bytes || !bytes.length) return;
+    // Decoded whole before anything is added, so a damaged sketch leaves this one as it was.
+    const pairs: number[] = [];
+    let pos = 0;
+    const read = (): number => {
+      let v = 0;
+      let mul = 1;
+      for (;;) {
+        if (pos >= bytes.length) throw new Error('truncated response-time sketch');
+        const b = bytes[pos++];
+        v += (b & 0x7f) * mul;
+        if (b < 0x80) return v;
+        mul *= 128;
+      }
+    };
+    let index = 0;
+    while (pos < bytes.length) {
+      index += read();
+      if (index >= SKETCH_BUCKETS) throw new Error('response-time sketch bucket out of range');
+      pairs.push(index, read());
+    }
+    for (let k = 0; k < pairs.length; k += 2) {
+      this.counts[pairs[k]] += pairs[k + 1];
+      this.total += pairs[k + 1];
+    }
   }
 
   /** Nearest-rank quantile (0 < q ≤ 1) in seconds, null when empty. */
@@ -50,18 +74,21 @@ export class Sketch {
     if (!this.total) return null;
     const rank = Math.max(1, Math.ceil(q * this.total));
     let seen = 0;
-    for (const i of [...this.counts.keys()].sort((a, b) => a - b)) {
-      seen += this.counts.get(i)!;
+    let last = 0;
+    for (let i = 0; i < SKETCH_BUCKETS; i++) {
+      if (!this.counts[i]) continue;
+      seen += this.counts[i];
+      last = i;
       if (seen >= rank) return bucketValue(i);
     }
-    return bucketValue(Math.max(...this.counts.keys()));
+    return bucketValue(last);
   }
 
   encode(): Buffer {
     const out: number[] = [];
     let prev = 0;
-    for (const i of [...this.counts.keys()].sort((a, b) => a - b)) {
-      const n = this.counts.get(i)!;
+    for (let i = 0; i < SKETCH_BUCKETS; i++) {
+      const n = this.counts[i];
       if (n <= 0) continue;
       varint(out, i - prev);
       varint(out, n);
@@ -83,24 +110,4 @@ function varint(out: number[], v: number): void {
     v = Math.floor(v / 128);
   }
   out.push(v);
-}
-
-function decodeInto(bytes: Uint8Array, s: Sketch): void {
-  let pos = 0;
-  const read = (): number => {
-    let v = 0;
-    let mul = 1;
-    for (;;) {
-      if (pos >= bytes.length) throw new Error('truncated response-time sketch');
-      const b = bytes[pos++];
-      v += (b & 0x7f) * mul;
-      if (b < 0x80) return v;
-      mul *= 128;
-    }
-  };
-  let index = 0;
-  while (pos < bytes.length) {
-    index += read();
-    s.addBucket(index, read());
-  }
 }

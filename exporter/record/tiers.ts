@@ -81,15 +81,24 @@ export function progressStatement(tier: Tier, period: number, checkId: number): 
   };
 }
 
-interface Progress { period: number; checkId: number }
+interface Progress {
+  period: number;
+  checkId: number;
+  /** A row of this period was written (since this process took it up): data goes on, no need to look for where it resumes. */
+  wrote?: boolean;
+}
 
 /** Rolls minutes into hours and hours into days, a few steps at a time. */
 export class TierRoller {
   private progress = new Map<Tier, Progress>();
 
+  /** `dayCache` is told of every day row written. */
+  constructor(private dayCache?: DayPieceCache) {}
+
   /** Forget what was read from the database (a new connection). */
   reset(): void {
     this.progress.clear();
+    this.dayCache?.clear();
   }
 
   /** Where `tier` stands: read once per connection, started at the first data there is. */
@@ -132,7 +141,7 @@ export class TierRoller {
         const next = (await sql.all<{ id: number }>('SELECT id FROM checks WHERE id > ? ORDER BY id LIMIT 1', [p.checkId]))[0];
         if (!next) {
           // The period is done for every check: on to the next one that has data.
-          const period = await this.nextWithData(sql, tier, p.period + 1, now);
+          const period = p.wrote ? p.period + 1 : await this.nextWithData(sql, tier, p.period + 1, now);
           await sql.transaction([progressStatement(tier, period, 0)]);
           this.progress.set(tier, { period, checkId: 0 });
           continue;
@@ -142,7 +151,8 @@ export class TierRoller {
         const statements = [progressStatement(tier, p.period, id)];
         if (row) statements.unshift(tierRowStatement(tier, row));
         await sql.transaction(statements);
-        this.progress.set(tier, { period: p.period, checkId: id });
+        if (row && tier === 'day') this.dayCache?.changed(p.period * DAY_MS, (p.period + 1) * DAY_MS);
+        this.progress.set(tier, { period: p.period, checkId: id, wrote: p.wrote || row !== undefined });
       }
     }
     return steps;
@@ -252,43 +262,131 @@ export function planPieces(from: number, to: number, o: { now: number; hourDone:
   return out;
 }
 
+/** Checks read per statement: each read holds the database (and, in-process, the event loop) briefly. */
+const CHECKS_PER_READ = 100;
+
+/** Add `b` into `a`. */
+function addTotals(a: TierTotals, b: TierTotals): void {
+  a.runs += b.runs;
+  a.failures += b.failures;
+  for (let i = 0; i < a.ms.length; i++) a.ms[i] += b.ms[i];
+  a.rtSumUs += b.rtSumUs;
+  a.rtMaxUs = Math.max(a.rtMaxUs, b.rtMaxUs);
+  a.sketch.merge(b.sketch);
+  if (b.first !== undefined && (a.first === undefined || b.first < a.first)) a.first = b.first;
+}
+
+/**
+ * One piece's totals for every check: per group of CHECKS_PER_READ checks, the counts added up
+ * by the database and the sketches, which only this side can merge. The checks drive the join,
+ * so each check's rows are one range of its key.
+ */
+async function readPiece(sql: RecordSql, p: Piece): Promise<Map<number, TierTotals>> {
+  const out = new Map<number, TierTotals>();
+  const of = (id: number) => {
+    let t = out.get(id);
+    if (!t) out.set(id, t = emptyTotals());
+    return t;
+  };
+  const minute = p.tier === 'minute';
+  const periodMs = minute ? MINUTE_MS : PERIOD_MS[p.tier as Tier];
+  const table = minute ? 'rollup_minute' : TABLE[p.tier as Tier];
+  const col = p.tier;
+  // Minute rows hold seconds (REAL); hour and day rows milliseconds and microseconds.
+  const [msScale, usScale] = minute ? [1000, 1e6] : [1, 1];
+  const cols = minute
+    ? 'sum(r.healthy_s) AS h, sum(r.unknown_s) AS u, sum(r.degraded_s) AS d, sum(r.critical_s) AS c, sum(r.rt_sum) AS rt_sum, max(r.rt_max) AS rt_max'
+    : 'sum(r.healthy_ms) AS h, sum(r.unknown_ms) AS u, sum(r.degraded_ms) AS d, sum(r.critical_ms) AS c, sum(r.rt_sum_us) AS rt_sum, max(r.rt_max_us) AS rt_max';
+  const range = minute ? [Math.floor(p.from / MINUTE_MS), Math.ceil(p.to / MINUTE_MS)] : [p.from / periodMs, p.to / periodMs];
+  const maxId = Number((await sql.all<{ m: number | null }>('SELECT max(id) AS m FROM checks'))[0]?.m ?? 0);
+  for (let lo = 0; lo <= maxId; lo += CHECKS_PER_READ) {
+    const where = `r.check_id = k.id AND k.id >= ? AND k.id < ? AND r.${col} >= ? AND r.${col} < ?`;
+    const params = [lo, lo + CHECKS_PER_READ, ...range];
+    const rows = await sql.all<Record<string, unknown>>(`SELECT r.check_id AS id, min(r.${col}) AS first, sum(r.runs) AS runs, sum(r.failures) AS failures, ${cols}
+      FROM checks k CROSS JOIN ${table} r WHERE ${where} GROUP BY r.check_id`, params);
+    for (const r of rows) {
+      const t = of(Number(r.id));
+      t.runs += Number(r.runs);
+      t.failures += Number(r.failures);
+      t.ms[0] += Number(r.h) * msScale;
+      t.ms[1] += Number(r.u) * msScale;
+      t.ms[2] += Number(r.d) * msScale;
+      t.ms[3] += Number(r.c) * msScale;
+      t.rtSumUs += Number(r.rt_sum) * usScale;
+      t.rtMaxUs = Math.max(t.rtMaxUs, Number(r.rt_max) * usScale);
+      const start = Number(r.first) * periodMs;
+      if (t.first === undefined || start < t.first) t.first = start;
+    }
+    if (!minute) {
+      const sketches = await sql.all<{ id: number; sketch: Uint8Array }>(`SELECT r.check_id AS id, r.sketch FROM checks k CROSS JOIN ${table} r
+        WHERE ${where} AND r.sketch IS NOT NULL`, params);
+      for (const r of sketches) {
+        try {
+          of(Number(r.id)).sketch.mergeEncoded(r.sketch);
+        } catch { /* a damaged sketch: the row's counts still hold, its percentiles are left out */ }
+      }
+    }
+    // Let the event loop run between groups (scrapes, probes' results) while the database is in-process.
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return out;
+}
+
+/**
+ * Whole-day pieces already read, by range: day rows never change once rolled up, so a report
+ * asked again (the same 90 days, another `to`) reads only its hours and minutes. An entry goes
+ * when a day inside it is (re)written or a day before its end is removed.
+ */
+export class DayPieceCache {
+  private entries = new Map<string, { from: number; to: number; totals: Map<number, TierTotals> }>();
+  /** Counts changes: a piece read while days changed is not kept. */
+  version = 0;
+  static readonly MAX_ENTRIES = 4;
+
+  get(p: Piece): Map<number, TierTotals> | undefined {
+    return this.entries.get(`${p.from}:${p.to}`)?.totals;
+  }
+
+  set(p: Piece, totals: Map<number, TierTotals>): void {
+    this.entries.delete(`${p.from}:${p.to}`);
+    this.entries.set(`${p.from}:${p.to}`, { from: p.from, to: p.to, totals });
+    while (this.entries.size > DayPieceCache.MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value!);
+  }
+
+  /** Day rows in [from, to) were written or removed. */
+  changed(from: number, to: number): void {
+    this.version++;
+    for (const [k, e] of this.entries) if (e.from < to && from < e.to) this.entries.delete(k);
+  }
+
+  clear(): void {
+    this.version++;
+    this.entries.clear();
+  }
+}
+
 /**
  * Totals per check id over [from, to), from the tiers, and the pieces they came from: the
  * sketches hold the runs of the hour and day pieces only (minute rows carry none).
  */
-export async function readTotals(sql: RecordSql, roller: TierRoller, from: number, to: number, now: number, retention: TierRetention): Promise<{ totals: Map<number, TierTotals>; pieces: Piece[] }> {
+export async function readTotals(sql: RecordSql, roller: TierRoller, from: number, to: number, now: number, retention: TierRetention,
+  cache?: DayPieceCache): Promise<{ totals: Map<number, TierTotals>; pieces: Piece[] }> {
   const hourDone = await roller.done(sql, 'hour', now);
   const dayDone = await roller.done(sql, 'day', now);
   const pieces = planPieces(from, to, { now, hourDone, dayDone, retention });
   const totals = new Map<number, TierTotals>();
-  const of = (id: number) => {
-    let t = totals.get(id);
-    if (!t) totals.set(id, t = emptyTotals());
-    return t;
-  };
   for (const p of pieces) {
-    if (p.tier === 'minute') {
-      const params: SqlValue[] = [Math.floor(p.from / MINUTE_MS), Math.ceil(p.to / MINUTE_MS)];
-      const rows = await sql.all<Record<string, number>>(`SELECT m.check_id AS id, min(m.minute) AS first, sum(m.runs) AS runs, sum(m.failures) AS failures,
-        sum(m.healthy_s) AS h, sum(m.unknown_s) AS u, sum(m.degraded_s) AS d, sum(m.critical_s) AS c, sum(m.rt_sum) AS rt_sum, max(m.rt_max) AS rt_max
-        FROM checks k JOIN rollup_minute m ON m.check_id = k.id AND m.minute >= ? AND m.minute < ? GROUP BY m.check_id`, params);
-      for (const r of rows) {
-        const t = of(Number(r.id));
-        t.runs += Number(r.runs);
-        t.failures += Number(r.failures);
-        [r.h, r.u, r.d, r.c].forEach((v, i) => { t.ms[i] += Number(v) * 1000; });
-        t.rtSumUs += Number(r.rt_sum) * 1e6;
-        t.rtMaxUs = Math.max(t.rtMaxUs, Number(r.rt_max) * 1e6);
-        const start = Number(r.first) * MINUTE_MS;
-        if (t.first === undefined || start < t.first) t.first = start;
-      }
-      continue;
+    let part = p.tier === 'day' ? cache?.get(p) : undefined;
+    if (!part) {
+      const version = cache?.version;
+      part = await readPiece(sql, p);
+      if (p.tier === 'day' && cache && cache.version === version) cache.set(p, part);
     }
-    const periodMs = PERIOD_MS[p.tier];
-    const rows = await sql.all<Record<string, unknown>>(`SELECT r.check_id AS id, r.${p.tier} AS period, r.runs, r.failures, r.healthy_ms, r.unknown_ms, r.degraded_ms, r.critical_ms,
-      r.rt_sum_us, r.rt_max_us, r.sketch FROM checks k JOIN ${TABLE[p.tier]} r ON r.check_id = k.id AND r.${p.tier} >= ? AND r.${p.tier} < ?`,
-    [p.from / periodMs, p.to / periodMs]);
-    for (const r of rows) addRow(of(Number(r.id)), r, periodMs);
+    for (const [id, t] of part) {
+      let sum = totals.get(id);
+      if (!sum) totals.set(id, sum = emptyTotals());
+      addTotals(sum, t); // a copy: what is cached stays as read
+    }
   }
   return { totals, pieces };
 }
@@ -305,6 +403,9 @@ interface PruneRound { before: number; checkId: number; complete: boolean }
  */
 export class TierPruner {
   private rounds = new Map<Tier, PruneRound>();
+
+  /** `dayCache` is told of day rows removed. */
+  constructor(private dayCache?: DayPieceCache) {}
 
   reset(): void {
     this.rounds.clear();
@@ -332,6 +433,7 @@ export class TierPruner {
           params: [id, round.before, id, round.before, round.before],
         }]);
         deleted += changes;
+        if (changes && tier === 'day') this.dayCache?.changed(0, round.before * DAY_MS);
         round.checkId = changes === TIER_PRUNE_STEP ? id : id + 1; // a full step: more of this check may be left
       }
     }

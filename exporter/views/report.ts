@@ -40,6 +40,8 @@ export interface ReportRow {
 /** The record's answer for long windows (CheckRecord.periodTotals). */
 export interface LongHistory {
   periodTotals(from: number, to: number): Promise<{ totals: Map<string, TierTotals>; pieces: Piece[] } | undefined>;
+  /** Where the record's rollups start, if it holds any. */
+  dataSince(): Promise<number | undefined>;
 }
 
 const MINUTE = 60_000;
@@ -52,7 +54,10 @@ const MINUTE = 60_000;
 export async function reportRows(checks: Iterable<CheckState>, q: ReportQuery, slice: TimeSlice, long?: LongHistory): Promise<ReportRow[]> {
   const selected = [...checks].filter((s) => (!q.check || s.config.name === q.check) && (!q.component || s.config.component === q.component));
   const ringMisses = (s: CheckState) => { const o = s.history.oldest(); return o === undefined || o > q.from; };
-  const record = long && selected.some(ringMisses) ? await long.periodTotals(q.from, q.to).catch(() => undefined) : undefined;
+  // The record is read only when it may know more: it holds rollups from before a ring's start.
+  const since = long && selected.some(ringMisses) ? await long.dataSince().catch(() => undefined) : undefined;
+  const knowsMore = (s: CheckState) => since !== undefined && ringMisses(s) && since < Math.floor((s.history.oldest() ?? Infinity) / MINUTE) * MINUTE - MINUTE;
+  const record = long && selected.some(knowsMore) ? await long.periodTotals(q.from, q.to).catch(() => undefined) : undefined;
   const rows: ReportRow[] = [];
   for (const s of selected) {
     const maxGap = maxGapFor(s.config);

@@ -1,21 +1,21 @@
 // The record's hour and day tiers (exporter/record/tiers.ts) and their response-time sketch
-// (sketch.ts) on a real SQLite file, fed through the real write path (CheckRecord.addResult and
+// (sketch.ts) on a real SQLite file and a real PostgreSQL (the same cases against both), fed through the real write path (CheckRecord.addResult and
 // flush with a moving `now`): hours rolled up from minutes and raw results, days from hours,
 // resumed after a restart without double counting, pruned in bounded steps, and read back over
 // windows that cross the tiers.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../exporter/log.js';
 import type { CheckResult } from '../../exporter/model/result.js';
 import type { Status } from '../../exporter/model/status.js';
-import { RECORD_FILE } from '../../exporter/db/schema.js';
 import { CheckRecord, recordRetentionOf, type RecordRetention } from '../../exporter/record/record.js';
 import { SKETCH_RELATIVE_ERROR, Sketch } from '../../exporter/record/sketch.js';
-import { DAY_MS, HOUR_MS, HOUR_SETTLE_MS, planPieces } from '../../exporter/record/tiers.js';
+import { DayPieceCache, DAY_MS, HOUR_MS, HOUR_SETTLE_MS, planPieces } from '../../exporter/record/tiers.js';
 import { percentiles } from '../../exporter/health/report-period.js';
+import { DAY_ROW_BYTES, estimateRecordBytes, HOUR_ROW_BYTES, RAW_ROW_BYTES, ROLLUP_ROW_BYTES } from '../../exporter/record/size.js';
+import { recordBackends, type RecordBackend } from '../support/record-backends.js';
 
 const M = 60_000;
 let dir: string;
@@ -34,8 +34,11 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+const backends = recordBackends();
+let backend: RecordBackend | undefined;
+
 function record(retention: RecordRetention = { rawMs: 48 * HOUR_MS, rollupMs: 90 * DAY_MS, minuteMs: DAY_MS, hourMs: 30 * DAY_MS }): CheckRecord {
-  const r = new CheckRecord({ dir, log: createLogger({ level: 'error', write: () => {} }), report: { countWriteError: (s) => errors.push(s) }, now: () => now });
+  const r = new CheckRecord({ dir, connect: backend?.connect, log: createLogger({ level: 'error', write: () => {} }), report: { countWriteError: (s) => errors.push(s) }, now: () => now });
   r.configure(retention);
   open.push(r);
   return r;
@@ -46,7 +49,8 @@ function result(check: string, t: number, status: Status, duration: number): Che
   return { check, ok, status, violations: [], duration, samples: [], attempts: 1, startedAt: t - duration * 1000, finishedAt: t };
 }
 
-const db = () => new Database(path.join(dir, RECORD_FILE), { readonly: true });
+const rows = <T = Record<string, unknown>>(sql: string, params: Array<number | string> = []) => backend!.rows<T>(sql, params);
+const count = async (table: string) => Number(Object.values((await rows(`SELECT count(*) AS n FROM ${table}`))[0])[0]);
 
 /** Run a check every `step` ms over [from, to) through the write path, `now` following; critical during [badFrom, badTo). */
 async function feed(r: CheckRecord, check: string, from: number, to: number, step: number, bad?: [number, number]): Promise<number[]> {
@@ -125,33 +129,37 @@ describe('planPieces', () => {
   }
 });
 
-describe('the hour and day tiers', () => {
+describe.each(backends.list)('the hour and day tiers (%s)', (kind) => {
+  beforeEach(async () => {
+    backend = backends.get(kind);
+    await backend.fresh(dir);
+  });
+  afterEach(() => { backend = undefined; });
+
   it('rolls finished hours up from minutes and raw results, and days from hours, once settled', async () => {
     const r = record();
     const start = now;
     const durations = await feed(r, 'db', start, start + 26 * HOUR_MS, 10_000, [start + 3 * HOUR_MS, start + 3 * HOUR_MS + 30 * M]);
     await rollAll(r, start + 25 * HOUR_MS + HOUR_SETTLE_MS - 1); // hour 24 not settled yet
-    const d = db();
-    expect(d.prepare('SELECT count(*) FROM rollup_hour').pluck().get()).toBe(24);
-    expect(d.prepare('SELECT max(hour) FROM rollup_hour').pluck().get()).toBe(start / HOUR_MS + 23);
+    expect(await count('rollup_hour')).toBe(24);
+    expect(Number((await rows<{ h: number }>('SELECT max(hour) AS h FROM rollup_hour'))[0].h)).toBe(start / HOUR_MS + 23);
     // Each hour row is its minutes added up; its sketch holds every run of the hour.
-    const hours = d.prepare('SELECT * FROM rollup_hour ORDER BY hour').all() as Array<Record<string, number | Buffer>>;
-    const minutes = d.prepare(`SELECT minute / 60 AS hour, sum(runs) AS runs, sum(failures) AS failures, sum(critical_s) AS critical_s, sum(healthy_s) AS healthy_s,
-      sum(rt_sum) AS rt_sum FROM rollup_minute GROUP BY minute / 60 ORDER BY 1`).all() as Array<Record<string, number>>;
+    const hours = await rows<Record<string, number | Buffer>>('SELECT * FROM rollup_hour ORDER BY hour');
+    const minutes = await rows<Record<string, number>>(`SELECT minute / 60 AS hour, sum(runs) AS runs, sum(failures) AS failures, sum(critical_s) AS critical_s, sum(healthy_s) AS healthy_s,
+      sum(rt_sum) AS rt_sum FROM rollup_minute GROUP BY minute / 60 ORDER BY 1`);
     for (const h of hours) {
-      const m = minutes.find((x) => x.hour === h.hour)!;
+      const m = minutes.find((x) => Number(x.hour) === Number(h.hour))!;
       expect(h).toMatchObject({ runs: m.runs, failures: m.failures, critical_ms: Math.round(m.critical_s * 1000), healthy_ms: Math.round(m.healthy_s * 1000) });
       expect(Number(h.rt_sum_us)).toBeCloseTo(m.rt_sum * 1e6, -1);
       expect(Sketch.decode(h.sketch as Buffer).total).toBe(m.runs);
     }
     expect(hours[3]).toMatchObject({ runs: 360, failures: 180, critical_ms: 1_800_000 });
     // The day: its 24 hours added up, sketches merged.
-    const day = d.prepare('SELECT * FROM rollup_day').get() as Record<string, number | Buffer>;
+    const [day] = await rows<Record<string, number | Buffer>>('SELECT * FROM rollup_day');
     expect(day).toMatchObject({ day: start / DAY_MS, runs: 24 * 360, failures: 180, critical_ms: 1_800_000 });
     expect(Sketch.decode(day.sketch as Buffer).total).toBe(24 * 360);
     const exact = percentiles(durations.slice(0, 24 * 360))!;
     expect(Math.abs(Sketch.decode(day.sketch as Buffer).quantile(0.95)! - exact.p95) / exact.p95).toBeLessThanOrEqual(SKETCH_RELATIVE_ERROR);
-    d.close();
     expect(errors).toEqual([]);
   });
 
@@ -162,24 +170,20 @@ describe('the hour and day tiers', () => {
     await feed(first, 'b', start, start + 2 * HOUR_MS, 30_000);
     now = start + 2 * HOUR_MS + HOUR_SETTLE_MS;
     await first.rollUp(3); // hour 0 for a and b, then the period closes: 3 steps of rolling up
-    const mid = db();
-    expect(mid.prepare('SELECT check_id, hour - ? AS h FROM rollup_hour').all(start / HOUR_MS)).toEqual([{ check_id: 1, h: 0 }, { check_id: 2, h: 0 }]);
-    mid.close();
+    expect(await rows('SELECT check_id, hour - ? AS h FROM rollup_hour ORDER BY check_id', [start / HOUR_MS])).toEqual([{ check_id: 1, h: 0 }, { check_id: 2, h: 0 }]);
     await first.stop();
     const again = record();
     // Down for 3 days: then runs again.
     await feed(again, 'a', start + 3 * DAY_MS, start + 3 * DAY_MS + 2 * HOUR_MS, 30_000);
     await rollAll(again, start + 3 * DAY_MS + 2 * HOUR_MS + HOUR_SETTLE_MS + M);
-    const d = db();
-    expect(d.prepare('SELECT check_id, hour - ? AS h, runs FROM rollup_hour ORDER BY hour, check_id').all(start / HOUR_MS)).toEqual([
+    expect(await rows('SELECT check_id, hour - ? AS h, runs FROM rollup_hour ORDER BY hour, check_id', [start / HOUR_MS])).toEqual([
       { check_id: 1, h: 0, runs: 120 }, { check_id: 2, h: 0, runs: 120 }, { check_id: 1, h: 1, runs: 120 }, { check_id: 2, h: 1, runs: 120 },
       { check_id: 1, h: 72, runs: 120 }, { check_id: 1, h: 73, runs: 120 },
     ]);
     // The first day is rolled up whole from its two hours; the empty days in between have no rows.
-    expect(d.prepare('SELECT check_id, day - ? AS d, runs FROM rollup_day ORDER BY day, check_id').all(start / DAY_MS)).toEqual([
+    expect(await rows('SELECT check_id, day - ? AS d, runs FROM rollup_day ORDER BY day, check_id', [start / DAY_MS])).toEqual([
       { check_id: 1, d: 0, runs: 240 }, { check_id: 2, d: 0, runs: 240 },
     ]);
-    d.close();
     expect(errors).toEqual([]);
   });
 
@@ -204,17 +208,65 @@ describe('the hour and day tiers', () => {
     expect(errors).toEqual([]);
   });
 
+  it('a long read asked again takes its whole days from memory, never a day retention has removed since', async () => {
+    const r = record();
+    const start = now;
+    await feed(r, 'db', start, start + 4 * DAY_MS, 10 * M);
+    await rollAll(r, start + 4 * DAY_MS + HOUR_SETTLE_MS + M / 2); // the last hour is rolled up, its day not yet
+    const first = await r.periodTotals(start, start + 4 * DAY_MS);
+    expect(first!.pieces.map((p) => [p.tier, p.from, p.to])).toEqual([['day', start, start + 3 * DAY_MS], ['hour', start + 3 * DAY_MS, start + 4 * DAY_MS]]);
+    expect(first!.totals.get('db')!.runs).toBe(4 * 144);
+    const again = await r.periodTotals(start, start + 4 * DAY_MS);
+    expect(again!.totals.get('db')).toEqual(first!.totals.get('db'));
+    // Three days of retention from here: the first day's rows go, and the same read no longer counts them.
+    r.configure({ rawMs: 48 * HOUR_MS, rollupMs: 3 * DAY_MS, minuteMs: DAY_MS, hourMs: 3 * DAY_MS });
+    await r.rollUp(1_000);
+    expect(await count('rollup_day')).toBe(2);
+    const after = await r.periodTotals(start, start + 4 * DAY_MS);
+    expect(after!.totals.get('db')!.runs).toBe(3 * 144);
+    expect(after!.totals.get('db')!.first).toBe(start + DAY_MS);
+    expect(errors).toEqual([]);
+  });
+
   it('removes hour rows past their retention in bounded steps and keeps the days', async () => {
     const r = record({ rawMs: 48 * HOUR_MS, rollupMs: 90 * DAY_MS, minuteMs: DAY_MS, hourMs: 2 * DAY_MS });
     const start = now;
     await feed(r, 'db', start, start + 4 * DAY_MS, 5 * 60_000);
     await rollAll(r, start + 4 * DAY_MS + HOUR_SETTLE_MS);
     while (await r.prune(1_000) > 0) { /* raw results and minutes past their retention */ }
-    const count = (table: string) => { const d = db(); const n = d.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number; d.close(); return n; };
-    expect(count('rollup_hour')).toBe(2 * 24); // older hours went as the days were rolled up
-    expect(count('rollup_day')).toBe(3);
-    expect(count('rollup_minute')).toBeLessThanOrEqual(24 * 60 + 1); // a row a minute: each run's status holds 5 of them
+    expect(await count('rollup_hour')).toBe(2 * 24); // older hours went as the days were rolled up
+    expect(await count('rollup_day')).toBe(3);
+    expect(await count('rollup_minute')).toBeLessThanOrEqual(24 * 60 + 1); // a row a minute: each run's status holds 5 of them
     expect(errors).toEqual([]);
+  });
+});
+
+describe('DayPieceCache', () => {
+  it('keeps a few ranges, forgets one when a day inside it changes, and the oldest first', () => {
+    const c = new DayPieceCache();
+    const piece = (d0: number, d1: number) => ({ tier: 'day' as const, from: d0 * DAY_MS, to: d1 * DAY_MS });
+    for (let i = 0; i < DayPieceCache.MAX_ENTRIES + 1; i++) c.set(piece(i, i + 10), new Map());
+    expect(c.get(piece(0, 10))).toBeUndefined(); // the oldest made room
+    expect(c.get(piece(1, 11))).toBeDefined();
+    const v = c.version;
+    c.changed(11 * DAY_MS, 12 * DAY_MS); // a day in [2, 12), [3, 13), [4, 14) but not [1, 11)
+    expect(c.version).toBe(v + 1);
+    expect(c.get(piece(1, 11))).toBeDefined();
+    expect(c.get(piece(2, 12))).toBeUndefined();
+    expect(c.get(piece(4, 14))).toBeUndefined();
+  });
+});
+
+describe('the size estimate', () => {
+  it('500 checks at 10 s with the default history section stay under 300 MB, the 48 h of raw results included', () => {
+    const checks = Array.from({ length: 500 }, () => ({ interval: 10_000 }));
+    const retention = recordRetentionOf({ retention: 90 * DAY_MS, raw_retention: 48 * HOUR_MS });
+    const total = estimateRecordBytes(checks, retention);
+    const raw = estimateRecordBytes(checks, { rawMs: 48 * HOUR_MS, rollupMs: 0, minuteMs: 0, hourMs: 0 });
+    expect(raw).toBe(500 * 17_280 * RAW_ROW_BYTES);
+    expect(total).toBeLessThan(300e6);
+    // Minute rows a day, hour rows 30 days, day rows 90 days.
+    expect(total - raw).toBe(500 * (1_440 * ROLLUP_ROW_BYTES + 720 * HOUR_ROW_BYTES + 90 * DAY_ROW_BYTES));
   });
 });
 
