@@ -85,6 +85,19 @@ checks:\n  - { name: db, type: tcp, host: 127.0.0.1, port: ${port}, interval: 1s
     const csv = await (await fetch(`${ex.url}/api/v1/report?from=${from}&check=db&format=csv`)).text();
     expect(csv.split('\n')[1].split(',')[5]).toBe(c.data_from);
 
+    // The status page's long-window trend (no Prometheus configured) is read from the record too:
+    // the day holding the outage is the one below 100 %.
+    const trends = (await (await fetch(`${ex.url}/api/v1/trends?window=7d&buckets=7&check=db`)).json()) as
+      { source: string; checks: Array<{ source: string; availability: number; trend: Array<{ t: string; availability: number | null }> }> };
+    expect(trends.checks[0].source).toBe('record');
+    const days = trends.checks[0].trend.filter((p) => p.availability !== null);
+    expect(days.length).toBeGreaterThanOrEqual(3);
+    const worst = days.reduce((a, p) => (p.availability! < a.availability! ? p : a));
+    expect(worst.availability).toBeLessThan(0.95);
+    expect(Date.parse(worst.t)).toBeLessThanOrEqual(Date.now() - 38 * H);
+    expect(Date.parse(worst.t)).toBeGreaterThan(Date.now() - 40 * H - 24 * H);
+    expect(days.filter((p) => p.availability! < 1)).toHaveLength(1);
+
     // A window the ring holds is answered from the ring.
     const short = (await (await fetch(`${ex.url}/api/v1/report?from=30m&check=db`)).json()) as { checks: ReportCheck[] };
     expect(short.checks[0].source).toBe('memory');
