@@ -1,8 +1,9 @@
 // GET /api/v1/report beyond the in-memory ring, against the compiled exporter: a record holding
 // three days of a check's history (written through the record's own write path, rolled up into
 // hours and days) answers a 72 h report with the availability, runs and response times of all
-// three days, while the ring (history.max_points: 100) holds under two hours of them. A window
-// the ring holds is still answered from the ring.
+// three days, while the ring (history.max_points: 100) holds under two hours of them; so does
+// the long-window trend (/api/v1/trends without Prometheus). A window the ring holds is still
+// answered from the ring.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
