@@ -33,6 +33,12 @@ export const PRUNE_STEP = 500;
 /** Retention statements per sweep (each a few ms at most), and how often a sweep runs. */
 const PRUNE_STEPS_PER_SWEEP = 20;
 const PRUNE_EVERY_MS = 1_000;
+/**
+ * How often the hour and day tiers are rolled up and pruned (PRUNE_STEPS_PER_SWEEP statements of
+ * each): an hour's work for 500 checks takes two minutes of sweeps, and the flushes queued behind
+ * a sweep wait for at most those few statements.
+ */
+const ROLLUP_EVERY_MS = 5_000;
 
 export interface RecordRetention {
   /** Raw results (history.raw_retention). */
@@ -134,6 +140,7 @@ export class CheckRecord {
   private retention: RecordRetention = { rawMs: 48 * 3_600_000, rollupMs: 48 * 3_600_000 };
   private flushTimer?: NodeJS.Timeout;
   private pruneTimer?: NodeJS.Timeout;
+  private rollUpTimer?: NodeJS.Timeout;
   /** The flush (or prune) in progress: the next one waits for it, so writes stay in order. */
   private writing: Promise<unknown> = Promise.resolve();
   /** The flush queued behind the current write, not started yet. */
@@ -189,8 +196,10 @@ export class CheckRecord {
     if (removed.length) this.opts.log.warn('record: removed unfinished backups (a backup was interrupted)', { files: removed });
     this.flushTimer = setInterval(() => void this.flush(), this.opts.flushMs ?? 1_000);
     this.flushTimer.unref();
-    this.pruneTimer = setInterval(() => void this.prune(PRUNE_STEPS_PER_SWEEP).then(() => this.rollUp(PRUNE_STEPS_PER_SWEEP)), PRUNE_EVERY_MS);
+    this.pruneTimer = setInterval(() => void this.prune(PRUNE_STEPS_PER_SWEEP), PRUNE_EVERY_MS);
     this.pruneTimer.unref();
+    this.rollUpTimer = setInterval(() => void this.rollUp(PRUNE_STEPS_PER_SWEEP), ROLLUP_EVERY_MS);
+    this.rollUpTimer.unref();
   }
 
   /** Whether the record is on a database server (PostgreSQL) rather than in vigil.db. */
@@ -207,6 +216,7 @@ export class CheckRecord {
   async stop(): Promise<void> {
     clearInterval(this.flushTimer);
     clearInterval(this.pruneTimer);
+    clearInterval(this.rollUpTimer);
     await this.flush();
     const sql = this.sql;
     this.sql = undefined;
