@@ -418,9 +418,14 @@ export class TierPruner {
     for (const tier of ['hour', 'day'] as const) {
       const before = Math.floor((now - keepMs[tier]) / PERIOD_MS[tier]);
       let round = this.rounds.get(tier);
-      if (!round || (round.complete && before > round.before)) this.rounds.set(tier, round = { before, checkId: 0, complete: false });
-      if (round.complete) continue;
       const t = TABLE[tier];
+      if (!round || (round.complete && before > round.before)) {
+        // A round visits every check: only when some row is past the cutoff at all.
+        steps++;
+        const oldest = (await sql.all<{ p: number | null }>(`SELECT min(${tier}) AS p FROM ${t}`))[0]?.p;
+        this.rounds.set(tier, round = { before, checkId: 0, complete: oldest == null || Number(oldest) >= before });
+      }
+      if (round.complete) continue;
       for (;;) {
         if (steps >= maxSteps) return [steps, deleted];
         const next = (await sql.all<{ id: number }>('SELECT id FROM checks WHERE id >= ? ORDER BY id LIMIT 1', [round.checkId]))[0];
