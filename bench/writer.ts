@@ -3,13 +3,15 @@
 // main thread (better-sqlite3 called directly, SQLite's own WAL autocheckpoint: how Vigil wrote
 // before) and once with the database in its worker thread (exporter/db/sqlite.ts, checkpoints in
 // the worker). Printed: the main thread's event-loop delay (perf_hooks.monitorEventLoopDelay) p50,
-// p99 and max, and the flush times. Goal: no flush or checkpoint delays the loop (a scrape).
+// p99 and max, its utilisation (busy share), and the flush times. Goal: no flush or checkpoint
+// delays the loop (a scrape). On a loaded box the delay is mostly CPU contention; the busy share
+// shows what the database costs the main thread itself.
 //
 //   npm run bench -- writer [--duration=30s]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import { createLogger } from '../exporter/log.js';
 import { MIGRATIONS, RECORD_FILE } from '../exporter/db/schema.js';
@@ -63,6 +65,7 @@ async function run(name: string, durationMs: number, connect: (dir: string) => P
   const sampler = setInterval(() => flushes.push(record.lastFlush.ms), 1_000);
   const delay = monitorEventLoopDelay({ resolution: 5 });
   delay.enable();
+  const elu = performance.eventLoopUtilization();
   const started = Date.now();
   let n = 0;
   await new Promise<void>((resolve) => {
@@ -78,6 +81,7 @@ async function run(name: string, durationMs: number, connect: (dir: string) => P
     }, 50);
   });
   delay.disable();
+  const busy = performance.eventLoopUtilization(elu).utilization;
   clearInterval(sampler);
   await record.stop();
   await sql.close();
@@ -88,6 +92,8 @@ async function run(name: string, durationMs: number, connect: (dir: string) => P
     loop_delay_p50_ms: ms(delay.percentile(50)),
     loop_delay_p99_ms: ms(delay.percentile(99)),
     loop_delay_max_ms: ms(delay.max),
+    // Share of the time the main thread was busy (not waiting for I/O or timers): SQLite's work counts here only on the main thread.
+    loop_busy_pct: +(busy * 100).toFixed(1),
     flush_median_ms: +(flushes[flushes.length >> 1] ?? 0).toFixed(1),
     flush_max_ms: +(flushes.at(-1) ?? 0).toFixed(1),
     write_errors: errors,
