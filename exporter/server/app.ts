@@ -12,6 +12,7 @@ import { HttpError } from './body.js';
 import type { ReloadFn, ServerDeps } from './deps.js';
 import { RouteTable } from './route-table.js';
 import { alertsRoutes } from './routes/alerts.js';
+import { badgeRoutes } from './routes/badges.js';
 import { checksRoutes } from './routes/checks.js';
 import { eventsRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
@@ -79,6 +80,7 @@ export function routeTable(runtime: AppRuntime, opts: Pick<AppOptions, 'otel' | 
   alertsRoutes(deps, table);
   kindRoutes(deps, table);
   uiRoutes(deps, table);
+  badgeRoutes(deps, table);
   eventsRoutes(deps, table);
   historyRoutes(deps, table);
   recordRoutes(deps, table);

@@ -23,8 +23,25 @@ export interface CheckDiff {
   reason: string | null;
   /** The check's headline figure, formatted ("HTTP 200", "CPU 12 %"). */
   value: string | null;
+  /** The latest success, so the page can say how long a failing check has been failing. */
+  last_success: string | null;
+  /**
+   * Thresholds the latest run crossed, as numbers in the metric's base unit (`unit`: s, bytes,
+   * ratio or empty), so the page words them for people ("812 ms > warning 500 ms") in one style.
+   */
+  violations: ViolationView[];
   /** What the check's kind shows in its panel (ProbeDefinition.pageDetails; system: CPU, memory, disks). */
   resources?: unknown;
+}
+
+export interface ViolationView {
+  key: string;
+  severity: 'warning' | 'critical';
+  value: number;
+  level: number;
+  direction: 'above' | 'below';
+  unit: 's' | 'bytes' | 'ratio' | '';
+  labels?: Record<string, string>;
 }
 
 /** What the live feed sends for a check that got a result: the diff and the bar bucket its run landed in. */
@@ -44,6 +61,12 @@ export interface CheckView extends CheckDiff {
   description?: string;
   labels: Record<string, string>;
   interval_seconds: number;
+  /** A push check's expected period (heartbeat `period`), seconds; null for checks Vigil runs itself. */
+  period_seconds: number | null;
+  /** A push check's cron schedule (heartbeat `schedule`, with its time zone). */
+  schedule: string | null;
+  /** Whether the run's own duration means something (false for push checks: evaluating a heartbeat takes no time worth showing). */
+  timed: boolean;
   /** Response times of the latest runs, ms, oldest first. */
   spark: number[];
   /** One letter per bar bucket: h, d, c, or - for no data (see `bar` at the top level). */
@@ -86,6 +109,10 @@ export function checkDiff(s: CheckState): CheckDiff {
     last_failure: iso(s.lastFailure),
     reason: r?.reason ?? null,
     value: r ? headline(s.config.type, r.samples) : null,
+    last_success: iso(s.lastSuccess),
+    violations: (r?.violations ?? []).map((v) => ({
+      key: v.key, severity: v.severity, value: v.value, level: v.level, direction: v.direction, unit: unitOf(r!.samples, v.key), labels: v.labels,
+    })),
   };
   const details = getProbeDefinition(s.config.type)?.pageDetails;
   if (details) d.resources = details({ samples: r?.samples ?? [], thresholds: s.config.thresholds });
@@ -97,6 +124,26 @@ export function checkUpdate(s: CheckState, now: number): CheckUpdate {
   return { ...checkDiff(s), bucket: bucketAt(s.history, s.last?.finishedAt, now) };
 }
 
+/** The base unit of a sample's metric, as views/format's formatValue reads it. */
+function unitOf(samples: Sample[], key: string): ViolationView['unit'] {
+  const metric = samples.find((x) => x.key === key)?.metric ?? '';
+  if (metric.endsWith('_seconds') && !metric.includes('timestamp')) return 's';
+  if (metric.endsWith('_bytes')) return 'bytes';
+  if (metric.endsWith('_ratio')) return 'ratio';
+  return '';
+}
+
+/** A push check (heartbeat) says when it expects a ping; the evaluation interval says nothing to people. */
+function pushSchedule(s: CheckState): { period_seconds: number | null; schedule: string | null; timed: boolean } {
+  const c = s.config as { period?: number; schedule?: string; timezone?: string };
+  const pushed = s.config.type === 'heartbeat';
+  return {
+    period_seconds: typeof c.period === 'number' ? c.period / 1000 : null,
+    schedule: typeof c.schedule === 'string' ? `${c.schedule} (${c.timezone ?? 'UTC'})` : null,
+    timed: !pushed,
+  };
+}
+
 export function checkView(s: CheckState, spec: BarSpec): CheckView {
   const acc = barOf(s.history, spec);
   return {
@@ -106,6 +153,7 @@ export function checkView(s: CheckState, spec: BarSpec): CheckView {
     description: s.config.description,
     labels: s.config.labels,
     interval_seconds: s.config.interval / 1000,
+    ...pushSchedule(s),
     spark: s.history.lastDurations(SPARK_POINTS).map(ms),
     bar: acc.letters(),
     bar_runs: Array.from(acc.runs),

@@ -64,6 +64,14 @@ export const heartbeatProbe: ProbeDefinition<HeartbeatCheck> = {
     { name: 'vigil_heartbeat_late_seconds', help: 'Seconds past the expected time without a success; 0 when on time or running.' },
   ],
   thresholdKeys: () => [],
+  // The page words these for people ("expected 08:13, 3 min ago", "late 1 min 45 s, grace 3 min").
+  pageDetails: ({ samples }) => {
+    const v = (key: string) => samples.find((x) => x.key === key)?.value;
+    const next = v('next_expected');
+    if (next === undefined) return undefined;
+    const last = v('last_success');
+    return { heartbeat: { next_expected_ms: next * 1000, grace_seconds: v('grace') ?? 0, late_seconds: v('late') ?? 0, running: v('running') === 1, last_success_ms: last === undefined ? null : last * 1000 } };
+  },
   // Late makes the check degraded; past the grace the probe itself fails (critical).
   defaultThresholds: (): Record<string, Threshold> => ({ late: { warning: 0, direction: 'above' } }),
   validate: (c) => {

@@ -1,4 +1,5 @@
 // JSON about checks, and a manual run (admin token) that returns the fresh result.
+import { configSummary } from '../../views/check-config.js';
 import { checkDetail, checkRunReport } from '../../views/health.js';
 import { mapSliced, stringifySliced, TimeSlice } from '../../views/time-slice.js';
 import type { ServerDeps } from '../deps.js';
@@ -21,7 +22,8 @@ export function checksRoutes({ state, readCache: cache, scheduler, record }: Pic
       ctx.body = { error: `unknown check "${ctx.params.name}"` };
       return;
     }
-    ctx.body = checkDetail(s);
+    // One check's document also carries its settings (secrets redacted) for the page's detail view.
+    ctx.body = { ...checkDetail(s), thresholds: s.config.thresholds, config: configSummary(s.config) };
   });
   router.post('/:name/run', 'admin', async (ctx) => {
     const run = scheduler.runNow(ctx.params.name);

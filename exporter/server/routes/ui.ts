@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import type { Context } from 'koa';
+import { serverSummary } from '../../views/summary.js';
 import type { ServerDeps } from '../deps.js';
 import type { RouteTable } from '../route-table.js';
 
@@ -50,7 +51,7 @@ function asset(body: Buffer, type: string): Asset {
 }
 
 /** Load every asset once; the version is a hash of all of them, so any change busts every cache. */
-export function loadAssets(dir = findUiDir()): { version: string; index: Asset; files: Map<string, Asset> } {
+export function loadAssets(dir = findUiDir()): { version: string; index: Asset; html: string; files: Map<string, Asset> } {
   const files = new Map<string, Asset>();
   const hash = createHash('sha256');
   for (const name of readdirSync(dir).sort()) {
@@ -63,7 +64,23 @@ export function loadAssets(dir = findUiDir()): { version: string; index: Asset; 
   const html = readFileSync(path.join(dir, 'index.html'), 'utf8');
   hash.update(html);
   const version = hash.digest('hex').slice(0, 12);
-  return { version, files, index: asset(Buffer.from(html.replaceAll('%VERSION%', version)), TYPES['.html']) };
+  const page = html.replaceAll('%VERSION%', version);
+  return { version, files, html: page, index: asset(Buffer.from(fillSummary(page, undefined)), TYPES['.html']) };
+}
+
+/**
+ * index.html with the server's summary in place of its placeholders: the overall status and the
+ * failing checks are in the HTML itself, so the page says what is broken without JavaScript
+ * (and before the scripts run), instead of "Loading status…".
+ */
+export function fillSummary(html: string, summary: ReturnType<typeof serverSummary> | undefined): string {
+  const values: Record<string, string> = summary
+    ? {
+      OVERALL: summary.status, TITLE: summary.title, DETAIL: summary.detail, BROKEN: summary.brokenHtml,
+      BROKEN_HIDDEN: summary.brokenCount ? '' : ' hidden', BROKEN_COUNT: String(summary.brokenCount),
+    }
+    : { OVERALL: 'unknown', TITLE: 'Loading status…', DETAIL: '', BROKEN: '', BROKEN_HIDDEN: ' hidden', BROKEN_COUNT: '0' };
+  return html.replace(/%(OVERALL|TITLE|DETAIL|BROKEN|BROKEN_HIDDEN|BROKEN_COUNT)%/g, (_m, k: string) => values[k]);
 }
 
 function send(ctx: Context, a: Asset, cacheControl: string): void {
@@ -83,15 +100,22 @@ function send(ctx: Context, a: Asset, cacheControl: string): void {
   } else ctx.body = a.body;
 }
 
-export function uiRoutes({ config }: Pick<ServerDeps, 'config'>, router: RouteTable): void {
-  const { version, index, files } = loadAssets();
+export function uiRoutes({ config, state }: Pick<ServerDeps, 'config' | 'state'>, router: RouteTable): void {
+  const { version, html, files } = loadAssets();
+  // The page changes with the state only (clock times, no "ago"): one rendering per distinct summary.
+  let last: { text: string; asset: Asset } | undefined;
+  const index = (): Asset => {
+    const text = fillSummary(html, serverSummary(state));
+    if (last?.text !== text) last = { text, asset: asset(Buffer.from(text), TYPES['.html']) };
+    return last.asset;
+  };
   const shared = () => (config()?.server.status_page_auth ? 'private' : 'public');
 
   router.get('/', 'status_page', (ctx) => {
     ctx.set('Content-Security-Policy', CSP);
     ctx.set('Referrer-Policy', 'no-referrer');
     ctx.set('X-Frame-Options', 'DENY');
-    send(ctx, index, 'no-cache');
+    send(ctx, index(), 'no-cache');
   });
   router.get('/ui/:version/:file', 'status_page', (ctx) => {
     const a = files.get(ctx.params.file);

@@ -2,10 +2,13 @@
 // (api/v1/events). No framework, no build step; every URL is relative so the page also works
 // behind a reverse proxy under a sub-path.
 import { Board } from './board.js';
+import { Detail } from './detail.js';
 import { setIcon } from './dom.js';
 import * as f from './format.js';
+import { IncidentHistory } from './incidents.js';
 import { Live } from './live.js';
 import { Alerts, LongTerm, renderResources } from './panels.js';
+import { renderBroken } from './triage.js';
 
 const $ = (id) => document.getElementById(id);
 const el = {
@@ -13,6 +16,7 @@ const el = {
   announce: $('announce'), conn: $('conn'), connText: $('conn-text'), theme: $('theme'), q: $('q'),
   statusFilter: $('status-filter'), component: $('component'), empty: $('empty'), board: $('board'),
   tip: $('tip'), alerts: $('alerts'), resources: $('resources'), long: $('long'), favicon: $('favicon'), version: $('foot-version'),
+  broken: $('broken'), asof: $('banner-asof'), detailView: $('detail'), overview: $('overview'), incidents: $('incidents'), fold: $('fold'),
 };
 
 const model = {
@@ -27,6 +31,10 @@ const filters = { status: 'all', component: '', q: '' };
 const board = new Board(el.board, el.tip);
 const alerts = new Alerts(el.alerts);
 const longTerm = new LongTerm(el.long);
+const detail = new Detail(el.detailView, model);
+const history = new IncidentHistory(el.incidents);
+/** When the page last heard from the exporter (snapshot or event): "as of" while disconnected. */
+let heardAt = 0;
 
 // ---------------------------------------------------------------- snapshot + live diffs
 let resyncing;
@@ -34,6 +42,7 @@ let buffered; // updates that arrive while a snapshot is loading
 let pendingReset; // a `reset` that arrived while a snapshot was loading
 let dirty = new Set();
 let componentsDirty = false;
+let brokenDirty = false;
 let frame = 0;
 
 const seqOf = (id) => {
@@ -98,19 +107,25 @@ function applySnapshot(snap) {
   model.checks = new Map(snap.checks.map((c) => [c.name, { ...c, bar: [...c.bar] }]));
   model.components = snap.components;
   model.overall = snap.overall;
+  heardAt = Date.now();
   dirty.clear();
   componentsDirty = false;
   board.render(model);
+  if (fold) board.collapseHealthy(true);
+  renderBroken(el.broken, model);
+  route();
   renderResources(el.resources, model.checks);
   renderBanner();
   renderFilterOptions();
   applyFilter();
   el.version.textContent = `Vigil ${snap.version}`;
   alerts.refresh();
+  history.refresh();
 }
 
 function applyUpdate(data, id) {
   if (id) model.eventId = id;
+  heardAt = Date.now();
   let statusChanged = false;
   for (const d of data.checks ?? []) {
     const c = model.checks.get(d.name);
@@ -130,7 +145,7 @@ function applyUpdate(data, id) {
     model.components = data.components;
     componentsDirty = true;
   }
-  if (statusChanged || data.components) alerts.nudge();
+  if (statusChanged || data.components) { alerts.nudge(); history.nudge(); brokenDirty = true; }
   schedule();
 }
 
@@ -171,17 +186,27 @@ function schedule() {
     frame = 0;
     const now = Date.now();
     let system = false;
+    const touched = new Set();
     for (const c of dirty) {
       board.updateRow(c, now);
       if (c.type === 'system') system = true;
+      touched.add(c.component);
+      if (detail.name === c.name) detail.update(c, now);
     }
     dirty = new Set();
     if (componentsDirty) {
       board.updateComponents(model.components);
+      board.reorder(model.components);
+      if (fold) board.collapseHealthy(true);
       componentsDirty = false;
       renderBanner();
       applyFilter();
-    } else if (filters.status !== 'all') applyFilter();
+    } else {
+      // A card lists its own failing checks: a check of it changed even if its status did not.
+      for (const comp of model.components) if (touched.has(comp.name)) board.updateCard(comp);
+      if (filters.status !== 'all') applyFilter();
+    }
+    if (brokenDirty || dirty.size || touched.size) { renderBroken(el.broken, model, now); brokenDirty = false; }
     if (system) renderResources(el.resources, model.checks);
   });
 }
@@ -242,6 +267,11 @@ let wasLive = false;
 function setConn(state, detail) {
   clearInterval(countdown);
   el.conn.dataset.state = state;
+  // Disconnected: everything on the page is as old as the last thing heard; say so and grey it.
+  const stale = state === 'reconnecting' || state === 'offline';
+  document.body.classList.toggle('stale', stale);
+  el.asof.hidden = !stale || !heardAt;
+  if (stale && heardAt) el.asof.textContent = `Not live: showing the status as of ${f.clockSeconds(heardAt)}.`;
   // Screen readers hear transitions only (the countdown below would be read out every second).
   if (state === 'live' && !wasLive && lastOverall !== undefined) el.announce.textContent = 'Live updates connected.';
   if (state !== 'live' && state !== 'connecting' && wasLive) el.announce.textContent = 'Live updates lost, reconnecting.';
@@ -261,7 +291,7 @@ function setConn(state, detail) {
 }
 
 const live = new Live('api/v1/events', {
-  onState: setConn,
+  onState: (state, d) => setConn(state, d),
   onEvent(type, data, id) {
     if (type === 'reset') onReset(id);
     else if (type === 'update') {
@@ -339,7 +369,45 @@ setInterval(() => {
   const i = Math.floor((now - model.bar.start) / model.bar.step);
   if (i >= model.bar.count) shiftBars(i - model.bar.count + 1);
   board.tick(now);
+  renderBroken(el.broken, model, now);
+  const c = detail.name && model.checks.get(detail.name);
+  if (c) detail.update(c, now);
 }, 5000);
+
+// ---------------------------------------------------------------- fold healthy components
+let fold = false;
+try { fold = sessionStorage.getItem('vigil-fold') === '1'; } catch { /* storage disabled */ }
+function paintFold() {
+  el.fold.setAttribute('aria-pressed', String(fold));
+  el.fold.textContent = fold ? 'Unfold healthy components' : 'Fold healthy components';
+}
+el.fold.addEventListener('click', () => {
+  fold = !fold;
+  try { sessionStorage.setItem('vigil-fold', fold ? '1' : '0'); } catch { /* storage disabled */ }
+  board.collapseHealthy(fold);
+  paintFold();
+});
+paintFold();
+
+// ---------------------------------------------------------------- #/check/<name>: the detail view
+function route() {
+  const m = /^#\/check\/(.+)$/.exec(location.hash);
+  if (m && model.eventId) {
+    let name;
+    try { name = decodeURIComponent(m[1]); } catch { name = m[1]; }
+    el.overview.hidden = true;
+    el.broken.classList.add('in-detail');
+    if (detail.name !== name) detail.open(name);
+  } else if (detail.isOpen || !m) {
+    const was = detail.name;
+    if (detail.isOpen) detail.close();
+    el.overview.hidden = false;
+    el.broken.classList.remove('in-detail');
+    // Back on the overview: put the focus back on the row the detail was opened from.
+    if (was) document.querySelector(`.check[data-name="${CSS.escape(was)}"] .name`)?.focus({ preventScroll: false });
+  }
+}
+addEventListener('hashchange', route);
 
 // ---------------------------------------------------------------- start
 readFilters();

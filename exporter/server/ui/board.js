@@ -3,11 +3,16 @@
 // updating every second cost a few hundred DOM writes per second at most.
 import { h, icon, s, setIcon, setText } from './dom.js';
 import * as f from './format.js';
+import { errorWords, heartbeatOf, heartbeatWords, isBroken, thresholdWords } from './triage.js';
 
 const BAR_COLOR = { h: 'var(--healthy)', d: 'var(--degraded)', c: 'var(--critical)', u: 'var(--unknown)', '-': 'var(--nodata)' };
 const SPARK_W = 64;
 const SPARK_H = 20;
-const ERROR_SHOWN_MS = 86_400_000; // a healthy check shows its last error for a day
+const ERROR_SHOWN_MS = 86_400_000; // a healthy check offers its last error for a day, on demand
+const RANK = { critical: 0, degraded: 1, unknown: 2, healthy: 3 };
+/** Cards worst first; equal statuses keep the vigil.yml order. */
+export const worstFirst = (components) => components.map((c, i) => ({ c, i }))
+  .sort((a, b) => RANK[a.c.status] - RANK[b.c.status] || a.i - b.i).map((x) => x.c);
 
 export function badge(status, cls = 'badge') {
   return h('span', { class: cls, dataset: { status } }, icon(status), h('span', { text: f.STATUS_LABEL[status] ?? status }));
@@ -49,10 +54,22 @@ export class Board {
     this.cards = new Map(); // component name -> card refs
     this.bar = null; // {start, step, count}
     this.model = null;
-    root.addEventListener('pointermove', (e) => this.onPointer(e));
-    root.addEventListener('pointerdown', (e) => this.onPointer(e));
-    root.addEventListener('pointerleave', () => this.hideTip());
-    addEventListener('scroll', () => this.hideTip(), { passive: true });
+    this.pinned = false; // a tapped bar keeps its tooltip until the next tap elsewhere
+    this.collapsed = new Set();
+    root.addEventListener('pointermove', (e) => { if (!this.pinned || e.pointerType === 'mouse') this.onPointer(e); });
+    root.addEventListener('pointerdown', (e) => {
+      this.pinned = e.pointerType !== 'mouse' && !!e.target.closest?.('.bar');
+      this.onPointer(e);
+    });
+    root.addEventListener('pointerleave', () => { if (!this.pinned) this.hideTip(); });
+    document.addEventListener('pointerdown', (e) => { if (this.pinned && !root.contains(e.target)) { this.pinned = false; this.hideTip(); } });
+    addEventListener('scroll', () => { if (!this.pinned) this.hideTip(); }, { passive: true });
+    // A click on a row (not on its link, bar or buttons) opens the check's detail, like its name.
+    root.addEventListener('click', (e) => {
+      const row = e.target.closest?.('.check');
+      if (!row || e.target.closest('a, button, summary, details, .bar')) return;
+      location.hash = `#/check/${encodeURIComponent(row.dataset.name)}`;
+    });
   }
 
   /** Full rebuild from the model (first load, resync). */
@@ -64,7 +81,7 @@ export class Board {
     this.rows.clear();
     this.cards.clear();
     const frag = document.createDocumentFragment();
-    for (const comp of model.components) {
+    for (const comp of worstFirst(model.components)) {
       const card = this.buildCard(comp);
       for (const name of comp.checks) {
         const c = model.checks.get(name);
@@ -84,13 +101,34 @@ export class Board {
     const title = h('h2', { id: `${id}-h`, text: comp.name });
     const status = badge(comp.status);
     const meta = h('p', { class: 'card-meta' });
+    const own = h('p', { class: 'own', hidden: true });
     const impact = h('p', { class: 'impact', hidden: true });
-    const list = h('ul', { class: 'checks', 'aria-label': `Checks of ${comp.name}` });
+    const list = h('ul', { class: 'checks', id: `${id}-list`, 'aria-label': `Checks of ${comp.name}` });
+    const toggleText = h('span');
+    const toggle = h('button', { class: 'collapse', type: 'button', 'aria-controls': `${id}-list`, 'aria-expanded': 'true' }, toggleText);
+    toggle.addEventListener('click', () => this.setCollapsed(comp.name, !this.collapsed.has(comp.name)));
     const el = h('article', { class: 'card', id, 'aria-labelledby': `${id}-h`, dataset: { status: comp.status, component: comp.name } },
-      h('div', { class: 'card-h' }, title, status), meta, impact, list);
-    const refs = { el, status, meta, impact, list, impactKey: '' };
+      h('div', { class: 'card-h' }, title, status, toggle), meta, own, impact, list);
+    const refs = { el, status, meta, own, impact, list, toggle, toggleText, impactKey: '', ownKey: '' };
     this.cards.set(comp.name, refs);
     return refs;
+  }
+
+  /** Fold a card to its header (healthy components need no reading); remembered for the tab. */
+  setCollapsed(name, collapsed) {
+    const r = this.cards.get(name);
+    if (!r) return;
+    if (collapsed) this.collapsed.add(name); else this.collapsed.delete(name);
+    r.list.hidden = collapsed;
+    r.el.classList.toggle('folded', collapsed);
+    r.toggle.setAttribute('aria-expanded', String(!collapsed));
+    const n = r.list.children.length;
+    setText(r.toggleText, collapsed ? `Show ${n} check${n === 1 ? '' : 's'}` : 'Hide checks');
+  }
+
+  /** Fold (or unfold) every healthy card at once. */
+  collapseHealthy(collapsed) {
+    for (const [name, r] of this.cards) if (r.el.dataset.status === 'healthy' || !collapsed) this.setCollapsed(name, collapsed);
   }
 
   updateCard(comp) {
@@ -101,7 +139,24 @@ export class Board {
     const n = comp.checks.length;
     const parts = [comp.description, `${n} check${n === 1 ? '' : 's'}`, comp.depends_on?.length ? `depends on ${comp.depends_on.join(', ')}` : null];
     setText(r.meta, parts.filter(Boolean).join(' · '));
-    const key = (comp.impacted_by ?? []).join(',');
+    if (!r.toggleText.textContent) this.setCollapsed(comp.name, this.collapsed.has(comp.name));
+    // The component's own failing checks, apart from what it depends on: a component is only
+    // ever non-healthy through its own checks, so a healthy one shows no impact line at all.
+    const failing = comp.checks.filter((c) => { const m = this.model?.checks.get(c); return m && isBroken(m); });
+    const ownKey = comp.status === 'healthy' ? '' : failing.join(',');
+    if (ownKey !== r.ownKey) {
+      r.ownKey = ownKey;
+      r.own.hidden = !ownKey;
+      if (ownKey) {
+        const links = [];
+        failing.forEach((c, i) => {
+          if (i) links.push(', ');
+          links.push(h('a', { href: `#/check/${encodeURIComponent(c)}`, text: c }));
+        });
+        r.own.replaceChildren(icon(comp.status), h('span', {}, 'Failing here: ', ...links));
+      }
+    }
+    const key = comp.status === 'healthy' ? '' : (comp.impacted_by ?? []).join(',');
     if (key !== r.impactKey) {
       r.impactKey = key;
       r.impact.hidden = !key;
@@ -116,10 +171,18 @@ export class Board {
     }
   }
 
+  /** Keep the cards worst first as statuses change (moving elements keeps their state). */
+  reorder(components) {
+    const order = worstFirst(components).map((c) => this.cards.get(c.name)?.el).filter(Boolean);
+    const now = [...this.root.children];
+    if (order.every((el, i) => now[i] === el)) return;
+    this.root.append(...order);
+  }
+
   // A row is ~13 elements; the error line is only built for checks that have one.
   buildRow(c) {
     const st = badge(c.status, 'badge sm');
-    const name = h('span', { class: 'name', text: c.name, title: c.description ?? undefined });
+    const name = h('a', { class: 'name', href: `#/check/${encodeURIComponent(c.name)}`, text: c.name, title: c.description ?? undefined });
     const rt = h('span', { class: 'rt' });
     const area = s('polygon', { class: 'area' });
     const line = s('polyline');
@@ -129,7 +192,8 @@ export class Board {
     const avail = h('span', { class: 'avail' });
     const el = h('li', { class: 'check', dataset: { status: c.status, name: c.name, component: c.component } },
       st, name, rt, spark, meta, bar, avail);
-    const refs = { el, st, rt, line, area, spark, meta, bar, avail, err: undefined, errText: undefined, errTime: undefined, barLetters: '' };
+    if (c.timed === false) { rt.hidden = true; spark.setAttribute('hidden', ''); el.classList.add('untimed'); }
+    const refs = { el, st, rt, line, area, spark, meta, bar, avail, err: undefined, errText: undefined, errTime: undefined, rec: undefined, recText: undefined, barLetters: '' };
     this.rows.set(c.name, refs);
     return refs;
   }
@@ -137,11 +201,22 @@ export class Board {
   errorLine(r) {
     if (!r.err) {
       r.errText = h('span', { class: 'err-text' });
-      r.errTime = h('time');
-      r.err = h('p', { class: 'err' }, icon('info'), h('span', {}, r.errText, ' ', r.errTime));
+      r.errVal = h('span', { class: 'err-val' });
+      r.errTime = h('span', { class: 'err-time' });
+      r.err = h('p', { class: 'err' }, icon('info'), h('span', {}, r.errText, r.errVal, ' ', r.errTime));
       r.el.append(r.err);
     }
     return r.err;
+  }
+
+  /** "recovered" on a healthy row: the last error only when asked for (a disclosure). */
+  recoveredLine(r) {
+    if (!r.rec) {
+      r.recText = h('span', { class: 'rec-text' });
+      r.rec = h('details', { class: 'recovered' }, h('summary', { text: 'recovered' }), r.recText);
+      r.el.append(r.rec);
+    }
+    return r.rec;
   }
 
   /** Bring one row up to date with its model entry. */
@@ -150,32 +225,54 @@ export class Board {
     if (!r) return;
     if (r.el.dataset.status !== c.status) r.el.dataset.status = c.status;
     setBadge(r.st, c.status);
-    setText(r.rt, f.ms(c.response_time_ms));
-    const { line, area } = sparkPoints(c.spark);
-    r.line.setAttribute('points', line);
-    r.area.setAttribute('points', area);
+    if (c.timed !== false) {
+      setText(r.rt, f.ms(c.response_time_ms));
+      const { line, area } = sparkPoints(c.spark);
+      r.line.setAttribute('points', line);
+      r.area.setAttribute('points', area);
+    }
     this.updateMeta(c, now);
     this.updateBar(c);
+    this.updateError(c, now);
+  }
+
+  /** A failing row says what is wrong and since when; a healthy one only offers its last error. */
+  updateError(c, now = Date.now()) {
+    const r = this.rows.get(c.name);
     const failedAt = c.last_failure ? Date.parse(c.last_failure) : 0;
-    const showErr = !!c.last_error && (c.status !== 'healthy' || now - failedAt < ERROR_SHOWN_MS);
-    if (!showErr) {
+    const words = c.status === 'healthy' ? '' : errorWords(c, now);
+    if (!words) {
       if (r.err) r.err.hidden = true;
     } else {
       this.errorLine(r).hidden = false;
-      setText(r.errText, c.last_error);
-      if (c.last_failure) {
-        r.errTime.dateTime = c.last_failure;
-        r.errTime.dataset.t = c.last_failure;
-        setText(r.errTime, `· ${f.ago(c.last_failure, now)}`);
-      }
+      setText(r.errText, words);
+      const thr = thresholdWords(c, now);
+      setText(r.errVal, thr ? ` · ${thr}` : '');
+      setText(r.errTime, c.since ? `· since ${f.when(c.since, now)}` : '');
+    }
+    const recovered = c.status === 'healthy' && !!c.last_error && now - failedAt < ERROR_SHOWN_MS;
+    if (!recovered) {
+      if (r.rec) r.rec.hidden = true;
+    } else {
+      this.recoveredLine(r).hidden = false;
+      setText(r.recText, `last error ${f.when(c.last_failure, now)}: ${f.humanTimes(c.last_error, now)}`);
     }
   }
 
   updateMeta(c, now = Date.now()) {
     const r = this.rows.get(c.name);
     const parts = [];
-    if (c.value) parts.push(c.value);
-    parts.push(f.interval(c.interval_seconds));
+    const hb = heartbeatOf(c);
+    if (hb || c.period_seconds !== null && c.period_seconds !== undefined || c.schedule) {
+      // A push check: its period (or schedule) and when the next ping is due; the evaluation
+      // interval and the evaluation's own duration mean nothing to a reader.
+      parts.push(c.schedule ? `expected ${c.schedule}` : `expected every ${f.duration(c.period_seconds)}`);
+      if (hb && !(c.status !== 'healthy' && hb.late_seconds > 0)) parts.push(heartbeatWords(c, now));
+      if (hb?.last_success_ms) parts.push(`last ping ${f.when(hb.last_success_ms, now)}`);
+    } else {
+      if (c.value) parts.push(c.value);
+      parts.push(f.interval(c.interval_seconds));
+    }
     const last = c.last_run ? Date.parse(c.last_run) : undefined;
     // `late` is the server's verdict (no run for two intervals plus the run's time budget); the
     // local test covers a page whose event stream stopped.
@@ -199,9 +296,13 @@ export class Board {
     for (const l of c.bar) { if (l !== '-') data++; if (l === 'c' || l === 'd') bad++; }
     const hours = Math.round((this.bar.count * this.bar.step) / 3600_000);
     const availability = availabilityOf(c);
-    setText(r.avail, f.percent(availability));
+    // How much data the figure stands on: 41.7 % of four minutes is not a 24-hour availability.
+    const covered = coveredSeconds(c, this.bar);
+    const partial = availability !== null && covered < this.bar.count * this.bar.step / 1000 * 0.9;
+    setText(r.avail, partial ? `${f.percent(availability)} of ${f.duration(covered)}` : f.percent(availability));
+    r.avail.classList.toggle('partial', partial);
     const label = data
-      ? `Last ${hours} hours: ${f.percent(availability)} of runs up; ${bad} of ${data} periods with problems`
+      ? `Last ${hours} hours: ${f.percent(availability)} of runs up${partial ? ` over ${f.duration(covered)} of data` : ''}; ${bad} of ${data} periods with problems`
       : `Last ${hours} hours: no data yet`;
     if (r.bar.getAttribute('aria-label') !== label) r.bar.setAttribute('aria-label', label);
   }
@@ -217,7 +318,7 @@ export class Board {
       const r = this.rows.get(c.name);
       if (!r) continue;
       this.updateMeta(c, now);
-      if (r.err && !r.err.hidden && c.last_failure) setText(r.errTime, `· ${f.ago(c.last_failure, now)}`);
+      if ((r.err && !r.err.hidden) || (r.rec && !r.rec.hidden)) this.updateError(c, now);
     }
   }
 
@@ -272,6 +373,13 @@ export class Board {
   hideTip() {
     if (!this.tip.hidden) this.tip.hidden = true;
   }
+}
+
+/** Seconds of the bar covered by runs (each run stands for one interval), at most the bar. */
+export function coveredSeconds(c, bar) {
+  let runs = 0;
+  for (const n of c.bar_runs) runs += n;
+  return Math.min(runs * c.interval_seconds, (bar.count * bar.step) / 1000);
 }
 
 /** Up runs / runs over the bar, null with no runs. */

@@ -4,9 +4,16 @@
 // many open pages into a polling storm. A watchdog reconnects when even the 15 s ping stops.
 // A 429 (this address holds too many streams) or 503 (the server holds too many) is an error
 // like any other: the back-off retries later.
+//
+// Back within 2 s of the exporter: EventSource cannot tell "exporter down" from "stream
+// refused", so after an error the page asks the tiny -/healthy. No answer: the exporter is down,
+// and the page asks again every ~1 s (jittered) and reconnects as soon as it answers. An answer:
+// the exporter is up but refused or dropped the stream, and the exponential back-off applies.
 const MIN_DELAY = 1000;
 const MAX_DELAY = 30_000;
 const SILENCE = 45_000;
+const PROBE_EVERY = 1000;
+const PROBE_TIMEOUT = 1500;
 
 export class Live {
   /**
@@ -41,6 +48,7 @@ export class Live {
     const handle = (type) => (e) => {
       if (this.es !== es) return;
       if (e.lastEventId) this.lastId = e.lastEventId;
+      if (type === 'hello') this.refusals = 0; // the server took the stream
       this.kick();
       let data;
       try { data = JSON.parse(e.data); } catch { return; }
@@ -54,6 +62,7 @@ export class Live {
     es.onopen = () => {
       if (this.es !== es) return;
       this.attempt = 0;
+      this.downSince = undefined;
       this.kick();
       this.h.onState('live');
     };
@@ -72,11 +81,37 @@ export class Live {
 
   retry() {
     this.close();
-    const base = Math.min(MAX_DELAY, MIN_DELAY * 2 ** this.attempt);
-    const delay = Math.round(base * (0.5 + Math.random() * 0.5));
+    clearTimeout(this.retryTimer);
     this.attempt++;
+    this.downSince ??= Date.now();
+    this.h.onState(Date.now() - this.downSince > 60_000 ? 'offline' : 'reconnecting', { at: Date.now() + PROBE_EVERY });
+    this.probe(this.attempt);
+  }
+
+  /** Is the exporter answering at all? Down: ask again shortly. Up: back off, then reopen the stream. */
+  async probe(attempt) {
+    const ctl = new AbortController();
+    const timer = setTimeout(() => ctl.abort(), PROBE_TIMEOUT);
+    let up = false;
+    try {
+      const res = await fetch(new URL('-/healthy', document.baseURI), { cache: 'no-store', signal: ctl.signal });
+      up = res.status < 500;
+    } catch { /* down, or the network is */ }
+    clearTimeout(timer);
+    if (this.es || attempt !== this.attempt) return; // connected or retried meanwhile
+    if (!up) {
+      const delay = Math.round(PROBE_EVERY * (0.6 + Math.random() * 0.6));
+      this.retryAt = Date.now() + delay;
+      this.h.onState(Date.now() - this.downSince > 60_000 ? 'offline' : 'reconnecting', { at: this.retryAt });
+      this.retryTimer = setTimeout(() => this.probe(attempt), delay);
+      return;
+    }
+    // Up: the first reconnection after an outage is immediate; repeated refusals back off.
+    this.refusals = (this.refusals ?? 0) + 1;
+    const base = this.refusals === 1 ? 0 : Math.min(MAX_DELAY, MIN_DELAY * 2 ** (this.refusals - 2));
+    const delay = Math.round(base * (0.5 + Math.random() * 0.5));
     this.retryAt = Date.now() + delay;
-    this.h.onState(this.attempt > 6 ? 'offline' : 'reconnecting', { at: this.retryAt });
+    if (delay) this.h.onState(this.refusals > 6 ? 'offline' : 'reconnecting', { at: this.retryAt });
     this.retryTimer = setTimeout(() => this.connect(), delay);
   }
 
