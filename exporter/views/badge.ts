@@ -52,6 +52,19 @@ export function uptimeBadge(window: string, availability: number | null, observe
   return { label: `uptime ${window}`, message: text + partial, status };
 }
 
+/** Uptime over the window of one check or several together (a component): up time / observed time. */
+export function uptimeOfRows(rows: Array<{ r: { observed_seconds: number; seconds_by_status: { healthy: number; degraded: number } } }>, window: string): Badge {
+  let up = 0;
+  let observed = 0;
+  for (const { r } of rows) {
+    observed += r.observed_seconds;
+    up += r.seconds_by_status.healthy + r.seconds_by_status.degraded;
+  }
+  // The best-covered check's observed time: how much data is behind the figure.
+  const covered = Math.max(0, ...rows.map(({ r }) => r.observed_seconds));
+  return uptimeBadge(window, observed ? up / observed : null, covered, BADGE_WINDOWS[window]);
+}
+
 export function responseTimeBadge(msValue: number | null, status: Status): Badge {
   if (msValue === null) return { label: 'response time', message: 'no data', status: 'unknown' };
   const text = msValue < 1000 ? `${msValue < 10 ? msValue.toFixed(1) : Math.round(msValue)} ms` : `${(msValue / 1000).toFixed(2)} s`;

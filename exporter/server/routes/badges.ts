@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import type { Context } from 'koa';
 import type { CheckState } from '../../engine/state.js';
 import { worst } from '../../model/status.js';
-import { badgeSvg, BADGE_WINDOWS, responseTimeBadge, statusBadge, uptimeBadge, type Badge } from '../../views/badge.js';
+import { badgeSvg, BADGE_WINDOWS, responseTimeBadge, statusBadge, uptimeOfRows, type Badge } from '../../views/badge.js';
 import { ms } from '../../views/format.js';
 import { reportRows } from '../../views/report.js';
 import { TimeSlice } from '../../views/time-slice.js';
@@ -51,19 +51,9 @@ export function badgeRoutes(deps: Pick<ServerDeps, 'state' | 'config'>, routes: 
     if (!(w in BADGE_WINDOWS)) throw new HttpError(400, `window: expected one of ${Object.keys(BADGE_WINDOWS).join(', ')}, got "${w}"`);
     return w;
   };
-  /** Up time / observed time over the window, summed over the checks (a component's is its checks' together). */
   const uptime = async (checks: CheckState[], window: string): Promise<Badge> => {
     const to = Date.now();
-    const rows = await reportRows(checks, { from: to - BADGE_WINDOWS[window], to }, new TimeSlice());
-    let up = 0;
-    let observed = 0;
-    for (const { r } of rows) {
-      observed += r.observed_seconds;
-      up += r.seconds_by_status.healthy + r.seconds_by_status.degraded;
-    }
-    // Observed time of the best-covered check: how much data is behind the figure.
-    const covered = Math.max(0, ...rows.map(({ r }) => r.observed_seconds));
-    return uptimeBadge(window, observed ? up / observed : null, covered, BADGE_WINDOWS[window]);
+    return uptimeOfRows(await reportRows(checks, { from: to - BADGE_WINDOWS[window], to }, new TimeSlice()), window);
   };
 
   router.get('/checks/:name/status.svg', 'status_page', (ctx) => {

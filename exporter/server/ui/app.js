@@ -32,7 +32,7 @@ const board = new Board(el.board, el.tip);
 const alerts = new Alerts(el.alerts);
 const longTerm = new LongTerm(el.long);
 const detail = new Detail(el.detailView, model);
-const history = new IncidentHistory(el.incidents);
+const incidentHistory = new IncidentHistory(el.incidents);
 /** When the page last heard from the exporter (snapshot or event): "as of" while disconnected. */
 let heardAt = 0;
 
@@ -120,7 +120,7 @@ function applySnapshot(snap) {
   applyFilter();
   el.version.textContent = `Vigil ${snap.version}`;
   alerts.refresh();
-  history.refresh();
+  incidentHistory.refresh();
 }
 
 function applyUpdate(data, id) {
@@ -145,7 +145,7 @@ function applyUpdate(data, id) {
     model.components = data.components;
     componentsDirty = true;
   }
-  if (statusChanged || data.components) { alerts.nudge(); history.nudge(); brokenDirty = true; }
+  if (statusChanged || data.components) { alerts.nudge(); incidentHistory.nudge(); brokenDirty = true; }
   schedule();
 }
 
