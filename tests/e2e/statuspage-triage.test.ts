@@ -254,7 +254,7 @@ describe('status page for triage', () => {
     await page.waitForSelector('.d-windows dd');
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
     await page.screenshot({ path: path.join(ARTIFACTS, 'statuspage-triage-detail-360.png'), fullPage: true });
-  });
+  }, 60_000);
 
   it('filters the incident history and links each incident to the check detail', async () => {
     const page = await overview();
@@ -279,7 +279,7 @@ describe('status page for triage', () => {
     // The detail lists the same incident, with its alerts (none are configured here).
     await page.waitForSelector('[aria-labelledby="d-inc-h"] .inc-alerts');
     expect(await page.textContent('[aria-labelledby="d-inc-h"] .inc')).toContain('root cause database');
-  });
+  }, 45_000);
 
   it('serves cacheable SVG badges per check and component', async () => {
     const res = await fetch(`${ex.url}/api/v1/badges/checks/db-primary/status.svg`);
