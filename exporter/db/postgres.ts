@@ -55,8 +55,34 @@ export function describePostgres(dsn: string): string {
  * identifier or a comment alone.
  */
 export function toPositional(sql: string): string {
-  let out = '';
   let n = 0;
+  return replacePlaceholders(sql, () => `$${++n}`);
+}
+
+/**
+ * The statement with its parameters written in as literals (strings through pg's escapeLiteral,
+ * bytes as bytea, numbers as numbers): several statements then go to the server as one message.
+ */
+export function withLiterals(sql: string, params: SqlValue[] = []): string {
+  let i = 0;
+  const out = replacePlaceholders(sql, () => {
+    if (i >= params.length) throw new Error(`statement has more placeholders than its ${params.length} parameters`);
+    return literal(params[i++]);
+  });
+  if (i !== params.length) throw new Error(`statement has ${i} placeholders for ${params.length} parameters`);
+  return out;
+}
+
+function literal(v: SqlValue): string {
+  if (v === null || v === undefined) return 'NULL';
+  if (typeof v === 'bigint') return v.toString();
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : `'${Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity'}'::float8`;
+  if (Buffer.isBuffer(v)) return `'\\x${v.toString('hex')}'::bytea`;
+  return pg.escapeLiteral(String(v));
+}
+
+function replacePlaceholders(sql: string, next: () => string): string {
+  let out = '';
   for (let i = 0; i < sql.length; i++) {
     const c = sql[i];
     if (c === "'" || c === '"') {
@@ -70,7 +96,7 @@ export function toPositional(sql: string): string {
       out += sql.slice(i, stop);
       i = stop - 1;
     } else if (c === '?') {
-      out += `$${++n}`;
+      out += next();
     } else {
       out += c;
     }
@@ -119,6 +145,13 @@ export class PostgresSql implements RecordSql {
     }
     let broken: Error | undefined;
     try {
+      if (statements.length > 1) {
+        // One message, one round trip: the statements of a simple query run as one transaction
+        // (a flush of 500 results would otherwise wait for 500 answers in turn).
+        const text = statements.map((st) => withLiterals(st.sql, st.params)).join(';\n');
+        const answer = (await client.query(text)) as unknown as pg.QueryResult | pg.QueryResult[];
+        return (Array.isArray(answer) ? answer : [answer]).map(resultOf);
+      }
       await client.query('BEGIN');
       const out: StatementResult[] = [];
       for (const st of statements) out.push(resultOf(await client.query(toPositional(st.sql), values(st.params))));

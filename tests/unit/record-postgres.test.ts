@@ -12,7 +12,7 @@ import { clearSecrets } from '../../exporter/config/secrets.js';
 import { createLogger } from '../../exporter/log.js';
 import type { CheckResult } from '../../exporter/model/result.js';
 import { MIGRATIONS } from '../../exporter/db/schema.js';
-import { openPostgresRecord, stepsWithoutPostgres, toPositional } from '../../exporter/db/postgres.js';
+import { openPostgresRecord, stepsWithoutPostgres, toPositional, withLiterals } from '../../exporter/db/postgres.js';
 import { BackupUnsupportedError, CheckRecord } from '../../exporter/record/record.js';
 import { LAST_WRITE_METRIC, registerRecordMetrics, STORAGE_BYTES_METRIC } from '../../exporter/record/metrics.js';
 import client from 'prom-client';
@@ -80,6 +80,24 @@ describe('PostgreSQL record', () => {
 
   it('`?` placeholders become $1.. outside quotes and comments', () => {
     expect(toPositional("SELECT a FROM t WHERE x = ? AND y = '?' AND \"z?\" = ? -- why?\nLIMIT ?")).toBe("SELECT a FROM t WHERE x = $1 AND y = '?' AND \"z?\" = $2 -- why?\nLIMIT $3");
+  });
+
+  it('a transaction is one message: any text, bytes and number arrive exactly as given', async () => {
+    const sql = await openPostgresRecord({ dsn, log: log() });
+    const nasty = "it's a \\ back'slash; DROP TABLE checks; -- ? $1 \u00e9\u{1F600} \"q\"";
+    try {
+      await sql.transaction([
+        { sql: 'CREATE TABLE odd (s TEXT, b BYTEA, n DOUBLE PRECISION, i BIGINT, z TEXT)' },
+        { sql: 'INSERT INTO odd VALUES (?, ?, ?, ?, ?)', params: [nasty, Buffer.from([0, 1, 0xfe, 0xff]), 1.5e-7, 9_007_199_254_740_991n, null] },
+      ]);
+      const [row] = await sql.all<{ s: string; b: Buffer; n: number; i: number; z: null }>('SELECT * FROM odd');
+      expect(row).toEqual({ s: nasty, b: Buffer.from([0, 1, 0xfe, 0xff]), n: 1.5e-7, i: 9_007_199_254_740_991, z: null });
+      expect(await sql.all('SELECT count(*) AS n FROM checks')).toEqual([{ n: 0 }]);
+    } finally {
+      await sql.close();
+    }
+    expect(() => withLiterals('SELECT ?, ?', [1])).toThrow(/more placeholders/);
+    expect(withLiterals("SELECT '?', ?", [Number.NaN])).toBe("SELECT '?', 'NaN'::float8");
   });
 
   it('instances starting together migrate once: each step applied once, every instance opens', async () => {
