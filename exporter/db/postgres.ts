@@ -75,8 +75,9 @@ export function withLiterals(sql: string, params: SqlValue[] = []): string {
 
 function literal(v: SqlValue): string {
   if (v === null || v === undefined) return 'NULL';
-  if (typeof v === 'bigint') return v.toString();
-  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : `'${Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity'}'::float8`;
+  // Negative numbers in parentheses: `a -?` must not become the comment `a --5`.
+  if (typeof v === 'bigint') return v < 0n ? `(${v})` : v.toString();
+  if (typeof v === 'number') return !Number.isFinite(v) ? `'${Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity'}'::float8` : v < 0 || Object.is(v, -0) ? `(${v})` : String(v);
   if (Buffer.isBuffer(v)) return `'\\x${v.toString('hex')}'::bytea`;
   return pg.escapeLiteral(String(v));
 }

@@ -98,6 +98,7 @@ describe('PostgreSQL record', () => {
     }
     expect(() => withLiterals('SELECT ?, ?', [1])).toThrow(/more placeholders/);
     expect(withLiterals("SELECT '?', ?", [Number.NaN])).toBe("SELECT '?', 'NaN'::float8");
+    expect(withLiterals('SELECT 1 -?, 2 -?', [-5, -7n])).toBe('SELECT 1 -(-5), 2 -(-7)'); // never `1 --5`, a comment
   });
 
   it('instances starting together migrate once: each step applied once, every instance opens', async () => {
