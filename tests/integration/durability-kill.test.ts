@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startExporter, type RunningExporter } from '../support/exporter.js';
+import { startExporter, waitFor, type RunningExporter } from '../support/exporter.js';
 
 const HB_TOKEN = 'kill-durability-heartbeat-01';
 const WEBHOOK_TOKEN = 'kill-durability-webhook-0001';
@@ -40,6 +40,16 @@ function notification(fingerprint: string) {
       startsAt: '2026-12-01T10:00:00Z', endsAt: '0001-01-01T00:00:00Z', generatorURL: 'http://prometheus.example/graph', fingerprint,
     }],
   };
+}
+
+/** Results committed so far (another connection reads the live database; WAL lets it). */
+function resultsIn(file: string): number {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    return db.prepare('SELECT count(*) FROM results').pluck().get() as number;
+  } finally {
+    db.close();
+  }
 }
 
 interface Acked { pings: Map<string, number>; count: number; fingerprints: string[] }
@@ -89,12 +99,15 @@ describe('kill -9 during results, heartbeats and webhook notifications', () => {
       const ex = exporter;
       const acked: Acked = { pings: new Map(), count: 0, fingerprints: [] };
       const exited = new Promise((r) => ex.proc.once('exit', r));
-      // Killed at a random moment of the burst, after the record's first flush (1 s after start)
-      // could have run, so each trial also measures how much of the newest history is lost.
-      let killedAt = 0;
-      const killer = setTimeout(() => { killedAt = Date.now(); ex.proc.kill('SIGKILL'); }, 1_300 + Math.random() * 1_000);
-      await burst(ex, trial, acked);
-      clearTimeout(killer);
+      const bursting = burst(ex, trial, acked);
+      // Killed at a random moment of the burst once this run's first flush is in (on a loaded
+      // box it can queue behind the pings' commits), so each trial also measures how much of the
+      // newest history is lost.
+      await waitFor(() => resultsIn(dbFile) > rowsBefore, 15_000, 50);
+      await new Promise((r) => setTimeout(r, Math.random() * 1_000));
+      const killedAt = Date.now();
+      ex.proc.kill('SIGKILL');
+      await bursting;
       await exited;
       exporter = undefined;
       ackedPings += acked.count;
