@@ -60,8 +60,8 @@ export function toPositional(sql: string): string {
 }
 
 /**
- * The statement with its parameters written in as literals (strings through pg's escapeLiteral,
- * bytes as bytea, numbers as numbers): several statements then go to the server as one message.
+ * The statement with its parameters written in as untyped literals (through pg's escapeLiteral;
+ * bytes as bytea): several statements then go to the server as one message.
  */
 export function withLiterals(sql: string, params: SqlValue[] = []): string {
   let i = 0;
@@ -75,10 +75,9 @@ export function withLiterals(sql: string, params: SqlValue[] = []): string {
 
 function literal(v: SqlValue): string {
   if (v === null || v === undefined) return 'NULL';
-  // Negative numbers in parentheses: `a -?` must not become the comment `a --5`.
-  if (typeof v === 'bigint') return v < 0n ? `(${v})` : v.toString();
-  if (typeof v === 'number') return !Number.isFinite(v) ? `'${Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity'}'::float8` : v < 0 || Object.is(v, -0) ? `(${v})` : String(v);
   if (Buffer.isBuffer(v)) return `'\\x${v.toString('hex')}'::bytea`;
+  // Numbers quoted too: an untyped literal takes its type from where it stands, as a $n
+  // parameter does (a number compared with a TEXT column, a negative after a minus sign).
   return pg.escapeLiteral(String(v));
 }
 

@@ -97,8 +97,21 @@ describe('PostgreSQL record', () => {
       await sql.close();
     }
     expect(() => withLiterals('SELECT ?, ?', [1])).toThrow(/more placeholders/);
-    expect(withLiterals("SELECT '?', ?", [Number.NaN])).toBe("SELECT '?', 'NaN'::float8");
-    expect(withLiterals('SELECT 1 -?, 2 -?', [-5, -7n])).toBe('SELECT 1 -(-5), 2 -(-7)'); // never `1 --5`, a comment
+    expect(withLiterals("SELECT '?', ?", [Number.NaN])).toBe("SELECT '?', 'NaN'");
+    expect(withLiterals('SELECT 1 -?, 2 -?', [-5, -7n])).toBe("SELECT 1 -'-5', 2 -'-7'"); // never `1 --5`, a comment
+    // Untyped, as a $n parameter: a number against a TEXT column compares as text.
+    await (async () => {
+      const again = await openPostgresRecord({ dsn, log: log() });
+      try {
+        const [, found] = await again.transaction([
+          { sql: 'INSERT INTO checks (name) VALUES (?)', params: ['42'] },
+          { sql: 'SELECT id FROM checks WHERE name = ? AND id > ? LIMIT ?', params: [42, -1, 5] },
+        ]);
+        expect(found.rows).toHaveLength(1);
+      } finally {
+        await again.close();
+      }
+    })();
   });
 
   it('instances starting together migrate once: each step applied once, every instance opens', async () => {
