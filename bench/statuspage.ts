@@ -13,8 +13,10 @@
 //     the /api/v1/status snapshot and the 24 h report over that full history;
 //   - 100 viewers: exporter CPU from /proc/<pid>/stat and /metrics latency (sequential GETs at
 //     40/s) over alternating windows without and with 100 open SSE connections (A B A B).
+//   - page weight of a cold load (assets, and the data fetched apart) and the check detail view:
+//     from setting #/check/<name> until every section has its data, p50/p95 over 20 checks.
 // Goals: load < 500 ms, change visible < 1 s, history < 100 MB, 100 viewers < 10 % of one core
-// extra with /metrics p99 unchanged.
+// extra with /metrics p99 unchanged; detail p95 < 500 ms, page weight < 150 KB.
 //
 //   npx tsx bench/statuspage.ts      (or benchStatusPage() from bench/run.ts; builds dist/ if missing)
 //   BENCH_CHECKS=500 BENCH_VIEWERS=100 BENCH_WINDOW_S=8 to tune.
@@ -96,6 +98,53 @@ async function pageLoads(browser: Browser, url: string) {
     load_warm_painted_ms: pick(warm, 'painted'),
     load_dom_nodes: cold[0].dom_nodes,
   };
+}
+
+/**
+ * Page weight of a cold load (bytes on the wire, gzip where the server compresses): the page's own
+ * files (HTML, scripts, styles, icons) and, apart, the data it fetches (snapshot, alerts, incidents).
+ */
+async function pageWeight(browser: Browser, url: string) {
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await ctx.newPage();
+  const sizes: Array<Promise<{ url: string; bytes: number }>> = [];
+  page.on('requestfinished', (r) => {
+    if (r.url().includes('api/v1/events')) return; // the live stream never ends
+    sizes.push(r.sizes().then((x) => ({ url: r.url(), bytes: x.responseBodySize + x.responseHeadersSize })));
+  });
+  await page.goto(url);
+  await page.waitForSelector('html[data-ready="true"]', { timeout: 30_000 });
+  await sleep(3000); // the incident history and alerts arrive after the first render
+  const all = await Promise.all(sizes);
+  await ctx.close();
+  const assets = all.filter((x) => !x.url.includes('/api/'));
+  const data = all.filter((x) => x.url.includes('/api/'));
+  const kb = (xs: Array<{ bytes: number }>) => round(xs.reduce((a, x) => a + x.bytes, 0) / 1024);
+  return { page_weight_assets_kb: kb(assets), page_weight_data_kb: kb(data), page_requests: all.length };
+}
+
+/** Opening a check's detail (#/check/<name>): until every section has its data, p50/p95 over 20 checks. */
+async function detailViews(browser: Browser, url: string) {
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await ctx.newPage();
+  await page.goto(url);
+  await page.waitForSelector('html[data-ready="true"]', { timeout: 30_000 });
+  const names = (await page.$$eval('.check', (els) => els.map((e) => (e as HTMLElement).dataset.name!))).slice(0, 20);
+  const times: number[] = [];
+  for (const name of names) {
+    await page.evaluate(() => { location.hash = '#/'; });
+    const t0 = Date.now();
+    await page.evaluate((n) => { location.hash = `#/check/${encodeURIComponent(n)}`; }, name);
+    // Every section has replaced its "Loading…" note.
+    await page.waitForFunction(() => {
+      const d = document.querySelector<HTMLElement>('#detail');
+      return !!d && !d.hidden && !!d.querySelector('.d-config dd, .d-config + p') && !!d.querySelector('.d-windows')
+        && ![...d.querySelectorAll('.d-sec p.muted')].some((p) => /^Loading/.test(p.textContent ?? ''));
+    }, undefined, { timeout: 30_000 });
+    times.push(Date.now() - t0);
+  }
+  await ctx.close();
+  return { detail_p50_ms: round(median(times)), detail_p95_ms: round(percentile(times, 95)) };
 }
 
 async function changeLatency(browser: Browser, ex: RunningExporter, target: string) {
@@ -268,6 +317,8 @@ export async function benchStatusPage(): Promise<Record<string, number | string>
         '--disable-component-update', '--disable-sync', '--no-first-run'],
     });
     Object.assign(out, await pageLoads(browser, `${ex.url}/`));
+    Object.assign(out, await pageWeight(browser, `${ex.url}/`));
+    Object.assign(out, await detailViews(browser, `${ex.url}/`));
     console.log('page load:', JSON.stringify(out));
     Object.assign(out, await changeLatency(browser, ex, target));
     console.log('change latency:', JSON.stringify(out));
