@@ -12,16 +12,17 @@ import { reportRows } from '../../views/report.js';
 import { TimeSlice } from '../../views/time-slice.js';
 import { HttpError } from '../body.js';
 import type { ServerDeps } from '../deps.js';
+import { BusyError } from '../read-cache.js';
 import type { RouteTable } from '../route-table.js';
 
 const MAX_AGE_SECONDS = 30;
 
-export function badgeRoutes(deps: Pick<ServerDeps, 'state' | 'config'>, routes: RouteTable): void {
-  const { state } = deps;
+export function badgeRoutes(deps: Pick<ServerDeps, 'state' | 'config' | 'readCache'>, routes: RouteTable): void {
+  const { state, readCache } = deps;
   const router = routes.under('/api/v1/badges');
 
-  const send = (ctx: Context, badge: Badge) => {
-    const svg = badgeSvg(badge);
+  const send = (ctx: Context, badge: Badge | string) => {
+    const svg = typeof badge === 'string' ? badge : badgeSvg(badge);
     const etag = `W/"${createHash('sha256').update(svg).digest('base64url').slice(0, 22)}"`;
     ctx.set('ETag', etag);
     ctx.set('Cache-Control', `${deps.config()?.server.status_page_auth ? 'private' : 'public'}, max-age=${MAX_AGE_SECONDS}`);
@@ -51,9 +52,22 @@ export function badgeRoutes(deps: Pick<ServerDeps, 'state' | 'config'>, routes: 
     if (!(w in BADGE_WINDOWS)) throw new HttpError(400, `window: expected one of ${Object.keys(BADGE_WINDOWS).join(', ')}, got "${w}"`);
     return w;
   };
-  const uptime = async (checks: CheckState[], window: string): Promise<Badge> => {
-    const to = Date.now();
-    return uptimeOfRows(await reportRows(checks, { from: to - BADGE_WINDOWS[window], to }, new TimeSlice()), window);
+  // An uptime summarises the window's history: through the read cache, like the report (a badge
+  // embedded in a busy wiki costs one computation a second, and a flood of them a 503).
+  const uptime = async (ctx: Context, key: string, checks: CheckState[], window: string): Promise<void> => {
+    let svg: string;
+    try {
+      const { entry } = await readCache.get(`badge uptime ${key} ${window}`, async () => {
+        const to = Date.now();
+        return { type: 'image/svg+xml', body: badgeSvg(uptimeOfRows(await reportRows(checks, { from: to - BADGE_WINDOWS[window], to }, new TimeSlice()), window)) };
+      });
+      svg = entry.body.toString();
+    } catch (err) {
+      if (!(err instanceof BusyError)) throw err;
+      ctx.set('Retry-After', String(err.retryAfterSeconds));
+      throw new HttpError(503, err.message);
+    }
+    send(ctx, svg);
   };
 
   router.get('/checks/:name/status.svg', 'status_page', (ctx) => {
@@ -62,7 +76,7 @@ export function badgeRoutes(deps: Pick<ServerDeps, 'state' | 'config'>, routes: 
   });
   router.get('/checks/:name/uptime.svg', 'status_page', async (ctx) => {
     const s = check(ctx);
-    send(ctx, await uptime([s], windowOf(ctx)));
+    await uptime(ctx, `check ${s.config.name}`, [s], windowOf(ctx));
   });
   router.get('/checks/:name/response-time.svg', 'status_page', (ctx) => {
     const s = check(ctx);
@@ -74,7 +88,7 @@ export function badgeRoutes(deps: Pick<ServerDeps, 'state' | 'config'>, routes: 
   });
   router.get('/components/:name/uptime.svg', 'status_page', async (ctx) => {
     const list = component(ctx);
-    send(ctx, await uptime(list, windowOf(ctx)));
+    await uptime(ctx, `component ${ctx.params.name}`, list, windowOf(ctx));
   });
   router.get('/components/:name/response-time.svg', 'status_page', (ctx) => {
     // The slowest of the component's latest runs: what a user of the component waits for at worst.
