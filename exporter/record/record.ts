@@ -28,6 +28,8 @@ import { eventInsert, type RecordEvent } from './events.js';
 import { IncidentBook } from './incidents.js';
 import { DAY_MS, DayPieceCache, HOUR_MS, HOUR_SETTLE_MS, readTotals, TierPruner, TierRoller, type Piece, type TierTotals } from './tiers.js';
 
+/** Checks restored per database round trip (each brings back up to history.max_points points). */
+const RESTORE_CHECKS_PER_BATCH = 16;
 /** Rows removed per retention step: each DELETE stays short whatever the backlog. */
 export const PRUNE_STEP = 500;
 /** Retention statements per sweep (each a few ms at most), and how often a sweep runs. */
@@ -488,24 +490,30 @@ export class CheckRecord {
         { sql: 'SELECT t, to_status FROM events WHERE check_id = ? ORDER BY t DESC LIMIT 16', params: [id] },
         { sql: 'SELECT t, duration_us, status FROM (SELECT t, duration_us, status FROM results WHERE check_id = ? AND t >= ? ORDER BY t DESC LIMIT ?) newest ORDER BY t', params: [id, historySince, maxPoints] },
       ];
-      const answers = await sql.transaction(known.flatMap((name) => perCheck(ids.get(name)!)));
-      known.forEach((name, i) => {
-        const [last, lastOk, lastFail, message, changes, points] = answers.slice(i * 6, i * 6 + 6).map((a) => a.rows ?? []);
-        if (!last.length) return;
-        const t = Number(last[0].t);
-        const rank = Number(last[0].status);
-        const status = STATUSES[rank] ?? 'unknown';
-        this.previous.set(name, { t, rank });
-        out.set(name, {
-          status,
-          // When the current status began: the newest change into it (older than 16 changes back: the last result).
-          since: num(changes.find((c) => c.to_status === status)?.t) ?? t,
-          lastError: (message[0]?.message as string | undefined) ?? undefined,
-          lastSuccess: num(lastOk[0]?.t),
-          lastFailure: num(lastFail[0]?.t),
-          points: points.map((p) => ({ t: Number(p.t), duration: Number(p.duration_us) / 1e6, status: STATUSES[Number(p.status)] ?? 'unknown' })),
+      // A few checks per batch: one batch for all of them held every check's history points at
+      // once, three times over (the database's rows, their copy, the points), and 500 checks x
+      // 8 640 points ran the exporter out of heap at start.
+      for (let from = 0; from < known.length; from += RESTORE_CHECKS_PER_BATCH) {
+        const batch = known.slice(from, from + RESTORE_CHECKS_PER_BATCH);
+        const answers = await sql.transaction(batch.flatMap((name) => perCheck(ids.get(name)!)));
+        batch.forEach((name, i) => {
+          const [last, lastOk, lastFail, message, changes, points] = answers.slice(i * 6, i * 6 + 6).map((a) => a.rows ?? []);
+          if (!last.length) return;
+          const t = Number(last[0].t);
+          const rank = Number(last[0].status);
+          const status = STATUSES[rank] ?? 'unknown';
+          this.previous.set(name, { t, rank });
+          out.set(name, {
+            status,
+            // When the current status began: the newest change into it (older than 16 changes back: the last result).
+            since: num(changes.find((c) => c.to_status === status)?.t) ?? t,
+            lastError: (message[0]?.message as string | undefined) ?? undefined,
+            lastSuccess: num(lastOk[0]?.t),
+            lastFailure: num(lastFail[0]?.t),
+            points: points.map((p) => ({ t: Number(p.t), duration: Number(p.duration_us) / 1e6, status: STATUSES[Number(p.status)] ?? 'unknown' })),
+          });
         });
-      });
+      }
     } catch (err) {
       this.failed(err);
     }
