@@ -190,7 +190,11 @@ async function waitHttp(url: string, timeoutMs = 60_000): Promise<void> {
   throw new Error(`${url} did not come up in ${timeoutMs / 1000} s`);
 }
 
+/** Processes this bench stopped itself: their exit is no news. */
+const stopping = new WeakSet<ChildProcess>();
+
 function stop(p: ChildProcess): Promise<void> {
+  stopping.add(p);
   if (p.exitCode !== null || p.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     const t = setTimeout(() => p.kill('SIGKILL'), 10_000);
@@ -215,7 +219,7 @@ async function startVigil(dir: string, config: string): Promise<{ proc: ChildPro
     `--web.listen-address=127.0.0.1:${port}`, `--storage.path=${dir}`, '--log.level=warn'], { stdio: ['ignore', log, log] });
   closeSync(log);
   proc.once('exit', (code, signal) => {
-    if (code || signal !== 'SIGTERM') console.error(`exporter exited (${code ?? signal}); its log:\n${readFileSync(path.join(dir, 'exporter.log'), 'utf8').split('\n').slice(-30).join('\n')}`);
+    if (!stopping.has(proc)) console.error(`exporter exited (${code ?? signal}); its log:\n${readFileSync(path.join(dir, 'exporter.log'), 'utf8').split('\n').slice(-30).join('\n')}`);
   });
   const url = `http://127.0.0.1:${port}`;
   await waitHttp(`${url}/-/healthy`);
