@@ -139,8 +139,7 @@ export class Runtime {
   private async restoreFromRecord(): Promise<void> {
     const { retention, max_points } = this.config.history;
     const started = performance.now();
-    const restored = await this.record.restore(this.state.list().map((s) => s.config.name), Date.now() - retention, max_points);
-    for (const [name, r] of restored) this.state.restore(name, r);
+    const restored = await this.record.restore(this.state.list().map((s) => s.config.name), Date.now() - retention, max_points, (name, r) => this.state.restore(name, r));
     // The restored statuses are the baseline: the first run that finds the same is no change.
     this.components.reset(this.state.rollup());
     // An incident left open by checks the config no longer has would never end.

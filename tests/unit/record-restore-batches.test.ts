@@ -48,4 +48,20 @@ describe('restore', () => {
     expect(Math.max(...sizes)).toBeLessThanOrEqual(6 * 16); // a batch: a few checks' lookups, never all 100
     expect(sizes.length).toBeGreaterThanOrEqual(100 / 16);
   });
+
+  it('hands each check over as its batch is read, keeping no points itself', async () => {
+    const now = Date.UTC(2026, 11, 1);
+    const writer = new CheckRecord({ dir, log, report: { countWriteError: () => { throw new Error('write failed'); } }, now: () => now });
+    for (let c = 0; c < 40; c++) writer.addResult({ check: `c${c}`, ok: true, status: 'healthy', violations: [], duration: 0.01, samples: [], attempts: 1, startedAt: now - 10, finishedAt: now }, 30_000);
+    await writer.stop();
+    const sizes: number[] = [];
+    const seen: Array<[string, number, number]> = [];
+    const reader = new CheckRecord({ dir, log, report: { countWriteError: () => { throw new Error('read failed'); } }, now: () => now, connect: counting(sizes) });
+    const restored = await reader.restore(Array.from({ length: 40 }, (_, c) => `c${c}`), 0, 1_000, (name, r) => seen.push([name, r.points.length, sizes.length]));
+    await reader.stop();
+    expect(seen).toHaveLength(40);
+    expect(seen.every(([, points]) => points === 1)).toBe(true);
+    expect(seen[0][2]).toBeLessThan(seen[39][2]); // the first checks came before the last batch was read
+    expect([...restored.values()].every((r) => r.points.length === 0 && r.status === 'healthy')).toBe(true);
+  });
 });
