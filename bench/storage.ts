@@ -15,7 +15,8 @@
 //   4. RSS of a real exporter running 1 000 http checks at 1 s on a record holding 3 h of their
 //      history (written through the write path first), goal < 150 MB.
 //
-//   npm run bench -- storage          (options: --checks=500 --days=90 --rss-checks=1000 --rss-hours=3 --requests=25)
+//   npm run bench -- storage          (options: --checks=500 --days=90 --rss-checks=1000 --rss-hours=3 --requests=25;
+//                                      --raw-hours=6 --skip-rss=1 for a quick look at the reads, --only-rss=1, --keep=1)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -286,6 +287,7 @@ export async function benchStorage(options: string[] = []): Promise<Record<strin
     }
 };
   try {
+    if (opt(options, 'only-rss', 0)) { await rssPhase(); return out; }
     // 1. The database.
     const history = { retention: days * DAY_MS, raw_retention: 48 * HOUR_MS };
     const retention = recordRetentionOf(history);
