@@ -333,7 +333,7 @@ describe('status page in Chromium', () => {
     } finally {
       await heal('db-replica');
     }
-  });
+  }, 120_000); // four axe runs: ~11 s on a quiet box, over 30 s beside the suite
 
   it('stays live when the server ends its stream at server.events.max_lifetime: reconnects at once, from its last id', async () => {
     const short = await startExporter({ config: config(target.url).replace('max_streams_per_client: 64 }', 'max_streams_per_client: 64, max_lifetime: 10s }') });
