@@ -5,12 +5,12 @@
 // on a tmpfs mounted over its storage directory, read-only or tiny. Root ignores file modes, so
 // chmod would prove nothing; the namespace disappears with the process, so no mount can leak.
 // The test reaches into that namespace through /proc/<pid>/root and nsenter.
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startExporter, waitFor, type RunningExporter } from '../support/exporter.js';
+import { inside, mountedLauncher, remountWritable, type Mount } from '../support/mounted-storage.js';
 
 const HB_TOKEN = 'storage-heartbeat-token-0123';
 const WEBHOOK_TOKEN = 'storage-webhook-token-01234';
@@ -22,15 +22,6 @@ components:
 checks:
   - { name: nightly, type: heartbeat, component: jobs, period: 1h }
 `;
-
-// Mount a tmpfs over the storage dir inside a private mount namespace, seed it, maybe make it
-// read-only, then become the exporter.
-const MOUNT_SCRIPT = `set -e
-data="$1"; size="$2"; seed="$3"; mode="$4"; shift 4
-mount -t tmpfs -o size="$size",mode=0755 tmpfs "$data"
-if [ -n "$seed" ]; then cp -a "$seed/." "$data/"; fi
-if [ "$mode" = ro ]; then mount -o remount,ro "$data"; fi
-exec "$@"`;
 
 const running: RunningExporter[] = [];
 const dirs: string[] = [];
@@ -45,16 +36,14 @@ function tempDir(): string {
   return d;
 }
 
-async function start(dir: string, mount?: { size: string; seed?: string; mode: 'ro' | 'rw' }): Promise<RunningExporter> {
+async function start(dir: string, mount?: Mount): Promise<RunningExporter> {
   mkdirSync(path.join(dir, 'data'), { recursive: true });
-  const launcher = mount && ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', MOUNT_SCRIPT, 'sh', path.join(dir, 'data'), mount.size, mount.seed ?? '', mount.mode];
+  const launcher = mount && mountedLauncher(dir, mount);
   const ex = await startExporter({ config: CONFIG, dir, launcher });
   running.push(ex);
   return ex;
 }
 
-/** The storage dir as the exporter sees it (inside its mount namespace). */
-const inside = (ex: RunningExporter, ...p: string[]) => path.join(`/proc/${ex.proc.pid}/root`, ex.dir, 'data', ...p);
 
 const ping = (ex: RunningExporter, body?: string) => fetch(`${ex.url}/api/v1/heartbeats/nightly`, {
   method: 'POST', headers: { authorization: `Bearer ${HB_TOKEN}`, 'content-type': 'application/json' }, body,
@@ -138,7 +127,7 @@ describe('storage directory', () => {
     expect(errors.alert_log).toBe(errorsBefore.alert_log + 1);
     expect(errors.write_check).toBeGreaterThanOrEqual(1);
 
-    execFileSync('nsenter', ['-t', String(ex.proc.pid), '-m', 'mount', '-o', 'remount,rw', path.join(dir, 'data')]);
+    remountWritable(ex);
     await waitFor(async () => (await ready(ex)).status === 200, 15_000);
     expect((await ping(ex)).status).toBe(200);
     expect(await lastSuccess(ex)).toBeGreaterThan(0);
