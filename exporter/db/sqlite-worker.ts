@@ -11,7 +11,7 @@
 
 /** A request from the main thread; `id` pairs it with its reply. */
 export type WorkerRequest =
-  | { id: number; op: 'open'; file: string; migrations: Array<{ name: string; sqlite: string }> }
+  | { id: number; op: 'open'; file: string; migrations: Array<{ name: string; sqlite: string }>; verify?: boolean }
   | { id: number; op: 'all'; sql: string; params: unknown[] }
   | { id: number; op: 'transaction'; statements: Array<{ sql: string; params?: unknown[] }> }
   | { id: number; op: 'backup'; file: string }
@@ -64,7 +64,7 @@ export function sqliteWorkerMain(): void {
     try { d?.close(); } catch { /* already unusable */ }
   };
 
-  const open = (file: string, migrations: Array<{ name: string; sqlite: string }>) => {
+  const open = (file: string, migrations: Array<{ name: string; sqlite: string }>, verify = false) => {
     shut();
     const d = new Database(file);
     try {
@@ -78,6 +78,12 @@ export function sqliteWorkerMain(): void {
       d.pragma('journal_size_limit = 4194304');
       // Reads the header and the schema: a file that is not a database fails here, not later.
       d.prepare('SELECT count(*) FROM sqlite_master').get();
+      // After a statement found the file corrupt, a damaged page may sit anywhere: the whole file
+      // is checked (reads every page: seconds for a large file, once, in this thread).
+      if (verify) {
+        const found = d.pragma('quick_check(1)', { simple: true });
+        if (found !== 'ok') throw Object.assign(new Error(`quick_check: ${String(found)}`), { code: 'SQLITE_CORRUPT' });
+      }
       d.exec('CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)');
       let applied = d.prepare('SELECT name FROM schema_migrations').pluck().all() as string[];
       // Files from before named steps counted them in user_version (1 = the first step).
@@ -122,7 +128,7 @@ export function sqliteWorkerMain(): void {
   }, data.checkpointMs);
 
   const handle = async (m: WorkerRequest): Promise<unknown> => {
-    if (m.op === 'open') return open(m.file, m.migrations);
+    if (m.op === 'open') return open(m.file, m.migrations, m.verify);
     if (m.op === 'close') {
       clearInterval(timer);
       shut();

@@ -89,6 +89,8 @@ export class SqliteSql implements RecordSql {
   private nextId = 1;
   /** The file opened (and migrated) in the current worker. */
   private opened?: Promise<void>;
+  /** A statement found the file corrupt: the next open checks every page (and moves a damaged file aside). */
+  private verifyNext = false;
   private starts: number[] = [];
   private closed = false;
 
@@ -142,12 +144,13 @@ export class SqliteSql implements RecordSql {
     if (this.closed) return Promise.reject(coded('the database is closed', 'VIGIL_DB_CLOSED'));
     this.opened ??= (async () => {
       try {
-        await this.request({ op: 'open', file: this.file, migrations: MIGRATIONS.map((m) => ({ name: m.name, sqlite: m.sqlite })) }, OPEN_TIMEOUT_MS);
+        await this.request({ op: 'open', file: this.file, migrations: MIGRATIONS.map((m) => ({ name: m.name, sqlite: m.sqlite })), verify: this.verifyNext }, OPEN_TIMEOUT_MS);
       } catch (err) {
         if (!isUnreadable(err)) throw err;
         this.moveAside(err as Error);
         await this.request({ op: 'open', file: this.file, migrations: MIGRATIONS.map((m) => ({ name: m.name, sqlite: m.sqlite })) }, OPEN_TIMEOUT_MS);
       }
+      this.verifyNext = false;
     })();
     const opening = this.opened;
     opening.catch(() => { if (this.opened === opening) this.opened = undefined; });
@@ -203,6 +206,7 @@ export class SqliteSql implements RecordSql {
       if (!this.waiting.size) w.unref();
       if (m.ok) return waiting.resolve(m.value);
       if (m.reset) this.opened = undefined;
+      if (m.reset && isUnreadable(m.error)) this.verifyNext = true;
       waiting.reject(errorOf(m.error));
     });
     w.on('error', (err) => this.fail(w, Object.assign(err, { code: (err as { code?: string }).code ?? 'VIGIL_DB_WORKER_DIED' })));

@@ -2,12 +2,12 @@
 // statements and checkpoints leave the main event loop free, errors keep SQLite's code, a dead
 // worker fails what it held and is restarted (bounded), the queue is bounded, WAL checkpoints
 // run in the worker.
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MAX_RESTARTS, SqliteSql } from '../../exporter/db/sqlite.js';
-import { silentLogger } from '../../exporter/log.js';
+import { createLogger, silentLogger } from '../../exporter/log.js';
 
 const dirs: string[] = [];
 const open: SqliteSql[] = [];
@@ -131,5 +131,27 @@ describe('SQLite in a worker thread', () => {
     await busy.transaction([{ sql: rows }]);
     for (let i = 0; i < 150 && statSync(busy.file).size < 500_000; i++) await new Promise((r) => setTimeout(r, 20));
     expect(statSync(busy.file).size).toBeGreaterThan(500_000); // the worker's timer copied the WAL into the file
+  });
+
+  it('a file that turns out corrupt while in use is checked whole at the next open, moved aside, and a new one started', async () => {
+    const logs: string[] = [];
+    const sql = database({ log: createLogger({ level: 'error', write: (l) => logs.push(l) }) });
+    await sql.transaction([{ sql: 'CREATE TABLE big (id INTEGER PRIMARY KEY, v TEXT NOT NULL)' }, { sql: fill.replace(String(ROWS), '5000') }]);
+    await sql.checkpoint();
+    await sql.close();
+    // Damage a page of the table: the header and the schema (page 1) stay whole,
+    // so opening the file succeeds and only a read of the table finds the damage.
+    const fd = openSync(sql.file, 'r+');
+    // (Vigil's own tables come first in the file; `big`, written last, ends it.)
+    writeSync(fd, Buffer.alloc(4096, 0x5a), 0, 4096, statSync(sql.file).size - 4096 * 10);
+    closeSync(fd);
+
+    const reopened = new SqliteSql(sql.file, { log: createLogger({ level: 'error', write: (l) => logs.push(l) }) });
+    open.push(reopened);
+    await expect(reopened.all('SELECT count(*) AS n FROM big')).rejects.toMatchObject({ code: expect.stringMatching(/^SQLITE_CORRUPT/) });
+    // The next request opens the file again, checks every page, and starts over on a new file.
+    expect(await reopened.all("SELECT count(*) AS n FROM sqlite_master WHERE name = 'big'")).toEqual([{ n: 0 }]);
+    expect(readdirSync(path.dirname(sql.file)).some((f) => f.startsWith('vigil.db.corrupt-'))).toBe(true);
+    expect(logs.join('\n')).toMatch(/the database file is unreadable; moved aside.*quick_check/);
   });
 });
