@@ -34,7 +34,7 @@ async function startTarget(): Promise<Target> {
 }
 
 const config = (t: string) => `
-defaults: { interval: 500ms, timeout: 1s, retries: 0 }
+defaults: { interval: 500ms, timeout: 1s, retries: 1 } # one retry: a 1 s stall of a loaded CI box is not an outage here
 server: { admin_token: ${ADMIN}, events: { max_streams_per_client: 64 } }
 components:
   - { name: network, description: Load balancer }
