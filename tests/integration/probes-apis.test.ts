@@ -45,6 +45,9 @@ describe('promql probe', () => {
     prom = spawn('/usr/bin/prometheus', [`--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' });
     promUrl = `http://127.0.0.1:${port}`;
     await waitFor(async () => (await fetch(`${promUrl}/-/ready`)).ok, 15_000, 50);
+    // Ready is not warm: the first query of a fresh Prometheus on a loaded box can take seconds,
+    // longer than the probes' 2 s timeout below. One query answered first.
+    await waitFor(async () => (await fetch(`${promUrl}/api/v1/query?query=vector(1)`, { signal: AbortSignal.timeout(10_000) })).ok, 30_000, 100);
     // A Prometheus-shaped API that demands basic auth (Prometheus' own needs bcrypt'd users).
     fake = http.createServer((req, res) => {
       seenAuth.push(req.headers.authorization ?? '');
