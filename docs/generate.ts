@@ -14,8 +14,11 @@
 //   endpoints  docs/endpoints.md  the route table: method, path, who may call it, what it does
 //   failure-reasons  docs/probes.md  the closed set of failure reasons, and which every kind has
 //   reserved-labels  docs/configuration.md  label names a check's `labels` may not use (config/kinds.ts)
+//
+// and the rules once more as the Prometheus Operator's PrometheusRule objects
+// (deploy/kubernetes/components/prometheus-operator/prometheusrule.yaml).
 
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -35,6 +38,7 @@ import { routeTable } from '../exporter/server/app.js';
 import type { Access } from '../exporter/server/route-table.js';
 import { Metrics } from '../exporter/telemetry/metrics.js';
 import { startSelfTelemetry } from '../exporter/telemetry/otel.js';
+import { PROMETHEUS_RULE_FILE, renderPrometheusRules } from '../deploy/kubernetes/prometheus-rule.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DOCS_DIR = path.join(REPO_ROOT, 'docs');
@@ -295,13 +299,15 @@ export async function expectedFiles(): Promise<Map<string, string>> {
       out.set(p, rebaseRunbooks(readFileSync(p, 'utf8'), base));
     }
   }
+  // The rules again as PrometheusRule objects for the Prometheus Operator, from the texts above.
+  out.set(PROMETHEUS_RULE_FILE, renderPrometheusRules(ruleFiles().map((name) => ({ name, text: out.get(path.join(RULES_DIR, name))! }))));
   return out;
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   let changed = 0;
   for (const [p, text] of await expectedFiles()) {
-    if (readFileSync(p, 'utf8') === text) continue;
+    if (existsSync(p) && readFileSync(p, 'utf8') === text) continue;
     writeFileSync(p, text);
     changed++;
     console.log(`wrote ${path.relative(REPO_ROOT, p)}`);
