@@ -268,15 +268,32 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
     }
   });
 
-  it('the ServiceMonitor scrapes the Service as the `vigil` job of prometheus.yml, which the shipped rules select', () => {
-    const sm = find(objectsOf(path.join(COMPONENT, 'servicemonitor.yaml')), 'ServiceMonitor');
-    expect(service.metadata.labels![sm.spec.jobLabel]).toBe('vigil');
-    for (const [k, v] of Object.entries(sm.spec.selector.matchLabels)) expect(service.metadata.labels![k], k).toBe(v);
-    const shipped = (parse(readFileSync(PROMETHEUS_CONFIG, 'utf8')) as { scrape_configs: Array<Record<string, any>> }).scrape_configs.find((j) => j.job_name === 'vigil')!;
-    expect(sm.spec.endpoints).toEqual([{ port: 'http', path: shipped.metrics_path ?? '/metrics', interval: shipped.scrape_interval, scrapeTimeout: shipped.scrape_timeout }]);
-    expect(service.spec.ports.map((p: any) => p.name)).toContain('http');
+  it('the ServiceMonitors scrape the Service as the `vigil` and `vigil-probes` jobs of prometheus.yml (job="vigil" is what the rules select)', () => {
+    const monitors = kustomizationFiles(COMPONENT).resources.flatMap(objectsOf).filter((o) => o.kind === 'ServiceMonitor');
+    const shipped = (parse(readFileSync(PROMETHEUS_CONFIG, 'utf8')) as { scrape_configs: Array<Record<string, any>> }).scrape_configs;
+    const job = (name: string) => shipped.find((j) => j.job_name === name)!;
+    /** prometheus.yml's relabel_configs in the operator's spelling (source_labels -> sourceLabels). */
+    const camel = (configs: Array<Record<string, unknown>> | undefined) => configs?.map((c) => Object.fromEntries(Object.entries(c).map(([k, v]) => [k.replace(/_([a-z])/g, (_m, ch: string) => ch.toUpperCase()), v])));
+    for (const sm of monitors) {
+      for (const [k, v] of Object.entries(sm.spec.selector.matchLabels)) expect(service.metadata.labels![k], `${sm.metadata.name}: ${k}`).toBe(v);
+    }
+    expect(monitors.map((m) => m.metadata.name).sort()).toEqual(['vigil', 'vigil-probes']);
+
+    const vigil = monitors.find((m) => m.metadata.name === 'vigil')!;
+    expect(service.metadata.labels![vigil.spec.jobLabel]).toBe('vigil');
+    const v = job('vigil');
+    expect(vigil.spec.endpoints).toEqual([{ port: 'http', path: v.metrics_path ?? '/metrics', interval: v.scrape_interval, scrapeTimeout: v.scrape_timeout }]);
     const rules = readdirSync(RULES_DIR).filter((f) => f.endsWith('.yml')).map((f) => readFileSync(path.join(RULES_DIR, f), 'utf8')).join('\n');
     expect(rules).toContain('job="vigil"');
+
+    const probes = monitors.find((m) => m.metadata.name === 'vigil-probes')!;
+    const p = job('vigil-probes');
+    expect(probes.spec.endpoints).toEqual([{
+      port: 'http', path: p.metrics_path ?? '/metrics', interval: p.scrape_interval ?? '15s', scrapeTimeout: p.scrape_timeout ?? '10s',
+      relabelings: [{ targetLabel: 'job', replacement: 'vigil-probes' }],
+      metricRelabelings: camel(p.metric_relabel_configs),
+    }]);
+    expect(service.spec.ports.map((x: any) => x.name)).toContain('http');
   });
 
   it('the Probe example scrapes the Service\'s /probe with a module of the overlay\'s vigil.yml, and its allow-list lets every target through', () => {
@@ -318,7 +335,7 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
     // The overlay: everything in its namespace, with the operator objects, its own vigil.yml, the
     // record on a PersistentVolumeClaim, its image, and the selection label outside every selector.
     expect(overlay.map((o) => o.kind).sort()).toEqual(['ConfigMap', 'Deployment', 'PersistentVolumeClaim', 'Probe',
-      ...Array(readdirSync(RULES_DIR).filter((f) => f.endsWith('.yml')).length).fill('PrometheusRule'), 'Service', 'ServiceAccount', 'ServiceMonitor'].sort());
+      ...Array(readdirSync(RULES_DIR).filter((f) => f.endsWith('.yml')).length).fill('PrometheusRule'), 'Service', 'ServiceAccount', 'ServiceMonitor', 'ServiceMonitor'].sort());
     for (const o of overlay) {
       expect(o.metadata.namespace, `${o.kind}/${o.metadata.name}`).toBe('monitoring');
       expect(o.metadata.labels?.release, `${o.kind}/${o.metadata.name}`).toBe('prometheus');
@@ -335,7 +352,7 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
     expect(config.metadata.name).not.toBe(baseConfig.metadata.name);
     expect(spec.volumes.find((v: any) => v.name === 'config').configMap.name).toBe(config.metadata.name);
     const svc = find(overlay, 'Service');
-    expect(find(overlay, 'ServiceMonitor').spec.selector.matchLabels).toEqual(deployment.spec.selector.matchLabels);
+    for (const sm of overlay.filter((o) => o.kind === 'ServiceMonitor')) expect(sm.spec.selector.matchLabels).toEqual(deployment.spec.selector.matchLabels);
     expect(find(overlay, 'Probe').spec.prober.url).toBe(`${svc.metadata.name}.${svc.metadata.namespace}.svc:${svc.spec.ports[0].port}`);
   });
 });
