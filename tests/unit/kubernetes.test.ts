@@ -23,6 +23,7 @@ import { routes } from '../../docs/generate.js';
 import { ConfigError } from '../../exporter/config/errors.js';
 import { planProbe } from '../../exporter/views/probe-request.js';
 import { REPO_ROOT } from '../support/alertmanager-config.js';
+import { CLI } from '../support/exporter.js';
 import { parseConfig } from '../support/config.js';
 import { PROMETHEUS_CONFIG } from '../support/prometheus-config.js';
 
@@ -136,22 +137,22 @@ const tmp: string[] = [];
 afterAll(() => { for (const d of tmp) rmSync(d, { recursive: true, force: true }); });
 
 /**
- * A directory laid out as the pod sees /etc/vigil: config/vigil.yml and secrets/<key> for every
- * key of the example Secret (with `value` for each), so relative *_file paths resolve as in the pod.
+ * A directory laid out as the pod's filesystem (mount paths under a temp root): the config at
+ * --config.file and secrets/<key> for every key of the example Secret (with `value` for each), so
+ * relative *_file paths resolve as in the pod. Returns the config file.
  */
-function podLayout(vigilYml: string, value: (key: string) => string): string {
+function podLayout(vigilYml: string, value: (key: string) => string): { root: string; file: string } {
   const root = mkdtempSync(path.join(tmpdir(), 'vigil-k8s-'));
   tmp.push(root);
-  const configMount = container.volumeMounts.find((m: any) => m.name === 'config').mountPath as string;
   const secretsMount = container.volumeMounts.find((m: any) => m.name === 'secrets').mountPath as string;
-  const at = (mount: string) => path.join(root, path.relative('/etc/vigil', mount));
-  mkdirSync(at(configMount), { recursive: true });
-  mkdirSync(at(secretsMount), { recursive: true });
-  for (const key of Object.keys(secretExample.stringData)) writeFileSync(path.join(at(secretsMount), key), value(key));
-  const file = path.join(at(configMount), path.basename(flag(container.args, 'config.file')!));
+  mkdirSync(path.join(root, secretsMount), { recursive: true });
+  for (const key of Object.keys(secretExample.stringData)) writeFileSync(path.join(root, secretsMount, key), value(key));
+  const file = path.join(root, flag(container.args, 'config.file')!);
+  mkdirSync(path.dirname(file), { recursive: true });
   writeFileSync(file, vigilYml);
-  return file;
+  return { root, file };
 }
+const goodSecret = (key: string) => `${key}-0123456789abcdef0123`;
 
 describe('Kubernetes manifests (deploy/kubernetes)', () => {
   it('every object of every kustomization, and the example Secret, validates against the Kubernetes and Prometheus Operator schemas', () => {
@@ -256,16 +257,28 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
         expect(path.dirname(path.resolve(configDir, f)), f).toBe(secretsMount);
         expect(secretKeys, f).toContain(path.basename(f));
       }
-      const cfg = parseConfig(text, podLayout(text, (k) => `${k}-0123456789abcdef0123`), { env: {} });
+      const cfg = parseConfig(text, podLayout(text, goodSecret).file, { env: {} });
       expect(cfg.checks.length, dir).toBeGreaterThan(0);
       expect(cfg.server.admin_token).toBe('admin_token-0123456789abcdef0123');
       // As shipped, the example Secret's placeholders cannot run.
-      const file = podLayout(text, (k) => secretExample.stringData[k]);
+      const { file } = podLayout(text, (k) => secretExample.stringData[k]);
       let error: unknown;
       try { parseConfig(text, file, { env: {} }); } catch (err) { error = err; }
       expect(error, `${dir}: the placeholder tokens were accepted`).toBeInstanceOf(ConfigError);
       expect((error as ConfigError).message).toMatch(/admin_token must be at least 16 characters/);
     }
+  });
+
+  it('the container\'s args are flags the exporter accepts: `vigil --check-config` with them passes on the pod\'s layout', async () => {
+    const { root } = podLayout(readFileSync(path.join(BASE, 'vigil.yml'), 'utf8'), goodSecret);
+    // The same flags, with every path under the temp root.
+    const args = (container.args as string[]).map((a) => a.replace(/^(--[\w.-]+=)(\/.*)$/, (_m, f: string, p: string) => f + path.join(root, p)));
+    const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      execFile(process.execPath, [CLI, ...args, '--check-config'], { timeout: 30_000, encoding: 'utf8' }, (err, out, errOut) =>
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout: out, stderr: errOut }));
+    });
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    expect(stdout).toMatch(/vigil\.yml: OK, 2 checks in 2 components/);
   });
 
   it('the ServiceMonitors scrape the Service as the `vigil` and `vigil-probes` jobs of prometheus.yml (job="vigil" is what the rules select)', () => {
@@ -282,7 +295,15 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
     const vigil = monitors.find((m) => m.metadata.name === 'vigil')!;
     expect(service.metadata.labels![vigil.spec.jobLabel]).toBe('vigil');
     const v = job('vigil');
-    expect(vigil.spec.endpoints).toEqual([{ port: 'http', path: v.metrics_path ?? '/metrics', interval: v.scrape_interval, scrapeTimeout: v.scrape_timeout }]);
+    expect(vigil.spec.endpoints).toEqual([{
+      port: 'http', path: v.metrics_path ?? '/metrics', interval: v.scrape_interval, scrapeTimeout: v.scrape_timeout,
+      ...(v.metric_relabel_configs ? { metricRelabelings: camel(v.metric_relabel_configs) } : {}),
+    }]);
+    // A setting of either job that the ServiceMonitors do not carry over fails here, not in production.
+    const mirrored = new Set(['job_name', 'static_configs', 'scrape_interval', 'scrape_timeout', 'metrics_path', 'metric_relabel_configs']);
+    for (const name of ['vigil', 'vigil-probes']) {
+      expect(Object.keys(job(name)).filter((k) => !mirrored.has(k)), `prometheus.yml job ${name} has settings deploy/kubernetes does not mirror`).toEqual([]);
+    }
     const rules = readdirSync(RULES_DIR).filter((f) => f.endsWith('.yml')).map((f) => readFileSync(path.join(RULES_DIR, f), 'utf8')).join('\n');
     expect(rules).toContain('job="vigil"');
 
@@ -301,7 +322,7 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
     const namespace = kustomizationOf(OVERLAY) as { namespace?: string };
     expect(probe.spec.prober).toEqual({ url: `${service.metadata.name}.${namespace.namespace}.svc:${service.spec.ports[0].port}`, path: '/probe', scheme: 'http' });
     const text = readFileSync(path.join(OVERLAY, 'vigil.yml'), 'utf8');
-    const cfg = parseConfig(text, podLayout(text, (k) => `${k}-0123456789abcdef0123`), { env: {} });
+    const cfg = parseConfig(text, podLayout(text, goodSecret).file, { env: {} });
     const targets = probe.spec.targets.staticConfig.static as string[];
     expect(targets.length).toBeGreaterThan(0);
     for (const target of targets) {
