@@ -168,6 +168,18 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
     expect(all(K8S).filter((f) => !named.has(f)).map((f) => path.relative(REPO_ROOT, f))).toEqual([]);
   });
 
+  it('the Kubernetes objects shown in docs/*.md validate too', () => {
+    const shown: Array<{ page: string; o: Obj }> = [];
+    const docsDir = path.join(REPO_ROOT, 'docs');
+    for (const page of readdirSync(docsDir).filter((f) => f.endsWith('.md'))) {
+      for (const m of readFileSync(path.join(docsDir, page), 'utf8').matchAll(/```ya?ml\n([\s\S]*?)```/g)) {
+        if (/^apiVersion:/m.test(m[1]!) && /^kind:/m.test(m[1]!)) shown.push(...readObjects(m[1]!, `docs/${page}`).map((o) => ({ page, o })));
+      }
+    }
+    expect(shown.map(({ o }) => o.kind)).toContain('Probe');
+    expect(shown.flatMap(({ page, o }) => schemaErrors(o).map((e) => `docs/${page} ${e}`))).toEqual([]);
+  });
+
   it('the schema check catches what it must (a port given as a name where a number belongs, a rule without expr, an unknown kind)', () => {
     const bad = structuredClone(deployment);
     bad.spec.template.spec.containers[0].ports[0].containerPort = 'http';
