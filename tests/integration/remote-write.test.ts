@@ -231,7 +231,7 @@ describe('long-term storage: remote_write to a second Prometheus', () => {
     const alerts = await compare([{ label: 'ALERTS', instant: true, expr: 'ALERTS{check="payment-gateway"}' }]);
     expect(alerts.differences).toEqual([]);
     expect(alerts.withData).toContain('ALERTS');
-  });
+  }, 60_000);
 
   it('every query of every dashboard answers the same on the receiver, and the Vigil panels have data there', async () => {
     const dashboards = [...readGenerated().values()];
@@ -257,7 +257,7 @@ describe('long-term storage: remote_write to a second Prometheus', () => {
       expect(mine.some((a) => withData.has(a.label)), `${uid} "${title}" has no data on the receiver`).toBe(true);
     }
     expect(withData.size).toBeGreaterThan(30);
-  });
+  }, 60_000);
 
   it('Vigil\'s long windows (history.prometheus_url) read the receiver', async () => {
     const res = await fetch(`${exporter.url}/api/v1/trends?window=7d`, { signal: AbortSignal.timeout(20_000) });
