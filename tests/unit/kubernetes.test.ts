@@ -230,6 +230,11 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
     expect(mount, `--storage.path=${storage} is not a mounted volume`).toBeDefined();
     expect(mount.readOnly).toBeFalsy();
     expect(pod.volumes.find((v: any) => v.name === mount.name).emptyDir).toBeDefined();
+    // With the root filesystem read-only, SQLite has nowhere for its temporary files but /tmp.
+    const tmpMount = container.volumeMounts.find((m: any) => m.mountPath === '/tmp');
+    expect(tmpMount, '/tmp is not a writable volume').toBeDefined();
+    expect(tmpMount.readOnly).toBeFalsy();
+    expect(pod.volumes.find((v: any) => v.name === tmpMount.name).emptyDir).toBeDefined();
     // The config and the secrets are read-only mounts of the ConfigMap and the Secret.
     const config = flag(container.args, 'config.file')!;
     const configMount = container.volumeMounts.find((m: any) => m.mountPath === path.dirname(config));
