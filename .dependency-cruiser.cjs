@@ -15,7 +15,8 @@
 //   all write through it, so it sits below them.
 // - probes/ are the kinds; health/ is pure status logic (thresholds, rollup, periods); engine/
 //   runs the kinds and keeps the state; record/ writes the results and status changes the
-//   engine hands it (and gives them back after a restart); telemetry/ and views/ read that state; the server routes
+//   engine hands it (and gives them back after a restart); maintenance/ holds the windows and
+//   acknowledgements (their silences, their events in the record); telemetry/ and views/ read that state; the server routes
 //   to them; runtime.ts wires everything (and hands itself to the server's app); cli.ts starts it.
 const LAYERS = [
   { name: 'model', path: '^exporter/(model/|version\\.[jt]s$)' },
@@ -27,6 +28,7 @@ const LAYERS = [
   { name: 'health', path: '^exporter/health/' },
   { name: 'engine', path: '^exporter/engine/' },
   { name: 'record', path: '^exporter/record/' },
+  { name: 'maintenance', path: '^exporter/maintenance/' },
   { name: 'telemetry', path: '^exporter/telemetry/' },
   { name: 'views', path: '^exporter/views/' },
   { name: 'server', path: '^exporter/server/' },

@@ -18,6 +18,7 @@ import { registerRecordMetrics } from './record/metrics.js';
 import { estimateRecordBytes } from './record/size.js';
 import { ComponentWatch, resultValues, type RecordEvent } from './record/events.js';
 import type { Status } from './model/status.js';
+import { Maintenance } from './maintenance/manager.js';
 import type { KindStore, ProbeEnv } from './probes/types.js';
 import { readCacheOf, type ReadCache } from './server/read-cache.js';
 import { SseHub } from './server/sse.js';
@@ -30,6 +31,10 @@ export interface RuntimeOptions {
   /** Whole record backups kept (--storage.backup.keep). */
   backupKeep?: number;
   env?: NodeJS.ProcessEnv;
+  /** The maintenance clock (tests drive it); Date.now by default. */
+  now?: () => number;
+  /** Maintenance tick period, ms (default 5 s; 0: only on demand). */
+  maintenanceTickMs?: number;
 }
 
 export class Runtime {
@@ -48,6 +53,8 @@ export class Runtime {
   readonly readCache: ReadCache = readCacheOf(this.state);
   /** The status page's live feed: one per exporter, handed to the routes that serve it. */
   readonly hub = new SseHub(this.state);
+  /** Maintenance windows and acknowledgements, with the Alertmanager silences they hold. */
+  readonly maintenance: Maintenance;
   config!: VigilConfig;
   /** What probes get: the scheduler's, and GET /probe's one-off runs. */
   readonly probeEnv: ProbeEnv;
@@ -88,6 +95,12 @@ export class Runtime {
     registerRecordMetrics(this.metrics.registry, this.record);
     this.state.on('result', (s, previous) => this.toRecord(s, previous));
     this.alerts = new AlertReceiver({ storagePath: opts.storagePath, registry: this.metrics.registry, log: opts.log, report: this.storage, sql });
+    this.maintenance = new Maintenance({
+      log: opts.log, sql, registry: this.metrics.registry, now: opts.now, tickMs: opts.maintenanceTickMs,
+      addEvent: (e) => this.record.addEvent(e),
+      checks: () => this.state.list().map((s) => ({ name: s.config.name, component: s.config.component, labels: s.config.labels })),
+      openIncidentKeys: () => new Set(this.record.incidents.tracker.open.map((i) => i.key)),
+    });
   }
 
   /** Read and validate the config (file or built-in). Throws ConfigError listing every problem. */
@@ -112,6 +125,7 @@ export class Runtime {
     this.metrics.applyConfig(cfg);
     this.record.configure(recordRetentionOf(cfg.history));
     this.scheduler.update(cfg.checks, cfg.scheduler, unchanged);
+    this.maintenance.configure({ windows: cfg.maintenance, alertmanagerUrl: cfg.server.alertmanager_url, alertmanagerTimeout: cfg.server.alertmanager_timeout, retention: cfg.history.retention });
     this.metrics.configReloaded(true);
   }
 
@@ -133,6 +147,7 @@ export class Runtime {
     await this.restoreFromRecord();
     this.record.start();
     this.scheduler.start();
+    await this.maintenance.start();
   }
 
   /** Each check's status, since, last error and history as the record has them (before any run). */
@@ -197,6 +212,7 @@ export class Runtime {
 
   async stop(): Promise<void> {
     this.hub.close();
+    await this.maintenance.stop();
     await this.scheduler.stop();
     await Promise.all(Object.values(this.stores).map((s) => s.flush?.().catch(() => {})));
     await this.alerts.close();

@@ -88,6 +88,18 @@ export function parseConfig(text: string, file: string, opts: LoadOptions): Vigi
     at(['components', i, 'depends_on'], `dependency cycle: ${cycle.join(' -> ')}`);
   }
 
+  const windows = new Map<string, number>();
+  cfg.maintenance.forEach((w, i) => {
+    if (windows.has(w.name)) at(['maintenance', i, 'name'], `duplicate maintenance window "${w.name}" (first defined at maintenance[${windows.get(w.name)}])`);
+    else windows.set(w.name, i);
+    w.scope.components.forEach((c, j) => {
+      if (!components.has(c)) at(['maintenance', i, 'scope', 'components', j], `unknown component "${c}"`);
+    });
+    w.scope.checks.forEach((c, j) => {
+      if (!seen.has(c)) at(['maintenance', i, 'scope', 'checks', j], `unknown check "${c}"`);
+    });
+  });
+
   const modules: Record<string, ProbeModule> = {};
   for (const [name, entry] of Object.entries(cfg.modules)) {
     const m = validateModule(name, entry, cfg.defaults, kinds, at);
@@ -105,6 +117,7 @@ export function parseConfig(text: string, file: string, opts: LoadOptions): Vigi
     storage: cfg.storage,
     components: [...components.values()],
     checks,
+    maintenance: cfg.maintenance,
   };
 }
 

@@ -5,6 +5,7 @@ import { defaultsSchema, name, type Defaults } from './common.js';
 import type { CheckCommon } from '../model/check.js';
 import { duration } from './units.js';
 import { allowEntry } from './probe-targets.js';
+import { maintenanceWindowSchema, type MaintenanceWindowConfig } from './maintenance.js';
 
 export const componentSchema = z.strictObject({
   name,
@@ -43,8 +44,10 @@ export const serverSchema = z.strictObject({
     password: z.string().optional(),
     token: z.string().optional(),
   }).optional(),
-  /** Alertmanager base URL used by POST /api/v1/alerts/test. */
+  /** Alertmanager base URL: POST /api/v1/alerts/test, and the silences of maintenance windows and acknowledgements. */
   alertmanager_url: z.url().optional(),
+  /** Bound on each request to alertmanager_url (silences, alerts). */
+  alertmanager_timeout: duration.pipe(z.number().min(100, 'alertmanager_timeout must be at least 100ms').max(60_000, 'alertmanager_timeout must be at most 60s')).default(5_000),
   /** Bearer token Alertmanager presents to POST /api/v1/alerts/webhook. */
   webhook_token: z.string().min(16).optional(),
   /** Token jobs present to POST /api/v1/heartbeats/<name> (a check's own `token` wins). Also VIGIL_HEARTBEAT_TOKEN. */
@@ -114,6 +117,8 @@ export const topLevelSchema = z.strictObject({
   history: historySchema,
   storage: storageSchema,
   components: z.array(componentSchema).default([]),
+  /** Planned work (config/maintenance.ts): silenced, shown on the page, left out of availability. */
+  maintenance: z.array(maintenanceWindowSchema).max(1000).default([]),
   // Entries are checked one by one against their type's schema (see load.ts).
   checks: z.array(z.record(z.string(), z.unknown())).default([]),
   /** Probe settings GET /probe runs against the target it is given, by name (blackbox's modules). */
@@ -136,5 +141,6 @@ export interface VigilConfig {
   storage: StorageConfig;
   components: Component[];
   checks: CheckCommon[];
+  maintenance: MaintenanceWindowConfig[];
   modules: Record<string, ProbeModule>;
 }

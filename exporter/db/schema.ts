@@ -215,6 +215,28 @@ export const MIGRATIONS: readonly Migration[] = [
      PRIMARY KEY (check_id, day));
    CREATE TABLE rollup_progress (tier TEXT PRIMARY KEY, period BIGINT NOT NULL, check_id BIGINT NOT NULL);`,
   },
+  {
+    // Maintenance windows made through the API (vigil.yml's live in the config), acknowledgements,
+    // and the Alertmanager silences Vigil holds for either (exporter/maintenance/): the silence ids
+    // and the alerts each silence covered when it began, so a restart adopts the silences instead
+    // of making new ones and still sends the resolves a silence swallowed. Times are epoch ms;
+    // scope, target and alerts are JSON.
+    name: '0008-maintenance-acknowledgements',
+    sqlite: `CREATE TABLE maintenance_windows (
+     id TEXT PRIMARY KEY, title TEXT NOT NULL, starts_at INTEGER NOT NULL, ends_at INTEGER NOT NULL, scope TEXT NOT NULL,
+     created_by TEXT NOT NULL, comment TEXT, created_at INTEGER NOT NULL, ended_early_at INTEGER);
+   CREATE TABLE acknowledgements (
+     id TEXT PRIMARY KEY, target TEXT NOT NULL, by_name TEXT NOT NULL, comment TEXT, created_at INTEGER NOT NULL,
+     until_resolved INTEGER NOT NULL, expires_at INTEGER NOT NULL, ended_at INTEGER, end_reason TEXT);
+   CREATE TABLE silence_ledger (key TEXT PRIMARY KEY, silence_ids TEXT NOT NULL, alerts TEXT NOT NULL, ends_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);`,
+    postgres: `CREATE TABLE maintenance_windows (
+     id TEXT PRIMARY KEY, title TEXT NOT NULL, starts_at BIGINT NOT NULL, ends_at BIGINT NOT NULL, scope TEXT NOT NULL,
+     created_by TEXT NOT NULL, comment TEXT, created_at BIGINT NOT NULL, ended_early_at BIGINT);
+   CREATE TABLE acknowledgements (
+     id TEXT PRIMARY KEY, target TEXT NOT NULL, by_name TEXT NOT NULL, comment TEXT, created_at BIGINT NOT NULL,
+     until_resolved SMALLINT NOT NULL, expires_at BIGINT NOT NULL, ended_at BIGINT, end_reason TEXT);
+   CREATE TABLE silence_ledger (key TEXT PRIMARY KEY, silence_ids TEXT NOT NULL, alerts TEXT NOT NULL, ends_at BIGINT NOT NULL, updated_at BIGINT NOT NULL);`,
+  },
 ];
 
 /** The steps a database with `applied` still needs, in order; throws when it knows steps this Vigil does not (written by a newer one). */

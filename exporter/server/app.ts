@@ -20,6 +20,7 @@ import { kindRoutes } from './routes/kinds.js';
 import { historyRoutes } from './routes/history.js';
 import { incidentsRoutes } from './routes/incidents.js';
 import { lifecycleRoutes } from './routes/lifecycle.js';
+import { maintenanceRoutes } from './routes/maintenance.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { probeRoutes } from './routes/probe.js';
 import { recordRoutes } from './routes/record.js';
@@ -27,7 +28,7 @@ import { trendsRoutes } from './routes/trends.js';
 import { uiRoutes } from './routes/ui.js';
 
 /** What the app takes from the runtime (runtime.ts's Runtime is one). */
-export interface AppRuntime extends Pick<ServerDeps, 'state' | 'readCache' | 'hub' | 'alerts' | 'scheduler' | 'storage' | 'metrics' | 'stores' | 'record' | 'probeEnv'> {
+export interface AppRuntime extends Pick<ServerDeps, 'state' | 'readCache' | 'hub' | 'alerts' | 'scheduler' | 'storage' | 'metrics' | 'stores' | 'record' | 'probeEnv' | 'maintenance'> {
   readonly config: ReturnType<ServerDeps['config']>;
   readonly opts: { env?: NodeJS.ProcessEnv };
   reload: ReloadFn;
@@ -64,6 +65,7 @@ export function serverDeps(runtime: AppRuntime, opts: Pick<AppOptions, 'otel' | 
     stores: runtime.stores,
     record: runtime.record,
     probeEnv: runtime.probeEnv,
+    maintenance: runtime.maintenance,
     reload: opts.reload ?? ((actor) => runtime.reload(actor)),
     otel: opts.otel,
   };
@@ -86,6 +88,7 @@ export function routeTable(runtime: AppRuntime, opts: Pick<AppOptions, 'otel' | 
   recordRoutes(deps, table);
   incidentsRoutes(deps, table);
   trendsRoutes(deps, table);
+  maintenanceRoutes(deps, table);
   return table;
 }
 

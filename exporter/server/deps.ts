@@ -3,6 +3,7 @@
 import type { AlertReceiver } from '../alerts/receiver.js';
 import type { VigilConfig } from '../config/schema.js';
 import type { CheckRecord } from '../record/record.js';
+import type { Maintenance } from '../maintenance/manager.js';
 import type { Scheduler } from '../engine/scheduler.js';
 import type { StateStore } from '../engine/state.js';
 import type { StorageDir } from '../engine/storage-dir.js';
@@ -34,6 +35,8 @@ export interface ServerDeps {
   /** Input stores written by HTTP endpoints and read by probes (heartbeats), by name. */
   stores: Record<string, unknown>;
   reload: ReloadFn;
+  /** Maintenance windows and acknowledgements (exporter/maintenance/). */
+  maintenance: Maintenance;
   otel?: SelfTelemetry;
   /** What GET /probe's one-off probes get (the scheduler's probes get the same). */
   probeEnv: ProbeEnv;

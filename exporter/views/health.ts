@@ -17,6 +17,18 @@ export interface ReportInput {
   version: string;
   /** checkReport() of every check, when the caller built them already (in slices). */
   checkReports?: Map<string, CheckReport>;
+  /** Maintenance windows on now (exporter/maintenance/): the checks and components they cover. */
+  maintenance?: MaintenanceNow[];
+}
+
+/** A maintenance window on now, as /health shows it. */
+export interface MaintenanceNow {
+  id: string;
+  title: string;
+  start: number;
+  end: number;
+  checks: string[];
+  components: string[];
 }
 
 export type CheckReport = ReturnType<typeof checkReport>;
@@ -67,8 +79,12 @@ export function componentReport(name: string, input: ReportInput, index: Index =
   const c = input.rollup.components.get(name);
   if (!c) return undefined;
   const decl = index.component(name);
+  const windows = (input.maintenance ?? []).filter((w) => w.components.includes(name));
   return {
     status: c.status,
+    // "maintenance" while a window covers the component; its status stays what the checks say.
+    state: windows.length ? 'maintenance' : c.status,
+    maintenance: windows.map((w) => ({ id: w.id, title: w.title, end: iso(w.end), checks: w.checks.filter((n) => c.checks.includes(n)) })),
     description: decl?.description,
     depends_on: decl?.depends_on ?? [],
     impacted_by: c.impacted_by,
@@ -87,6 +103,7 @@ export function healthReport(input: ReportInput) {
     version: input.version,
     checks_total: input.checks.length,
     checks_by_status: counts,
+    maintenance: (input.maintenance ?? []).map((w) => ({ id: w.id, title: w.title, start: iso(w.start), end: iso(w.end), checks: w.checks, components: w.components })),
     components: Object.fromEntries([...input.rollup.components.keys()].sort().map((n) => [n, componentReport(n, input, index)])),
   };
 }
@@ -144,7 +161,7 @@ export interface HealthQuery {
 }
 
 /** A /health document and the HTTP status it is served with (503 only when critical). */
-export async function healthDocument(state: StateStore, q: HealthQuery, slice: TimeSlice): Promise<{ status: number; body: unknown }> {
+export async function healthDocument(state: StateStore, q: HealthQuery, slice: TimeSlice, maintenance?: MaintenanceNow[]): Promise<{ status: number; body: unknown }> {
   const name = q.component;
   // Only the checks the document shows get a checkReport(), built in slices.
   const shown = q.ietf ? [] : state.list().filter((s) => name === undefined || s.config.component === name);
@@ -156,6 +173,7 @@ export async function healthDocument(state: StateStore, q: HealthQuery, slice: T
     startedAt: state.startedAt,
     version: q.version,
     checkReports: new Map(await mapSliced(shown, (s) => [s.config.name, checkReport(s)] as const, slice)),
+    maintenance,
   };
   if (name === undefined) return { status: httpStatusFor(input.rollup.status), body: q.ietf ? ietfHealthReport(input) : healthReport(input) };
   const report = componentReport(name, input)!;

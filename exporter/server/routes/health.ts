@@ -10,13 +10,15 @@ import type { ServerDeps } from '../deps.js';
 import { respondCached, type Answer } from '../read-cache.js';
 import type { RouteTable } from '../route-table.js';
 
-export function healthRoutes({ state, readCache: cache }: Pick<ServerDeps, 'state' | 'readCache'>, router: RouteTable): void {
+export function healthRoutes({ state, readCache: cache, maintenance }: Pick<ServerDeps, 'state' | 'readCache' | 'maintenance'>, router: RouteTable): void {
   const wantsIetf = (ctx: Context) => ctx.get('accept').includes('application/health+json');
 
   /** The document for one component, or the whole system (`component` undefined). */
   async function document(component: string | undefined, ietf: boolean): Promise<Answer> {
     const slice = new TimeSlice();
-    const { status, body } = await healthDocument(state, { component, ietf, now: Date.now(), version: VERSION }, slice);
+    const now = Date.now();
+    const windows = maintenance.active(now).map((w) => ({ id: w.window.id, title: w.window.title, start: w.start, end: w.end, checks: w.checks, components: w.components }));
+    const { status, body } = await healthDocument(state, { component, ietf, now, version: VERSION }, slice, windows);
     return { status, type: ietf ? 'application/health+json' : 'application/json', body: await stringifySliced(body, slice) };
   }
 
