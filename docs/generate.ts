@@ -27,6 +27,7 @@ import { AlertReceiver } from '../exporter/alerts/receiver.js';
 import { SqliteSql } from '../exporter/db/sqlite.js';
 import { StorageDir } from '../exporter/engine/storage-dir.js';
 import { registerRecordMetrics } from '../exporter/record/metrics.js';
+import { Maintenance } from '../exporter/maintenance/manager.js';
 import { StateStore } from '../exporter/engine/state.js';
 import { silentLogger as silent } from '../exporter/log.js';
 import { reservedLabels } from '../exporter/config/kinds.js';
@@ -97,6 +98,7 @@ export async function metricFamilies(): Promise<FamilyRow[]> {
   new AlertReceiver({ storagePath: tmp, log: silent, registry: metrics.registry, sql: new SqliteSql(path.join(tmp, 'vigil.db'), { log: silent }) });
   new StorageDir(tmp, silent, metrics.registry);
   registerRecordMetrics(metrics.registry, { file: path.join(tmp, 'vigil.db'), lastWriteAt: 0 });
+  new Maintenance({ log: silent, sql: new SqliteSql(path.join(tmp, 'vigil.db'), { log: silent }), registry: metrics.registry, addEvent: () => {}, checks: () => [], openIncidentKeys: () => new Set(), tickMs: 0 });
   for (const m of await metrics.registry.getMetricsAsJSON()) {
     if (/^(process|nodejs)_/.test(m.name)) continue;
     const labelNames = ((metrics.registry.getSingleMetric(m.name) as unknown as { labelNames?: string[] }).labelNames ?? []);
@@ -214,6 +216,13 @@ const ENDPOINTS: Record<string, string> = {
   'GET /api/v1/alerts': 'alerts firing now — [alert-receiver.md](alert-receiver.md#get-apiv1alerts)',
   'GET /api/v1/alerts/history': 'notification history and alert lifecycles (JSON or CSV) — [alert-receiver.md](alert-receiver.md#get-apiv1alertshistory)',
   'POST /api/v1/alerts/test': 'send a synthetic alert through Alertmanager — [alert-receiver.md](alert-receiver.md#post-apiv1alertstest)',
+  'GET /api/v1/maintenance': 'maintenance windows on now and coming up, every window, open acknowledgements — [maintenance.md](maintenance.md)',
+  'POST /api/v1/maintenance': 'plan a maintenance window (scope, start, end or duration); Alertmanager silence while it is on — [maintenance.md](maintenance.md#api)',
+  'POST /api/v1/maintenance/:id/extend': 'move the end of a maintenance window made through the API — [maintenance.md](maintenance.md#api)',
+  'POST /api/v1/maintenance/:id/end': 'end a maintenance window now (or cancel it before it begins) — [maintenance.md](maintenance.md#api)',
+  'GET /api/v1/acknowledgements': 'open and recently ended acknowledgements — [maintenance.md](maintenance.md#acknowledgements)',
+  'POST /api/v1/acknowledgements': 'acknowledge a firing alert or an open incident (who, comment, duration or until resolved); silenced in Alertmanager — [maintenance.md](maintenance.md#acknowledgements)',
+  'POST /api/v1/acknowledgements/:id/end': 'end an acknowledgement by hand (its silence expires) — [maintenance.md](maintenance.md#acknowledgements)',
   'POST /api/v1/heartbeats/:name': 'a heartbeat ping: the job succeeded — [probes.md](probes.md#heartbeat-api)',
   'POST /api/v1/heartbeats/:name/start': 'a heartbeat ping: the job started',
   'POST /api/v1/heartbeats/:name/fail': 'a heartbeat ping: the job failed',

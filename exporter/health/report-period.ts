@@ -38,8 +38,10 @@ export interface PeriodSummary {
   runs: number;
   /** Seconds of the period covered by data (gaps longer than maxGap are not). */
   observed_seconds: number;
-  /** Seconds spent in each status. */
+  /** Seconds spent in each status (maintenance time left out). */
   seconds_by_status: Record<'healthy' | 'degraded' | 'critical', number>;
+  /** Seconds of data that fell in maintenance windows: in no status, not in availability. */
+  maintenance_seconds: number;
   /** Up (healthy or degraded) time / observed time; null with no data. */
   availability: number | null;
   /** Healthy time / observed time; null with no data. */
@@ -57,6 +59,19 @@ export interface PeriodOptions {
    * twice the check's interval: a longer silence (exporter down) is a gap, not a status.
    */
   maxGap: number;
+  /**
+   * Maintenance windows over the check, sorted and not overlapping: the time in them counts in
+   * no status, so planned work does not lower availability (incidents are still listed).
+   */
+  exclude?: ReadonlyArray<readonly [number, number]>;
+}
+
+/** How much of [a, b) lies in the sorted intervals `ex`, starting the search at ex[k.i] (advanced; calls come in time order). */
+function excludedWithin(a: number, b: number, ex: ReadonlyArray<readonly [number, number]>, k: { i: number }): number {
+  while (k.i < ex.length && ex[k.i][1] <= a) k.i++;
+  let total = 0;
+  for (let j = k.i; j < ex.length && ex[j][0] < b; j++) total += Math.max(0, Math.min(b, ex[j][1]) - Math.max(a, ex[j][0]));
+  return total;
 }
 
 /** Runs as columns, ascending by t (HistoryRing.columns() gives exactly this, without per-point objects). */
@@ -99,6 +114,9 @@ export function maxGapFor(c: RunBudget): number {
  */
 export function summarizePeriod(series: PeriodSeries, opts: PeriodOptions): PeriodSummary {
   const { from, to, maxGap } = opts;
+  const ex = opts.exclude ?? [];
+  const exAt = { i: 0 };
+  let inMaintenance = 0;
   const { t, duration, status } = series;
   const n = t.length;
   const seconds = [0, 0, 0, 0]; // by status index
@@ -123,7 +141,11 @@ export function summarizePeriod(series: PeriodSeries, opts: PeriodOptions): Peri
     if (inPeriod) durations[runs++] = duration[i];
     const holdEnd = Math.min(i + 1 < n ? t[i + 1] : Infinity, ti + maxGap, to);
     const segStart = Math.max(ti, from);
-    if (holdEnd > segStart) seconds[st] += (holdEnd - segStart) / 1000;
+    if (holdEnd > segStart) {
+      const off = ex.length ? excludedWithin(segStart, holdEnd, ex, exAt) : 0;
+      seconds[st] += (holdEnd - segStart - off) / 1000;
+      inMaintenance += off / 1000;
+    }
 
     // A silence longer than maxGap (exporter down) ends an open incident where the data ended.
     if (open && ti > lastEnd) {
@@ -156,6 +178,7 @@ export function summarizePeriod(series: PeriodSeries, opts: PeriodOptions): Peri
     runs,
     observed_seconds: round(observed, 3),
     seconds_by_status: { healthy: round(seconds[HEALTHY], 3), degraded: round(seconds[DEGRADED], 3), critical: round(seconds[CRITICAL], 3) },
+    maintenance_seconds: round(inMaintenance, 3),
     availability: observed > 0 ? (seconds[HEALTHY] + seconds[DEGRADED]) / observed : null,
     healthy_ratio: observed > 0 ? seconds[HEALTHY] / observed : null,
     incidents,

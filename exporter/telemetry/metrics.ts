@@ -48,6 +48,7 @@ const EXPORTER_FAMILIES = [
   'vigil_alert_notifications_received_total', // registered by alerts/receiver.ts into Metrics.registry
   'vigil_storage_write_errors_total', // registered by engine/storage-dir.ts into Metrics.registry
   'vigil_storage_bytes', 'vigil_storage_last_successful_write_timestamp_seconds', // record/metrics.ts, same
+  'vigil_maintenance_active', 'vigil_acknowledged', // maintenance/manager.ts, same
 ];
 
 /** Every family Vigil's own code can serve (docs/metrics.md is generated from these). */

@@ -46,12 +46,15 @@ export interface LongHistory {
 
 const MINUTE = 60_000;
 
+/** The maintenance windows over a check within [from, to), sorted and merged (Maintenance.excluded). */
+export type MaintenanceTime = (s: CheckState, from: number, to: number) => Array<[number, number]>;
+
 /**
  * Summarise every check the query selects over [from, to). A check whose ring holds the whole
  * window is summarised from the ring (exact); when the record holds more of the window than the
  * ring does (older than history.max_points, or before a restart), from the record's rollups.
  */
-export async function reportRows(checks: Iterable<CheckState>, q: ReportQuery, slice: TimeSlice, long?: LongHistory): Promise<ReportRow[]> {
+export async function reportRows(checks: Iterable<CheckState>, q: ReportQuery, slice: TimeSlice, long?: LongHistory, maintenance?: MaintenanceTime): Promise<ReportRow[]> {
   const selected = [...checks].filter((s) => (!q.check || s.config.name === q.check) && (!q.component || s.config.component === q.component));
   const ringMisses = (s: CheckState) => { const o = s.history.oldest(); return o === undefined || o > q.from; };
   // The record is read only when it may know more: it holds rollups from before a ring's start.
@@ -61,7 +64,8 @@ export async function reportRows(checks: Iterable<CheckState>, q: ReportQuery, s
   const rows: ReportRow[] = [];
   for (const s of selected) {
     const maxGap = maxGapFor(s.config);
-    const ring = summarizePeriod(s.history.columns(q.from - maxGap, q.to), { from: q.from, to: q.to, maxGap });
+    const exclude = maintenance?.(s, q.from, q.to);
+    const ring = summarizePeriod(s.history.columns(q.from - maxGap, q.to), { from: q.from, to: q.to, maxGap, ...(exclude?.length ? { exclude } : {}) });
     const t = record?.totals.get(s.config.name);
     const oldest = s.history.oldest();
     // The record counts whole minutes: it knows more only when it starts a minute before the ring.
@@ -100,6 +104,9 @@ function fromRecord(s: CheckState, t: TierTotals, pieces: Piece[], ring: PeriodS
     seconds_by_status: { healthy: round3(healthy), degraded: round3(degraded), critical: round3(critical) },
     availability: observed > 0 ? (healthy + degraded) / observed : null,
     healthy_ratio: observed > 0 ? healthy / observed : null,
+    // The record's rollups hold status time per minute, not per window: maintenance is left out
+    // of availability for the periods the in-memory history covers.
+    maintenance_seconds: 0,
     incidents: ring.incidents,
     response_time: q50 === null || !t.runs ? null : {
       p50: q50, p95: sketch.quantile(0.95)!, p99: sketch.quantile(0.99)!, mean: t.rtSumUs / 1e6 / t.runs, max: t.rtMaxUs / 1e6,
@@ -123,6 +130,7 @@ export async function reportDocument(rows: ReportRow[], q: ReportQuery, now: num
     availability: r.availability,
     healthy_ratio: r.healthy_ratio,
     seconds_by_status: r.seconds_by_status,
+    maintenance_seconds: r.maintenance_seconds,
     incidents_total: r.incidents.length,
     incidents: r.incidents.map((i) => ({ start: iso(i.start), end: iso(i.end), duration_seconds: i.duration_seconds, worst: i.worst, runs: i.runs, ongoing: i.ongoing, started_before_period: i.clipped_start })),
     response_time_ms: r.response_time && {

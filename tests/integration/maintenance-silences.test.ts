@@ -13,13 +13,14 @@ import { openSqliteRecord } from '../../exporter/db/sqlite.js';
 import type { RecordSql } from '../../exporter/db/sql.js';
 import { silentLogger } from '../../exporter/log.js';
 import { Maintenance } from '../../exporter/maintenance/manager.js';
+import type { ScopedCheck } from '../../exporter/maintenance/schedule.js';
 import type { RecordEvent } from '../../exporter/record/events.js';
 import type { MaintenanceWindowConfig } from '../../exporter/config/maintenance.js';
 import { startAlertmanager, type RunningAlertmanager } from '../support/alertmanager.js';
 import { startHttpSink, type HttpSink, type SinkRequest } from '../support/sinks.js';
 import { waitFor } from '../support/exporter.js';
 
-const CHECKS = [
+const CHECKS: ScopedCheck[] = [
   { name: 'db-ping', component: 'db', labels: { team: 'data' } },
   { name: 'db-disk', component: 'db', labels: {} },
   { name: 'web', component: 'web', labels: {} },

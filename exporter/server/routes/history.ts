@@ -24,7 +24,7 @@ async function json(build: (slice: TimeSlice) => Promise<unknown>, slice = new T
 const DAY = 86_400_000;
 const retention = (deps: Pick<ServerDeps, 'config'>) => deps.config()!.history.retention;
 
-export function historyRoutes(deps: Pick<ServerDeps, 'state' | 'config' | 'readCache' | 'hub' | 'record'>, router: RouteTable): void {
+export function historyRoutes(deps: Pick<ServerDeps, 'state' | 'config' | 'readCache' | 'hub' | 'record' | 'maintenance'>, router: RouteTable): void {
   const { state, readCache: cache, hub } = deps;
 
   router.get('/api/v1/status', 'status_page', async (ctx) => {
@@ -66,7 +66,7 @@ export function historyRoutes(deps: Pick<ServerDeps, 'state' | 'config' | 'readC
     const key = `report ${rawParam(ctx, 'from')} ${rawParam(ctx, 'to')} ${format} ${table} ${q.check ?? ''} ${q.component ?? ''}`;
     await respondCached(ctx, cache, key, async () => {
       const slice = new TimeSlice();
-      const rows = await reportRows(state.list(), q, slice, deps.record);
+      const rows = await reportRows(state.list(), q, slice, deps.record, (s, from, to) => deps.maintenance.excluded({ name: s.config.name, component: s.config.component, labels: s.config.labels }, from, to));
       if (format === 'json') return json((sl) => reportDocument(rows, q, now, deps.config()!.history.max_points, sl), slice);
       const { text, filename } = await reportCsv(rows, table, q, slice);
       return { type: 'text/csv; charset=utf-8', body: text, headers: { 'Content-Disposition': `attachment; filename="${filename}"` } };

@@ -16,7 +16,7 @@ const WINDOWS = Object.keys(LONG_WINDOWS) as LongWindow[];
 export const MAX_TREND_BUCKETS = 90;
 const DEFAULT_BUCKETS: Record<LongWindow, number> = { '7d': 7, '30d': 30, '90d': 90 };
 
-export function trendsRoutes(deps: Pick<ServerDeps, 'state' | 'config' | 'readCache' | 'record'>, router: RouteTable): void {
+export function trendsRoutes(deps: Pick<ServerDeps, 'state' | 'config' | 'readCache' | 'record' | 'maintenance'>, router: RouteTable): void {
   router.get('/api/v1/trends', 'status_page', async (ctx) => {
     const window = choiceParam(ctx, 'window', WINDOWS, '30d');
     const buckets = intParam(ctx, 'buckets', 1, MAX_TREND_BUCKETS) ?? DEFAULT_BUCKETS[window];
@@ -29,7 +29,7 @@ export function trendsRoutes(deps: Pick<ServerDeps, 'state' | 'config' | 'readCa
       const checks = deps.state.list();
       const doc = await trendsDocument(checks, { window, buckets, check, component }, Date.now(), {
         prometheus,
-        report: (from, to) => reportRows(checks, { from, to, check, component }, slice, deps.record),
+        report: (from, to) => reportRows(checks, { from, to, check, component }, slice, deps.record, (s, from, to) => deps.maintenance.excluded({ name: s.config.name, component: s.config.component, labels: s.config.labels }, from, to)),
       }, slice);
       return { type: 'application/json; charset=utf-8', body: await stringifySliced(doc, slice) };
     });
