@@ -49,24 +49,24 @@ export function benchNodeFlags(): string[] {
   return start.split(' ').filter((t) => t.startsWith('--'));
 }
 
-async function waitHttp(url: string, timeoutMs = 15_000): Promise<void> {
+export async function waitHttp(url: string, timeoutMs = 15_000, pollMs = 100): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     try {
       if ((await fetch(url, { signal: AbortSignal.timeout(1000) })).ok) return;
     } catch { /* not up yet */ }
-    await sleep(100);
+    await sleep(pollMs);
   }
   throw new Error(`${url} did not come up`);
 }
 
 /** The target runs in its own process so its CPU is not billed to the prober. */
-function startTarget(port: number): ChildProcess {
+export function startTarget(port: number): ChildProcess {
   const code = `require('http').createServer((q,s)=>{s.writeHead(200,{'content-type':'application/json'});s.end('{"status":"ok"}')}).listen(${port},'127.0.0.1')`;
   return spawn(process.execPath, ['-e', code], { stdio: 'ignore' });
 }
 
-function stop(p: ChildProcess): Promise<void> {
+export function stop(p: ChildProcess): Promise<void> {
   if (p.exitCode !== null || p.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     const t = setTimeout(() => p.kill('SIGKILL'), 5000);
@@ -128,7 +128,8 @@ async function benchVigil(targetPort: number) {
   }
 }
 
-async function benchBlackbox(targetPort: number, rate: number) {
+/** blackbox_exporter's /probe driven at `rate` probes/s over `checks` distinct targets. */
+export async function benchBlackbox(targetPort: number, rate: number, { checks = CHECKS, windowS = WINDOW_S } = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), 'blackbox-bench-'));
   writeFileSync(path.join(dir, 'blackbox.yml'), 'modules:\n  http_2xx:\n    prober: http\n    timeout: 1s\n    http:\n      preferred_ip_protocol: ip4\n');
   const port = await freePort();
@@ -154,7 +155,7 @@ async function benchBlackbox(targetPort: number, rate: number) {
       let sent = 0;
       while (performance.now() - start < seconds * 1000) {
         const due = Math.floor(((performance.now() - start) / 1000) * rate);
-        while (sent < due) pending.push(probe(sent++ % CHECKS));
+        while (sent < due) pending.push(probe(sent++ % checks));
         await sleep(5);
       }
       await Promise.all(pending);
@@ -164,7 +165,7 @@ async function benchBlackbox(targetPort: number, rate: number) {
     failed = 0;
     const cpu0 = cpuSeconds(proc.pid!);
     const t0 = performance.now();
-    await drive(WINDOW_S);
+    await drive(windowS);
     const elapsed = (performance.now() - t0) / 1000;
     const cpu = cpuSeconds(proc.pid!) - cpu0;
     return { probes: done, failed, probes_per_s: done / elapsed, cpu_s_per_1000_probes: (cpu / done) * 1000, rss_mb: rssBytes(proc.pid!) / 1e6 };

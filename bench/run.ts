@@ -9,6 +9,7 @@ import { SOAK_USAGE } from './soak.js';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const BENCHES: Array<{ name: string; file: string; fn: string; about: string; onlyWhenNamed?: boolean }> = [
   { name: 'exporter', file: 'exporter.ts', fn: 'benchExporter', about: '1 000 http checks at 1 s: CPU per probe beside blackbox_exporter, RSS, /metrics latency' },
+  { name: 'capacity', file: 'capacity.ts', fn: 'benchCapacity', about: 'cost curve at 1 000 / 5 000 / 10 000 http checks (1 000 probes/s): CPU per probe beside blackbox_exporter, RSS, start-up, reload, /metrics (only when named)', onlyWhenNamed: true },
   { name: 'statuspage', file: 'statuspage.ts', fn: 'benchStatusPage', about: 'status page load, change latency, history memory, 100 viewers' },
   { name: 'instrument', file: 'instrument.ts', fn: 'benchInstrument', about: 'overhead of --import vigil/instrument on an app' },
   { name: 'writer', file: 'writer.ts', fn: 'benchWriter', about: '500 results/s through the record: main-loop delay with SQLite on the main thread vs in its worker' },

@@ -3,7 +3,8 @@
 import { EventEmitter } from 'node:events';
 import type { CheckCommon } from '../model/check.js';
 import type { Component, VigilConfig } from '../config/schema.js';
-import { rollup, type Rollup } from '../health/rollup.js';
+import type { Rollup } from '../health/rollup.js';
+import { LiveRollup } from '../health/live-rollup.js';
 import type { Status } from '../model/status.js';
 import type { CheckResult, FailureReason, Sample, Violation } from '../model/result.js';
 import { HistoryRing, type HistoryPoint } from './history.js';
@@ -47,7 +48,7 @@ export class StateStore extends EventEmitter<StateEvents> {
   // The config's history section (its schema holds the defaults), set by applyConfig().
   private historyPoints = 0;
   private retentionMs = 0;
-  private cachedRollup?: Rollup;
+  private live = new LiveRollup(() => this.list().map((s) => ({ name: s.config.name, component: s.config.component, status: s.status })));
   readonly startedAt = Date.now();
 
   /** Apply a new config: keep the state of checks whose config is unchanged, reset changed ones, drop removed ones. */
@@ -74,7 +75,7 @@ export class StateStore extends EventEmitter<StateEvents> {
     }
     this.checks = next;
     this.componentList = cfg.components;
-    this.cachedRollup = undefined;
+    this.live.configure(cfg.components);
     this.emit('config');
   }
 
@@ -93,7 +94,7 @@ export class StateStore extends EventEmitter<StateEvents> {
     if (result.message) state.lastError = result.message;
     if (result.status !== previous) state.since = result.finishedAt;
     state.status = result.status;
-    if (result.status !== previous) this.cachedRollup = undefined;
+    this.live.change(state.config.component, previous, result.status);
     state.history.push({ t: result.finishedAt, duration: result.duration, status: result.status });
     state.history.trim(result.finishedAt - this.retentionMs);
     this.emit('result', state, previous);
@@ -108,6 +109,7 @@ export class StateStore extends EventEmitter<StateEvents> {
   restore(name: string, r: Pick<CheckState, 'status' | 'since' | 'lastError' | 'lastSuccess' | 'lastFailure'> & { points: HistoryPoint[] }): void {
     const state = this.checks.get(name);
     if (!state || state.runs > 0 || state.last) return;
+    this.live.change(state.config.component, state.status, r.status);
     state.status = r.status;
     state.since = r.since;
     state.lastError = r.lastError;
@@ -115,7 +117,6 @@ export class StateStore extends EventEmitter<StateEvents> {
     state.lastFailure = r.lastFailure;
     for (const p of r.points) state.history.push(p);
     state.history.trim(Date.now() - this.retentionMs);
-    this.cachedRollup = undefined;
   }
 
   /** Flag checks whose last run is older than lateAfterMs (called every second by the scheduler). */
@@ -128,7 +129,7 @@ export class StateStore extends EventEmitter<StateEvents> {
       if (previous === 'healthy') {
         state.status = 'unknown';
         state.since = now;
-        this.cachedRollup = undefined;
+        this.live.change(state.config.component, previous, 'unknown');
       }
       // Same event as a run: /metrics, /health and the page's SSE all re-read the check.
       this.emit('result', state, previous);
@@ -147,9 +148,9 @@ export class StateStore extends EventEmitter<StateEvents> {
     return this.componentList;
   }
 
-  /** Component and overall status; recomputed only after some check changed status. */
+  /** Component and overall status, kept current as checks change (see live-rollup.ts). */
   rollup(): Rollup {
-    return this.cachedRollup ??= rollup(this.componentList, this.list().map((s) => ({ name: s.config.name, component: s.config.component, status: s.status })));
+    return this.live.get();
   }
 
   historyBytes(): number {
