@@ -38,6 +38,7 @@ import { FAILURE_REASONS } from '../exporter/model/result.js';
 import { routeTable } from '../exporter/server/app.js';
 import type { Access } from '../exporter/server/route-table.js';
 import { Metrics } from '../exporter/telemetry/metrics.js';
+import { DETAIL_FAMILIES } from '../exporter/telemetry/series-sets.js';
 import { startSelfTelemetry } from '../exporter/telemetry/otel.js';
 import { PROMETHEUS_RULE_FILE, renderPrometheusRules } from '../deploy/kubernetes/prometheus-rule.js';
 
@@ -122,8 +123,8 @@ export async function metricFamilies(): Promise<FamilyRow[]> {
 }
 
 function metricsTable(families: FamilyRow[]): string {
-  return table(['metric', 'type', 'labels', 'served for', 'meaning'],
-    families.map((f) => [code(f.name), f.type, codes(f.labels), f.source, f.help]));
+  return table(['metric', 'type', 'labels', 'served for', 'metrics.series', 'meaning'],
+    families.map((f) => [code(f.name), f.type, codes(f.labels), f.source, DETAIL_FAMILIES.has(f.name) ? 'full only' : 'full, lean', f.help]));
 }
 
 // ---- probes ----------------------------------------------------------------------------------

@@ -113,6 +113,7 @@ export function parseConfig(text: string, file: string, opts: LoadOptions): Vigi
     defaults: cfg.defaults,
     server: cfg.server,
     scheduler: cfg.scheduler,
+    metrics: cfg.metrics,
     history: cfg.history,
     storage: cfg.storage,
     components: [...components.values()],

@@ -64,6 +64,12 @@ export const schedulerSchema = z.strictObject({
   jitter: z.number().min(0).max(1).default(1),
 }).prefault({});
 
+/** What /metrics serves for each check (telemetry/series-sets.ts). */
+export const metricsSchema = z.strictObject({
+  /** `full`: every family of the check's kind; `lean`: without per-run detail (HTTP phases, response, resolver, TLS detail): about half the series. */
+  series: z.enum(['full', 'lean']).default('full'),
+}).prefault({});
+
 export const historySchema = z.strictObject({
   /**
    * How far back per-check history goes: the record keeps its day rollups and status changes this
@@ -114,6 +120,7 @@ export const topLevelSchema = z.strictObject({
   defaults: defaultsSchema.prefault({}),
   server: serverSchema,
   scheduler: schedulerSchema,
+  metrics: metricsSchema,
   history: historySchema,
   storage: storageSchema,
   components: z.array(componentSchema).default([]),
@@ -137,6 +144,7 @@ export interface VigilConfig {
   defaults: Defaults;
   server: z.output<typeof serverSchema>;
   scheduler: z.output<typeof schedulerSchema>;
+  metrics: z.output<typeof metricsSchema>;
   history: z.output<typeof historySchema>;
   storage: StorageConfig;
   components: Component[];

@@ -13,6 +13,7 @@ import { FAILURE_REASONS, type FailureReason } from '../model/result.js';
 import { CHECK_FAMILIES, type MetricSpec } from '../model/metric.js';
 import { VERSION, REVISION } from '../version.js';
 import { CheckSeries, renderLabels } from './check-series.js';
+import { serves, type SeriesSet } from './series-sets.js';
 import { registerNodeDefaults } from './node-defaults.js';
 import type { TextBody } from './text-body.js';
 
@@ -69,6 +70,9 @@ export class Metrics {
   readonly registry = new client.Registry();
   private series = new CheckSeries();
   private checkMeta = new Map<string, CheckMeta>();
+  /** The series set and families the rows were laid out for (a reload that keeps them keeps the rows). */
+  private layout = '';
+  private seriesSet: SeriesSet = 'full';
   private reloadOk: client.Gauge<string>;
   private reloadTime: client.Gauge<string>;
 
@@ -88,15 +92,40 @@ export class Metrics {
     if (ok) this.reloadTime.set(Date.now() / 1000);
   }
 
-  /** Declare the families the configured check types use and render every check from its state. */
-  applyConfig(cfg: Pick<VigilConfig, 'checks'>): void {
+  /**
+   * Declare the families the configured check types use and render the checks from their state.
+   * `unchanged` (checks whose config and state the reload kept): while the families stay the
+   * same, their rows stay as they are and only the other checks are rendered again — a reload
+   * that changes one check of 10 000 re-rendered all of them.
+   */
+  applyConfig(cfg: Pick<VigilConfig, 'checks'> & { metrics?: Pick<VigilConfig['metrics'], 'series'> }, unchanged: ReadonlySet<string> = new Set()): void {
+    const set: SeriesSet = cfg.metrics?.series ?? 'full';
     const specs = new Map<string, MetricSpec>(CHECK_FAMILIES.map((m) => [m.name, m]));
     for (const type of new Set(cfg.checks.map((c) => c.type))) {
-      for (const m of getProbeDefinition(type)?.metrics ?? []) specs.set(m.name, m);
+      for (const m of getProbeDefinition(type)?.metrics ?? []) if (serves(set, m.name)) specs.set(m.name, m);
     }
-    this.series.reset([...specs.values()]);
-    this.checkMeta.clear();
-    for (const s of this.state.list()) this.render(s);
+    const layout = `${set} ${[...specs.keys()].join(' ')}`;
+    const keep = layout === this.layout;
+    this.layout = layout;
+    this.seriesSet = set;
+    if (!keep) {
+      this.series.reset([...specs.values()]);
+      this.checkMeta.clear();
+    }
+    const configured = new Set<string>();
+    for (const s of this.state.list()) {
+      const name = s.config.name;
+      configured.add(name);
+      const meta = this.checkMeta.get(name);
+      // A kept check's config is a new object with the same content: its rendered labels hold.
+      if (keep && meta && unchanged.has(name)) meta.config = s.config;
+      else this.render(s);
+    }
+    for (const name of [...this.checkMeta.keys()]) {
+      if (configured.has(name)) continue;
+      this.checkMeta.delete(name);
+      this.series.remove(name);
+    }
   }
 
   /** The exporter's families, then every check's series, appended to a response body in chunks. */
@@ -136,7 +165,9 @@ export class Metrics {
       w.set('probe_success', '', r.ok ? 1 : 0);
       w.set('vigil_check_last_run_timestamp_seconds', '', r.finishedAt / 1000);
       if (s.lastSuccess) w.set('vigil_check_last_success_timestamp_seconds', '', s.lastSuccess / 1000);
+      const lean = this.seriesSet === 'lean';
       for (const sample of r.samples) {
+        if (lean && !serves('lean', sample.metric)) continue;
         w.set(sample.metric, sample.labels ? sampleLabels(sample.labels) : '', sample.value);
         const t = check.thresholds[sample.key];
         if (!t) continue;

@@ -3,7 +3,7 @@
 import net, { type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckCommon } from '../../exporter/model/check.js';
-import { Scheduler } from '../../exporter/engine/scheduler.js';
+import { firstRunWindow, Scheduler } from '../../exporter/engine/scheduler.js';
 import { StateStore } from '../../exporter/engine/state.js';
 import { silentLogger } from '../../exporter/log.js';
 import { makeCheck } from '../support/checks.js';
@@ -101,5 +101,17 @@ describe('Scheduler', () => {
     expect(second).toBe(first);
     expect((await first).ok).toBe(true);
     await scheduler.stop();
+  });
+});
+
+describe('first-run spread', () => {
+  it('spreads first runs over 2 s, or over one millisecond a check when there are more, never past the interval', () => {
+    expect(firstRunWindow(10, 60_000)).toBe(2_000);
+    expect(firstRunWindow(1_000, 1_000)).toBe(1_000);
+    expect(firstRunWindow(1_000, 60_000)).toBe(2_000);
+    // 10 000 checks at 10 s: 1 000 first runs a second, the steady rate, not 5 000 a second.
+    expect(firstRunWindow(10_000, 10_000)).toBe(10_000);
+    expect(firstRunWindow(10_000, 60_000)).toBe(10_000);
+    expect(firstRunWindow(5_000, 5_000)).toBe(5_000);
   });
 });
