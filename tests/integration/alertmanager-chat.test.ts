@@ -5,11 +5,13 @@
 // alert to each of them on the local sink with the check, component, value, threshold, runbook and
 // status page link in the payload, without a failed notification.
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALERTMANAGER_TEMPLATES, CHAT_TEST, writeAlertmanagerTestConfig, type AlertmanagerTestConfig } from '../support/alertmanager-config.js';
+import { parse } from 'yaml';
+import { ALERTMANAGER_TEMPLATES, CHAT_TEST, REPO_ROOT, writeAlertmanagerTestConfig, type AlertmanagerTestConfig } from '../support/alertmanager-config.js';
 import { startAlertmanager, type RunningAlertmanager } from '../support/alertmanager.js';
 import { startHttpSink, type HttpSink, type SinkRequest } from '../support/sinks.js';
 
@@ -24,12 +26,32 @@ function run(bin: string, args: string[]): Promise<Run> {
 
 const CHAT = ['slack', 'telegram', 'discord', 'webex'];
 
+/**
+ * The `value` and `threshold` annotations exactly as the shipped rule renders them: the critical
+ * VigilCheckSlow of rules/tests/vigil-signals.test.yml, whose wording `promtool test rules` checks
+ * against rules/vigil-checks.yml (tests/integration/rules.test.ts).
+ */
+function ruleValueAndThreshold(): { value: string; threshold: string } {
+  const doc = parse(readFileSync(path.join(REPO_ROOT, 'rules/tests/vigil-signals.test.yml'), 'utf8')) as {
+    tests: Array<{ alert_rule_test?: Array<{ alertname: string; exp_alerts: Array<{ exp_labels: Record<string, string>; exp_annotations: Record<string, string> }> }> }>;
+  };
+  for (const t of doc.tests) {
+    for (const a of t.alert_rule_test ?? []) {
+      if (a.alertname !== 'VigilCheckSlow') continue;
+      const crit = a.exp_alerts.find((e) => e.exp_labels.severity === 'critical');
+      if (crit) return { value: crit.exp_annotations.value!, threshold: crit.exp_annotations.threshold! };
+    }
+  }
+  throw new Error('no critical VigilCheckSlow expectation in rules/tests/vigil-signals.test.yml');
+}
+const RULE = ruleValueAndThreshold();
+
 const ALERT = {
   labels: { alertname: 'VigilCheckSlowCritical', severity: 'critical', component: 'payments db', check: 'pg-main', instance: 'vigil:9470', job: 'vigil' },
   annotations: {
     summary: 'Check pg-main of component payments db is slower than its critical threshold.',
     description: 'Check pg-main has taken longer than its critical threshold for 2 minutes.',
-    value: '3.2s', threshold: '2s',
+    value: RULE.value, threshold: RULE.threshold,
     runbook_url: 'https://github.com/vigil-monitoring/vigil/blob/main/docs/runbooks.md#vigilcheckslowcritical',
   },
 };
@@ -39,8 +61,9 @@ const STATUS_LINK = 'http://localhost:9470/?component=payments+db&q=pg-main';
 function expectNamesEverything(text: string): void {
   expect(text).toContain('check: pg-main');
   expect(text).toContain('component: payments db');
-  expect(text).toContain('value: 3.2s');
-  expect(text).toContain('threshold: 2s');
+  expect(text).toContain(`value: ${RULE.value}`);
+  expect(text).toContain(`threshold: ${RULE.threshold}`);
+  expect(text).not.toContain('see below');
   expect(text).toContain(`runbook: ${ALERT.annotations.runbook_url}`);
   expect(text).toContain(`status page: ${STATUS_LINK}`);
   expect(text).toContain(ALERT.annotations.summary);
