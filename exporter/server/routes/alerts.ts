@@ -2,12 +2,14 @@
 //   POST /api/v1/alerts/webhook   Alertmanager webhook receiver (bearer: webhook or admin token)
 //   GET  /api/v1/alerts           what is firing now (latest notification per fingerprint)
 //   GET  /api/v1/alerts/history   notifications and alert lifecycles (filters; format=json|csv)
+//   GET  /api/v1/alerts/board     the status page's alerts panel: firing and recently ended alerts with their notifications
 //   POST /api/v1/alerts/test      push a synthetic VigilTestAlert to Alertmanager (admin token)
 import type { Context } from 'koa';
 import { parseWebhookPayload } from '../../alerts/payload.js';
 import { alertIdentity, filterLifecycles, filterNotifications, firingNow, lifecycles, type HistoryFilter } from '../../alerts/query.js';
 import { AlertmanagerError, buildTestAlert, displayUrl, sendTestAlert, testAlertRequestSchema } from '../../alerts/test-alert.js';
 import { parseDuration } from '../../model/units.js';
+import { alertBoard } from '../../views/alert-board.js';
 import { lifecyclesCsv, notificationsCsv } from '../../views/alerts.js';
 import { iso } from '../../views/format.js';
 import { HttpError, readJson } from '../body.js';
@@ -20,6 +22,8 @@ import { stringifySliced, TimeSlice } from '../../views/time-slice.js';
 /** Alertmanager batches at most a few hundred alerts per notification; 1 MiB leaves room for long annotations. */
 export const WEBHOOK_BODY_LIMIT = 1024 * 1024;
 const DEFAULT_LIMIT = 1000;
+/** How far back the alerts panel lists ended alerts: default, bounds (ms). */
+const BOARD_WINDOW = { default: '24h', min: 60_000, max: 7 * 86_400_000 };
 
 function one(ctx: Context, name: string): string | undefined {
   const v = ctx.query[name];
@@ -93,6 +97,19 @@ export function alertsRoutes({ alerts: receiver, readCache: cache, config, recor
       const firing = firingNow(receiver.log.records());
       const alerts = firing.map((r) => ({ ...alertIdentity(r), starts_at: r.starts_at, last_notified_at: r.received_at, receiver: r.receiver }));
       return { type: 'application/json; charset=utf-8', body: await stringifySliced({ firing: firing.length, alerts }, new TimeSlice()) };
+    });
+  });
+
+  router.get('/board', 'status_page', async (ctx) => {
+    const raw = one(ctx, 'window') ?? BOARD_WINDOW.default;
+    const windowMs = parseDuration(raw);
+    if (windowMs === undefined || windowMs < BOARD_WINDOW.min || windowMs > BOARD_WINDOW.max) {
+      throw new HttpError(400, `window: expected a duration from 1m to 7d, got "${raw.slice(0, 40)}"`);
+    }
+    await respondCached(ctx, cache, `alerts board ${windowMs}`, async () => {
+      const checks = new Set((config()?.checks ?? []).map((c) => c.name));
+      const board = alertBoard(receiver.log.records(), { now: Date.now(), windowMs, checks });
+      return { type: 'application/json; charset=utf-8', body: await stringifySliced(board, new TimeSlice()) };
     });
   });
 

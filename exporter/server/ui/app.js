@@ -7,7 +7,8 @@ import { setIcon } from './dom.js';
 import * as f from './format.js';
 import { IncidentHistory } from './incidents.js';
 import { Live } from './live.js';
-import { Alerts, LongTerm, renderResources } from './panels.js';
+import { Alerts } from './alerts.js';
+import { LongTerm, renderResources } from './panels.js';
 import { renderBroken } from './triage.js';
 
 const $ = (id) => document.getElementById(id);
