@@ -215,6 +215,7 @@ const ENDPOINTS: Record<string, string> = {
   'GET /favicon.ico': 'the page\'s icon',
   'POST /api/v1/alerts/webhook': 'Alertmanager\'s webhook receiver — [alert-receiver.md](alert-receiver.md#post-apiv1alertswebhook)',
   'GET /api/v1/alerts': 'alerts firing now — [alert-receiver.md](alert-receiver.md#get-apiv1alerts)',
+  'GET /api/v1/alerts/board': 'the status page\'s alerts panel: firing and recently ended alerts (`window`, default 24h) with links, value, threshold and notifications per receiver — [alert-receiver.md](alert-receiver.md#get-apiv1alertsboard)',
   'GET /api/v1/alerts/history': 'notification history and alert lifecycles (JSON or CSV) — [alert-receiver.md](alert-receiver.md#get-apiv1alertshistory)',
   'POST /api/v1/alerts/test': 'send a synthetic alert through Alertmanager — [alert-receiver.md](alert-receiver.md#post-apiv1alertstest)',
   'GET /api/v1/maintenance': 'maintenance windows on now and coming up, every window, open acknowledgements — [maintenance.md](maintenance.md)',

@@ -85,8 +85,9 @@ export class Alerts {
     if (!firing.length) items.push(h('li', { class: 'alerts-empty' }, 'No alerts firing.'));
     items.push(...firing.map((a) => this.item(a, now)));
     if (ended.length) {
-      const hours = Math.round((board.window_seconds ?? 86_400) / 3600);
-      items.push(h('li', { class: 'alerts-sep', role: 'presentation' }, `Ended in the last ${f.duration(hours * 3600)}`));
+      const hours = Math.max(1, Math.round((board.window_seconds ?? 86_400) / 3600));
+      const span = hours < 48 ? `${hours} h` : f.duration(hours * 3600);
+      items.push(h('li', { class: 'alerts-sep' }, h('h3', { text: `Ended in the last ${span}` })));
       items.push(...ended.map((a) => this.item(a, now)));
     }
     this.list.replaceChildren(...items);

@@ -7,6 +7,7 @@ import { getJson, incidents as recordIncidents, reportIncidents } from './api.js
 import { barGradient, badge } from './board.js';
 import { h, icon, s } from './dom.js';
 import * as f from './format.js';
+import { logViewer } from './logs.js';
 import { errorWords, heartbeatWords, thresholdWords } from './triage.js';
 
 const LETTER = { healthy: 'h', degraded: 'd', critical: 'c', unknown: 'u' };
@@ -53,6 +54,7 @@ export class Detail {
       c.timed === false ? null : section('Response time, slowest run per period', 'd-rt-h', this.parts.chart),
       c.timed === false ? section('Status over time', 'd-rt-h', this.parts.chart) : null,
       section('Uptime', 'd-up-h', this.parts.uptime),
+      c.type === 'log' ? section('Log lines', 'd-log-h', logViewer(name)) : null,
       section('Incidents', 'd-inc-h', this.parts.incidents),
       section('Recent events', 'd-ev-h', this.parts.events),
       section('Configuration', 'd-cfg-h', this.parts.config),
