@@ -219,6 +219,26 @@ describe('GET /api/v1/alerts and /history', () => {
     expect(lc).toContain(',h1,00000000000000d1,2026-11-24T12:00:00Z,2026-11-24T12:02:30Z,,150,false,2,vigil-webhook,');
   });
 
+  it('GET /api/v1/alerts/board: firing, and ended within the window, fresh after each notification', async () => {
+    const board = async (q = '') => (await getJson(`/api/v1/alerts/board${q}`)).body;
+    const before = await board();
+    expect(before).toMatchObject({ window_seconds: 86_400, truncated: false });
+    const d2 = before.alerts.find((a: { fingerprint: string }) => a.fingerprint === '00000000000000d2');
+    expect(d2).toMatchObject({ state: 'firing', component: 'queue', check: 'h2', check_url: null, runbook_url: 'https://example.test/runbooks#vigilcheckcritical', notifications_total: 1 });
+    // d1 resolved on 2026-11-24: older than any window the board allows.
+    expect(before.alerts.map((a: { fingerprint: string }) => a.fingerprint)).not.toContain('00000000000000d1');
+    const now = new Date().toISOString();
+    expect((await send(payload([alert('00000000000000b1', 'firing', { check: 'b1' }, now)]))).status).toBe(200);
+    expect((await board()).alerts.find((a: { fingerprint: string }) => a.fingerprint === '00000000000000b1')).toMatchObject({ state: 'firing' });
+    expect((await send(payload([alert('00000000000000b1', 'resolved', { check: 'b1' }, now, new Date().toISOString())]))).status).toBe(200);
+    const after = await board('?window=1h');
+    expect(after.window_seconds).toBe(3600);
+    expect(after.alerts.find((a: { fingerprint: string }) => a.fingerprint === '00000000000000b1')).toMatchObject({
+      state: 'resolved', notifications_total: 2, deliveries: [{ receiver: 'vigil-webhook', firing: 1, resolved: 1, last_status: 'resolved' }],
+    });
+    for (const q of ['window=30s', 'window=8d', 'window=soon']) expect((await getJson(`/api/v1/alerts/board?${q}`)).status, q).toBe(400);
+  });
+
   const badQueries = ['status=pending', 'from=yesterday', 'limit=0', 'limit=abc', 'format=xml', 'view=both&format=csv', 'from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z'];
   for (const q of badQueries) {
     it(`400 for ${q}`, async () => {

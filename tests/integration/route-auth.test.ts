@@ -90,7 +90,7 @@ describe('route table: every route declares its access', () => {
     expect(table).toEqual(expect.arrayContaining([
       'GET /metrics public', 'GET /health public', 'GET /-/ready public', 'POST /-/reload admin',
       'GET / status_page', 'GET /ui/:version/:file status_page', 'GET /api/v1/status status_page', 'GET /api/v1/events status_page',
-      'GET /api/v1/checks status_page', 'GET /api/v1/alerts/history status_page', 'POST /api/v1/alerts/webhook webhook',
+      'GET /api/v1/checks status_page', 'GET /api/v1/alerts/history status_page', 'GET /api/v1/alerts/board status_page', 'POST /api/v1/alerts/webhook webhook',
       'POST /api/v1/checks/:name/run admin', 'POST /api/v1/heartbeats/:name heartbeat', 'POST /api/v1/record/backup admin',
       'GET /api/v1/incidents status_page', 'GET /api/v1/incidents/:id status_page', 'GET /api/v1/record/events status_page', 'GET /api/v1/record/reliability status_page', 'GET /api/v1/logs status_page',
     ]));
