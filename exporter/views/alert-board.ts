@@ -1,7 +1,10 @@
 // The status page's alerts panel (GET /api/v1/alerts/board): the alerts firing now and those
 // that ended within a window, each with where it points (component, the check's detail view, its
 // runbook), what its rule measured (value, threshold) and its notification history from the
-// notification log, summed up per receiver. Pure: records in, document out.
+// notification log, summed up per receiver, and, when Vigil can read Alertmanager, where
+// Alertmanager routes it and how each integration of those receivers delivers (Alertmanager's own
+// counters, per integration). Pure: records and a snapshot in, document out.
+import type { AlertmanagerSnapshot, IntegrationTotals } from '../alerts/alertmanager-state.js';
 import type { NotificationRecord } from '../alerts/log.js';
 import { alertIdentity, lifecycles, type AlertLifecycle } from '../alerts/query.js';
 
@@ -30,6 +33,23 @@ export interface BoardDelivery {
   last_status: 'firing' | 'resolved';
 }
 
+/** Where Alertmanager routes an alert it still holds, with each receiver's integrations. */
+export interface BoardRouting {
+  /** Alertmanager's state: active (notified), suppressed (silenced or inhibited), unprocessed. */
+  state: string;
+  silenced_by: string[];
+  inhibited_by: string[];
+  receivers: Array<{ receiver: string; integrations: IntegrationTotals[] }>;
+}
+
+export interface BoardAlertmanager {
+  url: string;
+  read_at: string;
+  error: string | null;
+  /** Every integration Alertmanager counts: totals since it started. */
+  integrations: IntegrationTotals[];
+}
+
 export interface BoardAlert {
   fingerprint: string;
   alertname: string;
@@ -55,6 +75,8 @@ export interface BoardAlert {
   /** The newest MAX_NOTIFICATIONS_PER_ALERT, newest first. */
   notifications: BoardNotification[];
   deliveries: BoardDelivery[];
+  /** null when Vigil does not read Alertmanager or Alertmanager no longer holds the alert. */
+  routing: BoardRouting | null;
   labels: Record<string, string>;
 }
 
@@ -64,6 +86,8 @@ export interface AlertBoard {
   ended: number;
   /** True when more alerts matched than MAX_BOARD_ALERTS. */
   truncated: boolean;
+  /** null when server.alertmanager_url is not set. */
+  alertmanager: BoardAlertmanager | null;
   alerts: BoardAlert[];
 }
 
@@ -73,6 +97,8 @@ export interface AlertBoardOptions {
   windowMs: number;
   /** Names of the configured checks: only those get a check_url. */
   checks: ReadonlySet<string>;
+  /** What Alertmanager reported (server.alertmanager_url), if Vigil reads it. */
+  alertmanager?: AlertmanagerSnapshot;
 }
 
 const ms = (iso: string) => Date.parse(iso);
@@ -110,7 +136,21 @@ function deliveriesOf(records: NotificationRecord[]): BoardDelivery[] {
   return [...by.values()].sort((a, b) => a.receiver.localeCompare(b.receiver));
 }
 
-function boardAlert(l: AlertLifecycle, records: NotificationRecord[], checks: ReadonlySet<string>): BoardAlert {
+const noTotals = (integration: string): IntegrationTotals => ({ integration, notifications: 0, notifications_failed: 0, requests: 0, requests_failed: 0 });
+
+function routingOf(fingerprint: string, am: AlertmanagerSnapshot | undefined): BoardRouting | null {
+  const r = am?.alerts.get(fingerprint);
+  if (!am || !r) return null;
+  return {
+    state: r.state, silenced_by: r.silenced_by, inhibited_by: r.inhibited_by,
+    receivers: r.receivers.map((receiver) => ({
+      receiver,
+      integrations: (am.receivers.get(receiver) ?? []).map((i) => am.integrations.get(i) ?? noTotals(i)),
+    })),
+  };
+}
+
+function boardAlert(l: AlertLifecycle, records: NotificationRecord[], checks: ReadonlySet<string>, am?: AlertmanagerSnapshot): BoardAlert {
   const id = alertIdentity(records[records.length - 1]!);
   const a = l.annotations;
   return {
@@ -133,6 +173,7 @@ function boardAlert(l: AlertLifecycle, records: NotificationRecord[], checks: Re
     notifications_total: records.length,
     notifications: records.slice(-MAX_NOTIFICATIONS_PER_ALERT).reverse().map((r) => ({ at: r.received_at, status: r.status, receiver: r.receiver })),
     deliveries: deliveriesOf(records),
+    routing: routingOf(id.fingerprint, am),
     labels: id.labels,
   };
 }
@@ -147,6 +188,7 @@ export function alertBoard(records: readonly NotificationRecord[], opts: AlertBo
     else byKey.set(k, [r]);
   }
   const since = opts.now - opts.windowMs;
+  const am = opts.alertmanager;
   const endOf = (l: AlertLifecycle) => ms(l.resolved_at ?? l.unnotified_at ?? l.last_notified_at);
   const all = lifecycles(records, opts.now);
   const firing = all.filter((l) => l.ongoing).sort((a, b) => severityRank(a.severity) - severityRank(b.severity) || ms(b.fired_at) - ms(a.fired_at));
@@ -157,7 +199,8 @@ export function alertBoard(records: readonly NotificationRecord[], opts: AlertBo
     firing: firing.length,
     ended: ended.length,
     truncated: firing.length + ended.length > shown.length,
-    alerts: shown.map((l) => boardAlert(l, byKey.get(`${l.fingerprint}|${ms(l.fired_at)}`) ?? [], opts.checks)),
+    alertmanager: am ? { url: am.url, read_at: am.read_at, error: am.error, integrations: [...am.integrations.values()].sort((a, b) => a.integration.localeCompare(b.integration)) } : null,
+    alerts: shown.map((l) => boardAlert(l, byKey.get(`${l.fingerprint}|${ms(l.fired_at)}`) ?? [], opts.checks, am)),
   };
 }
 

@@ -5,6 +5,7 @@
 //   GET  /api/v1/alerts/board     the status page's alerts panel: firing and recently ended alerts with their notifications
 //   POST /api/v1/alerts/test      push a synthetic VigilTestAlert to Alertmanager (admin token)
 import type { Context } from 'koa';
+import { AlertmanagerReader } from '../../alerts/alertmanager-state.js';
 import { parseWebhookPayload } from '../../alerts/payload.js';
 import { alertIdentity, filterLifecycles, filterNotifications, firingNow, lifecycles, type HistoryFilter } from '../../alerts/query.js';
 import { AlertmanagerError, buildTestAlert, displayUrl, sendTestAlert, testAlertRequestSchema } from '../../alerts/test-alert.js';
@@ -76,6 +77,8 @@ function parseLimit(ctx: Context, max: number): number {
 
 export function alertsRoutes({ alerts: receiver, readCache: cache, config, record }: Pick<ServerDeps, 'alerts' | 'readCache' | 'config' | 'record'>, routes: RouteTable): void {
   const router = routes.under('/api/v1/alerts');
+  // The alerts panel's view of Alertmanager (routing, delivery per integration): read at most every 15 s.
+  const amReader = new AlertmanagerReader();
 
   // The webhook accepts its own token (server.webhook_token / VIGIL_WEBHOOK_TOKEN) or the admin token.
   router.post('/webhook', 'webhook', async (ctx) => {
@@ -108,7 +111,9 @@ export function alertsRoutes({ alerts: receiver, readCache: cache, config, recor
     }
     await respondCached(ctx, cache, `alerts board ${windowMs}`, async () => {
       const checks = new Set((config()?.checks ?? []).map((c) => c.name));
-      const board = alertBoard(receiver.log.records(), { now: Date.now(), windowMs, checks });
+      const base = config()?.server.alertmanager_url;
+      const alertmanager = base ? await amReader.get(base) : undefined;
+      const board = alertBoard(receiver.log.records(), { now: Date.now(), windowMs, checks, alertmanager });
       return { type: 'application/json; charset=utf-8', body: await stringifySliced(board, new TimeSlice()) };
     });
   });

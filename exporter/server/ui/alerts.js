@@ -83,18 +83,21 @@ export class Alerts {
     this.count.setAttribute('aria-label', `${firing.length} firing`);
     const items = [];
     if (!firing.length) items.push(h('li', { class: 'alerts-empty' }, 'No alerts firing.'));
-    items.push(...firing.map((a) => this.item(a, now)));
+    items.push(...firing.map((a) => this.item(a, now, board)));
     if (ended.length) {
       const hours = Math.max(1, Math.round((board.window_seconds ?? 86_400) / 3600));
       const span = hours < 48 ? `${hours} h` : f.duration(hours * 3600);
       items.push(h('li', { class: 'alerts-sep' }, h('h3', { text: `Ended in the last ${span}` })));
-      items.push(...ended.map((a) => this.item(a, now)));
+      items.push(...ended.map((a) => this.item(a, now, board)));
     }
     this.list.replaceChildren(...items);
-    if (board.truncated) this.problem('Only the most recent alerts are listed.');
+    const notes = [];
+    if (board.truncated) notes.push('Only the most recent alerts are listed.');
+    if (board.alertmanager?.error) notes.push(`Delivery details unavailable: ${board.alertmanager.error}.`);
+    if (notes.length) this.problem(notes.join(' '));
   }
 
-  item(a, now) {
+  item(a, now, board) {
     const sev = String(a.severity ?? 'none');
     const status = a.state === 'firing' ? SEVERITY_STATUS[sev] ?? 'unknown' : 'healthy';
     const word = a.state === 'firing' ? sev[0].toUpperCase() + sev.slice(1) : STATE_WORDS[a.state] ?? 'Ended';
@@ -118,11 +121,11 @@ export class Alerts {
       vt ? h('span', { class: 'alert-vt', text: vt }) : null,
       isWebLink(a.runbook_url) ? h('span', { class: 'alert-links' },
         h('a', { href: a.runbook_url, rel: 'noopener noreferrer', target: '_blank', text: 'Runbook', 'aria-label': `Runbook for ${a.alertname}` })) : null,
-      a.notifications ? this.history(a, now) : null);
+      a.notifications ? this.history(a, now, board) : null);
   }
 
   /** The notification history, folded: per receiver, then each notification (newest first). */
-  history(a, now) {
+  history(a, now, board) {
     const key = `${a.fingerprint}|${a.fired_at}`;
     const n = a.notifications_total ?? a.notifications.length;
     const details = h('details', { class: 'alert-hist' },
@@ -136,11 +139,39 @@ export class Alerts {
           h('td', { text: `${d.last_status} ${f.when(d.last_at, now)}` }))))),
       h('ol', { class: 'alert-notes' }, ...a.notifications.map((x) => h('li', { dataset: { status: x.status } },
         h('time', { datetime: x.at, text: f.when(x.at, now) }), ` ${x.status} → ${x.receiver}`))),
-      n > a.notifications.length ? h('p', { class: 'muted small', text: `The newest ${a.notifications.length} of ${n}.` }) : null);
+      n > a.notifications.length ? h('p', { class: 'muted small', text: `The newest ${a.notifications.length} of ${n}.` }) : null,
+      a.routing ? routing(a, board?.alertmanager, now) : null);
     if (this.open.has(key)) details.open = true;
     details.addEventListener('toggle', () => { if (details.open) this.open.add(key); else this.open.delete(key); });
     return details;
   }
+}
+
+/**
+ * Where Alertmanager routes the alert and how each integration of those receivers delivers:
+ * Alertmanager counts per integration (all alerts, since it started), so the figures say so.
+ */
+function routing(a, am, now) {
+  const r = a.routing;
+  const state = r.state === 'suppressed'
+    ? `suppressed (${[r.silenced_by.length ? 'silenced' : null, r.inhibited_by.length ? 'inhibited' : null].filter(Boolean).join(', ') || 'muted'})`
+    : r.state;
+  const rows = r.receivers.flatMap((rc) => (rc.integrations.length ? rc.integrations : [null]).map((i) => {
+    const failing = i && (i.notifications_failed > 0 || i.requests_failed > 0);
+    return h('tr', { dataset: { integration: i?.integration ?? '', failing: failing ? 'true' : 'false' } },
+      h('th', { scope: 'row', text: rc.receiver }),
+      h('td', { text: i?.integration ?? '—' }),
+      h('td', { text: i ? `${i.notifications} sent` : '—' }),
+      h('td', { dataset: { status: failing ? 'degraded' : 'healthy' } }, i
+        ? (failing ? [icon('degraded'), ` ${i.notifications_failed} failed, ${i.requests_failed} of ${i.requests} attempts failed`] : `none failed (${i.requests} attempts)`)
+        : '—'));
+  }));
+  return h('div', { class: 'alert-am' },
+    h('p', { class: 'small', text: `In Alertmanager: ${state}${am?.read_at ? `, as of ${f.when(am.read_at, now)}` : ''}.` }),
+    h('table', { class: 'alert-deliv' },
+      h('caption', { class: 'small muted', text: 'Delivery per integration: Alertmanager\'s counts for all alerts since it started' }),
+      h('thead', {}, h('tr', {}, ...['Receiver', 'Integration', 'Sent', 'Failures'].map((t) => h('th', { scope: 'col', text: t })))),
+      h('tbody', {}, ...rows)));
 }
 
 // The exporter only sends these shapes; checked again here so a link is never javascript: or data:.
