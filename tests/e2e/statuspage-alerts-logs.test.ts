@@ -2,8 +2,11 @@
 // compiled exporter, CSP enforced: an alert posted to the exporter's Alertmanager receiver shows
 // as firing with its component, check-detail and runbook links, value, threshold and
 // notification history, then as resolved; the log viewer finds a line by search (redacted) and
-// shows a newly written line by live tail, and stops tailing when the detail closes; 360 px
+// shows a newly written line by live tail, and stops tailing when the detail closes; where a
+// stand-in Alertmanager routes the alert and which integration fails; 360 px
 // without horizontal scrolling; axe in both themes. Screenshots go to test-artifacts/.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -17,9 +20,9 @@ const WEBHOOK = 'webhook-token-for-the-alerts-panel';
 const SECRET = 'hunter2-log-secret';
 const RUNBOOK = 'https://runbooks.example.com/runbooks.md#vigilcheckcritical';
 
-const config = (logs: string) => `
+const config = (logs: string, am: string) => `
 defaults: { interval: 200ms, timeout: 2s }
-server: { webhook_token: ${WEBHOOK} }
+server: { webhook_token: ${WEBHOOK}, alertmanager_url: "${am}" }
 components:
   - { name: shop, description: Web shop }
 checks:
@@ -54,8 +57,32 @@ const hostile = {
   annotations: { summary: '<img src=x onerror="window.__pwned=1">', runbook_url: 'javascript:window.__pwned=2' },
 };
 
+/** A stand-in for Alertmanager's API (its formats are checked against the real one in tests/integration/alerts-delivery.test.ts). */
+async function startFakeAlertmanager(): Promise<{ url: string; close(): Promise<void> }> {
+  const server = http.createServer((req, res) => {
+    if (req.url!.startsWith('/api/v2/alerts')) {
+      return res.end(JSON.stringify([{ fingerprint: FP, receivers: [{ name: 'pagerduty' }, { name: 'vigil-webhook' }], status: { state: 'active', silencedBy: [], inhibitedBy: [] } }]));
+    }
+    if (req.url === '/api/v2/status') {
+      return res.end(JSON.stringify({ config: { original: 'receivers:\n- name: pagerduty\n  pagerduty_configs:\n  - routing_key: <secret>\n- name: vigil-webhook\n  webhook_configs:\n  - url: http://vigil/\n' } }));
+    }
+    if (req.url === '/metrics') {
+      return res.end(['pagerduty 4 2 9 5', 'webhook 6 0 6 0'].map((l) => {
+        const [i, n, nf, r, rf] = l.split(' ');
+        return `alertmanager_notifications_total{integration="${i}"} ${n}\nalertmanager_notifications_failed_total{integration="${i}"} ${nf}\n`
+          + `alertmanager_notification_requests_total{integration="${i}"} ${r}\nalertmanager_notification_requests_failed_total{integration="${i}"} ${rf}\n`;
+      }).join(''));
+    }
+    res.statusCode = 404;
+    res.end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }) };
+}
+
 describe('status page: alerts panel and log viewer', () => {
   let ex: RunningExporter;
+  let fakeAm: { url: string; close(): Promise<void> };
   let browser: Browser;
   let dir: string;
   let logs: string;
@@ -91,8 +118,9 @@ describe('status page: alerts panel and log viewer', () => {
     logs = path.join(dir, 'logs');
     mkdirSync(logs);
     writeFileSync(path.join(logs, 'app.log'), '');
+    fakeAm = await startFakeAlertmanager();
     [ex, browser] = await Promise.all([
-      startExporter({ config: config(logs), dir, timeoutMs: 30_000 }),
+      startExporter({ config: config(logs, fakeAm.url), dir, timeoutMs: 30_000 }),
       chromium.launch({
         executablePath: '/usr/bin/chromium', headless: true,
         args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
@@ -109,6 +137,7 @@ describe('status page: alerts panel and log viewer', () => {
     for (const c of contexts) await c.close().catch(() => {});
     await browser?.close();
     await ex?.stop();
+    await fakeAm?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -128,13 +157,19 @@ describe('status page: alerts panel and log viewer', () => {
     expect(await page.getAttribute(`${item} .alert-links a`, 'href')).toBe(RUNBOOK);
     expect(await page.getAttribute(`${item} .alert-links a`, 'rel')).toBe('noopener noreferrer');
     // The notification history, folded until asked for.
-    expect(await page.isVisible(`${item} .alert-deliv`)).toBe(false);
+    expect(await page.isVisible(`${item} .alert-hist > .alert-deliv`)).toBe(false);
     await page.click(`${item} .alert-hist summary`);
     expect(await page.textContent(`${item} .alert-hist summary`)).toBe('Notifications (1)');
-    expect(await page.$$eval(`${item} .alert-deliv tbody tr`, (rows) => rows.map((r) => [...r.children].map((c) => c.textContent)))).toEqual([
+    expect(await page.$$eval(`${item} .alert-hist > .alert-deliv tbody tr`, (rows) => rows.map((r) => [...r.children].map((c) => c.textContent)))).toEqual([
       ['vigil-webhook', '1 firing, 0 resolved', expect.stringMatching(/^firing \d{2}:\d{2}, (just now|\d+ s ago)$/)],
     ]);
     expect(await page.$$eval(`${item} .alert-notes li`, (els) => els.map((e) => e.textContent))).toEqual([expect.stringMatching(/firing → vigil-webhook$/)]);
+    // Where Alertmanager routes it, and how each integration delivers (Alertmanager's counts).
+    expect(await page.textContent(`${item} .alert-am p`)).toMatch(/^In Alertmanager: active, as of \d{2}:\d{2}, (just now|\d+ s ago)\.$/);
+    expect(await page.$$eval(`${item} .alert-am tbody tr`, (rows) => rows.map((r) => [(r as HTMLElement).dataset.failing, ...[...r.children].map((c) => c.textContent)]))).toEqual([
+      ['true', 'pagerduty', 'pagerduty', '4 sent', '2 failed, 5 of 9 attempts failed'],
+      ['false', 'vigil-webhook', 'webhook', '6 sent', 'none failed (6 attempts)'],
+    ]);
     // The hostile one: its summary is text, it has no runbook link and no detail link (no such check).
     const bad = '#alerts .alert[data-fingerprint="ffff000011112222"]';
     expect(await page.textContent(`${bad} .alert-sum`)).toBe('<img src=x onerror="window.__pwned=1">');
@@ -158,7 +193,7 @@ describe('status page: alerts panel and log viewer', () => {
     expect(resolved).toMatch(/resolved (just now|\d+ s ago), after 5 min/);
     expect(await page.textContent('#alerts .alerts-sep')).toBe('Ended in the last 24 h');
     await page.click(`${item} .alert-hist summary`);
-    expect(await page.textContent(`${item} .alert-deliv tbody td`)).toBe('1 firing, 1 resolved');
+    expect(await page.textContent(`${item} .alert-hist > .alert-deliv tbody td`)).toBe('1 firing, 1 resolved');
     expect(await page.$$eval(`${item} .alert-notes li`, (els) => els.map((e) => e.textContent!.replace(/^.* (firing|resolved) → /, '$1 → '))))
       .toEqual(['resolved → vigil-webhook', 'firing → vigil-webhook']);
     expect(pageErrors(page)).toEqual([]);

@@ -163,7 +163,7 @@ function routing(a, am, now) {
       h('td', { text: i?.integration ?? '—' }),
       h('td', { text: i ? `${i.notifications} sent` : '—' }),
       h('td', { dataset: { status: failing ? 'degraded' : 'healthy' } }, i
-        ? (failing ? [icon('degraded'), ` ${i.notifications_failed} failed, ${i.requests_failed} of ${i.requests} attempts failed`] : `none failed (${i.requests} attempts)`)
+        ? (failing ? [icon('degraded'), `${i.notifications_failed} failed, ${i.requests_failed} of ${i.requests} attempts failed`] : `none failed (${i.requests} attempts)`)
         : '—'));
   }));
   return h('div', { class: 'alert-am' },
