@@ -161,6 +161,18 @@ export class Maintenance {
     return this.activeOccurrences(now).map((o) => ({ ...o, ...this.scopeOf(o.window.scope) }));
   }
 
+  /** Occurrences overlapping [from, to) with the checks they cover (the page marks them on the bars), at most `max`. */
+  between(from: number, to: number, max = 200): ActiveWindow[] {
+    const out: ActiveWindow[] = [];
+    for (const w of this.windows()) {
+      try {
+        for (const o of occurrencesBetween(w, from, to)) out.push({ ...o, ...this.scopeOf(w.scope) });
+      } catch { /* see activeOccurrences */ }
+      if (out.length >= max) break;
+    }
+    return out.slice(0, max).sort((a, b) => a.start - b.start);
+  }
+
   /** Occurrences starting within `horizon` after now, soonest first. */
   upcoming(horizon = 7 * 86_400_000, now = this.now()): Occurrence[] {
     const out: Occurrence[] = [];

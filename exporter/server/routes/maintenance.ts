@@ -84,6 +84,8 @@ export function maintenanceDoc(m: Maintenance, now: number) {
     now: iso(now),
     active: m.active(now).map(occurrenceDoc),
     upcoming: m.upcoming(7 * 86_400_000, now).slice(0, 50).map(occurrenceDoc),
+    /** Occurrences of the last 24 h (and now), with their checks: the page marks them on the bars. */
+    recent: m.between(now - 86_400_000, now + 1).map(occurrenceDoc),
     windows: m.windows().map((w) => ({
       id: w.id, title: w.title, source: w.source, scope: w.scope,
       ...(w.schedule !== undefined ? { schedule: w.schedule, duration_seconds: w.duration! / 1000, timezone: w.timezone } : { start: iso(w.start), end: iso(w.end) }),

@@ -9,6 +9,7 @@ import { IncidentHistory } from './incidents.js';
 import { Live } from './live.js';
 import { Alerts } from './alerts.js';
 import { LongTerm, renderResources } from './panels.js';
+import { MaintenancePanel } from './maintenance.js';
 import { renderBroken } from './triage.js';
 
 const $ = (id) => document.getElementById(id);
@@ -34,6 +35,7 @@ const alerts = new Alerts(el.alerts);
 const longTerm = new LongTerm(el.long);
 const detail = new Detail(el.detailView, model);
 const incidentHistory = new IncidentHistory(el.incidents);
+new MaintenancePanel(el.banner, el.board, () => model.bar).start();
 /** When the page last heard from the exporter (snapshot or event): "as of" while disconnected. */
 let heardAt = 0;
 

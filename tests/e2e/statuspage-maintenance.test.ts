@@ -1,0 +1,101 @@
+// The status page during a maintenance window, in Chromium against the real exporter (its CSP
+// on): the panel names the window, the component says "Maintenance until …", the window is
+// marked on the check's 24 h bar, and the acknowledge form lists what can be acknowledged. The
+// availability left out of the report is checked on the same exporter. Screenshot in test-artifacts/.
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, startExporter, waitFor, type RunningExporter } from '../support/exporter.js';
+
+const ARTIFACTS = path.join(ROOT, 'test-artifacts');
+
+describe('status page during maintenance', () => {
+  let ex: RunningExporter;
+  let browser: Browser;
+  const start = new Date(Date.now() - 60_000).toISOString();
+  const end = new Date(Date.now() + 3_600_000).toISOString();
+
+  beforeAll(async () => {
+    [ex, browser] = await Promise.all([
+      startExporter({
+        timeoutMs: 30_000,
+        config: `
+defaults: { interval: 500ms, timeout: 400ms, retries: 0 }
+components:
+  - { name: database, description: Primary PostgreSQL }
+  - { name: web }
+checks:
+  - { name: db-primary, type: tcp, component: database, host: 127.0.0.1, port: 9 }
+  - { name: web-home, type: tcp, component: web, host: 127.0.0.1, port: 9 }
+maintenance:
+  - name: pg-upgrade
+    title: PostgreSQL 16 upgrade
+    start: ${start}
+    end: ${end}
+    scope: { components: [database] }
+`,
+      }),
+      chromium.launch({
+        executablePath: '/usr/bin/chromium', headless: true,
+        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      }),
+    ]);
+    await waitFor(async () => (await (await fetch(`${ex.url}/api/v1/checks`)).json()).checks.every((c: { status: string }) => c.status === 'critical'), 30_000, 200);
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await ex?.stop();
+  });
+
+  it('shows the window, the component in maintenance and the window on its bar', async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-GB', colorScheme: 'light' });
+    try {
+      const page = await ctx.newPage();
+      page.setDefaultTimeout(15_000);
+      await page.goto(ex.url);
+      await page.waitForSelector('#maintenance .mw-on');
+      expect(await page.textContent('#maintenance .mw-on')).toContain('Maintenance: PostgreSQL 16 upgrade');
+      await page.waitForSelector('.card[data-component="database"][data-maintenance] .mw-pill');
+      expect(await page.textContent('.card[data-component="database"] .mw-pill')).toMatch(/^Maintenance until \d\d:\d\d$/);
+      expect(await page.$('.card[data-component="web"][data-maintenance]')).toBeNull();
+      // web fails too (no window): the banner keeps its outage and names the planned part.
+      await page.waitForSelector('#banner .banner-maint');
+      expect(await page.textContent('#banner .banner-maint')).toMatch(/^Planned maintenance: database \(PostgreSQL 16 upgrade, until \d\d:\d\d\)$/);
+      expect(await page.getAttribute('#banner', 'data-planned')).toBeNull();
+      await page.waitForSelector('.check[data-name="db-primary"] .bar .mw-mark');
+      expect(await page.$('.check[data-name="web-home"] .bar .mw-mark')).toBeNull();
+      // The mark ends at the bar's right end (the window goes on) and is at least one bucket wide.
+      const box = await page.$eval('.check[data-name="db-primary"] .bar', (bar) => {
+        const b = bar.getBoundingClientRect();
+        const m = bar.querySelector('.mw-mark')!.getBoundingClientRect();
+        return { right: b.right - m.right, width: m.width, bar: b.width };
+      });
+      expect(box.width).toBeGreaterThan(0);
+      expect(box.right).toBeLessThan(box.bar / 48 + 1);
+      await page.click('#maintenance summary');
+      await page.waitForSelector('#mw-what option[value^="incident:"]', { state: 'attached' });
+      // Both components' incidents are open; nothing fires in Alertmanager (none configured).
+      expect(await page.$$eval('#mw-what option', (o) => o.map((x) => (x as HTMLOptionElement).value.split(':')[0]))).toEqual(['incident', 'incident']);
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: path.join(ARTIFACTS, 'statuspage-maintenance.png'), fullPage: true });
+    } finally {
+      await ctx.close();
+    }
+  }, 60_000);
+
+  it('the report leaves the window out of availability; /health says maintenance', async () => {
+    const report = await (await fetch(`${ex.url}/api/v1/report?from=10m`)).json();
+    const db = report.checks.find((c: { name: string }) => c.name === 'db-primary');
+    const web = report.checks.find((c: { name: string }) => c.name === 'web-home');
+    // Both have been critical since they started; only the database's time is planned work.
+    expect(web.availability).toBe(0);
+    expect(db.availability).toBeNull();
+    expect(db.seconds_by_status.critical).toBe(0);
+    expect(db.maintenance_seconds).toBeGreaterThan(0);
+    const health = await (await fetch(`${ex.url}/health`)).json();
+    expect(health.components.database).toMatchObject({ status: 'critical', state: 'maintenance' });
+    expect(health.components.web).toMatchObject({ status: 'critical', state: 'critical' });
+  });
+});
