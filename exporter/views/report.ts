@@ -61,6 +61,7 @@ export async function reportRows(checks: Iterable<CheckState>, q: ReportQuery, s
   const since = long && selected.some(ringMisses) ? await long.dataSince().catch(() => undefined) : undefined;
   const knowsMore = (s: CheckState) => since !== undefined && ringMisses(s) && since < Math.floor((s.history.oldest() ?? Infinity) / MINUTE) * MINUTE - MINUTE;
   const record = long && selected.some(knowsMore) ? await long.periodTotals(q.from, q.to).catch(() => undefined) : undefined;
+  const planned = record && maintenance ? await plannedTotals(selected, q, long!, maintenance) : undefined;
   const rows: ReportRow[] = [];
   for (const s of selected) {
     const maxGap = maxGapFor(s.config);
@@ -70,7 +71,7 @@ export async function reportRows(checks: Iterable<CheckState>, q: ReportQuery, s
     const oldest = s.history.oldest();
     // The record counts whole minutes: it knows more only when it starts a minute before the ring.
     if (t && t.first !== undefined && (oldest === undefined || t.first < Math.floor(oldest / MINUTE) * MINUTE - MINUTE) && ringMisses(s)) {
-      rows.push({ s, r: fromRecord(s, t, record!.pieces, ring, q), source: 'record', dataFrom: Math.max(t.first, q.from), failures: t.failures });
+      rows.push({ s, r: fromRecord(s, t, record!.pieces, ring, q, planned?.get(s.config.name)), source: 'record', dataFrom: Math.max(t.first, q.from), failures: t.failures });
     } else {
       rows.push({ s, r: ring, source: 'memory', dataFrom: oldest });
     }
@@ -81,13 +82,47 @@ export async function reportRows(checks: Iterable<CheckState>, q: ReportQuery, s
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
+/** Windows read from the record at most per report (each is one read of its totals). */
+export const MAX_PLANNED_READS = 50;
+
+/**
+ * The record's status time (ms per status) inside each check's maintenance windows: one read of
+ * the record's totals per distinct window, subtracted from the checks it covers. Windows are cut
+ * at the record's minute resolution, like the totals themselves. More than MAX_PLANNED_READS
+ * distinct windows: the first ones only.
+ */
+async function plannedTotals(checks: CheckState[], q: ReportQuery, long: LongHistory, maintenance: MaintenanceTime): Promise<Map<string, number[]>> {
+  const byWindow = new Map<string, { from: number; to: number; checks: string[] }>();
+  for (const s of checks) {
+    for (const [from, to] of maintenance(s, q.from, q.to)) {
+      const key = `${from}-${to}`;
+      const w = byWindow.get(key) ?? byWindow.set(key, { from, to, checks: [] }).get(key)!;
+      w.checks.push(s.config.name);
+    }
+  }
+  const out = new Map<string, number[]>();
+  for (const w of [...byWindow.values()].slice(0, MAX_PLANNED_READS)) {
+    const got = await long.periodTotals(w.from, w.to).catch(() => undefined);
+    if (!got) continue;
+    for (const name of w.checks) {
+      const t = got.totals.get(name);
+      if (!t) continue;
+      const acc = out.get(name) ?? out.set(name, STATUSES.map(() => 0)).get(name)!;
+      t.ms.forEach((ms, i) => { acc[i] += ms; });
+    }
+  }
+  return out;
+}
+
 /**
  * A period from the record's totals: time-weighted availability from the seconds per status,
  * percentiles from the hour and day sketches plus the ring's runs in the minute-resolution
  * pieces (the recent edge), incidents from the ring (the record's are at /api/v1/incidents).
  */
-function fromRecord(s: CheckState, t: TierTotals, pieces: Piece[], ring: PeriodSummary, q: ReportQuery): PeriodSummary {
-  const sec = (status: (typeof STATUSES)[number]) => t.ms[STATUSES.indexOf(status)] / 1000;
+function fromRecord(s: CheckState, t: TierTotals, pieces: Piece[], ring: PeriodSummary, q: ReportQuery, planned?: number[]): PeriodSummary {
+  // Status time inside maintenance windows (plannedTotals) counts in no status.
+  const sec = (status: (typeof STATUSES)[number]) => Math.max(0, t.ms[STATUSES.indexOf(status)] - (planned?.[STATUSES.indexOf(status)] ?? 0)) / 1000;
+  const plannedSeconds = planned ? (['healthy', 'degraded', 'critical'] as const).reduce((a, st) => a + Math.min(planned[STATUSES.indexOf(st)], t.ms[STATUSES.indexOf(st)]), 0) / 1000 : 0;
   const [healthy, degraded, critical] = [sec('healthy'), sec('degraded'), sec('critical')];
   const observed = healthy + degraded + critical;
   const sketch = t.sketch;
@@ -104,9 +139,7 @@ function fromRecord(s: CheckState, t: TierTotals, pieces: Piece[], ring: PeriodS
     seconds_by_status: { healthy: round3(healthy), degraded: round3(degraded), critical: round3(critical) },
     availability: observed > 0 ? (healthy + degraded) / observed : null,
     healthy_ratio: observed > 0 ? healthy / observed : null,
-    // The record's rollups hold status time per minute, not per window: maintenance is left out
-    // of availability for the periods the in-memory history covers.
-    maintenance_seconds: 0,
+    maintenance_seconds: round3(plannedSeconds),
     incidents: ring.incidents,
     response_time: q50 === null || !t.runs ? null : {
       p50: q50, p95: sketch.quantile(0.95)!, p99: sketch.quantile(0.99)!, mean: t.rtSumUs / 1e6 / t.runs, max: t.rtMaxUs / 1e6,

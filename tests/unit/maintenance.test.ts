@@ -130,3 +130,42 @@ describe('availability leaves maintenance out', () => {
     expect(part.maintenance_seconds).toBe(20);
   });
 });
+
+describe('availability from the record leaves maintenance out too', () => {
+  it('subtracts the status time the record holds inside the window', async () => {
+    const { StateStore } = await import('../../exporter/engine/state.js');
+    const { reportRows } = await import('../../exporter/views/report.js');
+    const { TimeSlice } = await import('../../exporter/views/time-slice.js');
+    const { emptyTotals } = await import('../../exporter/record/tiers.js');
+    const state = new StateStore();
+    const check = { name: 'a', type: 'http', component: 'c', interval: 10_000, timeout: 1000, retries: 0, retry_delay: 0, on_failure: 'critical', labels: {}, thresholds: {}, enabled: true };
+    state.applyConfig({ checks: [check], components: [], history: { max_points: 100, retention: 7 * 86_400_000 } } as never, new Set());
+    const H = 3_600_000;
+    const q = { from: 10 * H, to: 12 * H };
+    const totals = (healthy: number, critical: number) => {
+      const t = emptyTotals();
+      t.ms = [healthy, 0, 0, critical];
+      t.runs = 10;
+      t.first = q.from;
+      return t;
+    };
+    const asked: Array<[number, number]> = [];
+    const long = {
+      dataSince: async () => 0,
+      periodTotals: async (from: number, to: number) => {
+        asked.push([from, to]);
+        // The whole period: 90 min healthy, 30 min critical; the window (11:00-11:30) holds the critical half hour.
+        return { totals: new Map([['a', from === q.from && to === q.to ? totals(90 * 60_000, 30 * 60_000) : totals(0, 30 * 60_000)]]), pieces: [] };
+      },
+    };
+    const window = (): Array<[number, number]> => [[11 * H, 11.5 * H]];
+    const [plain] = await reportRows(state.list(), q, new TimeSlice(), long);
+    expect(plain.source).toBe('record');
+    expect(plain.r.availability).toBe(0.75);
+    const [planned] = await reportRows(state.list(), q, new TimeSlice(), long, window);
+    expect(asked).toContainEqual([11 * H, 11.5 * H]);
+    expect(planned.r.availability).toBe(1);
+    expect(planned.r.maintenance_seconds).toBe(1800);
+    expect(planned.r.seconds_by_status.critical).toBe(0);
+  });
+});
