@@ -74,13 +74,18 @@ export const historySchema = z.strictObject({
   /**
    * How far back per-check history goes: the record keeps its day rollups and status changes this
    * long (minute rollups a day, hour rollups 30 days at most), reports and the status page read
-   * it; the in-memory ring holds the newest history.max_points of it.
+   * it; in memory each check keeps only its newest history.max_points runs and its status bar's
+   * 24 h one slot a minute.
    */
   retention: duration.default(90 * 86_400_000),
   /** How long the record (<storage.path>/vigil.db) keeps every result; older ones live on as minute rollups. */
   raw_retention: duration.default(172_800_000),
-  /** Upper bound of points per check, whatever its interval (memory cap: ~13 bytes a point). */
-  max_points: z.number().int().min(10).max(1_000_000).default(8_640),
+  /**
+   * Runs per check held in memory, whatever its interval (~13 bytes a point): the sparkline, the
+   * live page and reports over windows they cover; longer windows are read from the record.
+   * The status bar's 24 h is kept apart, one slot a minute (7 KB a check).
+   */
+  max_points: z.number().int().min(10).max(1_000_000).default(600),
   /** Prometheus (or Thanos, Mimir, VictoriaMetrics: its query API) that scrapes Vigil: long windows (GET /api/v1/trends) are read from its recording rules. Unset: from the record. */
   prometheus_url: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).optional(),
   /** Bound on each query to prometheus_url; past it the record answers. */

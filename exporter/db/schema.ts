@@ -237,6 +237,23 @@ export const MIGRATIONS: readonly Migration[] = [
      until_resolved SMALLINT NOT NULL, expires_at BIGINT NOT NULL, ended_at BIGINT, end_reason TEXT);
    CREATE TABLE silence_ledger (key TEXT PRIMARY KEY, silence_ids TEXT NOT NULL, alerts TEXT NOT NULL, ends_at BIGINT NOT NULL, updated_at BIGINT NOT NULL);`,
   },
+  {
+    // The status bar's minutes (engine/history.ts MinuteSlots) come back from the minute rollups
+    // at start instead of 24 h of raw results: bar_worst is the worst status rank of the runs that
+    // finished in the minute (-1 none), bar_runs those runs (unknown ones left out), bar_up those
+    // not critical. NULL in rows written before (read as runs, runs - failures and the worst status
+    // that held time). id_counters hands out notification ids in blocks (one UPDATE ... RETURNING
+    // each): instances sharing a PostgreSQL record never hand out the same id.
+    name: '0009-bar-minutes-id-counters',
+    sqlite: `ALTER TABLE rollup_minute ADD COLUMN bar_worst INTEGER;
+   ALTER TABLE rollup_minute ADD COLUMN bar_runs INTEGER;
+   ALTER TABLE rollup_minute ADD COLUMN bar_up INTEGER;
+   CREATE TABLE id_counters (name TEXT PRIMARY KEY, next INTEGER NOT NULL);
+   INSERT INTO id_counters (name, next) SELECT 'notifications', coalesce(max(id), 0) + 1 FROM notifications;`,
+    postgres: `ALTER TABLE rollup_minute ADD COLUMN bar_worst SMALLINT, ADD COLUMN bar_runs BIGINT, ADD COLUMN bar_up BIGINT;
+   CREATE TABLE id_counters (name TEXT PRIMARY KEY, next BIGINT NOT NULL);
+   INSERT INTO id_counters (name, next) SELECT 'notifications', coalesce(max(id), 0) + 1 FROM notifications;`,
+  },
 ];
 
 /** The steps a database with `applied` still needs, in order; throws when it knows steps this Vigil does not (written by a newer one). */

@@ -1,5 +1,8 @@
-// Per-check history in a fixed-size ring of typed arrays: 13 bytes a point (time, duration,
-// status), so 500 checks x 8 640 points (24 h at 10 s) is about 56 MB at most, allocated lazily.
+// Per-check history in memory: the newest runs in a fixed-size ring of typed arrays (13 bytes a
+// point: time, duration, status; history.max_points of them, 600 by default, allocated lazily)
+// for the sparkline, the live page and short reports, and the status bar's 24 h one slot a
+// minute (MinuteSlots, 7 KB a check). Everything older or longer is read from the record
+// (exporter/record): history does not live on the heap.
 import { statusRank, STATUSES, type Status } from '../model/status.js';
 
 export interface HistoryPoint {
@@ -16,6 +19,8 @@ export class HistoryRing {
   private statuses: Uint8Array;
   private start = 0;
   private count = 0;
+  /** The status bar's 24 h, per minute (fed by every push; refilled from the record's minute rollups at start). */
+  readonly minutes = new MinuteSlots();
 
   constructor(readonly capacity: number) {
     // Start small and grow: most checks never fill 24 h before a reload or restart.
@@ -25,7 +30,9 @@ export class HistoryRing {
     this.statuses = new Uint8Array(initial);
   }
 
-  push(p: HistoryPoint): void {
+  /** Add the newest run; `minutes: false` leaves the per-minute bar alone (a restored run it already counts). */
+  push(p: HistoryPoint, minutes = true): void {
+    if (minutes) this.minutes.add(p.t, statusRank(p.status));
     if (this.count < this.capacity && this.count === this.times.length) this.grow();
     const size = this.times.length;
     const i = (this.start + this.count) % size;
@@ -140,5 +147,84 @@ export class HistoryRing {
     this.durations = durations;
     this.statuses = statuses;
     this.start = 0;
+  }
+}
+
+/** One minute of the status bar as the record keeps it: [epoch minute, worst rank (-1 none), runs, up runs]. */
+export type RestoredMinute = [minute: number, worst: number, runs: number, up: number];
+
+/** Minutes of the per-minute bar kept: 24 h and the two minutes a bar's start can reach into. */
+export const BAR_MINUTES = 1442;
+const MINUTE = 60_000;
+const UNKNOWN_RANK = 1; // statusRank('unknown')
+const CRITICAL_RANK = 3; // statusRank('critical')
+const MAX_COUNT = 65_535;
+
+/**
+ * The status bar's 24 h, one slot a minute: the worst status of the runs that finished in it,
+ * how many (unknown runs left out, as the bar does) and how many were up (not critical). 5 bytes
+ * a minute, 7 KB a check whatever its interval: the bar never needs the runs themselves, so
+ * they need not stay in memory for 24 h (the record keeps them).
+ */
+export class MinuteSlots {
+  private worstOf?: Int8Array;
+  private runsOf?: Uint16Array;
+  private upOf?: Uint16Array;
+  /** Newest epoch minute held; slots hold (head - BAR_MINUTES, head]. */
+  private head = -Infinity;
+
+  /** One run finished at `t` with status rank `rank`. */
+  add(t: number, rank: number): void {
+    const m = Math.floor(t / MINUTE);
+    if (!this.advance(m) || rank === UNKNOWN_RANK) return;
+    const i = m % BAR_MINUTES;
+    if (this.runsOf![i] < MAX_COUNT) this.runsOf![i]++;
+    if (rank !== CRITICAL_RANK && this.upOf![i] < MAX_COUNT) this.upOf![i]++;
+    if (rank > this.worstOf![i]) this.worstOf![i] = rank;
+  }
+
+  /** A whole minute as the record's minute rollup keeps it (restore). */
+  addMinute(m: number, worst: number, runs: number, up: number): void {
+    if (!this.advance(m) || worst < 0 || runs <= 0) return;
+    const i = m % BAR_MINUTES;
+    this.runsOf![i] = Math.min(MAX_COUNT, this.runsOf![i] + runs);
+    this.upOf![i] = Math.min(MAX_COUNT, this.upOf![i] + up);
+    if (worst > this.worstOf![i]) this.worstOf![i] = worst;
+  }
+
+  /** Make minute `m` current (clearing the minutes passed over); false when it is too old to hold. */
+  private advance(m: number): boolean {
+    if (!this.worstOf) {
+      this.worstOf = new Int8Array(BAR_MINUTES).fill(-1);
+      this.runsOf = new Uint16Array(BAR_MINUTES);
+      this.upOf = new Uint16Array(BAR_MINUTES);
+    }
+    if (m > this.head) {
+      const from = Math.max(this.head + 1, m - BAR_MINUTES + 1);
+      for (let k = from; k <= m; k++) {
+        const i = k % BAR_MINUTES;
+        this.worstOf[i] = -1;
+        this.runsOf![i] = 0;
+        this.upOf![i] = 0;
+      }
+      this.head = m;
+      return true;
+    }
+    return m > this.head - BAR_MINUTES;
+  }
+
+  /** Visit the minutes with runs whose start is in [from, to) (epoch ms), oldest first. */
+  forEach(from: number, to: number, fn: (minuteStart: number, worst: number, runs: number, up: number) => void): void {
+    if (!this.worstOf) return;
+    const first = Math.max(Math.ceil(from / MINUTE), this.head - BAR_MINUTES + 1);
+    const last = Math.min(Math.ceil(to / MINUTE) - 1, this.head);
+    for (let m = first; m <= last; m++) {
+      const i = m % BAR_MINUTES;
+      if (this.runsOf![i]) fn(m * MINUTE, this.worstOf[i], this.runsOf![i], this.upOf![i]);
+    }
+  }
+
+  bytes(): number {
+    return this.worstOf ? BAR_MINUTES * 5 : 0;
   }
 }

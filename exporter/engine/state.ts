@@ -7,7 +7,7 @@ import type { Rollup } from '../health/rollup.js';
 import { LiveRollup } from '../health/live-rollup.js';
 import type { Status } from '../model/status.js';
 import type { CheckResult, FailureReason, Sample, Violation } from '../model/result.js';
-import { HistoryRing, type HistoryPoint } from './history.js';
+import { HistoryRing, type HistoryPoint, type RestoredMinute } from './history.js';
 
 export interface CheckState {
   config: CheckCommon;
@@ -106,7 +106,7 @@ export class StateStore extends EventEmitter<StateEvents> {
    * (a result is newer than anything restored), so the first run after a restart that finds the
    * same status is no change. `runs` stays 0: /-/ready still waits for a real run.
    */
-  restore(name: string, r: Pick<CheckState, 'status' | 'since' | 'lastError' | 'lastSuccess' | 'lastFailure'> & { points: HistoryPoint[] }): void {
+  restore(name: string, r: Pick<CheckState, 'status' | 'since' | 'lastError' | 'lastSuccess' | 'lastFailure'> & { points: HistoryPoint[]; minutes?: RestoredMinute[] }): void {
     const state = this.checks.get(name);
     if (!state || state.runs > 0 || state.last) return;
     this.live.change(state.config.component, state.status, r.status);
@@ -115,7 +115,9 @@ export class StateStore extends EventEmitter<StateEvents> {
     state.lastError = r.lastError;
     state.lastSuccess = r.lastSuccess;
     state.lastFailure = r.lastFailure;
-    for (const p of r.points) state.history.push(p);
+    // The bar's minutes from the record's minute rollups, when given (they count the points too).
+    for (const [m, worst, runs, up] of r.minutes ?? []) state.history.minutes.addMinute(m, worst, runs, up);
+    for (const p of r.points) state.history.push(p, r.minutes === undefined);
     state.history.trim(Date.now() - this.retentionMs);
   }
 

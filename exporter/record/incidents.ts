@@ -12,6 +12,7 @@
 // outage that spans a restart stays one incident.
 import { isWorse, type Status } from '../model/status.js';
 import type { RollupComponent } from '../health/rollup.js';
+import type { Incident as PeriodIncident } from '../health/report-period.js';
 import type { RecordSql, Statement } from '../db/sql.js';
 import type { RecordEvent } from './events.js';
 
@@ -33,6 +34,13 @@ export interface Incident {
   title: string;
   /** Status events taken in. */
   events: number;
+}
+
+/** A check's incident in a period report: from the ring (runs counted), or one of the record's stored incidents (its id; runs not counted). */
+export interface ReportIncident extends Omit<PeriodIncident, 'runs'> {
+  runs: number | null;
+  /** The record's incident (GET /api/v1/incidents/<id>). */
+  id?: number;
 }
 
 export const isFailing = (s: Status | undefined): boolean => s === 'degraded' || s === 'critical';

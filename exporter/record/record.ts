@@ -18,16 +18,20 @@ import type { Logger } from '../log.js';
 import type { WriteErrorCounter } from '../model/storage.js';
 import { STATUSES, statusRank, type Status } from '../model/status.js';
 import type { CheckResult } from '../model/result.js';
-import type { HistoryPoint } from '../engine/history.js';
+import { BAR_MINUTES, type HistoryPoint, type RestoredMinute } from '../engine/history.js';
 import { RECORD_FILE } from '../db/schema.js';
 import { greatest, type RecordSql, type Statement } from '../db/sql.js';
 import { openSqliteRecord } from '../db/sqlite.js';
 import { BACKUP_DIR, DEFAULT_BACKUP_KEEP, removePartialBackups, rotateBackups } from './backups.js';
 import { RollupBuffer, minuteOf } from './rollup.js';
 import { eventInsert, type RecordEvent } from './events.js';
-import { IncidentBook } from './incidents.js';
+import { IncidentBook, type ReportIncident } from './incidents.js';
+import { LiveSketches } from './live-sketches.js';
+import type { Sketch } from './sketch.js';
 import { DAY_MS, DayPieceCache, HOUR_MS, HOUR_SETTLE_MS, readTotals, TierPruner, TierRoller, type Piece, type TierTotals } from './tiers.js';
 
+/** Incidents one report lists at most (the newest), across its checks. */
+export const MAX_REPORT_INCIDENTS = 20_000;
 /** Checks restored per database round trip (each brings back up to history.max_points points). */
 const RESTORE_CHECKS_PER_BATCH = 16;
 /** Rows removed per retention step: each DELETE stays short whatever the backlog. */
@@ -89,6 +93,22 @@ export interface RestoredCheck {
   lastFailure?: number;
   /** Raw results in the asked window, oldest first (refills the in-memory history ring). */
   points: HistoryPoint[];
+  /** The status bar's last 24 h from the minute rollups, oldest first (refills the ring's per-minute slots). */
+  minutes: RestoredMinute[];
+}
+
+/** How far back the status bar's minutes are restored: its 24 h and the minutes its start can reach into. */
+const BAR_RESTORE_MS = BAR_MINUTES * 60_000;
+/** Statements per check in a restore batch. */
+const PER_CHECK = 7;
+
+/** A minute rollup row as the bar's minute; rows from before the bar columns are read from their counts and status time. */
+function barMinuteOf(r: Record<string, unknown>): RestoredMinute {
+  const m = Number(r.minute);
+  if (r.bar_runs !== null && r.bar_runs !== undefined) return [m, Number(r.bar_worst), Number(r.bar_runs), Number(r.bar_up)];
+  const runs = Number(r.runs);
+  const worst = Number(r.critical_s) > 0 ? statusRank('critical') : Number(r.degraded_s) > 0 ? statusRank('degraded') : runs > 0 ? statusRank('healthy') : -1;
+  return [m, worst, runs, runs - Number(r.failures)];
 }
 
 /** A backup was asked for while one runs: the caller answers 409. */
@@ -134,6 +154,8 @@ export class CheckRecord {
   /** Incidents derived from the status events as they are queued (record/incidents.ts); written with them. */
   readonly incidents = new IncidentBook();
   private rollups = new RollupBuffer();
+  /** Response-time sketches of the hours not rolled up yet: a report's recent edge. */
+  private liveSketches = new LiveSketches();
   /** Each check's previous result (time, status rank): the status time between two results. */
   private previous = new Map<string, { t: number; rank: number }>();
   private checkIds = new Map<string, number>();
@@ -272,7 +294,8 @@ export class CheckRecord {
   addResult(r: CheckResult, maxGapMs: number): void {
     const rank = statusRank(r.status);
     this.results.push({ check: r.check, t: r.finishedAt, status: rank, duration: r.duration, ok: r.ok, reason: r.reason, message: r.message });
-    this.rollups.addRun(r.check, r.finishedAt, r.duration, r.ok);
+    this.rollups.addRun(r.check, r.finishedAt, r.duration, r.ok, rank);
+    this.liveSketches.add(r.check, r.finishedAt, r.duration);
     const prev = this.previous.get(r.check);
     if (prev && r.finishedAt > prev.t && r.finishedAt - prev.t <= maxGapMs) this.rollups.addStatusTime(r.check, prev.t, r.finishedAt, prev.rank);
     this.previous.set(r.check, { t: r.finishedAt, rank });
@@ -329,16 +352,19 @@ export class CheckRecord {
           statements.push({ sql: 'INSERT INTO results (check_id, t, status, duration_us, ok, reason, message) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
             params: [this.checkIds.get(r.check)!, r.t, r.status, Math.round(r.duration * 1e6), r.ok ? 1 : 0, r.reason ?? null, r.message ?? null] });
         }
-        const upsert = `INSERT INTO rollup_minute (check_id, minute, runs, failures, healthy_s, unknown_s, degraded_s, critical_s, rt_sum, rt_max)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        const g = greatest(sql.dialect);
+        const upsert = `INSERT INTO rollup_minute (check_id, minute, runs, failures, healthy_s, unknown_s, degraded_s, critical_s, rt_sum, rt_max, bar_worst, bar_runs, bar_up)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
           ON CONFLICT (check_id, minute) DO UPDATE SET runs = rollup_minute.runs + excluded.runs, failures = rollup_minute.failures + excluded.failures,
             healthy_s = rollup_minute.healthy_s + excluded.healthy_s, unknown_s = rollup_minute.unknown_s + excluded.unknown_s,
             degraded_s = rollup_minute.degraded_s + excluded.degraded_s, critical_s = rollup_minute.critical_s + excluded.critical_s,
-            rt_sum = rollup_minute.rt_sum + excluded.rt_sum, rt_max = ${greatest(sql.dialect)}(rollup_minute.rt_max, excluded.rt_max)`;
+            rt_sum = rollup_minute.rt_sum + excluded.rt_sum, rt_max = ${g}(rollup_minute.rt_max, excluded.rt_max),
+            bar_worst = ${g}(coalesce(rollup_minute.bar_worst, -1), excluded.bar_worst), bar_runs = coalesce(rollup_minute.bar_runs, 0) + excluded.bar_runs,
+            bar_up = coalesce(rollup_minute.bar_up, 0) + excluded.bar_up`;
         // In key order: two instances sharing a PostgreSQL record lock the rows they update in
         // the same order, so their flushes never deadlock.
         rollups.sort((a, b) => this.checkIds.get(a.check)! - this.checkIds.get(b.check)! || a.minute - b.minute);
-        for (const r of rollups) statements.push({ sql: upsert, params: [this.checkIds.get(r.check)!, r.minute, r.runs, r.failures, ...r.seconds, r.rtSum, r.rtMax] });
+        for (const r of rollups) statements.push({ sql: upsert, params: [this.checkIds.get(r.check)!, r.minute, r.runs, r.failures, ...r.seconds, r.rtSum, r.rtMax, r.barWorst, r.barRuns, r.barUp] });
         for (const e of events) statements.push(eventInsert(e, e.check ? this.checkIds.get(e.check)! : null));
         const incidents = this.incidents.pending();
         statements.push(...incidents.statements);
@@ -416,6 +442,7 @@ export class CheckRecord {
       const now = this.now();
       try {
         const rolled = await this.roller.step(sql, maxSteps, now);
+        this.liveSketches.dropBefore((await this.roller.done(sql, 'hour', now)) / HOUR_MS);
         const [pruned] = await this.tierPruner.step(sql, maxSteps, now, {
           hour: this.retention.hourMs ?? this.retention.rollupMs, day: this.retention.rollupMs,
         });
@@ -455,9 +482,17 @@ export class CheckRecord {
     const sql = await this.connection();
     if (!sql) return undefined;
     const now = this.now();
+    const live = (fromHour: number, toHour: number) => {
+      const byId = new Map<number, Sketch>();
+      for (const [name, sketch] of this.liveSketches.sketches(fromHour, toHour)) {
+        const id = this.checkIds.get(name);
+        if (id !== undefined) byId.set(id, sketch);
+      }
+      return byId;
+    };
     const { totals, pieces } = await readTotals(sql, this.roller, from, to, now, {
       minuteMs: this.retention.minuteMs ?? this.retention.rollupMs, hourMs: this.retention.hourMs ?? this.retention.rollupMs,
-    }, this.dayCache);
+    }, this.dayCache, live);
     const names = new Map((await sql.all<{ id: number; name: string }>('SELECT id, name FROM checks')).map((r) => [Number(r.id), r.name]));
     const out = new Map<string, TierTotals>();
     for (const [id, t] of totals) {
@@ -465,6 +500,34 @@ export class CheckRecord {
       if (name !== undefined) out.set(name, t);
     }
     return { totals: out, pieces };
+  }
+
+  /**
+   * Each check's stored incidents overlapping [from, to), clipped to it, oldest first: the
+   * report's incidents when the record answers it. At most MAX_REPORT_INCIDENTS (the newest).
+   */
+  async checkIncidents(from: number, to: number): Promise<Map<string, ReportIncident[]> | undefined> {
+    const sql = await this.connection();
+    if (!sql) return undefined;
+    const rows = await sql.all<Record<string, unknown>>(`SELECT m.name AS check_name, i.id, i.started_at, i.ended_at, i.status
+      FROM incidents i JOIN incident_members m ON m.incident_id = i.id
+      WHERE m.kind = 'check' AND i.started_at < ? AND (i.ended_at IS NULL OR i.ended_at > ?)
+      ORDER BY i.started_at DESC, i.id DESC LIMIT ${MAX_REPORT_INCIDENTS}`, [to, from]);
+    const out = new Map<string, ReportIncident[]>();
+    for (const r of rows.reverse()) {
+      const started = Number(r.started_at);
+      const ended = r.ended_at === null || r.ended_at === undefined ? undefined : Number(r.ended_at);
+      const start = Math.max(started, from);
+      const end = Math.min(ended ?? to, to);
+      const name = String(r.check_name);
+      let list = out.get(name);
+      if (!list) out.set(name, list = []);
+      list.push({
+        start, end, duration_seconds: Math.max(0, end - start) / 1000, worst: r.status as Status, runs: null,
+        clipped_start: started < from, ongoing: ended === undefined, id: Number(r.id),
+      });
+    }
+    return out;
   }
 
   /**
@@ -489,6 +552,9 @@ export class CheckRecord {
         { sql: 'SELECT message FROM results WHERE check_id = ? AND message IS NOT NULL ORDER BY t DESC LIMIT 1', params: [id] },
         { sql: 'SELECT t, to_status FROM events WHERE check_id = ? ORDER BY t DESC LIMIT 16', params: [id] },
         { sql: 'SELECT t, duration_us, status FROM (SELECT t, duration_us, status FROM results WHERE check_id = ? AND t >= ? ORDER BY t DESC LIMIT ?) newest ORDER BY t', params: [id, historySince, maxPoints] },
+        // The status bar's 24 h, a row a minute (not the raw results of a day: those stay on disk).
+        { sql: `SELECT minute, bar_worst, bar_runs, bar_up, runs, failures, degraded_s, critical_s FROM rollup_minute
+            WHERE check_id = ? AND minute >= ? ORDER BY minute`, params: [id, minuteOf(this.now() - BAR_RESTORE_MS)] },
       ];
       // A few checks per batch: one batch for all of them held every check's history points at
       // once, three times over (the database's rows, their copy, the points), and 500 checks x
@@ -497,7 +563,7 @@ export class CheckRecord {
         const batch = known.slice(from, from + RESTORE_CHECKS_PER_BATCH);
         const answers = await sql.transaction(batch.flatMap((name) => perCheck(ids.get(name)!)));
         batch.forEach((name, i) => {
-          const [last, lastOk, lastFail, message, changes, points] = answers.slice(i * 6, i * 6 + 6).map((a) => a.rows ?? []);
+          const [last, lastOk, lastFail, message, changes, points, minutes] = answers.slice(i * PER_CHECK, (i + 1) * PER_CHECK).map((a) => a.rows ?? []);
           if (!last.length) return;
           const t = Number(last[0].t);
           const rank = Number(last[0].status);
@@ -511,11 +577,12 @@ export class CheckRecord {
             lastSuccess: num(lastOk[0]?.t),
             lastFailure: num(lastFail[0]?.t),
             points: points.map((p) => ({ t: Number(p.t), duration: Number(p.duration_us) / 1e6, status: STATUSES[Number(p.status)] ?? 'unknown' })),
+            minutes: minutes.map(barMinuteOf),
           };
           // Handed over batch by batch, the points are not all alive at once (1 000 checks x 8 640
           // points as objects took the exporter to ~700 MB at start).
           each?.(name, r);
-          out.set(name, each ? { ...r, points: [] } : r);
+          out.set(name, each ? { ...r, points: [], minutes: [] } : r);
         });
       }
     } catch (err) {

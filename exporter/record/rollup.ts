@@ -2,7 +2,10 @@
 // "add these to the row" upserts, so a minute spread over several flushes (or a restart) sums
 // correctly. Seconds per status come from the time between two results of a check: the status
 // of the earlier one held until the later one arrived.
-import { STATUSES } from '../model/status.js';
+import { statusRank, STATUSES } from '../model/status.js';
+
+const UNKNOWN_RANK = statusRank('unknown');
+const CRITICAL_RANK = statusRank('critical');
 
 export const MINUTE_MS = 60_000;
 
@@ -14,6 +17,10 @@ export interface MinuteRollup {
   /** Response time (the final attempt's duration, seconds): sum and largest. */
   rtSum: number;
   rtMax: number;
+  /** The status bar's minute (engine/history.ts MinuteSlots): worst rank (-1 none), runs (unknown ones left out), runs up. */
+  barWorst: number;
+  barRuns: number;
+  barUp: number;
 }
 
 export interface RollupRow extends MinuteRollup {
@@ -40,7 +47,7 @@ export function splitByMinute(from: number, to: number): Array<[minute: number, 
 }
 
 function empty(): MinuteRollup {
-  return { runs: 0, failures: 0, seconds: STATUSES.map(() => 0), rtSum: 0, rtMax: 0 };
+  return { runs: 0, failures: 0, seconds: STATUSES.map(() => 0), rtSum: 0, rtMax: 0, barWorst: -1, barRuns: 0, barUp: 0 };
 }
 
 export class RollupBuffer {
@@ -54,13 +61,19 @@ export class RollupBuffer {
     return r;
   }
 
-  /** One completed run, counted in the minute it finished. */
-  addRun(check: string, t: number, duration: number, ok: boolean): void {
+  /** One completed run, counted in the minute it finished; `rank` its status (index into STATUSES). */
+  addRun(check: string, t: number, duration: number, ok: boolean, rank = -1): void {
     const r = this.row(check, minuteOf(t));
     r.runs++;
     if (!ok) r.failures++;
     r.rtSum += duration;
     if (duration > r.rtMax) r.rtMax = duration;
+    // As the bar counts: unknown runs say nothing.
+    if (rank >= 0 && rank !== UNKNOWN_RANK) {
+      r.barRuns++;
+      if (rank !== CRITICAL_RANK) r.barUp++;
+      if (rank > r.barWorst) r.barWorst = rank;
+    }
   }
 
   /** The check was in status `rank` (index into STATUSES) from `from` to `to` (epoch ms). */

@@ -151,7 +151,7 @@ export class TierRoller {
         const statements = [progressStatement(tier, p.period, id)];
         if (row) statements.unshift(tierRowStatement(tier, row));
         await sql.transaction(statements);
-        if (row && tier === 'day') this.dayCache?.changed(p.period * DAY_MS, (p.period + 1) * DAY_MS);
+        if (row) this.dayCache?.changed(p.period * PERIOD_MS[tier], (p.period + 1) * PERIOD_MS[tier], tier);
         this.progress.set(tier, { period: p.period, checkId: id, wrote: p.wrote || row !== undefined });
       }
     }
@@ -333,30 +333,40 @@ async function readPiece(sql: RecordSql, p: Piece): Promise<Map<number, TierTota
 }
 
 /**
- * Whole-day pieces already read, by range: day rows never change once rolled up, so a report
- * asked again (the same 90 days, another `to`) reads only its hours and minutes. An entry goes
- * when a day inside it is (re)written or a day before its end is removed.
+ * Hour and day pieces already read, by range: a rolled-up hour or day never changes, so a report
+ * asked again (the same 90 days, another `to`) reads only what it has not read yet. A range that
+ * grew at its end (the hours rolled up since) is read from where the cached one stops and added
+ * to it. An entry goes when a period inside it is (re)written or removed. Each entry holds one
+ * total per check (a sketch of 2 KB each): MAX_ENTRIES bounds the memory.
  */
 export class DayPieceCache {
-  private entries = new Map<string, { from: number; to: number; totals: Map<number, TierTotals> }>();
-  /** Counts changes: a piece read while days changed is not kept. */
+  private entries = new Map<string, { tier: Piece['tier']; from: number; to: number; totals: Map<number, TierTotals> }>();
+  /** Counts changes: a piece read while periods changed is not kept. */
   version = 0;
-  static readonly MAX_ENTRIES = 4;
+  static readonly MAX_ENTRIES = 6;
 
   get(p: Piece): Map<number, TierTotals> | undefined {
-    return this.entries.get(`${p.from}:${p.to}`)?.totals;
+    return this.entries.get(`${p.tier}:${p.from}:${p.to}`)?.totals;
+  }
+
+  /** The longest cached range of `p`'s tier that starts where `p` does and ends within it. */
+  prefix(p: Piece): { to: number; totals: Map<number, TierTotals> } | undefined {
+    let best: { to: number; totals: Map<number, TierTotals> } | undefined;
+    for (const e of this.entries.values()) if (e.tier === p.tier && e.from === p.from && e.to <= p.to && (!best || e.to > best.to)) best = e;
+    return best;
   }
 
   set(p: Piece, totals: Map<number, TierTotals>): void {
-    this.entries.delete(`${p.from}:${p.to}`);
-    this.entries.set(`${p.from}:${p.to}`, { from: p.from, to: p.to, totals });
+    const key = `${p.tier}:${p.from}:${p.to}`;
+    this.entries.delete(key);
+    this.entries.set(key, { tier: p.tier, from: p.from, to: p.to, totals });
     while (this.entries.size > DayPieceCache.MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value!);
   }
 
-  /** Day rows in [from, to) were written or removed. */
-  changed(from: number, to: number): void {
+  /** Rows in [from, to) were written or removed (of `tier` only, when given). */
+  changed(from: number, to: number, tier?: Tier): void {
     this.version++;
-    for (const [k, e] of this.entries) if (e.from < to && from < e.to) this.entries.delete(k);
+    for (const [k, e] of this.entries) if ((!tier || e.tier === tier) && e.from < to && from < e.to) this.entries.delete(k);
   }
 
   clear(): void {
@@ -365,27 +375,68 @@ export class DayPieceCache {
   }
 }
 
+/** Each check's totals of a rolled-up hour or day piece: from the cache, or read (the part not cached) and kept. */
+async function closedPiece(sql: RecordSql, p: Piece, cache?: DayPieceCache): Promise<Map<number, TierTotals>> {
+  const hit = cache?.get(p);
+  if (hit) return hit;
+  const version = cache?.version;
+  const head = cache?.prefix(p);
+  let part: Map<number, TierTotals>;
+  if (head) {
+    part = new Map();
+    for (const [id, t] of head.totals) part.set(id, copyTotals(t));
+    if (head.to < p.to) {
+      for (const [id, t] of await readPiece(sql, { tier: p.tier, from: head.to, to: p.to })) {
+        const sum = part.get(id);
+        if (sum) addTotals(sum, t);
+        else part.set(id, t);
+      }
+    }
+  } else {
+    part = await readPiece(sql, p);
+  }
+  if (cache && cache.version === version) cache.set(p, part);
+  return part;
+}
+
+function copyTotals(t: TierTotals): TierTotals {
+  const c = emptyTotals();
+  addTotals(c, t);
+  return c;
+}
+
+/** Response-time sketches of runs not rolled up yet (hours from `from`), by check id (record/live-sketches.ts). */
+export type LiveSketches = (fromHour: number, toHour: number) => Map<number, Sketch>;
+
 /**
- * Totals per check id over [from, to), from the tiers, and the pieces they came from: the
- * sketches hold the runs of the hour and day pieces only (minute rows carry none).
+ * Totals per check id over [from, to), from the tiers, and the pieces they came from. Minute
+ * rows carry no sketch: the percentiles of a minute piece come from the sketches of the whole
+ * hours holding it (the hour rows where rolled up, `live` where not yet), so the answer's
+ * percentiles are those of the window widened to whole hours at its minute edges.
  */
 export async function readTotals(sql: RecordSql, roller: TierRoller, from: number, to: number, now: number, retention: TierRetention,
-  cache?: DayPieceCache): Promise<{ totals: Map<number, TierTotals>; pieces: Piece[] }> {
+  cache?: DayPieceCache, live?: LiveSketches): Promise<{ totals: Map<number, TierTotals>; pieces: Piece[] }> {
   const hourDone = await roller.done(sql, 'hour', now);
   const dayDone = await roller.done(sql, 'day', now);
   const pieces = planPieces(from, to, { now, hourDone, dayDone, retention });
   const totals = new Map<number, TierTotals>();
+  const sum = (id: number) => {
+    let t = totals.get(id);
+    if (!t) totals.set(id, t = emptyTotals());
+    return t;
+  };
   for (const p of pieces) {
-    let part = p.tier === 'day' ? cache?.get(p) : undefined;
-    if (!part) {
-      const version = cache?.version;
-      part = await readPiece(sql, p);
-      if (p.tier === 'day' && cache && cache.version === version) cache.set(p, part);
+    const part = p.tier === 'minute' ? await readPiece(sql, p) : await closedPiece(sql, p, cache);
+    for (const [id, t] of part) addTotals(sum(id), t); // a copy: what is cached stays as read
+    if (p.tier !== 'minute') continue;
+    const h0 = Math.floor(p.from / HOUR_MS) * HOUR_MS;
+    const h1 = Math.ceil(p.to / HOUR_MS) * HOUR_MS;
+    if (Math.min(h1, hourDone) > h0) {
+      const hours = await closedPiece(sql, { tier: 'hour', from: h0, to: Math.min(h1, hourDone) }, cache);
+      for (const [id, t] of hours) if (part.has(id)) sum(id).sketch.merge(t.sketch);
     }
-    for (const [id, t] of part) {
-      let sum = totals.get(id);
-      if (!sum) totals.set(id, sum = emptyTotals());
-      addTotals(sum, t); // a copy: what is cached stays as read
+    if (live && h1 > hourDone) {
+      for (const [id, s] of live(Math.max(h0, hourDone) / HOUR_MS, h1 / HOUR_MS)) if (part.has(id)) sum(id).sketch.merge(s);
     }
   }
   return { totals, pieces };
@@ -438,7 +489,7 @@ export class TierPruner {
           params: [id, round.before, id, round.before, round.before],
         }]);
         deleted += changes;
-        if (changes && tier === 'day') this.dayCache?.changed(0, round.before * DAY_MS);
+        if (changes) this.dayCache?.changed(0, round.before * PERIOD_MS[tier], tier);
         round.checkId = changes === TIER_PRUNE_STEP ? id : id + 1; // a full step: more of this check may be left
       }
     }

@@ -61,6 +61,15 @@ export class BucketAccumulator {
     if (status > this.worst[i]) this.worst[i] = status;
   }
 
+  /** A minute's runs at once (MinuteSlots): `worst` its worst rank, `runs` of them, `up` not critical. */
+  addMinute(t: number, worst: number, runs: number, up: number): void {
+    const i = this.index(t);
+    if (i < 0 || runs <= 0) return;
+    this.runs[i] += runs;
+    this.up[i] += up;
+    if (worst > this.worst[i]) this.worst[i] = worst;
+  }
+
   /** The letter of bucket `i`. */
   letter(i: number): string {
     const w = this.worst[i];
@@ -112,36 +121,28 @@ export function bucketize(points: readonly PeriodPoint[], spec: BarSpec): Bucket
   return acc;
 }
 
-// Bars are kept per history ring and fed only the points added since the last look, so a page
-// load or a live diff costs O(new points), not O(24 h of points) per check. A new bucket layout
-// (every bucket width, ~30 min) or a new ring (config reload) starts over. A few layouts are
-// kept per ring, so clients asking for different bucket counts don't rebuild each other's.
-interface BarCache { spec: BarSpec; acc: BucketAccumulator; next: number }
-const bars = new WeakMap<HistoryRing, BarCache[]>();
-const LAYOUTS_PER_RING = 3;
+// A bar is built from the ring's per-minute slots (engine/history.ts MinuteSlots): at most
+// 1 442 slots a check, so a page load costs O(minutes), not O(runs in 24 h), and the runs
+// themselves need not stay in memory for a day. A minute's runs count in the bucket holding the
+// minute's start: exact whenever the bucket width is whole minutes (the page's 48 half-hour
+// buckets, or any count dividing 1 440).
 
-/** The bar of `ring` in layout `spec`, up to date with the ring. */
+/** The bar of `ring` in layout `spec`. */
 export function barOf(ring: HistoryRing, spec: BarSpec): BucketAccumulator {
-  let list = bars.get(ring);
-  if (!list) bars.set(ring, (list = []));
-  let i = list.findIndex((c) => c.spec.start === spec.start && c.spec.step === spec.step && c.spec.count === spec.count);
-  if (i < 0) {
-    list.unshift({ spec, acc: new BucketAccumulator(spec), next: spec.start });
-    if (list.length > LAYOUTS_PER_RING) list.length = LAYOUTS_PER_RING;
-    i = 0;
-  }
-  const cache = list[i];
-  ring.forEach(cache.next, (t, _d, status) => {
-    cache.acc.add(t, status);
-    cache.next = t + 1; // times are whole milliseconds
-  });
-  return cache.acc;
+  const acc = new BucketAccumulator(spec);
+  ring.minutes.forEach(spec.start, spec.start + spec.count * spec.step, (t, worst, runs, up) => acc.addMinute(t, worst, runs, up));
+  return acc;
 }
 
 /** The bucket of the page's bar (DEFAULT_BAR_BUCKETS at `now`) that holds time `t`, or null outside it. */
 export function bucketAt(ring: HistoryRing, t: number | undefined, now: number): BarBucket | null {
   if (t === undefined) return null;
-  const acc = barOf(ring, barSpec(now));
+  const spec = barSpec(now);
+  const acc = new BucketAccumulator(spec);
   const i = acc.index(t);
-  return i < 0 ? null : acc.bucket(i);
+  if (i < 0) return null;
+  // Only the minutes of that bucket.
+  const from = spec.start + i * spec.step;
+  ring.minutes.forEach(from, from + spec.step, (m, worst, runs, up) => acc.addMinute(m, worst, runs, up));
+  return acc.bucket(i);
 }

@@ -6,6 +6,7 @@
 import type { CheckState } from '../engine/state.js';
 import { maxGapFor, summarizePeriod, type PeriodSummary } from '../health/report-period.js';
 import { STATUSES } from '../model/status.js';
+import type { ReportIncident } from '../record/incidents.js';
 import type { Piece, TierTotals } from '../record/tiers.js';
 import { csvLine } from './csv.js';
 import { fileStamp, iso, ms, percent } from './format.js';
@@ -25,10 +26,14 @@ export interface ReportQuery {
 export type ReportTable = 'checks' | 'incidents';
 export const REPORT_TABLES: readonly ReportTable[] = ['checks', 'incidents'];
 
+export interface ReportSummary extends Omit<PeriodSummary, 'incidents'> {
+  incidents: ReportIncident[];
+}
+
 /** One check's period, summarised. */
 export interface ReportRow {
   s: CheckState;
-  r: PeriodSummary;
+  r: ReportSummary;
   /** Where the figures come from: the in-memory ring, or the record's rollups (a longer window). */
   source: 'memory' | 'record';
   /** Where the check's data in the period starts (epoch ms). */
@@ -37,11 +42,13 @@ export interface ReportRow {
   failures?: number;
 }
 
-/** The record's answer for long windows (CheckRecord.periodTotals). */
+/** The record's answer for long windows (CheckRecord.periodTotals, checkIncidents). */
 export interface LongHistory {
   periodTotals(from: number, to: number): Promise<{ totals: Map<string, TierTotals>; pieces: Piece[] } | undefined>;
   /** Where the record's rollups start, if it holds any. */
   dataSince(): Promise<number | undefined>;
+  /** Each check's stored incidents overlapping [from, to), clipped to it. */
+  checkIncidents?(from: number, to: number): Promise<Map<string, ReportIncident[]> | undefined>;
 }
 
 const MINUTE = 60_000;
@@ -52,7 +59,9 @@ export type MaintenanceTime = (s: CheckState, from: number, to: number) => Array
 /**
  * Summarise every check the query selects over [from, to). A check whose ring holds the whole
  * window is summarised from the ring (exact); when the record holds more of the window than the
- * ring does (older than history.max_points, or before a restart), from the record's rollups.
+ * ring does (older than the ring's history.max_points, or before a restart), from the record
+ * alone: its rollups for the figures, its stored incidents for the incidents. The ring is not
+ * read for those checks at all (summarising it for 500 checks took most of a 90-day report).
  */
 export async function reportRows(checks: Iterable<CheckState>, q: ReportQuery, slice: TimeSlice, long?: LongHistory, maintenance?: MaintenanceTime): Promise<ReportRow[]> {
   const selected = [...checks].filter((s) => (!q.check || s.config.name === q.check) && (!q.component || s.config.component === q.component));
@@ -61,21 +70,26 @@ export async function reportRows(checks: Iterable<CheckState>, q: ReportQuery, s
   const since = long && selected.some(ringMisses) ? await long.dataSince().catch(() => undefined) : undefined;
   const knowsMore = (s: CheckState) => since !== undefined && ringMisses(s) && since < Math.floor((s.history.oldest() ?? Infinity) / MINUTE) * MINUTE - MINUTE;
   const record = long && selected.some(knowsMore) ? await long.periodTotals(q.from, q.to).catch(() => undefined) : undefined;
-  const planned = record && maintenance ? await plannedTotals(selected, q, long!, maintenance) : undefined;
-  const rows: ReportRow[] = [];
-  for (const s of selected) {
-    const maxGap = maxGapFor(s.config);
-    const exclude = maintenance?.(s, q.from, q.to);
-    const ring = summarizePeriod(s.history.columns(q.from - maxGap, q.to), { from: q.from, to: q.to, maxGap, ...(exclude?.length ? { exclude } : {}) });
+  const fromRecordToo = (s: CheckState) => {
     const t = record?.totals.get(s.config.name);
     const oldest = s.history.oldest();
     // The record counts whole minutes: it knows more only when it starts a minute before the ring.
-    if (t && t.first !== undefined && (oldest === undefined || t.first < Math.floor(oldest / MINUTE) * MINUTE - MINUTE) && ringMisses(s)) {
-      rows.push({ s, r: fromRecord(s, t, record!.pieces, ring, q, planned?.get(s.config.name)), source: 'record', dataFrom: Math.max(t.first, q.from), failures: t.failures });
+    return t && t.first !== undefined && (oldest === undefined || t.first < Math.floor(oldest / MINUTE) * MINUTE - MINUTE) && ringMisses(s) ? t : undefined;
+  };
+  const fromRecordAt = selected.filter((s) => fromRecordToo(s));
+  const incidents = fromRecordAt.length && long?.checkIncidents ? await long.checkIncidents(q.from, q.to).catch(() => undefined) : undefined;
+  const planned = fromRecordAt.length && maintenance ? await plannedTotals(fromRecordAt, q, long!, maintenance) : undefined;
+  const rows: ReportRow[] = [];
+  for (const s of selected) {
+    const t = fromRecordToo(s);
+    if (t) {
+      rows.push({ s, r: fromRecord(t, incidents?.get(s.config.name) ?? [], q, planned?.get(s.config.name)), source: 'record', dataFrom: Math.max(t.first!, q.from), failures: t.failures });
     } else {
-      rows.push({ s, r: ring, source: 'memory', dataFrom: oldest });
+      const maxGap = maxGapFor(s.config);
+      const exclude = maintenance?.(s, q.from, q.to);
+      rows.push({ s, r: summarizePeriod(s.history.columns(q.from - maxGap, q.to), { from: q.from, to: q.to, maxGap, ...(exclude?.length ? { exclude } : {}) }), source: 'memory', dataFrom: s.history.oldest() });
+      await slice.pause(); // summarising a ring is the work here
     }
-    await slice.pause(); // 500 checks x 24 h is ~100 ms of work
   }
   return rows;
 }
@@ -115,21 +129,17 @@ async function plannedTotals(checks: CheckState[], q: ReportQuery, long: LongHis
 }
 
 /**
- * A period from the record's totals: time-weighted availability from the seconds per status,
- * percentiles from the hour and day sketches plus the ring's runs in the minute-resolution
- * pieces (the recent edge), incidents from the ring (the record's are at /api/v1/incidents).
+ * A period from the record's totals: time-weighted availability from the milliseconds per
+ * status, percentiles from the hour and day sketches (minute edges: their whole hours'),
+ * incidents from the record's stored incidents the check is part of.
  */
-function fromRecord(s: CheckState, t: TierTotals, pieces: Piece[], ring: PeriodSummary, q: ReportQuery, planned?: number[]): PeriodSummary {
+function fromRecord(t: TierTotals, incidents: ReportIncident[], q: ReportQuery, planned?: number[]): ReportSummary {
   // Status time inside maintenance windows (plannedTotals) counts in no status.
   const sec = (status: (typeof STATUSES)[number]) => Math.max(0, t.ms[STATUSES.indexOf(status)] - (planned?.[STATUSES.indexOf(status)] ?? 0)) / 1000;
   const plannedSeconds = planned ? (['healthy', 'degraded', 'critical'] as const).reduce((a, st) => a + Math.min(planned[STATUSES.indexOf(st)], t.ms[STATUSES.indexOf(st)]), 0) / 1000 : 0;
   const [healthy, degraded, critical] = [sec('healthy'), sec('degraded'), sec('critical')];
   const observed = healthy + degraded + critical;
   const sketch = t.sketch;
-  for (const p of pieces) {
-    if (p.tier !== 'minute') continue;
-    s.history.forEach(p.from, (time, duration) => { if (time < p.to) sketch.add(duration); });
-  }
   const q50 = sketch.quantile(0.5);
   return {
     from: q.from,
@@ -140,7 +150,7 @@ function fromRecord(s: CheckState, t: TierTotals, pieces: Piece[], ring: PeriodS
     availability: observed > 0 ? (healthy + degraded) / observed : null,
     healthy_ratio: observed > 0 ? healthy / observed : null,
     maintenance_seconds: round3(plannedSeconds),
-    incidents: ring.incidents,
+    incidents,
     response_time: q50 === null || !t.runs ? null : {
       p50: q50, p95: sketch.quantile(0.95)!, p99: sketch.quantile(0.99)!, mean: t.rtSumUs / 1e6 / t.runs, max: t.rtMaxUs / 1e6,
     },
@@ -165,7 +175,7 @@ export async function reportDocument(rows: ReportRow[], q: ReportQuery, now: num
     seconds_by_status: r.seconds_by_status,
     maintenance_seconds: r.maintenance_seconds,
     incidents_total: r.incidents.length,
-    incidents: r.incidents.map((i) => ({ start: iso(i.start), end: iso(i.end), duration_seconds: i.duration_seconds, worst: i.worst, runs: i.runs, ongoing: i.ongoing, started_before_period: i.clipped_start })),
+    incidents: r.incidents.map((i) => ({ start: iso(i.start), end: iso(i.end), duration_seconds: i.duration_seconds, worst: i.worst, runs: i.runs, ongoing: i.ongoing, started_before_period: i.clipped_start, incident_id: i.id ?? null })),
     response_time_ms: r.response_time && {
       p50: ms(r.response_time.p50), p95: ms(r.response_time.p95), p99: ms(r.response_time.p99), mean: ms(r.response_time.mean), max: ms(r.response_time.max),
     },
@@ -177,11 +187,13 @@ export async function reportDocument(rows: ReportRow[], q: ReportQuery, now: num
     definitions: {
       availability: 'time up (healthy or degraded) / time covered by data; each run\'s status holds until the next run, for at most max_gap_seconds',
       healthy_ratio: 'time healthy / time covered by data',
-      incident: 'a contiguous period of non-healthy runs, from the first non-healthy run to the next healthy one',
-      percentiles: 'nearest-rank over the response times of the runs in the period; from the record (source "record"), read from log-bucket sketches within ±5 %',
+      incident: 'source "memory": a contiguous period of non-healthy runs, from the first non-healthy run to the next healthy one; source "record": '
+        + 'an incident of the record the check took part in (GET /api/v1/incidents/<incident_id>: its start and end, clipped to the period, and its worst status; runs not counted)',
+      percentiles: 'nearest-rank over the response times of the runs in the period; from the record (source "record"), read from log-bucket sketches within ±5 %, '
+        + 'an edge inside an hour taking that whole hour\'s',
       data: `source "memory": the in-memory history ring (at most history.max_points (${maxPoints}) points per check); source "record": the record's rollups `
         + '(day and hour rows, minute rows at the edges; an edge older than the minute or hour rows counts from its whole hour or day), used when the ring does not hold the whole window; '
-        + 'incidents always come from the ring (the record\'s are at /api/v1/incidents); data_from says where each check\'s data starts',
+        + 'the ring is not read then; data_from says where each check\'s data starts',
     },
     checks,
   };

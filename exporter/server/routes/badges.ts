@@ -17,7 +17,7 @@ import type { RouteTable } from '../route-table.js';
 
 const MAX_AGE_SECONDS = 30;
 
-export function badgeRoutes(deps: Pick<ServerDeps, 'state' | 'config' | 'readCache'>, routes: RouteTable): void {
+export function badgeRoutes(deps: Pick<ServerDeps, 'state' | 'config' | 'readCache'> & Partial<Pick<ServerDeps, 'record'>>, routes: RouteTable): void {
   const { state, readCache } = deps;
   const router = routes.under('/api/v1/badges');
 
@@ -59,7 +59,7 @@ export function badgeRoutes(deps: Pick<ServerDeps, 'state' | 'config' | 'readCac
     try {
       const { entry } = await readCache.get(`badge uptime ${key} ${window}`, async () => {
         const to = Date.now();
-        return { type: 'image/svg+xml', body: badgeSvg(uptimeOfRows(await reportRows(checks, { from: to - BADGE_WINDOWS[window], to }, new TimeSlice()), window)) };
+        return { type: 'image/svg+xml', body: badgeSvg(uptimeOfRows(await reportRows(checks, { from: to - BADGE_WINDOWS[window], to }, new TimeSlice(), deps.record), window)) };
       });
       svg = entry.body.toString();
     } catch (err) {
