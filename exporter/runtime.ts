@@ -111,6 +111,7 @@ export class Runtime {
   }
 
   apply(cfg: VigilConfig): void {
+    this.alerts.log.configure(cfg.history.retention);
     const note = this.storageChange(cfg);
     if (note) this.opts.log.warn(`config reload: ${note}`);
     this.storageInUse ??= cfg.storage;

@@ -7,9 +7,14 @@
 // (Alertmanager retries anything else). Appends are serialised and group-committed: concurrent
 // notifications share one transaction. A failed write rejects its appends and changes nothing
 // that readers see.
-// Bound: the newest `maxRecords` records within `maxBytes` (as JSON) are kept, in memory for the
-// queries and in the table: each append's transaction also deletes the rows that fell out of the
-// bound (at most PRUNE_STEP a time). The JSON-lines file of earlier versions
+// Bounds: in memory (what GET /api/v1/alerts reads), the newest `maxRecords` records within
+// `maxBytes` (as JSON). The table keeps more, for the incidents that join on it: every row
+// received within history.retention (configure()), within a byte budget (`tableMaxBytes`, the
+// rows' text): each append's transaction deletes, at most PRUNE_STEP at a time, the rows past the
+// retention and the oldest ones over the budget.
+// Ids: handed out by the database in blocks (id_counters, one UPDATE ... RETURNING per write), so
+// two instances sharing a PostgreSQL record never give two notifications the same id.
+// The JSON-lines file of earlier versions
 // (alert-notifications.jsonl) is imported once at open, its torn last line (a crash during a
 // write) and invalid lines skipped as before (db/legacy-import.ts).
 import { z } from 'zod';
@@ -68,6 +73,11 @@ export interface AlertLogOptions {
   maxRecords?: number;
   /** Bytes of kept records, as JSON (default 10 MiB). */
   maxBytes?: number;
+  /** Bytes of the table's rows (their text) kept at most (default NOTIFICATION_TABLE_MAX_BYTES). */
+  tableMaxBytes?: number;
+  /** Rows received longer ago are removed from the table (history.retention; default 90 days; see configure()). */
+  retentionMs?: number;
+  now?: () => number;
   /** Told about every write (vigil_storage_write_errors_total, /-/ready). */
   report?: WriteReporter;
   /** The JSON-lines file of an earlier version: imported once, then renamed <file>.migrated. */
@@ -98,11 +108,24 @@ export interface LoadReport {
 
 /** Rows that fell out of the bound, deleted per statement at most. */
 export const PRUNE_STEP = 1000;
+/** The table's byte budget by default: at ~1 KB a row, some 64 000 notifications. */
+export const NOTIFICATION_TABLE_MAX_BYTES = 64 * 1024 * 1024;
+const DEFAULT_RETENTION_MS = 90 * 86_400_000;
+/** How often the table's size is read again (instances sharing a PostgreSQL table each add only their own rows). */
+const RESUM_MS = 10 * 60_000;
+/** A row's size as the budget counts it: its text columns and ~100 bytes of numbers and overhead. */
+const ROW_BYTES_SQL = `(100 + length(receiver) + length(status) + length(fingerprint) + length(labels) + length(annotations) + coalesce(length(starts_at_text), 0)
+  + coalesce(length(ends_at_text), 0) + length(generator_url) + length(group_key) + length(external_url))`;
 
 const COLUMNS = ['id', 'batch', 'received_at', 'receiver', 'status', 'fingerprint', 'alertname', 'check_name', 'component', 'labels', 'annotations',
   'starts_at', 'starts_at_text', 'ends_at', 'ends_at_text', 'generator_url', 'group_key', 'truncated_alerts', 'external_url'] as const;
 const INSERT = `INSERT INTO notifications (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')}) ON CONFLICT DO NOTHING`;
-const PRUNE = `DELETE FROM notifications WHERE id IN (SELECT id FROM notifications WHERE id < ? ORDER BY id LIMIT ${PRUNE_STEP})`;
+const PRUNE_BEFORE = `DELETE FROM notifications WHERE id IN (SELECT id FROM notifications WHERE received_at < ? ORDER BY id LIMIT ${PRUNE_STEP})`;
+const PRUNE_UP_TO = `DELETE FROM notifications WHERE id IN (SELECT id FROM notifications WHERE id <= ? ORDER BY id LIMIT ${PRUNE_STEP})`;
+const ALLOCATE = "UPDATE id_counters SET next = next + ? WHERE name = 'notifications' RETURNING next";
+/** After an import with the old file's ids: the counter goes past them. */
+const COUNTER_PAST_IMPORT = `UPDATE id_counters SET next = (SELECT coalesce(max(id), 0) + 1 FROM notifications)
+  WHERE name = 'notifications' AND next <= (SELECT coalesce(max(id), 0) FROM notifications)`;
 
 /** Epoch ms of an RFC 3339 time (0 when it is none: the text column keeps what was sent). */
 const msOf = (t: string) => {
@@ -138,6 +161,12 @@ function recordOf(row: Record<string, unknown>): NotificationRecord {
 
 const bytesOf = (r: NotificationRecord) => Buffer.byteLength(JSON.stringify(r)) + 1;
 
+/** A row's size as ROW_BYTES_SQL counts it (characters of its text). */
+function rowBytes(r: NotificationRecord): number {
+  return 100 + r.receiver.length + r.status.length + r.fingerprint.length + JSON.stringify(r.labels).length + JSON.stringify(r.annotations).length
+    + r.starts_at.length + (r.ends_at?.length ?? 0) + r.generator_url.length + r.group_key.length + r.external_url.length;
+}
+
 /** The records of a JSON-lines file of an earlier version: everything after the last newline is a torn write, invalid lines are skipped. */
 export function parseLegacyLog(buf: Buffer): { records: NotificationRecord[]; torn_bytes: number; skipped_lines: number } {
   const end = buf.lastIndexOf(0x0a) + 1;
@@ -161,7 +190,12 @@ export class AlertLog {
   readonly maxBytes: number;
   private held: Held[] = [];
   private heldBytes = 0;
-  private nextId = 1;
+  /** The table's rows as the byte budget counts them (read at open, kept up to date by this instance's writes). */
+  private tableBytes = 0;
+  private tableBytesAt = 0;
+  private readonly tableMaxBytes: number;
+  private retentionMs: number;
+  private readonly now: () => number;
   private loaded?: LoadReport;
   private loading?: Promise<LoadReport>;
   private queue: Pending[] = [];
@@ -171,6 +205,14 @@ export class AlertLog {
   constructor(private opts: AlertLogOptions) {
     this.maxRecords = opts.maxRecords ?? 10_000;
     this.maxBytes = opts.maxBytes ?? 10 * 1024 * 1024;
+    this.tableMaxBytes = opts.tableMaxBytes ?? NOTIFICATION_TABLE_MAX_BYTES;
+    this.retentionMs = opts.retentionMs ?? DEFAULT_RETENTION_MS;
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** The table's retention (history.retention), from the config. */
+  configure(retentionMs: number): void {
+    this.retentionMs = retentionMs;
   }
 
   /**
@@ -228,19 +270,19 @@ export class AlertLog {
         return { statements: parsed.records.map((r) => ({ sql: INSERT, params: rowOf(r) })), records: parsed.records.length };
       });
     }
+    await sql.transaction([{ sql: COUNTER_PAST_IMPORT }]);
     const rows = await sql.all(`SELECT * FROM notifications ORDER BY id DESC LIMIT ?`, [this.maxRecords]);
     const held = rows.reverse().map((row) => recordOf(row)).map((record) => ({ record, bytes: bytesOf(record) }));
     const kept = bound(held, this.maxRecords, this.maxBytes);
     this.held = kept.held;
     this.heldBytes = kept.bytes;
-    const last = await sql.all<{ id: number | null }>('SELECT max(id) AS id FROM notifications');
-    this.nextId = Number(last[0]?.id ?? 0) + 1;
-    // Rows past the bound (a large imported file, a smaller bound configured): a few steps now, the rest with the next appends.
-    if (this.held.length) {
-      for (let i = 0; i < 100; i++) {
-        const [{ changes }] = await sql.transaction([{ sql: PRUNE, params: [this.held[0].record.id] }]);
-        if (changes < PRUNE_STEP) break;
-      }
+    await this.sumTable();
+    // Rows past the bounds (a large imported file, a shorter retention configured): a few steps now, the rest with the next appends.
+    for (let i = 0; i < 100; i++) {
+      const statements = await this.pruneStatements();
+      if (!statements.length) break;
+      const changes = (await sql.transaction(statements)).reduce((n, r) => n + r.changes, 0);
+      if (changes < PRUNE_STEP) break;
     }
     this.loaded = { records: this.held.length, torn_bytes: torn, skipped_lines: skipped };
     return this.loaded;
@@ -269,22 +311,73 @@ export class AlertLog {
     });
   }
 
-  /** One transaction for every queued notification (each its own batch id) and the rows that fall out of the bound. */
+  /**
+   * One transaction for every queued notification (each its own batch id) and the rows that fall
+   * out of the table's bounds. Its ids are a block the database handed out first (committed on
+   * its own: a write that fails after it leaves a gap, never a duplicate).
+   */
   private async write(batch: Pending[]): Promise<void> {
-    let id = this.nextId;
+    const count = batch.reduce((n, p) => n + p.input.length, 0);
+    let id = count ? await this.allocate(count) : 0;
     const withIds = batch.map((p) => {
       const first = id;
       return p.input.map((r): NotificationRecord => ({ id: id++, batch: first, ...r }));
     });
     const added = withIds.flat().map((record) => ({ record, bytes: bytesOf(record) }));
-    const next = bound([...this.held, ...added], this.maxRecords, this.maxBytes, this.heldBytes + added.reduce((n, h) => n + h.bytes, 0));
-    const statements: Statement[] = added.map((h) => ({ sql: INSERT, params: rowOf(h.record) }));
-    if (next.held.length) statements.push({ sql: PRUNE, params: [next.held[0].record.id] });
-    await this.opts.sql.transaction(statements);
-    this.nextId = id;
+    // What the table no longer keeps (past the retention) is not served from memory either.
+    const cutoff = this.now() - this.retentionMs;
+    let old = 0;
+    while (old < this.held.length && Date.parse(this.held[old].record.received_at) < cutoff) old++;
+    const kept = old ? this.held.slice(old) : this.held;
+    const next = bound([...kept, ...added], this.maxRecords, this.maxBytes, kept.reduce((n, h) => n + h.bytes, 0) + added.reduce((n, h) => n + h.bytes, 0));
+    if (this.now() - this.tableBytesAt > RESUM_MS) await this.sumTable();
+    const addedBytes = added.reduce((n, h) => n + rowBytes(h.record), 0);
+    this.tableBytes += addedBytes;
+    let statements: Statement[];
+    try {
+      statements = [...added.map((h) => ({ sql: INSERT, params: rowOf(h.record) })), ...await this.pruneStatements()];
+      await this.opts.sql.transaction(statements);
+    } catch (err) {
+      this.tableBytes -= addedBytes;
+      throw err;
+    }
     this.held = next.held;
     this.heldBytes = next.bytes;
     batch.forEach((p, i) => { p.records = withIds[i]; });
+  }
+
+  /** Read the table's size as the budget counts it (other instances sharing it write too). */
+  private async sumTable(): Promise<void> {
+    this.tableBytes = Number((await this.opts.sql.all<{ b: number | null }>(`SELECT sum(${ROW_BYTES_SQL}) AS b FROM notifications`))[0]?.b ?? 0);
+    this.tableBytesAt = this.now();
+  }
+
+  /** `count` ids from the database's counter: the first of them. */
+  private async allocate(count: number): Promise<number> {
+    const [r] = await this.opts.sql.transaction([{ sql: ALLOCATE, params: [count] }]);
+    const next = Number(r.rows?.[0]?.next);
+    if (!Number.isFinite(next)) throw new Error('the notification id counter is missing from the database');
+    return next - count;
+  }
+
+  /**
+   * The DELETEs that bring the table within its bounds: rows past the retention, and while the
+   * table is over its byte budget, the oldest rows that cover the excess (read a step at a time).
+   */
+  private async pruneStatements(): Promise<Statement[]> {
+    const out: Statement[] = [{ sql: PRUNE_BEFORE, params: [this.now() - this.retentionMs] }];
+    let excess = this.tableBytes - this.tableMaxBytes;
+    if (excess <= 0) return out;
+    const oldest = await this.opts.sql.all<{ id: number; b: number }>(`SELECT id, ${ROW_BYTES_SQL} AS b FROM notifications ORDER BY id LIMIT ${PRUNE_STEP}`);
+    let upTo: number | undefined;
+    for (const r of oldest) {
+      if (excess <= 0) break;
+      upTo = Number(r.id);
+      excess -= Number(r.b);
+      this.tableBytes -= Number(r.b);
+    }
+    if (upTo !== undefined) out.push({ sql: PRUNE_UP_TO, params: [upTo] });
+    return out;
   }
 }
 

@@ -31,16 +31,20 @@ interface ReportCheck {
 }
 
 /** Three days of `db` every minute until an hour ago, critical for two hours in the middle, through the write path; rolled up. */
-async function seed(dir: string, end: number): Promise<number[]> {
+async function seed(dir: string, end: number): Promise<{ durations: number[]; outage: number[] }> {
   let clock = end - 72 * H;
   mkdirSync(dir, { recursive: true });
   const r = new CheckRecord({ dir, log: createLogger({ level: 'error', write: () => {} }), report: { countWriteError: () => { throw new Error('seed write failed'); } }, now: () => clock });
   r.configure(recordRetentionOf({ retention: 90 * 24 * H, raw_retention: 48 * H }));
   const durations: number[] = [];
-  const outage = [end - 40 * H, end - 38 * H];
+  const outage = [Math.floor((end - 40 * H) / 60_000) * 60_000 + (end % 60_000), 0];
+  outage[1] = outage[0] + 2 * H; // both on the minute grid of the runs below
   for (let t = end - 72 * H, k = 0; t < end - H; t += 60_000, k++) {
     clock = t;
     const critical = t >= outage[0] && t < outage[1];
+    // The status changes, as the engine hands them over: the record stores the outage as an incident.
+    if (t === outage[0]) r.addStatusChange({ t, check: 'db', component: 'data', from: 'healthy', to: 'critical', reason: 'connect', message: 'refused' });
+    if (t === outage[1]) r.addStatusChange({ t, check: 'db', component: 'data', from: 'critical', to: 'healthy' });
     const d = 0.02 + ((k * 7_919) % 200) / 10_000; // 20-40 ms
     durations.push(d);
     r.addResult({ check: 'db', ok: !critical, status: critical ? 'critical' : 'healthy', violations: [], duration: d, samples: [], attempts: 1, startedAt: t - 30, finishedAt: t }, 180_000);
@@ -50,14 +54,14 @@ async function seed(dir: string, end: number): Promise<number[]> {
   await r.flush();
   while (await r.rollUp(1_000) > 0) { /* every hour and day due */ }
   await r.stop();
-  return durations;
+  return { durations, outage };
 }
 
 describe('the report beyond the in-memory ring', () => {
   it('a 72 h report is read from the record\'s rollups: availability, runs, failures and percentiles of all three days', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'vigil-report-it-'));
     dirs.push(dir);
-    const durations = await seed(path.join(dir, 'data'), Date.now());
+    const { durations, outage } = await seed(path.join(dir, 'data'), Date.now());
     const target = net.createServer((c) => c.end());
     servers.push(target);
     await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
@@ -81,6 +85,18 @@ checks:\n  - { name: db, type: tcp, host: 127.0.0.1, port: ${port}, interval: 1s
     expect(Math.abs(c.response_time_ms!.p95 / 1000 - exact.p95) / exact.p95).toBeLessThanOrEqual(SKETCH_RELATIVE_ERROR + 0.01);
     expect(c.response_time_ms!.max).toBeGreaterThanOrEqual(39);
     expect(long.definitions.data).toMatch(/source "record"/);
+    // The outage before the restart is the record's stored incident (the ring, refilled with
+    // 100 points, knows nothing of it), with the id that opens it at /api/v1/incidents/<id>.
+    const incidents = (c as unknown as { incidents: Array<{ start: string; end: string; worst: string; runs: number | null; ongoing: boolean; incident_id: number }> }).incidents;
+    expect(incidents).toHaveLength(1);
+    expect(incidents[0]).toMatchObject({ start: new Date(outage[0]).toISOString(), end: new Date(outage[1]).toISOString(), worst: 'critical', runs: null, ongoing: false });
+    const stored = (await (await fetch(`${ex.url}/api/v1/incidents/${incidents[0].incident_id}`)).json()) as { checks: string[]; started_at: string };
+    expect(stored).toMatchObject({ checks: ['db'], started_at: new Date(outage[0]).toISOString() });
+    // The status bar's 24 h comes back from the record's minute rollups, not from the 100 runs
+    // of the ring: every half hour of the last day up to the seed's end has its 30 runs.
+    const status = (await (await fetch(`${ex.url}/api/v1/status`)).json()) as { checks: Array<{ name: string; bar_runs: number[] }> };
+    const bar = status.checks.find((x) => x.name === 'db')!.bar_runs;
+    expect(bar.slice(1, -4).every((n) => n >= 29)).toBe(true);
 
     // The CSV table says where the data starts too.
     const csv = await (await fetch(`${ex.url}/api/v1/report?from=${from}&check=db&format=csv`)).text();

@@ -97,29 +97,70 @@ describe('AlertLog', () => {
     expect(existsSync(file)).toBe(false);
   });
 
-  it('keeps the newest maxRecords, in memory and in the table', async () => {
+  // The table is bounded by the retention and its own byte budget, not by what memory holds:
+  // incidents further back still join on their notifications (was: the table cut at maxRecords).
+  it('keeps the newest maxRecords in memory; the table keeps them all', async () => {
     const a = newLog({ maxRecords: 20 });
     for (let i = 1; i <= 26; i++) await a.append([rec(i)]);
     await a.idle();
     expect(a.records().map((r) => r.id)).toEqual(Array.from({ length: 20 }, (_, i) => i + 7));
-    expect((await rows()).map((r) => r.id)).toEqual(Array.from({ length: 20 }, (_, i) => i + 7));
+    expect((await rows()).map((r) => r.id)).toEqual(Array.from({ length: 26 }, (_, i) => i + 1));
     await a.close();
     const b = newLog({ maxRecords: 20 });
     await b.open();
     expect(b.records().map((r) => r.id)).toEqual(Array.from({ length: 20 }, (_, i) => i + 7));
     await b.append([rec(27)]);
-    expect((await rows()).map((r) => r.id)).toEqual(Array.from({ length: 20 }, (_, i) => i + 8));
+    expect((await rows()).map((r) => r.id)).toEqual(Array.from({ length: 27 }, (_, i) => i + 1));
   });
 
-  it('bounds the bytes kept as well', async () => {
+  it('bounds the bytes kept in memory as well', async () => {
     const big = 'x'.repeat(1000);
     const a = newLog({ maxBytes: 10_000 });
     for (let i = 1; i <= 30; i++) await a.append([rec(i, { annotations: { description: big } })]);
     await a.idle();
     expect(a.records().length).toBeLessThanOrEqual(9);
     expect(a.records().at(-1)!.id).toBe(30);
-    expect((await rows()).map((r) => r.id)).toEqual(a.records().map((r) => r.id));
+    expect(await rows()).toHaveLength(30);
     await a.close();
+  });
+
+  it('removes rows past the retention from the table (and from memory), at open and with each append', async () => {
+    let now = Date.parse(rec(10).received_at) + 1;
+    const a = newLog({ now: () => now });
+    for (let i = 1; i <= 10; i++) await a.append([rec(i)]);
+    a.configure(5_500); // history.retention: rows received more than 5.5 s before now go
+    await a.append([rec(11)]);
+    expect((await rows()).map((r) => r.id)).toEqual([5, 6, 7, 8, 9, 10, 11]);
+    expect(a.records().map((r) => r.id)).toEqual([5, 6, 7, 8, 9, 10, 11]);
+    await a.close();
+    now += 3_000;
+    const b = newLog({ now: () => now, retentionMs: 5_500 });
+    await b.open();
+    expect((await rows()).map((r) => r.id)).toEqual([8, 9, 10, 11]);
+  });
+
+  it('keeps the table within its byte budget, the oldest rows going first', async () => {
+    const big = 'x'.repeat(1000);
+    const a = newLog({ tableMaxBytes: 20_000 });
+    for (let i = 1; i <= 40; i++) await a.append([rec(i, { annotations: { description: big } })]);
+    await a.idle();
+    const ids = (await rows()).map((r) => r.id);
+    expect(ids.length).toBeGreaterThanOrEqual(10);
+    expect(ids.length).toBeLessThan(20);
+    expect(ids).toEqual(Array.from({ length: ids.length }, (_, i) => 41 - ids.length + i)); // the newest, contiguous
+    const [{ b }] = await sql.all<{ b: number }>('SELECT sum(length(annotations) + length(labels)) AS b FROM notifications');
+    expect(b).toBeLessThan(20_000);
+    await a.close();
+  });
+
+  it('two logs on one database (instances sharing a record) never hand out the same id', async () => {
+    const a = newLog();
+    const b = newLog({ legacyFile: undefined });
+    await Promise.all([a.open(), b.open()]);
+    const stored = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).append([rec(i), rec(i + 100)])));
+    const ids = stored.flat().map((r) => r.id);
+    expect(new Set(ids).size).toBe(40);
+    expect((await rows()).map((r) => r.id).sort((x, y) => x - y)).toEqual([...ids].sort((x, y) => x - y));
   });
 
   it('group-commits concurrent appends in order', async () => {
@@ -198,10 +239,12 @@ describe('AlertLog: import of alert-notifications.jsonl (earlier versions)', () 
     expect(existsSync(`${file}.migrated`)).toBe(true);
   });
 
-  it('an imported file larger than the bound keeps only the newest records, in the table too', async () => {
+  it('an imported file larger than the bound keeps only the newest records in memory, all of them in the table, and ids go on after them', async () => {
     writeFileSync(file, Array.from({ length: 30 }, (_, i) => line(i + 1)).join(''));
     const a = newLog({ maxRecords: 20 });
     expect(await a.open()).toMatchObject({ records: 20 });
-    expect((await rows()).map((r) => r.id)).toEqual(Array.from({ length: 20 }, (_, i) => i + 11));
+    expect((await rows()).map((r) => r.id)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    const [next] = await a.append([rec(31)]);
+    expect(next.id).toBe(31);
   });
 });

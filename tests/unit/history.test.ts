@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { HistoryRing } from '../../exporter/engine/history.js';
+import { BAR_MINUTES, HistoryRing, type HistoryPoint } from '../../exporter/engine/history.js';
+import { StateStore } from '../../exporter/engine/state.js';
+import { parseConfig } from '../../exporter/config/load.js';
+import { PROBE_KINDS } from '../../exporter/probes/index.js';
+import { statusRank, STATUSES, type Status } from '../../exporter/model/status.js';
+import { barOf, barSpec, bucketize } from '../../exporter/views/bar.js';
 
 describe('HistoryRing', () => {
   it('keeps the newest points up to capacity, oldest first', () => {
@@ -27,5 +32,61 @@ describe('HistoryRing', () => {
     ring.trim(20_000);
     expect(ring.length).toBe(10);
     expect(ring.since()[0].t).toBe(20_000);
+  });
+});
+
+describe('history in memory: a short ring and the bar per minute (history must not live on the heap)', () => {
+  const T = Date.UTC(2026, 11, 3, 12, 0, 7);
+  const H = 3_600_000;
+
+  it('with the default history section a check at 1 s holds history.max_points runs after 3 h, and its bar still covers the day', () => {
+    const cfg = parseConfig('checks:\n  - { name: a, type: tcp, host: 127.0.0.1, port: 1, interval: 1s }\n', 't.yml', { kinds: PROBE_KINDS });
+    const state = new StateStore();
+    state.applyConfig(cfg, new Set());
+    const run = (t: number, status: Status) => state.record({ check: 'a', ok: status !== 'critical', status, violations: [], duration: 0.01, samples: [], attempts: 1, startedAt: t - 10, finishedAt: t });
+    for (let t = T - 24 * H + 60_000; t < T - 3 * H; t += 60_000) run(t, t === T - 20 * H ? 'critical' : 'healthy');
+    for (let t = T - 3 * H; t <= T; t += 1_000) run(t, 'healthy');
+    const s = state.get('a')!;
+    expect(cfg.history.max_points).toBe(600);
+    expect(s.history.length).toBe(600);
+    // The ring (600 x 13 bytes) and the bar's minutes (1 442 x 5 bytes): ~15 KB, not 3 h of runs (140 KB).
+    expect(state.historyBytes() + s.history.minutes.bytes()).toBeLessThanOrEqual(600 * 13 + BAR_MINUTES * 5);
+    const acc = barOf(s.history, barSpec(T));
+    const critical = acc.index(T - 20 * H);
+    expect(acc.letter(critical)).toBe('c');
+    expect(acc.runs[critical]).toBe(30);
+    expect(acc.up[critical]).toBe(29);
+    expect(acc.runs[acc.index(T - 2 * H)]).toBe(1_800); // a half hour at 1 s
+    expect(acc.letters().replace(/h/g, '')).toBe('c');
+  });
+
+  it('the bar from the minutes equals the bar from the runs themselves (48 half-hour buckets)', () => {
+    const ring = new HistoryRing(50);
+    const points: HistoryPoint[] = [];
+    let seed = 7;
+    const rand = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    for (let t = T - 25 * H; t <= T; t += Math.floor(rand() * 300_000)) {
+      const p: HistoryPoint = { t, duration: rand(), status: STATUSES[Math.floor(rand() * 4)] };
+      points.push(p);
+      ring.push(p);
+    }
+    const spec = barSpec(T);
+    const fromMinutes = barOf(ring, spec);
+    const fromRuns = bucketize(points, spec);
+    expect(fromMinutes.letters()).toBe(fromRuns.letters());
+    expect(Array.from(fromMinutes.runs)).toEqual(Array.from(fromRuns.runs));
+    expect(Array.from(fromMinutes.up)).toEqual(Array.from(fromRuns.up));
+    expect(ring.length).toBe(50);
+  });
+
+  it('restored minutes fill the bar without counting the restored runs twice', () => {
+    const state = new StateStore();
+    state.applyConfig({ checks: [{ name: 'a', type: 'tcp', component: 'c', interval: 1_000, timeout: 500, retries: 0, retry_delay: 0, on_failure: 'critical', labels: {}, thresholds: {}, enabled: true }], components: [], history: { max_points: 100, retention: 90 * 24 * H } } as never, new Set());
+    const m = Math.floor((T - 5 * H) / 60_000);
+    state.restore('a', { status: 'healthy', since: T - 10 * H, points: [{ t: m * 60_000 + 1_000, duration: 0.1, status: 'healthy' }], minutes: [[m, statusRank('degraded'), 60, 60]] });
+    const acc = barOf(state.get('a')!.history, barSpec(T));
+    const i = acc.index(m * 60_000);
+    expect([acc.letter(i), acc.runs[i], acc.up[i]]).toEqual(['d', 60, 60]);
+    expect(state.get('a')!.history.length).toBe(1);
   });
 });
