@@ -35,7 +35,7 @@ import { parseConfig } from '../exporter/config/load.js';
 import { PROBE_KINDS } from '../exporter/probes/index.js';
 import { httpProbe } from '../exporter/probes/http.js';
 import { runCheck } from '../exporter/engine/runner.js';
-import { benchNodeFlags, freePort, percentile, rssBytes } from './exporter.js';
+import { benchNodeFlags, cpuSeconds, freePort, percentile, rssBytes } from './exporter.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -318,8 +318,14 @@ export async function benchStorage(options: string[] = []): Promise<Record<strin
     await waitHttp(`${vigil.url}/-/ready`, 120_000).catch(() => { /* ready once every check ran: reads are measured either way */ });
     const first = await timed(`${vigil.url}/`);
     const firstStatus = await timed(`${vigil.url}/api/v1/status`);
+    // The exporter's own CPU per request beside the wall time: on a shared, loaded box the wall
+    // time is mostly waiting for a core, the CPU time is the work a request costs.
+    const pid = vigil.proc.pid!;
     const statusMs: number[] = [];
+    let cpu0 = cpuSeconds(pid);
     for (let i = 0; i < requests; i++) statusMs.push((await timed(`${vigil.url}/api/v1/status?buckets=${40 + i}`)).ms);
+    out.status_cpu_ms_per_request = ((cpuSeconds(pid) - cpu0) * 1000) / requests;
+    cpu0 = cpuSeconds(pid);
     const reportMs: number[] = [];
     let sample: { source?: string; runs?: number; availability?: number; response_time_ms?: { p95: number } } | undefined;
     for (let i = 0; i < requests; i++) {
@@ -330,6 +336,7 @@ export async function benchStorage(options: string[] = []): Promise<Record<strin
       reportMs.push(r.ms);
       sample ??= JSON.parse(r.body).checks[0];
     }
+    out.report_cpu_ms_per_request = ((cpuSeconds(pid) - cpu0) * 1000) / requests;
     out.page_html_ms = first.ms;
     out.status_first_ms = firstStatus.ms;
     out.status_p95_ms = percentile(statusMs, 95);
@@ -338,8 +345,8 @@ export async function benchStorage(options: string[] = []): Promise<Record<strin
     // The first one reads every day row; the others find the whole days in the record's day cache.
     out.report_90d_first_ms = reportMs[0];
     out.report_sample = JSON.stringify({ source: sample?.source, runs: sample?.runs, availability: sample?.availability, p95_ms: sample?.response_time_ms?.p95 });
-    rows.push(['status page first load (/ + /api/v1/status)', `${(first.ms + firstStatus.ms).toFixed(0)} ms; /api/v1/status p95 ${out.status_p95_ms.toFixed(0)} ms`, '< 300 ms', first.ms + firstStatus.ms < 300 && (out.status_p95_ms as number) < 300]);
-    rows.push([`/api/v1/report, ${days} d, p95 of ${requests}`, `${(out.report_90d_p95_ms as number).toFixed(0)} ms (p50 ${(out.report_90d_p50_ms as number).toFixed(0)}, first ${(out.report_90d_first_ms as number).toFixed(0)})`, '< 300 ms', (out.report_90d_p95_ms as number) < 300]);
+    rows.push(['status page first load (/ + /api/v1/status)', `${(first.ms + firstStatus.ms).toFixed(0)} ms; /api/v1/status p95 ${out.status_p95_ms.toFixed(0)} ms, CPU ${(out.status_cpu_ms_per_request as number).toFixed(0)} ms a request`, '< 300 ms', first.ms + firstStatus.ms < 300 && (out.status_p95_ms as number) < 300]);
+    rows.push([`/api/v1/report, ${days} d, p95 of ${requests}`, `${(out.report_90d_p95_ms as number).toFixed(0)} ms (p50 ${(out.report_90d_p50_ms as number).toFixed(0)}, first ${(out.report_90d_first_ms as number).toFixed(0)}; CPU ${(out.report_cpu_ms_per_request as number).toFixed(0)} ms a request)`, '< 300 ms', (out.report_90d_p95_ms as number) < 300]);
     await stop(vigil.proc);
     vigil = undefined;
 

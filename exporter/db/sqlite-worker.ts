@@ -13,7 +13,12 @@
 export type WorkerRequest =
   | { id: number; op: 'open'; file: string; migrations: Array<{ name: string; sqlite: string }>; verify?: boolean }
   | { id: number; op: 'all'; sql: string; params: unknown[] }
-  | { id: number; op: 'transaction'; statements: Array<{ sql: string; params?: unknown[] }> }
+  /**
+   * Statements in one transaction, consecutive ones with the same SQL as one group: the text
+   * crosses the thread boundary once per group, not once per row (a flush of 500 results is
+   * three groups). Answered with each statement's changes, and the rows of those that return some.
+   */
+  | { id: number; op: 'transaction'; groups: Array<{ sql: string; params: unknown[][] }> }
   | { id: number; op: 'backup'; file: string }
   | { id: number; op: 'checkpoint' }
   | { id: number; op: 'close' };
@@ -137,8 +142,23 @@ export function sqliteWorkerMain(): void {
     if (!db) throw Object.assign(new Error('the database is not open'), { code: 'VIGIL_DB_CLOSED' });
     if (m.op === 'all') return runOne(m.sql, m.params).rows ?? [];
     if (m.op === 'transaction') {
-      const out = db.transaction(() => m.statements.map((s) => runOne(s.sql, s.params)))();
-      if (out.some((r) => r.changes > 0)) dirty = true;
+      const out = db.transaction(() => {
+        const changes: number[] = [];
+        const rows: Array<[index: number, rows: unknown[]]> = [];
+        for (const g of m.groups) {
+          const st = prepared(g.sql);
+          for (const params of g.params) {
+            if (st.reader) {
+              rows.push([changes.length, st.all(...bindable(params))]);
+              changes.push(0);
+            } else {
+              changes.push(st.run(...bindable(params)).changes);
+            }
+          }
+        }
+        return { changes, rows };
+      })();
+      if (out.changes.some((n) => n > 0)) dirty = true;
       return out;
     }
     if (m.op === 'backup') {

@@ -103,8 +103,15 @@ export class SqliteSql implements RecordSql {
 
   async transaction(statements: Statement[]): Promise<StatementResult[]> {
     await this.open();
-    const out = await this.request({ op: 'transaction', statements }) as StatementResult[];
-    for (const r of out) if (r.rows) withBuffers(r.rows);
+    const groups: Array<{ sql: string; params: unknown[][] }> = [];
+    for (const st of statements) {
+      const last = groups[groups.length - 1];
+      if (last && last.sql === st.sql) last.params.push(st.params ?? []);
+      else groups.push({ sql: st.sql, params: [st.params ?? []] });
+    }
+    const answer = await this.request({ op: 'transaction', groups }) as { changes: number[]; rows: Array<[number, Array<Record<string, unknown>>]> };
+    const out: StatementResult[] = answer.changes.map((changes) => ({ changes }));
+    for (const [i, rows] of answer.rows) out[i].rows = withBuffers(rows);
     return out;
   }
 

@@ -33,7 +33,7 @@ import { DAY_MS, DayPieceCache, HOUR_MS, HOUR_SETTLE_MS, readTotals, TierPruner,
 /** Incidents one report lists at most (the newest), across its checks. */
 export const MAX_REPORT_INCIDENTS = 20_000;
 /** Checks restored per database round trip (each brings back up to history.max_points points). */
-const RESTORE_CHECKS_PER_BATCH = 16;
+const RESTORE_CHECKS_PER_BATCH = 12;
 /** Rows removed per retention step: each DELETE stays short whatever the backlog. */
 export const PRUNE_STEP = 500;
 /** Retention statements per sweep (each a few ms at most), and how often a sweep runs. */
