@@ -93,6 +93,9 @@ describe('alerting stack (Prometheus 2.42 + Alertmanager 0.25, shipped config)',
     expect(webhook.annotations.summary).toBe('Check api of component web is critical.');
     expect(webhook.annotations.description).toMatch(/has been critical for more than 10 seconds/);
     expect(webhook.annotations.runbook_url).toBe(`${RUNBOOKS}vigilcheckcritical`);
+    // value/threshold as a real Prometheus renders them (issue 17: chat messages and the alerts panel).
+    expect(webhook.annotations.value).toMatch(/^(last success .+ ago|no successful run on record)$/);
+    expect(webhook.annotations.threshold).toBe('critical for more than 10s');
 
     const pd = await stack.sink.waitFor((r) => r.path === PAGERDUTY_PATH && r.body?.event_action === 'trigger'
       && String(r.body?.payload?.custom_details?.firing).includes('VigilCheckCritical'), 30_000, 'PagerDuty trigger');
