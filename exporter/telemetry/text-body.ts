@@ -28,6 +28,11 @@ export class TextBody {
     this.len += this.buf.write(text, this.len);
   }
 
+  appendBytes(bytes: Buffer): void {
+    if (this.buf.length - this.len < bytes.length) this.reserve(bytes.length);
+    this.len += bytes.copy(this.buf, this.len);
+  }
+
   /** The bytes so far; valid until the next reset() of this body. */
   bytes(): Buffer {
     return this.buf.subarray(0, this.len);

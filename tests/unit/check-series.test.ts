@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CheckSeries, escapeLabelValue, type CheckWriter } from '../../exporter/telemetry/check-series.js';
 
@@ -84,7 +85,7 @@ describe('CheckSeries', () => {
       });
     }
     const chunks: string[] = [];
-    s.renderTo((c) => chunks.push(c));
+    s.renderTo((c) => chunks.push(c.toString('utf8')));
     expect(chunks.length).toBeGreaterThan(2);
     expect(chunks.join('')).toBe(s.render());
     for (const c of chunks) {
@@ -131,6 +132,38 @@ describe('CheckSeries', () => {
       'probe_success{check="c",env="x"} 1',
       'probe_http_duration_seconds{check="c",env="x",phase="connect"} 8', 'probe_http_duration_seconds{check="c",env="x",phase="transfer"} 0.8',
     ]);
+  });
+
+  it('a scrape that reuses unchanged blocks serves the same bytes as a render from scratch', () => {
+    fc.assert(fc.property(
+      fc.array(fc.tuple(fc.nat(599), fc.nat(3), fc.boolean(), fc.boolean()), { minLength: 1, maxLength: 300 }),
+      fc.array(fc.nat(299), { maxLength: 6 }),
+      (updates, scrapeAfter) => {
+        const write = (s: CheckSeries, check: number, value: number, transfer: boolean, fail: boolean) =>
+          s.update(`c${check}`, `check="c${check}"`, (w) => {
+            w.set('probe_success', '', fail ? 0 : 1);
+            w.set('probe_http_duration_seconds', ',phase="connect"', value);
+            if (transfer) w.set('probe_http_duration_seconds', ',phase="transfer"', value / 2);
+            w.set('vigil_check_runs_total', '', check);
+          });
+        const cached = new CheckSeries();
+        const seen: Array<[number, number, boolean, boolean]> = [];
+        cached.reset(specs);
+        // 600 checks first: families of several blocks each, so most blocks stay unchanged.
+        for (let c = 0; c < 600; c++) write(cached, c, 0, true, false);
+        cached.render();
+        updates.forEach(([check, value, transfer, fail], i) => {
+          write(cached, check, value, transfer, fail);
+          seen.push([check, value, transfer, fail]);
+          if (!scrapeAfter.includes(i) && i !== updates.length - 1) return;
+          const fresh = new CheckSeries();
+          fresh.reset(specs);
+          for (let c = 0; c < 600; c++) write(fresh, c, 0, true, false);
+          for (const u of seen) write(fresh, ...u);
+          expect(cached.render()).toBe(fresh.render());
+        });
+      },
+    ), { numRuns: 40 });
   });
 
   it('escapes label values per the text format', () => {
