@@ -76,7 +76,7 @@ async function benchSize(checks: number, targetPort: number, o: Options) {
   const proc = spawn(process.execPath, [...benchNodeFlags(), path.join(ROOT, 'dist/exporter/cli.js'), `--config.file=${file}`, `--web.listen-address=127.0.0.1:${port}`, `--storage.path=${dir}/data`, '--log.level=warn'],
     { stdio: 'ignore', env: { ...process.env, VIGIL_ADMIN_TOKEN: TOKEN } });
   try {
-    await waitHttp(`${url}/-/healthy`, 300_000, 10);
+    await waitHttp(`${url}/-/healthy`, 300_000, 50);
     const startupS = (performance.now() - t0) / 1000;
     await waitReady(url, 120_000);
     const readyS = (performance.now() - t0) / 1000;
