@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { ConfigError } from './config/errors.js';
+import { describeShard, parseScale } from './config/scale.js';
 import { StorageLockedError } from './engine/storage-dir.js';
 import { createLogger, type Level } from './log.js';
 import { DEFAULT_BACKUP_KEEP } from './record/backups.js';
@@ -30,6 +31,11 @@ flags:
   --storage.path=DIR          directory for durable state: check record (vigil.db), heartbeats, alert log (default "data")
   --storage.backup.keep=N     whole backups of the record kept in <storage.path>/backups, newest
                               first (default ${DEFAULT_BACKUP_KEEP}; 0 keeps all)
+  --shard.count=N             split the configured checks over N instances (default 1); each
+                              runs the checks whose name hashes to its --shard.index
+  --shard.index=I             this instance's shard, 0 to N-1 (default 0)
+  --location=NAME             where this instance probes from: a \`location\` label on every
+                              series, for the quorum rule across locations (default none)
   --log.level=LEVEL           debug, info, warn or error (default "info")
   --check-config              validate the configuration (and --web.config.file), print every
                               problem, exit 1 if any
@@ -63,6 +69,9 @@ async function main() {
         'web.max-connections': { type: 'string', default: String(DEFAULT_MAX_CONNECTIONS) },
         'storage.path': { type: 'string', default: 'data' },
         'storage.backup.keep': { type: 'string', default: String(DEFAULT_BACKUP_KEEP) },
+        'shard.count': { type: 'string', default: '1' },
+        'shard.index': { type: 'string', default: '0' },
+        location: { type: 'string' },
         'log.level': { type: 'string', default: 'info' },
         'check-config': { type: 'boolean', default: false },
         version: { type: 'boolean', default: false },
@@ -87,7 +96,9 @@ async function main() {
   const log = createLogger({ level });
   const backupKeep = Number(args['storage.backup.keep']);
   if (!Number.isInteger(backupKeep) || backupKeep < 0 || backupKeep > 10_000) fatal(`--storage.backup.keep: "${args['storage.backup.keep']}" is not a whole number from 0 to 10000`);
-  const runtime = new Runtime({ configFile: args['config.file'], storagePath: args['storage.path']!, log, backupKeep });
+  const scale = parseScale(args);
+  if (typeof scale === 'string') fatal(scale);
+  const runtime = new Runtime({ configFile: args['config.file'], storagePath: args['storage.path']!, log, backupKeep, scale });
 
   const maxConnections = Number(args['web.max-connections']);
   if (!Number.isInteger(maxConnections) || maxConnections < 1) fatal(`--web.max-connections: expected a positive integer, got "${args['web.max-connections']}"`);
@@ -132,7 +143,11 @@ async function main() {
   server.on('error', (err: NodeJS.ErrnoException) => fatal(`cannot listen on ${args['web.listen-address']}: ${err.code ?? err.message}`));
   server.on('listening', () => {
     const a = server.address() as AddressInfo;
-    log.info('listening', { address: `${a.address}:${a.port}`, port: a.port, tls, config: cfg.file, checks: cfg.checks.length, version: VERSION });
+    log.info('listening', {
+      address: `${a.address}:${a.port}`, port: a.port, tls, config: cfg.file, checks: runtime.config.checks.length, version: VERSION,
+      ...(scale.shardCount > 1 ? { shard: describeShard(scale.shardIndex, scale.shardCount), other_shards_checks: runtime.foreignChecks.length } : {}),
+      ...(scale.location ? { location: scale.location } : {}),
+    });
   });
   // The database answers from its worker thread (or a server): what the record and the stores
   // remember is loaded before the first request is served, so the first page already shows it.

@@ -6,6 +6,7 @@ import type { StorageConfig, VigilConfig } from './config/schema.js';
 import { parseConfig, loadConfigFile } from './config/load.js';
 import { DEFAULT_CONFIG_YAML } from './config/default.js';
 import { ConfigError } from './config/errors.js';
+import { describeShard, ownsCheck, shardOf, type ForeignCheck, type ScaleOptions } from './config/scale.js';
 import { Scheduler } from './engine/scheduler.js';
 import { StorageDir } from './engine/storage-dir.js';
 import { connectRecord, describeStorage, sameStorage } from './db/open.js';
@@ -13,6 +14,8 @@ import { StateStore, lateAfterMs, type CheckState } from './engine/state.js';
 import type { Logger } from './log.js';
 import { PROBE_KINDS } from './probes/index.js';
 import { CheckRecord, recordRetentionOf } from './record/record.js';
+import { latestResults } from './record/foreign.js';
+import { otherShardsView, type OtherShards } from './views/other-shards.js';
 import { lazySql, shared, type RecordSql } from './db/sql.js';
 import { registerRecordMetrics } from './record/metrics.js';
 import { estimateRecordBytes } from './record/size.js';
@@ -35,6 +38,8 @@ export interface RuntimeOptions {
   now?: () => number;
   /** Maintenance tick period, ms (default 5 s; 0: only on demand). */
   maintenanceTickMs?: number;
+  /** --shard.count/--shard.index/--location: which checks of the config are this instance's, and where it probes from. */
+  scale?: ScaleOptions;
 }
 
 export class Runtime {
@@ -56,6 +61,8 @@ export class Runtime {
   /** Maintenance windows and acknowledgements, with the Alertmanager silences they hold. */
   readonly maintenance: Maintenance;
   config!: VigilConfig;
+  /** The config's checks that other shards run (empty unless --shard.count > 1). */
+  foreignChecks: ForeignCheck[] = [];
   /** What probes get: the scheduler's, and GET /probe's one-off runs. */
   readonly probeEnv: ProbeEnv;
   /** The storage section the record was opened with: a reload that changes it takes effect at the next start. */
@@ -82,6 +89,7 @@ export class Runtime {
   }
 
   constructor(readonly opts: RuntimeOptions) {
+    this.metrics.setLocation(opts.scale?.location);
     this.storage = new StorageDir(opts.storagePath, opts.log, this.metrics.registry);
     const storagePath = path.resolve(opts.storagePath);
     const sql = lazySql(() => this.database(), () => (this.storageInUse ?? this.config?.storage)?.type === 'postgres' ? 'postgres' : 'sqlite');
@@ -110,7 +118,48 @@ export class Runtime {
       : parseConfig(DEFAULT_CONFIG_YAML, '<built-in default config>', { kinds: PROBE_KINDS, env: this.opts.env });
   }
 
-  apply(cfg: VigilConfig): void {
+  /**
+   * The checks other shards run, with their latest status from the shared record (undefined
+   * when not sharded). Only a PostgreSQL record is shared; a read slower than 2 s or failing
+   * leaves them listed as unknown.
+   */
+  async otherShards(): Promise<OtherShards | undefined> {
+    const scale = this.opts.scale;
+    if (!scale || scale.shardCount <= 1) return undefined;
+    const foreign = this.foreignChecks;
+    const self = describeShard(scale.shardIndex, scale.shardCount)!;
+    if (!foreign.length || (this.storageInUse ?? this.config.storage).type !== 'postgres') return otherShardsView(self, foreign, undefined);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const latest = await Promise.race([
+      this.record.read((sql) => latestResults(sql, foreign.map((c) => c.name))),
+      new Promise<undefined>((r) => { timer = setTimeout(() => r(undefined), 2_000); }),
+    ]).catch((err) => {
+      this.opts.log.warn('cannot read the other shards\' checks from the record', { error: err });
+      return undefined;
+    }).finally(() => clearTimeout(timer));
+    return otherShardsView(self, foreign, latest);
+  }
+
+  /** This shard's share of a config: its checks; the others' are kept apart as foreignChecks. */
+  private ownShare(cfg: VigilConfig): VigilConfig {
+    const scale = this.opts.scale;
+    if (!scale || scale.shardCount <= 1) {
+      this.foreignChecks = [];
+      return cfg;
+    }
+    const own: VigilConfig['checks'] = [];
+    const foreign: ForeignCheck[] = [];
+    for (const c of cfg.checks) {
+      if (ownsCheck(scale, c.name)) { own.push(c); continue; }
+      const shard = shardOf(c.name, scale.shardCount);
+      foreign.push({ name: c.name, component: c.component, type: c.type, shard, served_by: describeShard(shard, scale.shardCount)! });
+    }
+    this.foreignChecks = foreign;
+    return { ...cfg, checks: own };
+  }
+
+  apply(full: VigilConfig): void {
+    const cfg = this.ownShare(full);
     this.alerts.log.configure(cfg.history.retention);
     const note = this.storageChange(cfg);
     if (note) this.opts.log.warn(`config reload: ${note}`);
@@ -203,6 +252,8 @@ export class Runtime {
     const note = this.storageChange(cfg);
     const before = new Set(this.config.checks.map((c) => c.name));
     this.apply(cfg);
+    // This shard's checks from here on (all of them when not sharded).
+    cfg = this.config;
     this.opts.log.info('config reloaded', { checks: cfg.checks.length, components: cfg.components.length });
     const added = cfg.checks.map((c) => c.name).filter((n) => !before.has(n));
     const after = new Set(cfg.checks.map((c) => c.name));

@@ -26,6 +26,8 @@ export const defaultsSchema = z.strictObject({
   /** Extra attempts before a failure is reported: 2 means up to 3 attempts. */
   retries: z.number().int().min(0).max(10).default(2),
   retry_delay: duration.default(1_000),
+  /** Locations that must see a check fail before it is critical (instances started with --location). */
+  quorum: z.number().int().min(1).max(100).optional(),
 });
 export type Defaults = z.output<typeof defaultsSchema>;
 
@@ -44,4 +46,5 @@ export const checkCommonSchema = z.object({
   labels: z.record(labelName, z.string().max(200)).default({}),
   thresholds: z.record(z.string(), threshold).default({}),
   enabled: z.boolean().default(true),
+  quorum: z.number().int().min(1).max(100).optional(),
 });

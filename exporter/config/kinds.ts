@@ -59,7 +59,7 @@ export function hostPortTarget(target: string, defaultPort?: number): { host: st
 }
 
 /** Labels every check series may carry from outside its families: its identity and Prometheus' target labels. */
-const IDENTITY_LABELS = ['check', 'component', 'job', 'instance'];
+const IDENTITY_LABELS = ['check', 'component', 'job', 'instance', 'location'];
 // `exporter` is where the shipped vigil-probes scrape job keeps the exporter's address once it
 // has set `instance` to the check (prometheus/prometheus.yml).
 const VIEW_LABELS = ['exporter'];

@@ -212,6 +212,8 @@ function validateCheck(entry: Record<string, unknown>, p: ConfigPath, defaults: 
     retries: c.retries ?? defaults.retries,
     retry_delay: c.retry_delay ?? defaults.retry_delay,
   } as CheckCommon;
+  const quorum = c.quorum ?? defaults.quorum;
+  if (quorum !== undefined) check.quorum = quorum;
   if (check.timeout > check.interval) {
     at([...p, 'timeout'], `timeout ${check.timeout / 1000}s is longer than the interval ${check.interval / 1000}s`);
   }

@@ -24,4 +24,6 @@ export interface CheckCommon {
   labels: Record<string, string>;
   thresholds: Record<string, Threshold>;
   enabled: boolean;
+  /** Locations (--location) that must see a failure before the check is critical: the quorum rule's k. */
+  quorum?: number;
 }

@@ -20,5 +20,6 @@ export const CHECK_FAMILIES: MetricSpec[] = [
   { name: 'vigil_check_last_run_timestamp_seconds', help: 'When the last run of the check finished.' },
   { name: 'vigil_check_last_success_timestamp_seconds', help: 'When the last successful run of the check finished.' },
   { name: 'vigil_check_info', help: 'One series per configured check; always 1. `target`: what it probes (a URL, host:port) with credentials removed, for kinds that probe a target.', labels: ['type', 'interval_seconds', 'target'] },
+  { name: 'vigil_check_quorum', help: 'Locations that must see the check fail before it is critical (its `quorum`); served only by instances started with --location.' },
   { name: 'vigil_check_interval_seconds', help: 'Configured interval of the check (rules use it to spot checks that stopped running).' },
 ];

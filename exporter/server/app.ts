@@ -32,6 +32,7 @@ export interface AppRuntime extends Pick<ServerDeps, 'state' | 'readCache' | 'hu
   readonly config: ReturnType<ServerDeps['config']>;
   readonly opts: { env?: NodeJS.ProcessEnv };
   reload: ReloadFn;
+  otherShards?: ServerDeps['otherShards'];
 }
 
 export interface AppOptions {
@@ -68,6 +69,7 @@ export function serverDeps(runtime: AppRuntime, opts: Pick<AppOptions, 'otel' | 
     maintenance: runtime.maintenance,
     reload: opts.reload ?? ((actor) => runtime.reload(actor)),
     otel: opts.otel,
+    otherShards: () => runtime.otherShards?.() ?? Promise.resolve(undefined),
   };
 }
 

@@ -12,6 +12,7 @@ import type { ProbeEnv } from '../probes/types.js';
 import type { SelfTelemetry } from '../telemetry/otel.js';
 import type { ReadCache } from './read-cache.js';
 import type { SseHub } from './sse.js';
+import type { OtherShards } from '../views/other-shards.js';
 
 /** `actor`: who asked (route and client address, or the signal), for the record's reload event. */
 export type ReloadFn = (actor?: string) => ReloadResult;
@@ -40,4 +41,6 @@ export interface ServerDeps {
   otel?: SelfTelemetry;
   /** What GET /probe's one-off probes get (the scheduler's probes get the same). */
   probeEnv: ProbeEnv;
+  /** The checks other shards run, with their latest status from the shared record (undefined when not sharded). */
+  otherShards: () => Promise<OtherShards | undefined>;
 }

@@ -75,6 +75,8 @@ export class Metrics {
   private seriesSet: SeriesSet = 'full';
   private reloadOk: client.Gauge<string>;
   private reloadTime: client.Gauge<string>;
+  /** --location: a label on every series served, so instances in several places stay apart. */
+  private location?: string;
 
   constructor(private state: StateStore) {
     registerNodeDefaults(this.registry);
@@ -85,6 +87,15 @@ export class Metrics {
     this.reloadTime = new client.Gauge({ name: 'vigil_config_last_reload_success_timestamp_seconds', help: 'When the configuration was last loaded successfully.', registers: [this.registry] });
     this.registerRollupFamilies();
     state.on('result', (s) => this.render(s));
+  }
+
+  /**
+   * Label every series with `location` (before the first config is applied): the registry's
+   * families through its default labels, the check rows through their base labels.
+   */
+  setLocation(location: string | undefined): void {
+    this.location = location;
+    if (location) this.registry.setDefaultLabels({ location });
   }
 
   configReloaded(ok: boolean): void {
@@ -139,7 +150,7 @@ export class Metrics {
     if (m?.config !== check) {
       m = {
         config: check,
-        base: renderLabels({ check: check.name, component: check.component, ...check.labels }),
+        base: renderLabels({ check: check.name, component: check.component, ...(this.location ? { location: this.location } : {}), ...check.labels }),
         info: `,${renderLabels({ type: check.type, interval_seconds: String(check.interval / 1000), ...targetLabel(check) })}`,
         thresholds: new Map(),
         renders: 0,
@@ -158,6 +169,8 @@ export class Metrics {
     this.series.update(check.name, meta.base, (w) => {
       w.set('vigil_check_info', meta.info, 1);
       w.set('vigil_check_interval_seconds', '', check.interval / 1000);
+      // Only where locations exist: the quorum rule reads it (rules/vigil-checks.yml).
+      if (this.location) w.set('vigil_check_quorum', '', check.quorum ?? 1);
       for (const state of STATUSES) w.set('vigil_check_status', STATE_LABELS[state], state === s.status ? 1 : 0);
       w.set('vigil_check_runs_total', '', s.runs);
       for (const reason in s.failures) w.set('vigil_check_failures_total', REASON_LABELS[reason as FailureReason], s.failures[reason as FailureReason]!);

@@ -10,7 +10,7 @@ import type { ServerDeps } from '../deps.js';
 import { respondCached, type Answer } from '../read-cache.js';
 import type { RouteTable } from '../route-table.js';
 
-export function healthRoutes({ state, readCache: cache, maintenance }: Pick<ServerDeps, 'state' | 'readCache' | 'maintenance'>, router: RouteTable): void {
+export function healthRoutes({ state, readCache: cache, maintenance, otherShards }: Pick<ServerDeps, 'state' | 'readCache' | 'maintenance' | 'otherShards'>, router: RouteTable): void {
   const wantsIetf = (ctx: Context) => ctx.get('accept').includes('application/health+json');
 
   /** The document for one component, or the whole system (`component` undefined). */
@@ -19,6 +19,10 @@ export function healthRoutes({ state, readCache: cache, maintenance }: Pick<Serv
     const now = Date.now();
     const windows = maintenance.active(now).map((w) => ({ id: w.window.id, title: w.window.title, start: w.start, end: w.end, checks: w.checks, components: w.components }));
     const { status, body } = await healthDocument(state, { component, ietf, now, version: VERSION }, slice, windows);
+    // Sharded: the whole document also lists the checks other shards run (they do not change
+    // this instance's status code: their own shard answers for them).
+    const others = component === undefined && !ietf ? await otherShards() : undefined;
+    if (others) Object.assign(body as object, { other_shards: others });
     return { status, type: ietf ? 'application/health+json' : 'application/json', body: await stringifySliced(body, slice) };
   }
 

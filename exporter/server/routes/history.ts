@@ -24,16 +24,21 @@ async function json(build: (slice: TimeSlice) => Promise<unknown>, slice = new T
 const DAY = 86_400_000;
 const retention = (deps: Pick<ServerDeps, 'config'>) => deps.config()!.history.retention;
 
-export function historyRoutes(deps: Pick<ServerDeps, 'state' | 'config' | 'readCache' | 'hub' | 'record' | 'maintenance'>, router: RouteTable): void {
+export function historyRoutes(deps: Pick<ServerDeps, 'state' | 'config' | 'readCache' | 'hub' | 'record' | 'maintenance' | 'otherShards'>, router: RouteTable): void {
   const { state, readCache: cache, hub } = deps;
 
   router.get('/api/v1/status', 'status_page', async (ctx) => {
     const buckets = intParam(ctx, 'buckets', 1, MAX_STATUS_BUCKETS);
     // The event id is taken first: the page replays every change after it, so a snapshot that
     // is a second old (cached) or took a while to build is still completed by the feed.
-    await respondCached(ctx, cache, `status ${buckets}`, () => json((slice) => statusSnapshotSliced(state, {
-      now: Date.now(), version: VERSION, eventId: hub.lastEventId(), buckets, history: deps.config()!.history,
-    }, slice)));
+    await respondCached(ctx, cache, `status ${buckets}`, () => json(async (slice) => {
+      const snapshot = await statusSnapshotSliced(state, {
+        now: Date.now(), version: VERSION, eventId: hub.lastEventId(), buckets, history: deps.config()!.history,
+      }, slice);
+      // Sharded: the checks other shards run, from the shared record (the page lists them apart).
+      const others = await deps.otherShards();
+      return others ? { ...snapshot, other_shards: others } : snapshot;
+    }));
   });
 
   router.get('/api/v1/checks/:name/history', 'status_page', async (ctx) => {

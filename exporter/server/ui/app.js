@@ -11,6 +11,7 @@ import { Alerts } from './alerts.js';
 import { LongTerm, renderResources } from './panels.js';
 import { MaintenancePanel } from './maintenance.js';
 import { renderBroken } from './triage.js';
+import { renderOtherShards } from './shards.js';
 
 const $ = (id) => document.getElementById(id);
 const el = {
@@ -118,6 +119,7 @@ function applySnapshot(snap) {
   renderBroken(el.broken, model);
   route();
   renderResources(el.resources, model.checks);
+  renderOtherShards(el.board, snap.other_shards);
   renderBanner();
   renderFilterOptions();
   applyFilter();
