@@ -90,6 +90,7 @@ export class Runtime {
 
   constructor(readonly opts: RuntimeOptions) {
     this.metrics.setLocation(opts.scale?.location);
+    if (opts.scale) this.metrics.setShard(opts.scale.shardIndex, opts.scale.shardCount);
     this.storage = new StorageDir(opts.storagePath, opts.log, this.metrics.registry);
     const storagePath = path.resolve(opts.storagePath);
     const sql = lazySql(() => this.database(), () => (this.storageInUse ?? this.config?.storage)?.type === 'postgres' ? 'postgres' : 'sqlite');

@@ -45,7 +45,7 @@ function sampleLabels(labels: Record<string, string>): string {
 
 const EXPORTER_FAMILIES = [
   'vigil_component_status', 'vigil_component_impacted', 'vigil_component_dependency', 'vigil_overall_status',
-  'vigil_build_info', 'vigil_config_last_reload_successful', 'vigil_config_last_reload_success_timestamp_seconds',
+  'vigil_build_info', 'vigil_exporter_shard_info', 'vigil_config_last_reload_successful', 'vigil_config_last_reload_success_timestamp_seconds',
   'vigil_alert_notifications_received_total', // registered by alerts/receiver.ts into Metrics.registry
   'vigil_storage_write_errors_total', // registered by engine/storage-dir.ts into Metrics.registry
   'vigil_storage_bytes', 'vigil_storage_last_successful_write_timestamp_seconds', // record/metrics.ts, same
@@ -75,6 +75,7 @@ export class Metrics {
   private seriesSet: SeriesSet = 'full';
   private reloadOk: client.Gauge<string>;
   private reloadTime: client.Gauge<string>;
+  private shardInfo: client.Gauge<string>;
   /** --location: a label on every series served, so instances in several places stay apart. */
   private location?: string;
 
@@ -83,6 +84,11 @@ export class Metrics {
     new client.Gauge({
       name: 'vigil_build_info', help: 'Vigil build: always 1.', labelNames: ['version', 'revision', 'nodejs'], registers: [this.registry],
     }).set({ version: VERSION, revision: REVISION, nodejs: process.version }, 1);
+    this.shardInfo = new client.Gauge({
+      name: 'vigil_exporter_shard_info', help: 'The share of the configured checks this instance runs (--shard.index of --shard.count); always 1.',
+      labelNames: ['shard_index', 'shard_count'], registers: [this.registry],
+    });
+    this.setShard(0, 1);
     this.reloadOk = new client.Gauge({ name: 'vigil_config_last_reload_successful', help: 'Whether the last configuration load succeeded.', registers: [this.registry] });
     this.reloadTime = new client.Gauge({ name: 'vigil_config_last_reload_success_timestamp_seconds', help: 'When the configuration was last loaded successfully.', registers: [this.registry] });
     this.registerRollupFamilies();
@@ -96,6 +102,15 @@ export class Metrics {
   setLocation(location: string | undefined): void {
     this.location = location;
     if (location) this.registry.setDefaultLabels({ location });
+  }
+
+  /**
+   * Which share of the config this instance runs: the rules tell a covered exporter (its HA
+   * twin, same location and shard, is up) from one whose checks nobody runs (rules/meta.yml).
+   */
+  setShard(index: number, count: number): void {
+    this.shardInfo.reset();
+    this.shardInfo.set({ shard_index: String(index), shard_count: String(count) }, 1);
   }
 
   configReloaded(ok: boolean): void {

@@ -136,7 +136,8 @@ describe('rule conventions', () => {
       if (a.alert !== 'VigilComponentDown') expect(ann.description).toContain('$labels.check');
       expect(ann.description).toContain('$labels.component');
     } else if (a.alert !== 'VigilWatchdog') {
-      expect(ann.description).toMatch(/\$labels\.(job|instance)/);
+      // Where: the target, or the check (VigilCheckStale: per check, over the instances running it).
+      expect(ann.description).toMatch(/\$labels\.(job|instance|check)/);
     }
     expect(ann.runbook_url).toBe(`${RUNBOOK_BASE}#${a.alert.toLowerCase()}`);
   });
@@ -162,7 +163,9 @@ describe('rule conventions', () => {
     for (const a of alerts.filter((x) => ['VigilCheckSlow', 'VigilQueueBacklog', 'VigilMemoryHigh', 'VigilCPUHigh'].includes(x.alert))) {
       expect(a.expr).toMatch(/vigil_check_threshold\{[^}]*severity="(warning|critical)"/);
       expect(a.expr).toContain(`severity="${a.labels!.severity}"`);
-      expect(a.expr).toMatch(/on \(job, instance, check, component/);
+      // Check series are joined per location (an HA pair and the vigil-probes copies aggregated
+      // away first); a system check's host series stay per instance (each instance's own host).
+      expect(a.expr).toMatch(/on \((job, instance|location), check, component/);
     }
   });
 
@@ -215,6 +218,21 @@ describe('prometheus/prometheus.yml', () => {
     });
     expect(shipped.rule_files).toEqual(['/etc/prometheus/rules/*.yml']);
     expect(shipped.alerting.alertmanagers[0].static_configs[0].targets).toEqual(['alertmanager:9093']);
+  });
+
+  it('keeps probe_* once per check (issue 15): the vigil job drops them, vigil-probes keeps them as often', () => {
+    const jobs = Object.fromEntries((shipped.scrape_configs as Array<Record<string, any>>).map((j) => [j.job_name, j]));
+    const vigil = jobs.vigil!;
+    const probes = jobs['vigil-probes']!;
+    // The exporter's address never labels a probe_* series: no "all checks" row in 7587.
+    expect(vigil.metric_relabel_configs).toEqual([{ source_labels: ['__name__'], regex: 'probe_.+', action: 'drop' }]);
+    expect(probes.metric_relabel_configs).toContainEqual({ source_labels: ['check'], target_label: 'instance' });
+    // The rules read probe_* from vigil-probes with last_over_time(...[15s]): as fresh as the vigil job's.
+    expect(probes.scrape_interval).toBe(vigil.scrape_interval);
+    for (const r of rules.filter((x) => /\bprobe_[a-z_]+\{/.test(x.expr))) {
+      expect(r.expr, `${r.alert ?? r.record} reads probe_* of configured checks only`).not.toMatch(/\bprobe_[a-z_]+\{(?![^}]*check!="")/);
+      expect(r.expr).not.toContain('exporter=""');
+    }
   });
 
   it('passes promtool check config as a loopback copy with the repo rules', async () => {
