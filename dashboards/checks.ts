@@ -3,7 +3,7 @@
 // ratio and failure reasons, TLS certificate expiry and extracted response headers.
 
 import {
-  AVAILABILITY_STEPS, CHECK, COLOR, STATUS_MAPPINGS, STATUS_STEPS, UNIT,
+  AVAILABILITY_STEPS, CHECK, CHECK_ID, COLOR, PROBE_CHECK, STATUS_MAPPINGS, STATUS_STEPS, UNIT,
   instant, promAnnotation, range, sel, stateTimelinePanel, statPanel, statusCode, steps,
   tableQuery, tablePanel, thresholdLines, timeseriesPanel, valueMap,
 } from './common.js';
@@ -81,8 +81,8 @@ export const latencyByPhase = () =>
     description: 'Where the time of an HTTP probe goes (probe_http_duration_seconds: resolve, connect, tls, processing = time to first byte, transfer), and of a TCP probe (vigil_tcp_duration_seconds), stacked; the dashed lines are the response_time thresholds configured in vigil.yml.',
     w: 12, h: 9,
     queries: [
-      range(`sum by (check, phase) (probe_http_duration_seconds${sel(CHECK)})`, '{{check}} {{phase}}'),
-      range(`sum by (check, phase) (vigil_tcp_duration_seconds${sel(CHECK)})`, '{{check}} tcp {{phase}}'),
+      range(`max by (check, phase) (probe_http_duration_seconds${sel(PROBE_CHECK)})`, '{{check}} {{phase}}'),
+      range(`max by (check, phase) (vigil_tcp_duration_seconds${sel(CHECK)})`, '{{check}} tcp {{phase}}'),
       ...thresholdLines(`${CHECK}, key="response_time"`, 'check', '{{check}}'),
     ],
     unit: UNIT.seconds,
@@ -95,7 +95,7 @@ export const responseTime = () =>
     description: 'Duration of the last run of every check type (probe_duration_seconds) against its response_time thresholds (dashed).',
     w: 12, h: 9,
     queries: [
-      range(`max by (check) (probe_duration_seconds${sel(CHECK)})`, '{{check}}'),
+      range(`max by (check) (probe_duration_seconds${sel(PROBE_CHECK)})`, '{{check}}'),
       ...thresholdLines(`${CHECK}, key="response_time"`, 'check', '{{check}}'),
     ],
     unit: UNIT.seconds,
@@ -106,7 +106,7 @@ export const latencyAnomaly = () =>
     title: 'Latency anomaly (z-score)',
     description: 'How many standard deviations the last 5 minutes of response time sit above the check\'s own last hour (check:probe_duration_seconds:zscore5m). Above 3 for 10 minutes raises VigilCheckLatencyAnomaly (info).',
     w: 12, h: 7,
-    queries: [range(`max by (check) (check:probe_duration_seconds:zscore5m${sel(CHECK)})`, '{{check}}')],
+    queries: [range(`max by (check) (check:probe_duration_seconds:zscore5m${sel(CHECK_ID)})`, '{{check}}')],
     unit: UNIT.none,
     thresholds: steps(COLOR.ok, [3, COLOR.warning]),
   });
@@ -134,7 +134,7 @@ export const successRatioRange = () =>
     title: 'Success over the time range',
     description: 'Share of scrapes in the selected time range at which the check\'s last run had succeeded (avg_over_time(probe_success[$__range])).',
     w: 12, h: 5,
-    queries: [instant(`avg by (check) (avg_over_time(probe_success${sel(CHECK)}[$__range]))`, '{{check}}')],
+    queries: [instant(`min by (check) (avg_over_time(probe_success${sel(PROBE_CHECK)}[$__range]))`, '{{check}}')],
     unit: UNIT.ratio,
     decimals: 2,
     thresholds: AVAILABILITY_STEPS,
@@ -146,7 +146,7 @@ export const availabilityTable = () =>
     description: 'Share of time each check succeeded over 1 hour, 24 hours and 7 days (rules/vigil-availability.yml).',
     w: 12, h: 5,
     queries: ['1h', '24h', '7d'].map((w) =>
-      tableQuery(`max by (component, check) (check:probe_success:avg_over_time${w}${sel(CHECK)})`)),
+      tableQuery(`min by (component, check) (check:probe_success:avg_over_time${w}${sel(CHECK_ID)})`)),
     columns: [
       { field: 'check', title: 'Check' },
       { field: 'Value #A', title: '1 h', unit: UNIT.ratio, decimals: 2, thresholds: AVAILABILITY_STEPS, colored: true },
@@ -160,7 +160,7 @@ export const failuresByReason = () =>
     title: 'Failures by reason',
     description: 'Failed runs per interval by bounded reason (dns, connect, tls, timeout, status, assertion, protocol, auth, threshold, ...).',
     w: 12, h: 7,
-    queries: [range(`sum by (check, reason) (increase(vigil_check_failures_total${sel(CHECK)}[$__rate_interval]))`, '{{check}} {{reason}}')],
+    queries: [range(`max by (check, reason) (increase(vigil_check_failures_total${sel(CHECK)}[$__rate_interval]))`, '{{check}} {{reason}}')],
     unit: UNIT.short,
     bars: true,
     stack: true,
@@ -183,7 +183,7 @@ export const httpStatus = () =>
     title: 'HTTP status',
     description: 'Status code of the last response of each HTTP check (probe_http_status_code); 0 = no response.',
     w: 8, h: 6,
-    queries: [instant(`max by (check) (probe_http_status_code${sel(CHECK)})`, '{{check}}')],
+    queries: [instant(`max by (check) (probe_http_status_code${sel(PROBE_CHECK)})`, '{{check}}')],
     unit: UNIT.none,
     mappings: [valueMap({ '0': { text: 'No response', color: COLOR.critical } })],
     thresholds: steps(COLOR.critical, [100, COLOR.ok], [400, COLOR.warning], [500, COLOR.critical]),
@@ -195,7 +195,7 @@ export const certExpiry = () =>
     title: 'TLS certificate expires in',
     description: 'Time left until the earliest certificate of the chain presented to each HTTPS / TLS check expires (probe_ssl_earliest_cert_expiry). Orange below 14 days, red below 3 days (the default cert_expires_in thresholds).',
     w: 8, h: 6,
-    queries: [instant(`min by (check) (probe_ssl_earliest_cert_expiry${sel(CHECK)}) - time()`, '{{check}}')],
+    queries: [instant(`min by (check) (probe_ssl_earliest_cert_expiry${sel(PROBE_CHECK)}) - time()`, '{{check}}')],
     unit: UNIT.duration,
     thresholds: steps(COLOR.critical, [3 * 86400, COLOR.warning], [14 * 86400, COLOR.ok]),
     noValue: 'No TLS check',

@@ -96,6 +96,16 @@ export const checkVariable = (extra = '') =>
 export const CHECK = 'job=~"$job", component=~"$component", check=~"$check"';
 /** Matchers of the series of the selected components. */
 export const COMPONENT = 'job=~"$job", component=~"$component"';
+/**
+ * The same for what is per check rather than per exporter: the per-check recording rules
+ * (rules/, no job) and probe_* (the vigil-probes scrape job, `check` set; the /probe
+ * endpoint's series have none). An HA pair or shards serve a check from several exporters:
+ * queries aggregate `by (check, ...)` so each check is one row (docs/alerting.md#several-instances).
+ */
+export const CHECK_ID = 'component=~"$component", check=~"$check"';
+export const COMPONENT_ID = 'component=~"$component"';
+export const PROBE_CHECK = `check!="", ${CHECK_ID}`;
+export const PROBE_COMPONENT = `check!="", ${COMPONENT_ID}`;
 
 // ---- PromQL helpers --------------------------------------------------------------------------
 

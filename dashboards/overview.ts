@@ -3,7 +3,7 @@
 // itself (exporter, Prometheus, Alertmanager, scrape targets) is up.
 
 import {
-  AVAILABILITY_STEPS, COLOR, COMPONENT, SEVERITY_MAPPINGS, STATUS_MAPPINGS, STATUS_STEPS, UNIT, UP_STEPS,
+  AVAILABILITY_STEPS, COLOR, COMPONENT, COMPONENT_ID, PROBE_COMPONENT, SEVERITY_MAPPINGS, STATUS_MAPPINGS, STATUS_STEPS, UNIT, UP_STEPS,
   drillDown, instant, sel, statPanel, statusCode, steps, tableQuery, tablePanel, upMappings,
 } from './common.js';
 import { CHECKS_UID } from './checks.js';
@@ -71,7 +71,7 @@ export const checkTable = () =>
     queries: [
       tableQuery(statusCode('vigil_check_status', COMPONENT, 'component, check')),
       tableQuery(`max by (component, check) (time() - vigil_check_last_success_timestamp_seconds${sel(COMPONENT)})`),
-      tableQuery(`max by (component, check) (probe_duration_seconds${sel(COMPONENT)})`),
+      tableQuery(`max by (component, check) (probe_duration_seconds${sel(PROBE_COMPONENT)})`),
     ],
     columns: [
       { field: 'component', title: 'Component' },
@@ -124,7 +124,7 @@ export const impactedComponents = () =>
   });
 
 function availability(window: '24h' | '7d') {
-  return tableQuery(`max by (component) (component:probe_success:avg_over_time${window}${sel(COMPONENT)})`);
+  return tableQuery(`min by (component) (component:probe_success:avg_over_time${window}${sel(COMPONENT_ID)})`);
 }
 
 export const componentAvailability = () =>
@@ -147,8 +147,8 @@ export const overallAvailability = () =>
     description: 'Mean of the components\' availability over 24 hours and 7 days.',
     w: 6, h: 8,
     queries: [
-      instant(`avg(component:probe_success:avg_over_time24h${sel(COMPONENT)})`, 'Last 24 h'),
-      instant(`avg(component:probe_success:avg_over_time7d${sel(COMPONENT)})`, 'Last 7 d'),
+      instant(`avg(component:probe_success:avg_over_time24h${sel(COMPONENT_ID)})`, 'Last 24 h'),
+      instant(`avg(component:probe_success:avg_over_time7d${sel(COMPONENT_ID)})`, 'Last 7 d'),
     ],
     unit: UNIT.ratio,
     decimals: 2,

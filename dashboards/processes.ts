@@ -3,7 +3,7 @@
 // Reads the pm2, postgres / mysql / redis, sql and heartbeat checks.
 
 import {
-  COLOR, COMPONENT, UNIT, instant, range, sel, statPanel, steps, tableQuery, tablePanel,
+  COLOR, COMPONENT, PROBE_COMPONENT, UNIT, instant, range, sel, statPanel, steps, tableQuery, tablePanel,
   thresholdLines, timeseriesPanel, upMappings, UP_STEPS, valueMap,
 } from './common.js';
 
@@ -82,7 +82,7 @@ export const pm2Restarts = () =>
 // ---- databases and Redis ---------------------------------------------------------------------
 
 /** Joined to a check-level series: keeps database checks only and adds their `type`. */
-const DB_CHECKS = `* on (job, instance, component, check) group_left (type)\n  max by (job, instance, component, check, type) (vigil_check_info${sel(COMPONENT, DB_TYPES)})`;
+const DB_CHECKS = `* on (component, check) group_left (type)\n  max by (component, check, type) (vigil_check_info${sel(COMPONENT, DB_TYPES)})`;
 
 export const dbLatency = () =>
   timeseriesPanel({
@@ -90,8 +90,8 @@ export const dbLatency = () =>
     description: 'Duration of each PostgreSQL / MySQL / Redis check (connect if needed, then the query or PING: probe_duration_seconds), against its response_time thresholds (dashed).',
     w: 12, h: 8,
     queries: [
-      range(`max by (check, type) (\n  probe_duration_seconds${sel(COMPONENT)}\n  ${DB_CHECKS}\n)`, '{{check}} ({{type}})'),
-      range(`max by (check, severity) (\n  vigil_check_threshold${sel(COMPONENT, 'key="response_time"')}\n  ${DB_CHECKS}\n)`, '{{check}} · {{severity}}'),
+      range(`max by (check, type) (\n  max by (component, check) (probe_duration_seconds${sel(PROBE_COMPONENT)})\n  ${DB_CHECKS}\n)`, '{{check}} ({{type}})'),
+      range(`max by (check, severity) (\n  max by (component, check, severity) (vigil_check_threshold${sel(COMPONENT, 'key="response_time"')})\n  ${DB_CHECKS}\n)`, '{{check}} · {{severity}}'),
     ],
     unit: UNIT.seconds, min: 0,
   });

@@ -280,7 +280,7 @@ checks:
 
     const prom = await writePrometheusTestConfig({
       dir: path.join(dir, 'prom'),
-      ports: { vigil: exporter.port, 'demo-app': demo.metricsPort, alertmanager: amPort, prometheus: promPort },
+      ports: { vigil: exporter.port, 'vigil-probes': exporter.port, 'demo-app': demo.metricsPort, alertmanager: amPort, prometheus: promPort },
       ruleFiles: fastRules(path.join(dir, 'rules')),
       global: { scrape_interval: '2s', scrape_timeout: '2s', evaluation_interval: '2s' },
     });

@@ -131,7 +131,7 @@ export async function startAlertingStack(opts: StackOptions = {}): Promise<Alert
 
     const promConfig = await writePrometheusTestConfig({
       dir: path.join(dir, 'prom'),
-      ports: { vigil: exporter.port, alertmanager: amPort, prometheus: promPort },
+      ports: { vigil: exporter.port, 'vigil-probes': exporter.port, alertmanager: amPort, prometheus: promPort },
       ruleFiles: opts.ruleFiles,
     });
     const prometheus = await startPrometheus({ configFile: promConfig.configFile, port: promPort });

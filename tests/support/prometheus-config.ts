@@ -11,10 +11,13 @@ export const RULES_GLOB = path.join(REPO_ROOT, 'rules/*.yml');
 
 /** Loopback ports by scrape job name of prometheus.yml. */
 export interface PrometheusTestPorts {
-  /** The Vigil exporter (job `vigil`). */
-  vigil?: number;
-  /** The Vigil exporter again, as blackbox dashboards see it (job `vigil-probes`: instance = check). */
-  'vigil-probes'?: number;
+  /** The Vigil exporter (job `vigil`); several for an HA pair, shards or locations. */
+  vigil?: number | number[];
+  /**
+   * The Vigil exporter again, as blackbox dashboards see it (job `vigil-probes`: instance =
+   * check). The rules and dashboards read probe_* from here: give it the same port(s) as `vigil`.
+   */
+  'vigil-probes'?: number | number[];
   /** Vigil's GET /probe (job `vigil-probe-endpoint`): the exporter's port; its targets are rewritten to it too. */
   'vigil-probe-endpoint'?: number;
   /** The instrumented demo app (job `demo-app`). */
@@ -52,7 +55,7 @@ export interface PrometheusTestConfig {
 export async function writePrometheusTestConfig(opts: PrometheusTestConfigOptions): Promise<PrometheusTestConfig> {
   const host = opts.host ?? '127.0.0.1';
   const config = parse(await readFile(PROMETHEUS_CONFIG, 'utf8')) as Record<string, any>;
-  const ports = opts.ports as Record<string, number | undefined>;
+  const ports = opts.ports as Record<string, number | number[] | undefined>;
 
   config.rule_files = opts.ruleFiles ?? [RULES_GLOB];
   if (opts.global) Object.assign(config.global, opts.global);
@@ -60,8 +63,9 @@ export async function writePrometheusTestConfig(opts: PrometheusTestConfigOption
   config.scrape_configs = (config.scrape_configs as Array<Record<string, any>>)
     .filter((job) => ports[job.job_name] !== undefined)
     .map((job) => {
-      const address = `${host}:${ports[job.job_name]}`;
-      if (job.metrics_path !== '/probe') return { ...job, static_configs: [{ targets: [address] }] };
+      const addresses = [ports[job.job_name]!].flat().map((port) => `${host}:${port}`);
+      const address = addresses[0];
+      if (job.metrics_path !== '/probe') return { ...job, static_configs: [{ targets: addresses }] };
       // A /probe job: its targets are URLs handed to the exporter, which itself is __address__.
       const targets = (job.static_configs as Array<{ targets: string[] }>).flatMap((c) => c.targets).map((t) => {
         const u = new URL(t);
