@@ -4,10 +4,12 @@
 // split one config with no protocol between them (Prometheus scrapes them all; a shared
 // PostgreSQL record lets each show the others' checks).
 //
-// The shard of a check is jumpHash(fnv1a64(utf8(name)), count): FNV-1a 64-bit of the name's
-// UTF-8 bytes, then Lamping & Veach's jump consistent hash. Both are fixed published
-// algorithms, so a check lands on the same shard in every version of Vigil, and going from N
-// to N+1 shards moves only about 1/(N+1) of the checks.
+// The shard of a check is jumpHash(fmix64(fnv1a64(utf8(name))), count): FNV-1a 64-bit of the
+// name's UTF-8 bytes, MurmurHash3's 64-bit finalizer (FNV alone leaves names that differ in
+// their last character, web-1 .. web-12, close in the high bits jump hash reads, and they all
+// landed on two of three shards), then Lamping & Veach's jump consistent hash. All three are
+// fixed published algorithms, so a check lands on the same shard in every version of Vigil,
+// and going from N to N+1 shards moves only about 1/(N+1) of the checks.
 import { NAME_RE } from './common.js';
 
 export interface ScaleOptions {
@@ -46,6 +48,17 @@ export function fnv1a64(s: string): bigint {
   return h;
 }
 
+/** MurmurHash3's fmix64: every input bit flips each output bit with probability about 1/2. */
+export function fmix64(key: bigint): bigint {
+  let k = key;
+  k ^= k >> 33n;
+  k = (k * 0xff51afd7ed558ccdn) & MASK64;
+  k ^= k >> 33n;
+  k = (k * 0xc4ceb9fe1a85ec53n) & MASK64;
+  k ^= k >> 33n;
+  return k;
+}
+
 /** Jump consistent hash (Lamping & Veach 2014, arXiv:1406.2294): a bucket 0..buckets-1 for a 64-bit key. */
 export function jumpHash(key: bigint, buckets: number): number {
   let b = -1;
@@ -61,7 +74,7 @@ export function jumpHash(key: bigint, buckets: number): number {
 
 /** The shard (0-based) that serves check `name` when the config is split `count` ways. */
 export function shardOf(name: string, count: number): number {
-  return count <= 1 ? 0 : jumpHash(fnv1a64(name), count);
+  return count <= 1 ? 0 : jumpHash(fmix64(fnv1a64(name)), count);
 }
 
 /** Whether this instance runs check `name`. */

@@ -71,11 +71,10 @@ checks:
 ` }),
   ]);
 
-  // The shipped vigil-probes job (loopback copy), faster here; blackbox's jobs the standard way.
+  // The shipped vigil and vigil-probes jobs (loopback copy), faster here; blackbox's jobs the standard way.
   const vigilPort = Number(new URL(vigil.url).port);
-  const { configFile, config } = await writePrometheusTestConfig({ dir, ports: { 'vigil-probes': vigilPort }, ruleFiles: [], global: { scrape_interval: '1s', scrape_timeout: '900ms' } });
-  const job = config.scrape_configs.find((j: { job_name: string }) => j.job_name === 'vigil-probes');
-  Object.assign(job, { scrape_interval: '1s', scrape_timeout: '900ms' });
+  const { configFile, config } = await writePrometheusTestConfig({ dir, ports: { vigil: vigilPort, 'vigil-probes': vigilPort }, ruleFiles: [], global: { scrape_interval: '1s', scrape_timeout: '900ms' } });
+  for (const job of config.scrape_configs) Object.assign(job, { scrape_interval: '1s', scrape_timeout: '900ms' });
   const bbAddress = new URL(blackbox.url).host;
   const probeJob = (module: string, targets: string[]) => ({
     job_name: `blackbox-${module}`, metrics_path: '/probe', params: { module: [module] },
@@ -124,6 +123,17 @@ describe('blackbox dashboards on Vigil (vigil-probes job)', () => {
     // The exporter's address is kept, and the check's redacted target joins in.
     const joined = await prom.query('probe_success{job="vigil-probes"} * on (instance) group_left (target) label_replace(vigil_check_info{job="vigil-probes"}, "instance", "$1", "check", "(.+)")');
     expect(joined.find((s) => s.metric.instance === 'web-fail')?.metric).toMatchObject({ target: pairs[1][0], exporter: new URL(vigil.url).host });
+  });
+
+  it('7587 (no job variable): its target list has the checks and blackbox\'s targets, no row for the exporter itself', async () => {
+    // The vigil job is scraped too (Vigil's rules read it): it must not add the exporter's address.
+    await expect.poll(async () => (await prom.query('count(up{job="vigil"} == 1)')).length, { timeout: 30_000 }).toBe(1);
+    const values = await (await fetch(`${prom.url}/api/v1/label/instance/values?match[]=probe_success`)).json() as { data: string[] };
+    expect(values.data.sort()).toEqual(pairs.flat().sort());
+    expect(values.data).not.toContain(new URL(vigil.url).host);
+    // Its status panel per $target: one series per check, none summing every check.
+    const perTarget = await prom.query('count by (instance) (probe_success)');
+    expect(perTarget.every((s) => s.value[1] === '1')).toBe(true);
   });
 
   for (const d of FIXTURE.dashboards) {
