@@ -146,7 +146,7 @@ export const availabilityTable = () =>
     description: 'Share of time each check succeeded over 1 hour, 24 hours and 7 days (rules/vigil-availability.yml).',
     w: 12, h: 5,
     queries: ['1h', '24h', '7d'].map((w) =>
-      tableQuery(`min by (component, check) (check:probe_success:avg_over_time${w}${sel(CHECK_ID)})`)),
+      tableQuery(`max by (component, check) (check:probe_success:avg_over_time${w}${sel(CHECK_ID)})`)),
     columns: [
       { field: 'check', title: 'Check' },
       { field: 'Value #A', title: '1 h', unit: UNIT.ratio, decimals: 2, thresholds: AVAILABILITY_STEPS, colored: true },

@@ -124,7 +124,7 @@ export const impactedComponents = () =>
   });
 
 function availability(window: '24h' | '7d') {
-  return tableQuery(`min by (component) (component:probe_success:avg_over_time${window}${sel(COMPONENT_ID)})`);
+  return tableQuery(`max by (component) (component:probe_success:avg_over_time${window}${sel(COMPONENT_ID)})`);
 }
 
 export const componentAvailability = () =>

@@ -90,7 +90,7 @@ export const historySchema = z.strictObject({
   prometheus_url: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).optional(),
   /** Bound on each query to prometheus_url; past it the record answers. */
   prometheus_timeout: duration.pipe(z.number().min(100, 'prometheus_timeout must be at least 100ms').max(60_000, 'prometheus_timeout must be at most 60s')).default(5_000),
-  /** Label matchers that pick this Vigil's series there, e.g. job="vigil" (default: every series of the recording rules). */
+  /** Label matchers that pick this Vigil's series there, e.g. location="eu" (default: every series of the recording rules, which carry no job or instance). */
   prometheus_selector: z.string().max(1000).regex(/^\s*(?:[a-zA-Z_][a-zA-Z0-9_]*\s*(?:=~|!~|!=|=)\s*"(?:[^"\\\n]|\\.)*"\s*(?:,\s*|$))*$/, 'expected label matchers such as job="vigil", instance=~"vigil-.*"').optional(),
 }).prefault({});
 
