@@ -75,6 +75,9 @@ export class Maintenance {
   private again = false;
   private loaded = false;
   private readonly now: () => number;
+  /** Bumped by every change of the windows (config, API): active()'s cache is then stale. */
+  private generation = 0;
+  private activeCache?: { second: number; generation: number; list: ActiveWindow[] };
   /** Last Alertmanager problem logged (each distinct one once, until it clears). */
   private lastProblem?: string;
 
@@ -86,6 +89,7 @@ export class Maintenance {
   configure(s: MaintenanceSettings): void {
     this.settings = s;
     this.configWindows = s.windows.map(fromConfig);
+    this.generation++;
     const url = s.alertmanagerUrl;
     this.am = url ? new AlertmanagerClient(url, s.alertmanagerTimeout) : undefined;
   }
@@ -95,6 +99,7 @@ export class Maintenance {
     try {
       const [windows, acks, ledger] = await Promise.all([loadWindows(this.opts.sql), loadAcks(this.opts.sql), loadLedger(this.opts.sql)]);
       for (const w of windows) this.apiWindows.set(w.id, w);
+      this.generation++;
       for (const a of acks) this.ackList.set(a.id, a);
       for (const e of ledger) this.ledger.set(e.key, e);
       // Occurrences whose silences are held were on when Vigil stopped: no second start event.
@@ -124,13 +129,15 @@ export class Maintenance {
     await this.ticking;
   }
 
-  /** An occurrence known only by its key (its window is gone from config or database). */
+  /** An occurrence known by its key (from the silence ledger), with its window when that is still configured. */
   private ghost(key: string): Occurrence {
     const at = key.lastIndexOf('@');
     const id = key.slice(0, at);
     const start = Number(key.slice(at + 1));
-    const w: MaintenanceWindow = { id, title: id, source: 'config', scope: { components: [], checks: [], labels: {} }, start, end: start };
-    return { window: w, start, end: start, key };
+    const known = this.windows().find((x) => x.id === id);
+    const w: MaintenanceWindow = known ?? { id, title: id, source: 'config', scope: { components: [], checks: [], labels: {} }, start, end: start };
+    const end = known?.duration !== undefined ? start + known.duration : known?.end ?? start;
+    return { window: w, start, end, key };
   }
 
   // ---- reads ---------------------------------------------------------------------------------
@@ -156,9 +163,17 @@ export class Maintenance {
     return { checks: checks.map((c) => c.name), components: [...new Set(checks.map((c) => c.component).concat(scope.components))] };
   }
 
-  /** What is in maintenance now: each occurrence with its checks and components. */
+  /**
+   * What is in maintenance now: each occurrence with its checks and components. Kept for the
+   * rest of the second (scrapes, /health and the page ask often; a cron evaluation per window
+   * each time would cost a scrape milliseconds with many windows); any change starts over.
+   */
   active(now = this.now()): ActiveWindow[] {
-    return this.activeOccurrences(now).map((o) => ({ ...o, ...this.scopeOf(o.window.scope) }));
+    const second = Math.floor(now / 1000);
+    if (this.activeCache?.second === second && this.activeCache.generation === this.generation) return this.activeCache.list;
+    const list = this.activeOccurrences(now).map((o) => ({ ...o, ...this.scopeOf(o.window.scope) }));
+    this.activeCache = { second, generation: this.generation, list };
+    return list;
   }
 
   /** Occurrences overlapping [from, to) with the checks they cover (the page marks them on the bars), at most `max`. */
@@ -389,6 +404,7 @@ export class Maintenance {
     const w: ApiWindow = { id: `mw-${randomBytes(5).toString('hex')}`, title: input.title, source: 'api', scope: input.scope, start, end: input.end, createdBy: input.by, comment: input.comment, createdAt: now };
     await saveWindow(this.opts.sql, w);
     this.apiWindows.set(w.id, w);
+    this.generation++;
     this.event({ kind: 'maintenance', reason: 'created', t: now, message: `maintenance "${w.title}" planned from ${new Date(start).toISOString()} to ${new Date(w.end).toISOString()}${w.comment ? `: ${w.comment}` : ''}`, data: { window: w.id, scope: w.scope }, actor: w.createdBy });
     await this.tick();
     return w;
@@ -403,6 +419,7 @@ export class Maintenance {
     const next: ApiWindow = { ...w, end };
     await saveWindow(this.opts.sql, next);
     this.apiWindows.set(id, next);
+    this.generation++;
     this.event({ kind: 'maintenance', reason: 'extended', t: now, message: `maintenance "${w.title}" now ends at ${new Date(end).toISOString()} (was ${new Date(w.end).toISOString()})`, data: { window: id, from: new Date(w.end).toISOString(), to: new Date(end).toISOString() }, actor: by });
     await this.tick();
     return next;
@@ -417,6 +434,7 @@ export class Maintenance {
     const next: ApiWindow = { ...w, end, endedEarlyAt: now, endedBy: by };
     await saveWindow(this.opts.sql, next);
     this.apiWindows.set(id, next);
+    this.generation++;
     // A started one gets its ended_early event from the tick, with its silences' end.
     if (w.start > now) this.event({ kind: 'maintenance', reason: 'cancelled', t: now, message: `maintenance "${w.title}" cancelled before it began`, data: { window: id }, actor: by });
     await this.tick();

@@ -164,6 +164,38 @@ describe('maintenance window silences (real Alertmanager, clock driven by the te
   }, 60_000);
 });
 
+describe('restarts', () => {
+  it('a restart during a window adopts its silence; a window that ended while Vigil was down is ended at the next start', async () => {
+    const start = Math.ceil((Date.now() + 7_200_000) / 60_000) * 60_000;
+    const end = start + 10 * 60_000;
+    const windows: MaintenanceWindowConfig[] = [{ name: 'restart-test', start, end, timezone: 'UTC', scope: { components: [], checks: ['web'], labels: {} } }];
+    const clock = { now: start };
+    const first = manager(windows, clock, []);
+    await first.start();
+    await first.tick();
+    expect((await ours('restart-test')).map((s) => s.status.state)).toEqual(['pending']);
+    await first.stop();
+
+    // Same window, still on: no second silence, no second start event.
+    const events: RecordEvent[] = [];
+    const second = manager(windows, clock, events);
+    await second.start();
+    await second.tick();
+    expect((await ours('restart-test')).map((s) => s.status.state)).toEqual(['pending']);
+    expect(events).toEqual([]);
+    await second.stop();
+
+    // Down past the end: the next start ends it (silence expired, event written).
+    clock.now = end + 60_000;
+    const third = manager(windows, clock, events);
+    await third.start();
+    await third.tick();
+    expect((await ours('restart-test')).map((s) => s.status.state)).toEqual(['expired']);
+    expect(events.map((e) => [e.kind, e.reason])).toEqual([['maintenance', 'ended']]);
+    await third.stop();
+  }, 30_000);
+});
+
 describe('acknowledgements (real Alertmanager)', () => {
   it('silences the next notification of the alert and ends, with its resolve delivered, when the alert resolves', async () => {
     const labels = { alertname: 'VigilAckTest', check: 'web', component: 'web', severity: 'critical', test: 'ack' };
@@ -207,4 +239,38 @@ describe('acknowledgements (real Alertmanager)', () => {
     expect(events[0]).toMatchObject({ check: 'web', component: 'web', actor: 'alice' });
     await m.stop();
   }, 60_000);
+
+  it('an acknowledged incident silences its checks and ends when the record closes the incident', async () => {
+    const open = new Set(['1700000000000:db-disk']);
+    const clock = { now: Date.now() };
+    const events: RecordEvent[] = [];
+    const m = manager([], clock, events, open);
+    await m.start();
+    const { ack, silenced } = await m.acknowledge({ target: { kind: 'incident', id: 7, key: '1700000000000:db-disk', checks: ['db-disk'], title: 'db-disk critical' }, by: 'erin', duration: 3_600_000 });
+    expect(silenced).toBe(true);
+    expect(ack.untilResolved).toBe(false);
+    const held = (await client().silences()).filter((s) => s.comment.includes('erin'));
+    expect(held.map((s) => [s.status.state, s.matchers.map((x) => `${x.name}=~${x.value}`).join(',')])).toEqual([['active', 'check=~db-disk']]);
+    // A duration-bound acknowledgement does not end with the incident, only at its expiry.
+    open.clear();
+    await m.tick();
+    expect(m.openAcks().map((a) => a.id)).toEqual([ack.id]);
+    clock.now = ack.expiresAt;
+    await m.tick();
+    expect(m.acknowledgements().find((a) => a.id === ack.id)).toMatchObject({ endReason: 'expired' });
+    expect((await client().silences()).filter((s) => s.comment.includes('erin')).map((s) => s.status.state)).toEqual(['expired']);
+
+    // Until resolved: ends when the incident leaves the open ones.
+    open.add('1700000000001:db-disk');
+    clock.now = Date.now();
+    const second = await m.acknowledge({ target: { kind: 'incident', id: 8, key: '1700000000001:db-disk', checks: ['db-disk'], title: 'db-disk again' }, by: 'frank' });
+    await m.tick();
+    expect(m.openAcks().map((a) => a.id)).toEqual([second.ack.id]);
+    open.clear();
+    await m.tick();
+    expect(m.acknowledgements().find((a) => a.id === second.ack.id)).toMatchObject({ endReason: 'resolved' });
+    expect((await client().silences()).filter((s) => s.comment.includes('frank')).map((s) => s.status.state)).toEqual(['expired']);
+    expect(events.map((e) => e.reason)).toEqual(['created', 'expired', 'created', 'resolved']);
+    await m.stop();
+  }, 30_000);
 });
