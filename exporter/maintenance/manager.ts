@@ -94,8 +94,22 @@ export class Maintenance {
     this.am = url ? new AlertmanagerClient(url, s.alertmanagerTimeout) : undefined;
   }
 
-  /** Read the API windows, acknowledgements and held silences, then tick now and every tickMs. */
+  /**
+   * Tick now and every tickMs. The first tick reads the API windows, acknowledgements and held
+   * silences from the database (and retries each tick until that works): start never waits on
+   * the database or on Alertmanager.
+   */
   async start(): Promise<void> {
+    void this.tick();
+    if (this.opts.tickMs !== 0) {
+      this.timer = setInterval(() => { void this.tick(); }, this.opts.tickMs ?? 5000);
+      this.timer.unref();
+    }
+  }
+
+  /** What the database holds; false when it cannot be read now (tried again at the next tick). */
+  private async load(): Promise<boolean> {
+    if (this.loaded) return true;
     try {
       const [windows, acks, ledger] = await Promise.all([loadWindows(this.opts.sql), loadAcks(this.opts.sql), loadLedger(this.opts.sql)]);
       for (const w of windows) this.apiWindows.set(w.id, w);
@@ -108,19 +122,14 @@ export class Maintenance {
       for (const key of this.ledger.keys()) {
         if (!key.startsWith(LEDGER_MAINT)) continue;
         const occKey = key.slice(LEDGER_MAINT.length);
-        // Ended while Vigil was down: tick() ends it (expire, resolves, event).
+        // Ended while Vigil was down: the tick ends it (expire, resolves, event).
         if (!this.on.has(occKey)) this.on.set(occKey, this.ghost(occKey));
       }
       this.loaded = true;
     } catch (err) {
-      this.opts.log.error('maintenance: cannot read windows and acknowledgements from the database (retried at the next tick)', { error: err });
+      this.problem('cannot read windows and acknowledgements from the database', err);
     }
-    // The first tick may wait on Alertmanager: start does not.
-    void this.tick();
-    if (this.opts.tickMs !== 0) {
-      this.timer = setInterval(() => { void this.tick(); }, this.opts.tickMs ?? 5000);
-      this.timer.unref();
-    }
+    return this.loaded;
   }
 
   async stop(): Promise<void> {
@@ -274,6 +283,8 @@ export class Maintenance {
   }
 
   private async tickOnce(): Promise<void> {
+    // Until the database has been read, nothing is started or ended (a held silence is not known yet).
+    if (!(await this.load())) return;
     const now = this.now();
     const current = new Map(this.activeOccurrences(now).map((o) => [o.key, o]));
     for (const [key, o] of this.on) {
