@@ -124,6 +124,8 @@ const find = (objs: Obj[], kind: string, name?: string) => {
   expect(o, `no ${kind}${name ? `/${name}` : ''}`).toBeDefined();
   return o!;
 };
+/** The relabeling both ServiceMonitors end with: the operator's per-pod target labels dropped. */
+const DROP_POD_LABELS = { action: 'labeldrop', regex: 'pod|container|endpoint|service' };
 const flag = (args: string[], name: string) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 
 const baseResources = kustomizationFiles(BASE).resources.flatMap(objectsOf);
@@ -314,6 +316,7 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
     const v = job('vigil');
     expect(vigil.spec.endpoints).toEqual([{
       port: 'http', path: v.metrics_path ?? '/metrics', interval: v.scrape_interval, scrapeTimeout: v.scrape_timeout,
+      relabelings: [DROP_POD_LABELS],
       ...(v.metric_relabel_configs ? { metricRelabelings: camel(v.metric_relabel_configs) } : {}),
     }]);
     // A setting of either job that the ServiceMonitors do not carry over fails here, not in production.
@@ -328,10 +331,28 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
     const p = job('vigil-probes');
     expect(probes.spec.endpoints).toEqual([{
       port: 'http', path: p.metrics_path ?? '/metrics', interval: p.scrape_interval ?? '15s', scrapeTimeout: p.scrape_timeout ?? '10s',
-      relabelings: [{ targetLabel: 'job', replacement: 'vigil-probes' }],
+      relabelings: [{ targetLabel: 'job', replacement: 'vigil-probes' }, DROP_POD_LABELS],
       metricRelabelings: camel(p.metric_relabel_configs),
     }]);
     expect(service.spec.ports.map((x: any) => x.name)).toContain('http');
+  });
+
+  it('the ServiceMonitors leave a target the labels a static target of prometheus.yml has (no pod: an HA pair or a restarted pod is one series per check)', () => {
+    // The target labels the Prometheus Operator sets for a ServiceMonitor endpoint (its
+    // generated relabel_configs), before the endpoint's own relabelings run.
+    const operator = ['job', 'instance', 'namespace', 'service', 'pod', 'container', 'endpoint'];
+    for (const sm of kustomizationFiles(COMPONENT).resources.flatMap(objectsOf).filter((o) => o.kind === 'ServiceMonitor')) {
+      let labels = operator;
+      for (const r of sm.spec.endpoints[0].relabelings ?? []) {
+        // Prometheus anchors relabel regexes.
+        if (r.action === 'labeldrop') labels = labels.filter((l) => !new RegExp(`^(?:${r.regex})$`).test(l));
+      }
+      expect(labels, sm.metadata.name).toEqual(['job', 'instance', 'namespace']);
+    }
+    // The rules aggregate what varies between instances of one check; none of it may be a label
+    // that the ServiceMonitors keep but prometheus.yml's static targets do not have.
+    const rules = readdirSync(RULES_DIR).filter((f) => f.endsWith('.yml')).map((f) => readFileSync(path.join(RULES_DIR, f), 'utf8')).join('\n');
+    expect(rules).toMatch(/without \(job, instance, exporter, replica\)/);
   });
 
   it('the Probe example scrapes the Service\'s /probe with a module of the overlay\'s vigil.yml, and its allow-list lets every target through', () => {
