@@ -206,6 +206,7 @@ const ENDPOINTS: Record<string, string> = {
   'GET /api/v1/badges/components/:name/response-time.svg': 'SVG badge: the slowest latest response time of the component\'s checks',
   'POST /api/v1/checks/:name/run': 'run a check now and return the fresh result',
   'GET /api/v1/checks/:name/history': '`?since=&until=&buckets=`: the check\'s in-memory history (points or buckets) — [status-page.md](status-page.md#json)',
+  'GET /api/v1/checks/:name/series': '`?window=1h|24h|7d|30d|90d`: the check\'s history in equal buckets (worst status, time up, slowest and mean run) from the record\'s rollups, as the page\'s check detail charts it — [status-page.md](status-page.md#json)',
   'GET /api/v1/status': 'one snapshot of overall, components and checks for a first render — [status-page.md](status-page.md#json)',
   'GET /api/v1/report': '`?from=&to=&format=json|csv&table=checks|incidents`: availability, incidents and response-time percentiles per check for a period — [status-page.md](status-page.md#json)',
   'GET /api/v1/trends': '`?window=7d|30d|90d&buckets=&check=&component=`: availability and mean response time per check over a long window with a trend of buckets, from Prometheus (`history.prometheus_url`) or the record; `source` says which answered — [history.md](history.md)',

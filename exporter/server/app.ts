@@ -24,6 +24,7 @@ import { maintenanceRoutes } from './routes/maintenance.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { probeRoutes } from './routes/probe.js';
 import { recordRoutes } from './routes/record.js';
+import { seriesRoutes } from './routes/series.js';
 import { trendsRoutes } from './routes/trends.js';
 import { uiRoutes } from './routes/ui.js';
 
@@ -87,6 +88,7 @@ export function routeTable(runtime: AppRuntime, opts: Pick<AppOptions, 'otel' | 
   badgeRoutes(deps, table);
   eventsRoutes(deps, table);
   historyRoutes(deps, table);
+  seriesRoutes(deps, table);
   recordRoutes(deps, table);
   incidentsRoutes(deps, table);
   trendsRoutes(deps, table);

@@ -12,6 +12,9 @@ import { errorWords, heartbeatWords, thresholdWords } from './triage.js';
 
 const LETTER = { healthy: 'h', degraded: 'd', critical: 'c', unknown: 'u' };
 const WINDOWS = [['24h', '24 h', 86_400], ['7d', '7 d', 604_800], ['30d', '30 d', 2_592_000], ['90d', '90 d', 7_776_000]];
+/** The chart's windows (GET api/v1/checks/<name>/series), with the width of one bucket in words. */
+const CHART_WINDOWS = [['1h', '1 h', 'minute'], ['24h', '24 h', '15 minutes'], ['7d', '7 d', 'hour'], ['30d', '30 d', '6 hours'], ['90d', '90 d', 'day']];
+const SOURCE_WORDS = { record: 'from the record', memory: 'from the recent runs held in memory (the record could not be read)' };
 const CHART_W = 600;
 const CHART_H = 140;
 
@@ -25,6 +28,7 @@ export class Detail {
     this.model = model;
     this.name = undefined;
     this.seq = 0;
+    this.chartWindow = '24h';
   }
 
   get isOpen() { return this.name !== undefined; }
@@ -40,9 +44,10 @@ export class Detail {
       this.root.focus();
       return;
     }
+    const still = () => seq === this.seq;
     this.head = h('div', { class: 'd-head' });
     this.parts = {
-      chart: h('div', { class: 'd-chart' }, note('Loading response times…')),
+      chart: h('div', { class: 'd-chart', 'aria-live': 'polite' }, note('Loading response times…')),
       uptime: h('div', { class: 'd-uptime' }, note('Loading…')),
       incidents: h('div', {}, note('Loading…')),
       events: h('div', {}, note('Loading…')),
@@ -51,8 +56,7 @@ export class Detail {
     const run = this.runForm(name);
     this.root.replaceChildren(...[
       this.back(), this.head,
-      c.timed === false ? null : section('Response time, slowest run per period', 'd-rt-h', this.parts.chart),
-      c.timed === false ? section('Status over time', 'd-rt-h', this.parts.chart) : null,
+      section(c.timed === false ? 'Status over time' : 'Response time, slowest run per period', 'd-rt-h', this.chartWindows(c, still), this.parts.chart),
       section('Uptime', 'd-up-h', this.parts.uptime),
       c.type === 'log' ? section('Log lines', 'd-log-h', logViewer(name)) : null,
       section('Incidents', 'd-inc-h', this.parts.incidents),
@@ -62,7 +66,6 @@ export class Detail {
     ].filter(Boolean));
     this.update(c);
     this.root.focus();
-    const still = () => seq === this.seq;
     this.loadChart(c, still);
     this.loadUptime(c, still);
     this.loadIncidents(c, still);
@@ -111,28 +114,54 @@ export class Detail {
     );
   }
 
+  /** The chart's window buttons (1 h … 90 d); the choice stays for the next check opened. */
+  chartWindows(c, still) {
+    const buttons = CHART_WINDOWS.map(([w, label]) => {
+      const b = h('button', { type: 'button', class: 'btn sm', 'aria-pressed': String(w === this.chartWindow), text: label });
+      b.addEventListener('click', () => {
+        if (!still() || this.chartWindow === w) return;
+        this.chartWindow = w;
+        for (const x of buttons) x.setAttribute('aria-pressed', String(x === b));
+        this.parts.chart.replaceChildren(note('Loading response times…'));
+        this.loadChart(c, () => still() && this.chartWindow === w);
+      });
+      return b;
+    });
+    return h('div', { class: 'd-win', role: 'group', 'aria-label': 'Chart window' }, ...buttons);
+  }
+
   async loadChart(c, still) {
-    const r = await getJson(`api/v1/checks/${encodeURIComponent(c.name)}/history?since=24h&buckets=96`);
+    const window = this.chartWindow;
+    const r = await getJson(`api/v1/checks/${encodeURIComponent(c.name)}/series?window=${window}`);
     const cfg = await this.configOnce(c);
     if (!still()) return;
     if (!r.ok) { this.parts.chart.replaceChildren(note(`Not available: ${r.body?.error ?? r.error ?? `HTTP ${r.status}`}`)); return; }
     const buckets = r.body.buckets ?? [];
     const withData = buckets.filter((b) => b.runs > 0);
-    if (!withData.length) { this.parts.chart.replaceChildren(note('No runs yet.')); return; }
+    const per = CHART_WINDOWS.find(([w]) => w === window)?.[2] ?? f.duration(r.body.step_seconds);
+    if (!withData.length) { this.parts.chart.replaceChildren(note(`No runs in the last ${CHART_WINDOWS.find(([w]) => w === window)?.[1] ?? window}.`)); return; }
     const t = cfg?.thresholds?.response_time;
     const warn = t?.warning !== undefined ? t.warning * 1000 : undefined;
     const crit = t?.critical !== undefined ? t.critical * 1000 : undefined;
     const timeline = h('div', { class: 'd-timeline', role: 'img', 'aria-label': timelineLabel(buckets) });
     timeline.style.backgroundImage = barGradient(buckets.map((b) => (b.worst ? LETTER[b.worst] : '-')));
     timeline.style.setProperty('--buckets', String(buckets.length));
-    const range = `${f.when(r.body.from)} to now`;
+    const range = `${f.when(r.body.from)} to now, one point per ${per}, ${SOURCE_WORDS[r.body.source] ?? ''}`;
     const out = [];
     if (c.timed !== false) {
       const top = Math.max(...withData.map((b) => b.max_response_time_ms ?? 0), (crit ?? warn ?? 0) * 1.1, 1) * 1.08;
       const y = (v) => (CHART_H - (v / top) * CHART_H).toFixed(1);
       const step = CHART_W / buckets.length;
-      const pts = [];
-      buckets.forEach((b, i) => { if (b.max_response_time_ms !== null) pts.push(`${(i * step + step / 2).toFixed(1)},${y(b.max_response_time_ms)}`); });
+      // A step line: each period's slowest run across the period's width, broken where there is no data
+      // (a lone period still shows, and a gap reads as a gap).
+      const runs = [];
+      let pts;
+      buckets.forEach((b, i) => {
+        if (b.max_response_time_ms === null) { pts = undefined; return; }
+        if (!pts) runs.push(pts = []);
+        const yy = y(b.max_response_time_ms);
+        pts.push(`${(i * step).toFixed(1)},${yy}`, `${((i + 1) * step).toFixed(1)},${yy}`);
+      });
       const lines = [];
       if (warn !== undefined) lines.push(s('line', { class: 'th warn', x1: 0, x2: CHART_W, y1: y(warn), y2: y(warn) }));
       if (crit !== undefined) lines.push(s('line', { class: 'th crit', x1: 0, x2: CHART_W, y1: y(crit), y2: y(crit) }));
@@ -140,8 +169,8 @@ export class Detail {
       out.push(
         h('p', { class: 'd-axis small muted', text: `0 – ${f.ms(top)} · slowest ${f.ms(max)} · ${range}` }),
         s('svg', { class: 'd-rt', viewBox: `0 0 ${CHART_W} ${CHART_H}`, preserveAspectRatio: 'none', role: 'img',
-          'aria-label': `Slowest response time per ${f.duration(r.body.step_seconds)}: at most ${f.ms(max)}${warn !== undefined ? `; warning at ${f.ms(warn)}` : ''}${crit !== undefined ? `; critical at ${f.ms(crit)}` : ''}` },
-        ...lines, s('polyline', { points: pts.join(' ') })),
+          'aria-label': `Slowest response time per ${per}: at most ${f.ms(max)}${warn !== undefined ? `; warning at ${f.ms(warn)}` : ''}${crit !== undefined ? `; critical at ${f.ms(crit)}` : ''}` },
+        ...lines, ...runs.map((p) => s('polyline', { points: p.join(' ') }))),
         h('p', { class: 'd-legend small' },
           h('span', { class: 'lg rt', text: 'slowest run' }),
           warn !== undefined ? h('span', { class: 'lg warn', text: `warning ${f.ms(warn)}` }) : null,
@@ -153,23 +182,28 @@ export class Detail {
     this.parts.chart.replaceChildren(...out);
   }
 
+  /**
+   * Uptime per window from the record's rollups for this one check (the same series as the chart:
+   * a few indexed reads each, whatever the number of checks), so it counts what happened before a
+   * restart and beyond the in-memory ring.
+   */
   async loadUptime(c, still) {
     const rows = await Promise.all(WINDOWS.map(async ([w, label, seconds]) => {
-      const r = await getJson(`api/v1/report?check=${encodeURIComponent(c.name)}&from=${w}`);
-      const row = r.ok ? r.body.checks?.[0] : undefined;
-      return { label, seconds, row, error: r.ok ? undefined : (r.body?.error ?? r.error ?? `HTTP ${r.status}`) };
+      const r = await getJson(`api/v1/checks/${encodeURIComponent(c.name)}/series?window=${w}`);
+      return { label, seconds, row: r.ok ? r.body : undefined, error: r.ok ? undefined : (r.body?.error ?? r.error ?? `HTTP ${r.status}`) };
     }));
     if (!still()) return;
     this.parts.uptime.replaceChildren(h('dl', { class: 'd-windows' }, ...rows.flatMap(({ label, seconds, row, error }) => {
       let value;
       let sub;
-      if (error) { value = '—'; sub = /range|retention/.test(error) ? 'not kept this long' : 'not available'; }
+      if (error) { value = '—'; sub = 'not available'; }
       else if (!row || row.availability === null || row.availability === undefined) { value = '—'; sub = 'no data'; }
       else {
         value = f.percent(row.availability);
+        const failed = `${row.failures} failed run${row.failures === 1 ? '' : 's'}`;
         // The amount of data behind the figure: 41.7 % of 4 min is not a 30-day availability.
-        sub = row.observed_seconds >= seconds * 0.9 ? `${row.incidents_total ?? 0} incident${row.incidents_total === 1 ? '' : 's'}`
-          : `of ${f.duration(row.observed_seconds)} of data`;
+        if (row.observed_seconds === null) sub = `of ${row.runs} recent run${row.runs === 1 ? '' : 's'} in memory`;
+        else sub = row.observed_seconds >= seconds * 0.9 ? failed : `of ${f.duration(row.observed_seconds)} of data`;
       }
       return [h('dt', { text: label }), h('dd', {}, h('b', { text: value }), ' ', h('span', { class: 'muted small', text: sub }))];
     })));
