@@ -114,8 +114,8 @@ function applySnapshot(snap) {
   heardAt = Date.now();
   dirty.clear();
   componentsDirty = false;
-  board.render(model);
-  if (fold) board.collapseHealthy(true);
+  // Folded cards are folded before they are built: their rows wait until they are unfolded.
+  board.render(model, fold ? new Set([...board.collapsed, ...model.components.filter((c) => c.status === 'healthy').map((c) => c.name)]) : board.collapsed);
   renderBroken(el.broken, model);
   route();
   renderResources(el.resources, model.checks);

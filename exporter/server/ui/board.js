@@ -1,6 +1,12 @@
 // The component cards and check rows. Built once from a snapshot; afterwards only the rows a diff
 // touches are updated in place (text, attributes, one gradient, one polyline), so 500 checks
 // updating every second cost a few hundred DOM writes per second at most.
+//
+// Rows are built lazily (issue 16: 500 rows, ~7 000 elements, took a cold load on a busy 2-core
+// box past its 500 ms): every card at once, but only the first screenfuls of rows (worst cards
+// first) before the first paint; the rest are built in idle time a slice at a time, and the rows
+// of a folded card only when it is unfolded. Counts and filters read the model, not the rows, so a
+// row not built yet is still counted and filtered.
 import { h, icon, s, setIcon, setText } from './dom.js';
 import * as f from './format.js';
 import { errorWords, heartbeatOf, heartbeatWords, isBroken, thresholdWords } from './triage.js';
@@ -10,6 +16,19 @@ const SPARK_W = 64;
 const SPARK_H = 20;
 const ERROR_SHOWN_MS = 86_400_000; // a healthy check offers its last error for a day, on demand
 const RANK = { critical: 0, degraded: 1, unknown: 2, healthy: 3 };
+/** Rows built before the first paint: a couple of screens, and every row of a small board. */
+export const EAGER_ROWS = 80;
+/** Idle time one slice of lazy row building may take. */
+const SLICE_MS = 8;
+const idle = (fn) => (typeof requestIdleCallback === 'function' ? requestIdleCallback(fn, { timeout: 200 }) : setTimeout(() => fn({ timeRemaining: () => SLICE_MS }), 16));
+const cancelIdle = (id) => (typeof cancelIdleCallback === 'function' ? cancelIdleCallback(id) : clearTimeout(id));
+
+/** Whether check `c` (a model entry) passes the board's filter. */
+export function passes(c, compName, { status, component, q }) {
+  const needle = q.trim().toLowerCase();
+  return (!component || component === compName) && (status === 'all' || c.status === status)
+    && (!needle || c.name.toLowerCase().includes(needle) || compName.toLowerCase().includes(needle));
+}
 /** Cards worst first; equal statuses keep the vigil.yml order. */
 export const worstFirst = (components) => components.map((c, i) => ({ c, i }))
   .sort((a, b) => RANK[a.c.status] - RANK[b.c.status] || a.i - b.i).map((x) => x.c);
@@ -56,6 +75,10 @@ export class Board {
     this.model = null;
     this.pinned = false; // a tapped bar keeps its tooltip until the next tap elsewhere
     this.collapsed = new Set();
+    this.filters = { status: 'all', component: '', q: '' };
+    this.lazy = []; // cards whose rows are not built yet, in build order
+    this.idleId = undefined;
+    this.complete = false; // every unfolded card's rows are built
     root.addEventListener('pointermove', (e) => { if (!this.pinned || e.pointerType === 'mouse') this.onPointer(e); });
     root.addEventListener('pointerdown', (e) => {
       this.pinned = e.pointerType !== 'mouse' && !!e.target.closest?.('.bar');
@@ -72,28 +95,80 @@ export class Board {
     });
   }
 
-  /** Full rebuild from the model (first load, resync). */
-  render(model) {
+  /**
+   * Full rebuild from the model (first load, resync): every card, the rows of the first
+   * EAGER_ROWS checks (worst cards first); the others follow in idle time (buildLater).
+   * `collapsed`: fold these components from the start (their rows wait until unfolded).
+   */
+  render(model, collapsed = this.collapsed) {
     this.model = model;
     this.bar = model.bar;
     this.root.style.setProperty('--buckets', String(model.bar.count));
     this.root.classList.toggle('many', model.checks.size > 120);
     this.rows.clear();
     this.cards.clear();
+    this.collapsed = new Set(collapsed);
+    this.lazy = [];
+    if (this.idleId !== undefined) cancelIdle(this.idleId);
+    this.idleId = undefined;
     const frag = document.createDocumentFragment();
+    let built = 0;
     for (const comp of worstFirst(model.components)) {
       const card = this.buildCard(comp);
-      for (const name of comp.checks) {
-        const c = model.checks.get(name);
-        if (!c) continue;
-        const row = this.buildRow(c);
-        card.list.append(row.el);
-        this.updateRow(c);
-      }
+      if (this.collapsed.has(comp.name)) card.lazy = true;
+      else if (built < EAGER_ROWS || comp.status !== 'healthy') built += this.buildRows(card);
+      else { card.lazy = true; this.lazy.push(card); }
       this.updateCard(comp);
       frag.append(card.el);
     }
     this.root.replaceChildren(frag);
+    this.complete = false;
+    this.buildLater();
+  }
+
+  /** Build the rows of one card (from the model as it is now, filtered as the board is); returns how many. */
+  buildRows(card) {
+    card.lazy = false;
+    const frag = document.createDocumentFragment();
+    let n = 0;
+    for (const name of card.comp.checks) {
+      const c = this.model.checks.get(name);
+      if (!c) continue;
+      const row = this.buildRow(c);
+      row.el.hidden = !passes(c, card.comp.name, this.filters);
+      frag.append(row.el);
+      this.updateRow(c);
+      n++;
+    }
+    card.list.append(frag);
+    return n;
+  }
+
+  /** Build the remaining rows in idle slices; marks `vigil:complete` when every unfolded card has its rows. */
+  buildLater() {
+    if (this.idleId !== undefined) return;
+    const step = (deadline) => {
+      this.idleId = undefined;
+      const t0 = performance.now();
+      while (this.lazy.length && (deadline.timeRemaining() > 1 || performance.now() - t0 < SLICE_MS / 2)) {
+        const card = this.lazy.shift();
+        if (card.lazy && !this.collapsed.has(card.comp.name) && this.cards.get(card.comp.name) === card) this.buildRows(card);
+        if (performance.now() - t0 > SLICE_MS) break;
+      }
+      if (this.lazy.length) this.idleId = idle(step);
+      else if (!this.complete) {
+        this.complete = true;
+        performance.mark('vigil:complete');
+        this.root.dispatchEvent(new Event('vigil:complete'));
+      }
+    };
+    this.idleId = idle(step);
+  }
+
+  /** Rows of `name`'s card, built now if they were waiting (a detail, a link or a filter needs them). */
+  ensureRows(compName) {
+    const card = this.cards.get(compName);
+    if (card?.lazy) this.buildRows(card);
   }
 
   buildCard(comp) {
@@ -109,7 +184,7 @@ export class Board {
     toggle.addEventListener('click', () => this.setCollapsed(comp.name, !this.collapsed.has(comp.name)));
     const el = h('article', { class: 'card', id, 'aria-labelledby': `${id}-h`, dataset: { status: comp.status, component: comp.name } },
       h('div', { class: 'card-h' }, title, status, toggle), meta, own, impact, list);
-    const refs = { el, status, meta, own, impact, list, toggle, toggleText, impactKey: '', ownKey: '' };
+    const refs = { el, comp, status, meta, own, impact, list, toggle, toggleText, impactKey: '', ownKey: '', lazy: false };
     this.cards.set(comp.name, refs);
     return refs;
   }
@@ -118,11 +193,13 @@ export class Board {
   setCollapsed(name, collapsed) {
     const r = this.cards.get(name);
     if (!r) return;
+    const unfolding = !collapsed && this.collapsed.has(name);
     if (collapsed) this.collapsed.add(name); else this.collapsed.delete(name);
+    if (unfolding && r.lazy) this.buildRows(r); // folded rows are built when first shown
     r.list.hidden = collapsed;
     r.el.classList.toggle('folded', collapsed);
     r.toggle.setAttribute('aria-expanded', String(!collapsed));
-    const n = r.list.children.length;
+    const n = r.comp.checks.length;
     setText(r.toggleText, collapsed ? `Show ${n} check${n === 1 ? '' : 's'}` : 'Hide checks');
   }
 
@@ -134,6 +211,9 @@ export class Board {
   updateCard(comp) {
     const r = this.cards.get(comp.name);
     if (!r) return;
+    r.comp = comp;
+    // A card turning unhealthy shows its rows at once (the others keep waiting for idle time).
+    if (r.lazy && comp.status !== 'healthy' && !this.collapsed.has(comp.name)) this.buildRows(r);
     r.el.dataset.status = comp.status;
     setBadge(r.status, comp.status);
     const n = comp.checks.length;
@@ -322,21 +402,24 @@ export class Board {
     }
   }
 
-  /** Show only checks that pass the filter; hide cards left empty. Returns the number shown. */
-  applyFilter({ status, component, q }) {
-    const needle = q.trim().toLowerCase();
+  /**
+   * Show only checks that pass the filter; hide cards left empty. Returns the number shown. The
+   * model decides (rows not built yet count too); built rows are shown or hidden to match.
+   */
+  applyFilter(filters) {
+    this.filters = { ...filters };
     let shown = 0;
     for (const [compName, card] of this.cards) {
       let inCard = 0;
-      const compOk = !component || component === compName;
-      for (const row of card.list.children) {
-        const d = row.dataset;
-        const ok = compOk && (status === 'all' || d.status === status)
-          && (!needle || d.name.toLowerCase().includes(needle) || compName.toLowerCase().includes(needle));
-        if (row.hidden === ok) row.hidden = !ok;
+      for (const name of card.comp.checks) {
+        const c = this.model.checks.get(name);
+        if (!c) continue;
+        const ok = passes(c, compName, filters);
+        const row = this.rows.get(name);
+        if (row && row.el.hidden === ok) row.el.hidden = !ok;
         if (ok) inCard++;
       }
-      card.el.hidden = inCard === 0;
+      if (card.el.hidden !== (inCard === 0)) card.el.hidden = inCard === 0;
       shown += inCard;
     }
     return shown;
