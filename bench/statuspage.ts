@@ -15,13 +15,23 @@
 //     40/s) over alternating windows without and with 100 open SSE connections (A B A B).
 //   - page weight of a cold load (assets, and the data fetched apart) and the check detail view:
 //     from setting #/check/<name> until every section has its data, p50/p95 over 20 checks.
+//   - with 90 days of history (issue 16): before the exporter starts, its record is filled by the
+//     storage bench's generator (bench/storage.ts: the older hours and days as the roller writes
+//     them, the last --raw-hours of raw results at 10 s through the real write path, rolled up and
+//     pruned), so the page, the detail's chart (1 h-90 d series) and its uptime read a full record;
+//   - where a cold load's time goes: each request the page makes (server time to first byte,
+//     bytes), when the scripts start, when the snapshot is in, when the first screens of rows are
+//     built (`vigil:rendered`) and when every row is (`vigil:complete`).
 // Goals: load < 500 ms, change visible < 1 s, history < 100 MB, 100 viewers < 10 % of one core
 // extra with /metrics p99 unchanged; detail p95 < 500 ms, page weight < 150 KB.
 //
+//   npm run bench -- statuspage [--history-days=90] [--raw-hours=48]   (--history-days=0: no record filled first;
+//                                      --raw-hours=6 for a quicker run: fewer raw results, the same tiers)
 //   npx tsx bench/statuspage.ts      (or benchStatusPage() from bench/run.ts; builds dist/ if missing)
 //   BENCH_CHECKS=500 BENCH_VIEWERS=100 BENCH_WINDOW_S=8 to tune.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,8 +42,12 @@ import type { CheckCommon } from '../exporter/model/check.js';
 import { StateStore } from '../exporter/engine/state.js';
 import { summarizePeriod } from '../exporter/health/report-period.js';
 import { statusSnapshot } from '../exporter/views/status.js';
+import { createLogger } from '../exporter/log.js';
+import { CheckRecord, recordRetentionOf } from '../exporter/record/record.js';
+import { DAY_MS, HOUR_MS } from '../exporter/record/tiers.js';
 import { startExporter, waitFor, type RunningExporter } from '../tests/support/exporter.js';
 import { cpuSeconds, freePort, percentile, rssBytes } from './exporter.js';
+import { feedRaw, writeOldTiers } from './storage.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CHECKS = Number(process.env.BENCH_CHECKS ?? 500);
@@ -43,6 +57,33 @@ const COMPONENTS = 20;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const median = (xs: number[]) => percentile(xs, 50);
 const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
+
+function opt(options: string[], name: string, fallback: number): number {
+  const o = options.find((a) => a.startsWith(`--${name}=`));
+  return o ? Number(o.slice(name.length + 3)) : fallback;
+}
+
+/**
+ * `days` of history for checks c0…c<CHECKS-1> in <dir>/vigil.db, by the storage bench's generator:
+ * hour and day rows before the raw window, then `rawHours` of raw results at 10 s through the
+ * record's write path, rolled up and pruned as the exporter would.
+ */
+async function fillRecord(dir: string, days: number, rawHours: number): Promise<Record<string, number>> {
+  const t0 = performance.now();
+  const retention = recordRetentionOf({ retention: days * DAY_MS, raw_retention: 48 * HOUR_MS });
+  const end = Math.floor(Date.now() / 10_000) * 10_000;
+  const rawFrom = end - rawHours * HOUR_MS;
+  console.log(`statuspage: ${CHECKS} checks, ${days} days of history: hour and day rows, then ${rawHours} h of raw results …`);
+  const rows = await writeOldTiers(dir, CHECKS, days, rawFrom, retention.hourMs!);
+  const clock = { now: rawFrom };
+  const record = new CheckRecord({ dir, log: createLogger({ level: 'warn' }), report: { countWriteError: () => { throw new Error('write error in the bench'); } }, now: () => clock.now });
+  record.configure(retention);
+  const write = await feedRaw(record, clock, CHECKS, 10_000, rawFrom, end);
+  clock.now = end;
+  while (await record.rollUp(10_000) > 0 || await record.prune(1_000) > 0) { /* everything due */ }
+  await record.stop();
+  return { history_days: days, history_raw_hours: rawHours, history_tier_rows: rows, history_raw_results: write.results, history_fill_s: round((performance.now() - t0) / 1000) };
+}
 
 /** The probed target, in its own process: GET /<k> answers 500 while <k> is broken; /__set/<k>/<0|1> flips it. */
 function startTarget(port: number): ChildProcess {
@@ -70,13 +111,26 @@ async function pageLoads(browser: Browser, url: string) {
     const nav = performance.getEntriesByType('navigation')[0];
     let lcp = NaN;
     new PerformanceObserver((l) => { for (const e of l.getEntries()) lcp = e.startTime; }).observe({ type: 'largest-contentful-paint', buffered: true });
-    const done = () => setTimeout(() => resolve({
-      fp: get('first-paint'), fcp: get('first-contentful-paint'), lcp,
-      dom_content_loaded: nav.domContentLoadedEventEnd, rendered: get('vigil:rendered'), painted: get('vigil:painted'),
-      dom_nodes: document.getElementsByTagName('*').length,
-    }), 50);
-    if (performance.getEntriesByName('vigil:painted').length) done();
-    else new PerformanceObserver((l, o) => { if (l.getEntriesByName('vigil:painted').length) { o.disconnect(); done(); } }).observe({ type: 'mark', buffered: true });
+    const res = performance.getEntriesByType('resource');
+    const snap = () => res.find((e) => /api\/v1\/status/.test(e.name));
+    const done = () => setTimeout(() => {
+      const sn = snap();
+      const early = res.filter((e) => e.startTime < get('vigil:rendered'));
+      resolve({
+        fp: get('first-paint'), fcp: get('first-contentful-paint'), lcp,
+        html_server: nav.responseStart - nav.requestStart,
+        dom_content_loaded: nav.domContentLoadedEventEnd, script_start: get('vigil:start'), snapshot: get('vigil:snapshot'),
+        snapshot_server: sn ? sn.responseStart - sn.requestStart : NaN, snapshot_kb: sn ? sn.transferSize / 1024 : NaN,
+        rendered: get('vigil:rendered'), painted: get('vigil:painted'), complete: get('vigil:complete'),
+        requests: early.length + 1, kb: (early.reduce((a, e) => a + e.transferSize, 0) + nav.transferSize) / 1024,
+        dom_nodes: document.getElementsByTagName('*').length,
+      });
+    }, 50);
+    // Painted (the first screens) and complete (every row built), whichever comes last.
+    const wanted = ['vigil:painted', 'vigil:complete'];
+    const have = () => wanted.every((n) => performance.getEntriesByName(n).length);
+    if (have()) done();
+    else new PerformanceObserver((_l, o) => { if (have()) { o.disconnect(); done(); } }).observe({ type: 'mark', buffered: true });
   })`;
   for (let i = 0; i < 5; i++) {
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
@@ -93,10 +147,21 @@ async function pageLoads(browser: Browser, url: string) {
     load_cold_lcp_ms: pick(cold, 'lcp'),
     load_cold_rendered_ms: pick(cold, 'rendered'),
     load_cold_painted_ms: pick(cold, 'painted'),
+    load_cold_p95_painted_ms: round(percentile(cold.map((r) => r.painted), 95)),
+    load_cold_complete_ms: pick(cold, 'complete'),
+    // Where the cold load's time goes (medians): the HTML's and the snapshot's server time
+    // (request sent to first byte), when the scripts start, when the snapshot is parsed.
+    load_cold_html_server_ms: pick(cold, 'html_server'),
+    load_cold_script_start_ms: pick(cold, 'script_start'),
+    load_cold_snapshot_server_ms: pick(cold, 'snapshot_server'),
+    load_cold_snapshot_in_ms: pick(cold, 'snapshot'),
+    load_cold_snapshot_kb: pick(cold, 'snapshot_kb'),
+    load_cold_requests_before_render: pick(cold, 'requests'),
+    load_cold_kb_before_render: pick(cold, 'kb'),
     load_warm_fcp_ms: pick(warm, 'fcp'),
     load_warm_rendered_ms: pick(warm, 'rendered'),
     load_warm_painted_ms: pick(warm, 'painted'),
-    load_dom_nodes: cold[0].dom_nodes,
+    load_dom_nodes_complete: cold[0].dom_nodes,
   };
 }
 
@@ -129,6 +194,7 @@ async function detailViews(browser: Browser, url: string) {
   const page = await ctx.newPage();
   await page.goto(url);
   await page.waitForSelector('html[data-ready="true"]', { timeout: 30_000 });
+  await page.waitForFunction(() => performance.getEntriesByName('vigil:complete').length > 0, undefined, { timeout: 30_000 });
   const names = (await page.$$eval('.check', (els) => els.map((e) => (e as HTMLElement).dataset.name!))).slice(0, 20);
   const times: number[] = [];
   for (const name of names) {
@@ -151,6 +217,7 @@ async function changeLatency(browser: Browser, ex: RunningExporter, target: stri
   const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
   await page.goto(ex.url);
   await page.waitForSelector('html[data-ready="true"]');
+  await page.waitForFunction(() => performance.getEntriesByName('vigil:complete').length > 0, undefined, { timeout: 30_000 });
   await page.waitForSelector('#conn[data-state="live"]');
   const total: number[] = [];
   const pipeline: number[] = [];
@@ -289,10 +356,12 @@ async function viewers(ex: RunningExporter) {
   };
 }
 
-export async function benchStatusPage(): Promise<Record<string, number | string>> {
+export async function benchStatusPage(options: string[] = []): Promise<Record<string, number | string>> {
   if (!existsSync(path.join(ROOT, 'dist/exporter/cli.js'))) {
     execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
   }
+  const historyDays = opt(options, 'history-days', 90);
+  const rawHours = opt(options, 'raw-hours', 48);
   const out: Record<string, number | string> = { checks: CHECKS };
 
   // Memory first, before this process holds browsers and sockets.
@@ -302,12 +371,20 @@ export async function benchStatusPage(): Promise<Record<string, number | string>
   const port = await freePort();
   const targetProc = startTarget(port);
   const target = `http://127.0.0.1:${port}`;
+  const dir = mkdtempSync(path.join(tmpdir(), 'vigil-bench-statuspage-'));
   let ex: RunningExporter | undefined;
   let browser: Browser | undefined;
   try {
+    if (historyDays > 0) {
+      mkdirSync(path.join(dir, 'data'));
+      Object.assign(out, await fillRecord(path.join(dir, 'data'), historyDays, rawHours));
+      console.log('record:', JSON.stringify(out));
+    }
     await waitFor(async () => (await fetch(`${target}/ping`)).ok, 5000, 50);
-    ex = await startExporter({ config: config(target), args: ['--log.level=info'] });
-    await waitFor(async () => (await fetch(`${ex!.url}/-/ready`)).ok, 20_000, 100);
+    const t0 = performance.now();
+    ex = await startExporter({ config: config(target), dir, args: ['--log.level=info'], timeoutMs: 300_000 });
+    await waitFor(async () => (await fetch(`${ex!.url}/-/ready`)).ok, 300_000, 100);
+    out.exporter_ready_s = round((performance.now() - t0) / 1000);
     await sleep(3000); // every check has a few points, sparklines have a shape
     out.exporter_rss_mb_live = round(rssBytes(ex.proc.pid!) / 2 ** 20);
 
@@ -334,6 +411,7 @@ export async function benchStatusPage(): Promise<Record<string, number | string>
     await browser?.close().catch(() => {});
     await ex?.stop();
     targetProc.kill();
+    rmSync(dir, { recursive: true, force: true });
   }
   console.log(JSON.stringify(out, null, 1));
   return out;

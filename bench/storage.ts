@@ -87,7 +87,7 @@ interface WriteFigures { results: number; cpu_us_per_result: number; wall_s: num
  * Feed `checks` checks every `intervalMs` over [from, to) through the real write path, the
  * record's clock following the synthetic time; rollUp and prune run as they would each second.
  */
-async function feedRaw(r: CheckRecord, clock: { now: number }, checks: number, intervalMs: number, from: number, to: number): Promise<WriteFigures> {
+export async function feedRaw(r: CheckRecord, clock: { now: number }, checks: number, intervalMs: number, from: number, to: number): Promise<WriteFigures> {
   const rand = rng(42);
   const names = Array.from({ length: checks }, (_, c) => `c${c}`);
   const batchMs = Math.max(intervalMs, Math.floor(200_000 / checks) * intervalMs); // ~200 000 results a flush
@@ -118,7 +118,7 @@ async function feedRaw(r: CheckRecord, clock: { now: number }, checks: number, i
 }
 
 /** Hour and day rows older than the raw window, as the roller writes them, with sketches of the same model. */
-async function writeOldTiers(dir: string, checks: number, days: number, rawFrom: number, hourKeepMs: number): Promise<number> {
+export async function writeOldTiers(dir: string, checks: number, days: number, rawFrom: number, hourKeepMs: number): Promise<number> {
   const sql = await openSqliteRecord(dir, createLogger({ level: 'error', write: () => {} }));
   const rand = rng(7);
   let rows = 0;

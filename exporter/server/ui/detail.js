@@ -152,16 +152,21 @@ export class Detail {
       const top = Math.max(...withData.map((b) => b.max_response_time_ms ?? 0), (crit ?? warn ?? 0) * 1.1, 1) * 1.08;
       const y = (v) => (CHART_H - (v / top) * CHART_H).toFixed(1);
       const step = CHART_W / buckets.length;
-      // A step line: each period's slowest run across the period's width, broken where there is no data
-      // (a lone period still shows, and a gap reads as a gap).
+      // A step outline: each period's slowest run across the period's width, down to the axis where
+      // the data stops (a lone period still shows as a column, and a gap reads as a gap).
       const runs = [];
       let pts;
       buckets.forEach((b, i) => {
-        if (b.max_response_time_ms === null) { pts = undefined; return; }
-        if (!pts) runs.push(pts = []);
+        if (b.max_response_time_ms === null) {
+          if (pts) pts.push(`${(i * step).toFixed(1)},${CHART_H}`);
+          pts = undefined;
+          return;
+        }
+        if (!pts) runs.push(pts = [`${(i * step).toFixed(1)},${CHART_H}`]);
         const yy = y(b.max_response_time_ms);
         pts.push(`${(i * step).toFixed(1)},${yy}`, `${((i + 1) * step).toFixed(1)},${yy}`);
       });
+      if (pts) pts.push(`${CHART_W},${CHART_H}`);
       const lines = [];
       if (warn !== undefined) lines.push(s('line', { class: 'th warn', x1: 0, x2: CHART_W, y1: y(warn), y2: y(warn) }));
       if (crit !== undefined) lines.push(s('line', { class: 'th crit', x1: 0, x2: CHART_W, y1: y(crit), y2: y(crit) }));
