@@ -11,6 +11,7 @@ import type { Context } from 'koa';
 import { serverSummary } from '../../views/summary.js';
 import type { ServerDeps } from '../deps.js';
 import type { RouteTable } from '../route-table.js';
+import { statusAnswer } from './history.js';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -100,7 +101,8 @@ function send(ctx: Context, a: Asset, cacheControl: string): void {
   } else ctx.body = a.body;
 }
 
-export function uiRoutes({ config, state }: Pick<ServerDeps, 'config' | 'state'>, router: RouteTable): void {
+export function uiRoutes(deps: Pick<ServerDeps, 'config' | 'state' | 'readCache' | 'hub' | 'otherShards'>, router: RouteTable): void {
+  const { config, state, readCache } = deps;
   const { version, html, files } = loadAssets();
   // The page changes with the state only (clock times, no "ago"): one rendering per distinct summary.
   let last: { text: string; asset: Asset } | undefined;
@@ -112,6 +114,11 @@ export function uiRoutes({ config, state }: Pick<ServerDeps, 'config' | 'state'>
   const shared = () => (config()?.server.status_page_auth ? 'private' : 'public');
 
   router.get('/', 'status_page', (ctx) => {
+    // The page's first request for data is the snapshot (index.html preloads it): start building
+    // it now, while the HTML, styles and scripts travel. The read cache shares it with that
+    // request (or answers it, built, within a second); a bare GET / costs at most one build a second.
+    const first = statusAnswer(deps);
+    readCache.get(first.key, first.compute).catch(() => { /* busy or failed: the page's own request says so */ });
     ctx.set('Content-Security-Policy', CSP);
     ctx.set('Referrer-Policy', 'no-referrer');
     ctx.set('X-Frame-Options', 'DENY');
