@@ -7,7 +7,6 @@ import { getJson, incidents as recordIncidents, reportIncidents } from './api.js
 import { barGradient, badge } from './board.js';
 import { h, icon, s } from './dom.js';
 import * as f from './format.js';
-import { logViewer } from './logs.js';
 import { errorWords, heartbeatWords, thresholdWords } from './triage.js';
 
 const LETTER = { healthy: 'h', degraded: 'd', critical: 'c', unknown: 'u' };
@@ -58,7 +57,7 @@ export class Detail {
       this.back(), this.head,
       section(c.timed === false ? 'Status over time' : 'Response time, slowest run per period', 'd-rt-h', this.chartWindows(c, still), this.parts.chart),
       section('Uptime', 'd-up-h', this.parts.uptime),
-      c.type === 'log' ? section('Log lines', 'd-log-h', logViewer(name)) : null,
+      c.type === 'log' ? section('Log lines', 'd-log-h', this.parts.logs = h('div', {}, note('Loading…'))) : null,
       section('Incidents', 'd-inc-h', this.parts.incidents),
       section('Recent events', 'd-ev-h', this.parts.events),
       section('Configuration', 'd-cfg-h', this.parts.config),
@@ -71,6 +70,11 @@ export class Detail {
     this.loadIncidents(c, still);
     this.loadEvents(c, still);
     this.loadConfig(c, still);
+    // The log viewer (logs.js) is fetched only when a log check is opened.
+    if (c.type === 'log') {
+      import('./logs.js').then(({ logViewer }) => { if (still()) this.parts.logs.replaceChildren(logViewer(name)); },
+        () => { if (still()) this.parts.logs.replaceChildren(note('The log viewer could not be loaded; reload the page.')); });
+    }
   }
 
   close() {
