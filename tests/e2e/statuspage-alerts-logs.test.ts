@@ -197,7 +197,7 @@ describe('status page: alerts panel and log viewer', () => {
     expect(await page.$$eval(`${item} .alert-notes li`, (els) => els.map((e) => e.textContent!.replace(/^.* (firing|resolved) → /, '$1 → '))))
       .toEqual(['resolved → vigil-webhook', 'firing → vigil-webhook']);
     expect(pageErrors(page)).toEqual([]);
-  });
+  }, 60_000);
 
   it('the log viewer finds a line by search (redacted), shows a newly written line by live tail, and stops tailing when closed', async () => {
     const page = await open({ hash: '#/check/shop-log' });
