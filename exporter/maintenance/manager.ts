@@ -402,7 +402,8 @@ export class Maintenance {
     throw new MaintenanceError(404, `no maintenance window "${id}"`);
   }
 
-  async createWindow(input: { title: string; start?: number; end: number; scope: MaintenanceScope; by: string; comment?: string }): Promise<ApiWindow> {
+  /** `by`: the name shown with the window; `actor`: who, for the record's event (the route and address too). */
+  async createWindow(input: { title: string; start?: number; end: number; scope: MaintenanceScope; by: string; actor?: string; comment?: string }): Promise<ApiWindow> {
     const now = this.now();
     const start = input.start ?? now;
     if (input.end <= start) throw new MaintenanceError(400, 'end must be after start');
@@ -416,7 +417,7 @@ export class Maintenance {
     await saveWindow(this.opts.sql, w);
     this.apiWindows.set(w.id, w);
     this.generation++;
-    this.event({ kind: 'maintenance', reason: 'created', t: now, message: `maintenance "${w.title}" planned from ${new Date(start).toISOString()} to ${new Date(w.end).toISOString()}${w.comment ? `: ${w.comment}` : ''}`, data: { window: w.id, scope: w.scope }, actor: w.createdBy });
+    this.event({ kind: 'maintenance', reason: 'created', t: now, message: `maintenance "${w.title}" planned from ${new Date(start).toISOString()} to ${new Date(w.end).toISOString()}${w.comment ? `: ${w.comment}` : ''}`, data: { window: w.id, scope: w.scope }, actor: input.actor ?? w.createdBy });
     await this.tick();
     return w;
   }

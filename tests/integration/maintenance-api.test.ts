@@ -90,8 +90,11 @@ describe('maintenance API (compiled exporter, real Alertmanager)', () => {
   it('a window planned, extended and ended early: silence, /health, /metrics and events follow', async () => {
     const created = await post('/api/v1/maintenance', { title: 'DB upgrade', duration: '1h', scope: { components: ['db'] }, by: 'alice', comment: 'CHG-1' });
     expect(created.status).toBe(201);
-    const { id, end } = await created.json();
+    const { id, end, created_by } = await created.json();
     expect(id).toMatch(/^mw-[0-9a-f]{10}$/);
+    // The page (public unless status_page_auth is set) shows the name only; the record's events keep the address.
+    expect(created_by).toBe('alice');
+    expect((await get('/api/v1/maintenance')).windows.find((w: { id: string }) => w.id === id)).toMatchObject({ created_by: 'alice', comment: 'CHG-1' });
 
     const [silence] = await waitFor(async () => { const s = await silencesOf(id); return s.length ? s : undefined; }, 10_000);
     expect(silence.status.state).toBe('active');
@@ -126,6 +129,7 @@ describe('maintenance API (compiled exporter, real Alertmanager)', () => {
     }, 15_000);
     expect(events.map((e) => e.reason).reverse()).toEqual(['created', 'started', 'extended', 'ended_early']);
     expect(events[0].actor).toMatch(/^bob \(POST \/api\/v1\/maintenance\/mw-[0-9a-f]+\/end from /);
+    expect(events[3].actor).toMatch(/^alice \(POST \/api\/v1\/maintenance from /);
   }, 60_000);
 
   it('acknowledges a firing alert from the API: a silence on its labels, listed, ended by hand', async () => {

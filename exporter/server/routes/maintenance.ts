@@ -106,9 +106,9 @@ export function maintenanceRoutes({ maintenance: m, alerts, record }: Pick<Serve
   routes.post('/api/v1/maintenance', 'admin', async (ctx) => {
     const b = await body(ctx, createSchema);
     const start = b.start ?? Date.now();
-    const w = await answer(() => m.createWindow({ title: b.title, start, end: b.end ?? start + b.duration!, scope: b.scope, by: actor(ctx, b.by), comment: b.comment }));
+    const w = await answer(() => m.createWindow({ title: b.title, start, end: b.end ?? start + b.duration!, scope: b.scope, by: b.by, actor: actor(ctx, b.by), comment: b.comment }));
     ctx.status = 201;
-    ctx.body = { id: w.id, title: w.title, start: iso(w.start), end: iso(w.end), scope: w.scope };
+    ctx.body = { id: w.id, title: w.title, start: iso(w.start), end: iso(w.end), scope: w.scope, created_by: w.createdBy };
   });
 
   routes.post('/api/v1/maintenance/:id/extend', 'admin', async (ctx) => {
