@@ -1,7 +1,10 @@
 // The shard of a check (config/scale.ts): a fixed, documented hash of its name, so every
 // instance of every version agrees on it without talking to the others; and the flags.
 import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../exporter/config/errors.js';
 import { fmix64, fnv1a64, jumpHash, parseScale, shardOf } from '../../exporter/config/scale.js';
+import { otherShardsView } from '../../exporter/views/other-shards.js';
+import { parseConfig } from '../support/config.js';
 
 describe('shardOf', () => {
   it('is FNV-1a 64 (published test vectors) under the MurmurHash3 finalizer and a jump hash', () => {
@@ -54,5 +57,37 @@ describe('parseScale', () => {
     expect(parseScale({ 'shard.index': '-1' })).toMatch(/^--shard\.index/);
     expect(parseScale({ location: 'eu west' })).toMatch(/^--location: "eu west" must start with a letter/);
     expect(parseScale({ location: '"}\n' })).toMatch(/^--location/);
+  });
+});
+
+describe('quorum (vigil.yml) and the other shards\' view', () => {
+  const load = (yaml: string) => {
+    try {
+      return parseConfig(yaml, 'vigil.yml', { env: {} });
+    } catch (err) {
+      if (err instanceof ConfigError) return err.message;
+      throw err;
+    }
+  };
+
+  it('a check takes its own quorum, else defaults.quorum, else none (1 in the rules); a bad one names file, line and key', () => {
+    const cfg = load('defaults: { quorum: 2 }\nchecks:\n  - { name: a, type: tcp, host: 127.0.0.1, port: 1 }\n  - { name: b, type: tcp, host: 127.0.0.1, port: 1, quorum: 3 }\n');
+    expect(typeof cfg).not.toBe('string');
+    expect((cfg as Exclude<typeof cfg, string>).checks.map((c) => [c.name, c.quorum])).toEqual([['a', 2], ['b', 3]]);
+    const plain = load('checks:\n  - { name: a, type: tcp, host: 127.0.0.1, port: 1 }\n');
+    expect((plain as Exclude<typeof plain, string>).checks[0]!.quorum).toBeUndefined();
+    expect(load('checks:\n  - { name: a, type: tcp, host: 127.0.0.1, port: 1, quorum: 0 }\n')).toMatch(/^vigil\.yml:2:\d+ checks\[0\]\.quorum: /m);
+    // `location` is the instance's (--location): a check's own label of that name is refused.
+    expect(load('checks:\n  - { name: a, type: tcp, host: 127.0.0.1, port: 1, labels: { location: x } }\n')).toMatch(/checks\[0\]\.labels\.location: .*every check series/);
+  });
+
+  it('lists the other shards\' checks with the record\'s status, or unknown when the record is not shared', () => {
+    const foreign = [{ name: 'b', component: 'web', type: 'http', shard: 1, served_by: 'shard 2 of 2' }];
+    expect(otherShardsView('shard 1 of 2', foreign, new Map([['b', { status: 'critical', t: 0, ok: false, message: 'HTTP 500' }]]))).toEqual({
+      shard: 'shard 1 of 2', source: 'record',
+      checks: [{ name: 'b', component: 'web', type: 'http', served_by: 'shard 2 of 2', status: 'critical', last_run: '1970-01-01T00:00:00.000Z', message: 'HTTP 500' }],
+    });
+    expect(otherShardsView('shard 1 of 2', foreign, undefined).checks[0]).toMatchObject({ status: 'unknown', last_run: null, message: null });
+    expect(otherShardsView('shard 1 of 2', foreign, undefined).source).toBe('unavailable');
   });
 });
