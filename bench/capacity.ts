@@ -47,7 +47,7 @@ function configYaml(checks: number, targetPort: number, series: string, changed 
 
 /** check name -> vigil_check_runs_total, from one scrape. */
 async function runsByCheck(url: string): Promise<Map<string, number>> {
-  const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
+  const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(60_000) })).text();
   const out = new Map<string, number>();
   for (const m of text.matchAll(/^vigil_check_runs_total\{check="([^"]+)"[^}]*\} (\d+)/gm)) out.set(m[1], Number(m[2]));
   return out;
@@ -95,7 +95,7 @@ async function benchSize(checks: number, targetPort: number, o: Options) {
     let metricsBytes = 0;
     while (performance.now() - w0 < o.windowS * 1000) {
       const s = performance.now();
-      const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(10_000) });
+      const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(60_000) });
       metricsBytes = (await res.arrayBuffer()).byteLength;
       scrapeMs.push(performance.now() - s);
       rssMax = Math.max(rssMax, rssBytes(proc.pid!));
