@@ -279,7 +279,7 @@ export async function benchStorage(options: string[] = []): Promise<Record<strin
     const rssEnd = Math.floor(Date.now() / 1_000) * 1_000;
     await feedRaw(rssRecord, rssClock, rssChecks, 1_000, rssEnd - rssHours * HOUR_MS, rssEnd);
     await rssRecord.stop();
-    // With the default history.max_points (600: 10 minutes at 1 s in each check's ring, the
+    // With the default history.max_points (300: 5 minutes at 1 s in each check's ring, the
     // record answering for the rest), and with the 8 640 of earlier versions for comparison.
     for (const maxPoints of [undefined, 8640]) {
       vigil = await startVigil(rssDir, exporterConfig(rssChecks, '1s', targetUrl, maxPoints));
@@ -289,7 +289,7 @@ export async function benchStorage(options: string[] = []): Promise<Record<strin
       await stop(vigil.proc);
       vigil = undefined;
       out[`rss_${rssChecks}_checks_max_points_${maxPoints ?? 'default'}_mb`] = rss / MB;
-      rows.push([`RSS, ${rssChecks} checks at 1 s, ${rssHours} h of history, max_points ${maxPoints ?? '600 (default)'}`, `${(rss / MB).toFixed(0)} MB`, '< 150 MB', maxPoints ? undefined : rss < 150 * MB]);
+      rows.push([`RSS, ${rssChecks} checks at 1 s, ${rssHours} h of history, max_points ${maxPoints ?? '300 (default)'}`, `${(rss / MB).toFixed(0)} MB`, '< 150 MB', maxPoints ? undefined : rss < 150 * MB]);
     }
 };
   try {

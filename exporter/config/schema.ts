@@ -85,7 +85,7 @@ export const historySchema = z.strictObject({
    * live page and reports over windows they cover; longer windows are read from the record.
    * The status bar's 24 h is kept apart, one slot a minute (7 KB a check).
    */
-  max_points: z.number().int().min(10).max(1_000_000).default(600),
+  max_points: z.number().int().min(10).max(1_000_000).default(300),
   /** Prometheus (or Thanos, Mimir, VictoriaMetrics: its query API) that scrapes Vigil: long windows (GET /api/v1/trends) are read from its recording rules. Unset: from the record. */
   prometheus_url: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).optional(),
   /** Bound on each query to prometheus_url; past it the record answers. */

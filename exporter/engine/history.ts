@@ -1,5 +1,5 @@
 // Per-check history in memory: the newest runs in a fixed-size ring of typed arrays (13 bytes a
-// point: time, duration, status; history.max_points of them, 600 by default, allocated lazily)
+// point: time, duration, status; history.max_points of them, 300 by default, allocated lazily)
 // for the sparkline, the live page and short reports, and the status bar's 24 h one slot a
 // minute (MinuteSlots, 7 KB a check). Everything older or longer is read from the record
 // (exporter/record): history does not live on the heap.

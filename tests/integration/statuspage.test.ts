@@ -201,7 +201,7 @@ describe('status page over HTTP (compiled exporter)', () => {
 
   it('GET /api/v1/checks/<name>/history: ring points, since filter, buckets, 404/400', async () => {
     const h = await (await fetch(`${ex.url}/api/v1/checks/lb/history`)).json();
-    expect(h).toMatchObject({ name: 'lb', component: 'network', interval_seconds: 0.5, capacity_points: 600, capacity_bytes: 600 * 13 }); // history.max_points' default: 600 (was 8 640)
+    expect(h).toMatchObject({ name: 'lb', component: 'network', interval_seconds: 0.5, capacity_points: 300, capacity_bytes: 300 * 13 }); // history.max_points' default: 300 (was 8 640)
     expect(h.points.length).toBeGreaterThan(2);
     expect(h.since).toBeNull();
     expect(h.points[0]).toEqual({ time: expect.any(String), status: 'healthy', response_time_ms: expect.any(Number) });

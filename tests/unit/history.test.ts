@@ -47,10 +47,10 @@ describe('history in memory: a short ring and the bar per minute (history must n
     for (let t = T - 24 * H + 60_000; t < T - 3 * H; t += 60_000) run(t, t === T - 20 * H ? 'critical' : 'healthy');
     for (let t = T - 3 * H; t <= T; t += 1_000) run(t, 'healthy');
     const s = state.get('a')!;
-    expect(cfg.history.max_points).toBe(600);
-    expect(s.history.length).toBe(600);
-    // The ring (600 x 13 bytes) and the bar's minutes (1 442 x 5 bytes): ~15 KB, not 3 h of runs (140 KB).
-    expect(state.historyBytes() + s.history.minutes.bytes()).toBeLessThanOrEqual(600 * 13 + BAR_MINUTES * 5);
+    expect(cfg.history.max_points).toBe(300);
+    expect(s.history.length).toBe(300);
+    // The ring (300 x 13 bytes) and the bar's minutes (1 442 x 5 bytes): ~11 KB, not 3 h of runs (140 KB).
+    expect(state.historyBytes() + s.history.minutes.bytes()).toBeLessThanOrEqual(300 * 13 + BAR_MINUTES * 5);
     const acc = barOf(s.history, barSpec(T));
     const critical = acc.index(T - 20 * H);
     expect(acc.letter(critical)).toBe('c');
