@@ -112,7 +112,7 @@ async function pageLoads(browser: Browser, url: string) {
     let lcp = NaN;
     new PerformanceObserver((l) => { for (const e of l.getEntries()) lcp = e.startTime; }).observe({ type: 'largest-contentful-paint', buffered: true });
     const res = performance.getEntriesByType('resource');
-    const snap = () => res.find((e) => /api\/v1\/status/.test(e.name));
+    const snap = () => res.find((e) => e.name.includes('api/v1/status'));
     const done = () => setTimeout(() => {
       const sn = snap();
       const early = res.filter((e) => e.startTime < get('vigil:rendered'));
