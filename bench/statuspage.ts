@@ -193,8 +193,9 @@ async function detailViews(browser: Browser, url: string) {
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await ctx.newPage();
   await page.goto(url);
-  await page.waitForSelector('html[data-ready="true"]', { timeout: 30_000 });
-  await page.waitForFunction(() => performance.getEntriesByName('vigil:complete').length > 0, undefined, { timeout: 30_000 });
+  // Generous: on a shared 2-core box under other people's load a page can take tens of seconds.
+  await page.waitForSelector('html[data-ready="true"]', { timeout: 120_000 });
+  await page.waitForFunction(() => performance.getEntriesByName('vigil:complete').length > 0, undefined, { timeout: 120_000 });
   const names = (await page.$$eval('.check', (els) => els.map((e) => (e as HTMLElement).dataset.name!))).slice(0, 20);
   const times: number[] = [];
   for (const name of names) {
@@ -394,7 +395,9 @@ export async function benchStatusPage(options: string[] = []): Promise<Record<st
         '--disable-component-update', '--disable-sync', '--no-first-run'],
     });
     Object.assign(out, await pageLoads(browser, `${ex.url}/`));
+    console.log('cold and warm loads:', JSON.stringify(out));
     Object.assign(out, await pageWeight(browser, `${ex.url}/`));
+    console.log('page weight:', JSON.stringify(out));
     Object.assign(out, await detailViews(browser, `${ex.url}/`));
     console.log('page load:', JSON.stringify(out));
     Object.assign(out, await changeLatency(browser, ex, target));
