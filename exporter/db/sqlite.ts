@@ -36,8 +36,6 @@ const REQUEST_TIMEOUT_MS = 60_000;
 /** Opening runs the migrations, which may rewrite a large file once. */
 const OPEN_TIMEOUT_MS = 300_000;
 const CLOSE_TIMEOUT_MS = 5_000;
-/** The worker's young generation (MB). */
-const WORKER_YOUNG_MB = 4;
 
 // The worker runs this source (see sqlite-worker.ts); `__name` is what esbuild's keepNames
 // (tsx) wraps named functions in.
@@ -205,9 +203,7 @@ export class SqliteSql implements RecordSql {
     if (this.starts.length > MAX_RESTARTS) throw coded(`the database worker failed ${this.starts.length} times within a minute; not restarted yet`, 'VIGIL_DB_WORKER_FAILING');
     this.starts.push(now);
     const workerData: WorkerData = { library: LIBRARY, checkpointMs: this.opts.checkpointMs ?? 1_000 };
-    // The worker's heap holds a statement's rows for a moment: a small young generation keeps
-    // its share of the process's RSS small (its default is sized for a whole application).
-    const w = new Worker(WORKER_SOURCE, { eval: true, workerData, name: 'vigil-sqlite', resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_MB } });
+    const w = new Worker(WORKER_SOURCE, { eval: true, workerData, name: 'vigil-sqlite' });
     w.unref();
     w.on('message', (m: WorkerReply) => {
       const waiting = this.waiting.get(m.id);
