@@ -175,7 +175,10 @@ describe('status page in Chromium', () => {
     /** Runs in the last bucket of lb's bar, as the page's tooltip shows them. */
     const pageRuns = async () => {
       // Measured each time: panels that appear later (resources, alerts) move the rows.
-      const box = (await (await page.$('.check[data-name="lb"] .bar'))!.boundingBox())!;
+      const bar = (await page.$('.check[data-name="lb"] .bar'))!;
+      // Panels that fill in later (alerts, maintenance) can push the row below the fold.
+      await bar.scrollIntoViewIfNeeded();
+      const box = (await bar.boundingBox())!;
       await page.mouse.move(5, 5);
       await page.mouse.move(box.x + box.width - 2, box.y + box.height / 2);
       await page.waitForSelector('#tip:not([hidden])', { timeout: 2000 });
