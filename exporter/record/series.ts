@@ -44,16 +44,10 @@ export interface CheckSeries {
 }
 
 /** One row of any tier, in one shape: [start, start + length) with its figures. */
-export interface SeriesRow {
+export interface SeriesRow extends SeriesBucket {
   start: number;
   /** 0 for a raw result (a point in time). */
   length: number;
-  runs: number;
-  failures: number;
-  ms: number[];
-  worst: number;
-  rtMaxUs: number;
-  rtSumUs: number;
 }
 
 /** Where a tier's rows for one check begin and end (epoch ms; `end` is the last row's end). */
