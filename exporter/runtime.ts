@@ -110,6 +110,7 @@ export class Runtime {
       checks: () => this.state.list().map((s) => ({ name: s.config.name, component: s.config.component, labels: s.config.labels })),
       openIncidentKeys: () => new Set(this.record.incidents.tracker.open.map((i) => i.key)),
     });
+    this.hub.planned = (from, to) => this.maintenance.plannedBars(from, to);
   }
 
   /** Read and validate the config (file or built-in). Throws ConfigError listing every problem. */

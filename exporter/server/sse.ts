@@ -12,7 +12,8 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CheckState, StateStore } from '../engine/state.js';
-import { checkUpdate, componentViews, overallView } from '../views/status.js';
+import { barSpec } from '../views/bar.js';
+import { checkUpdate, componentViews, overallView, type PlannedOf } from '../views/status.js';
 
 export interface SseOptions {
   /** Results of one check arriving within this window are sent once, with the latest state. Default 250 ms. */
@@ -106,6 +107,9 @@ export class SseHub {
   private readonly onConfig = () => this.reset();
   private perAddress = new Map<string, number>();
   readonly stats: HubStats = { clients: 0, messages: 0, dropped: 0, bytesSerialized: 0, refused: 0, idleClosed: 0, lifetimeClosed: 0 };
+
+  /** Maintenance time per check over a range, for the bar buckets in updates (set once the maintenance layer is up). */
+  planned?: (from: number, to: number) => PlannedOf | undefined;
 
   constructor(private state: StateStore, opts: SseOptions = {}) {
     this.o = {
@@ -232,9 +236,12 @@ export class SseHub {
   private updateData(names: string[], rollup: boolean): Record<string, unknown> {
     const checks = [];
     const now = Date.now();
+    // The bucket of a run in a maintenance window counts it apart (in no availability).
+    const spec = barSpec(now);
+    const planned = this.planned?.(spec.start, spec.start + spec.count * spec.step);
     for (const name of names) {
       const s = this.state.get(name);
-      if (s) checks.push(checkUpdate(s, now));
+      if (s) checks.push(checkUpdate(s, now, planned));
     }
     const data: Record<string, unknown> = { checks };
     if (rollup) {

@@ -34,16 +34,23 @@ const CRITICAL = statusRank('critical');
 export const LETTER: Record<Status, string> = { healthy: 'h', unknown: 'u', degraded: 'd', critical: 'c' };
 export const NO_DATA = '-';
 
+/** Times in maintenance windows, sorted and merged (Maintenance.excluded), epoch ms [from, to). */
+export type PlannedSpans = ReadonlyArray<readonly [number, number]>;
+
 export class BucketAccumulator {
   /** Worst status per bucket, as its rank (index into STATUSES), -1 when no run. */
   readonly worst: Int8Array;
+  /** Runs that count in availability: those in maintenance windows do not. */
   readonly runs: Uint32Array;
   readonly up: Uint32Array;
+  /** Runs in maintenance windows: they set the bucket's letter (the bar shows what happened) but not its availability. */
+  readonly planned: Uint32Array;
 
   constructor(readonly spec: BarSpec) {
     this.worst = new Int8Array(spec.count).fill(-1);
     this.runs = new Uint32Array(spec.count);
     this.up = new Uint32Array(spec.count);
+    this.planned = new Uint32Array(spec.count);
   }
 
   /** The bucket holding time `t`, or -1 outside the bar. */
@@ -61,12 +68,15 @@ export class BucketAccumulator {
     if (status > this.worst[i]) this.worst[i] = status;
   }
 
-  /** A minute's runs at once (MinuteSlots): `worst` its worst rank, `runs` of them, `up` not critical. */
-  addMinute(t: number, worst: number, runs: number, up: number): void {
+  /** A minute's runs at once (MinuteSlots): `worst` its worst rank, `runs` of them, `up` not critical; `planned` when the minute is in maintenance. */
+  addMinute(t: number, worst: number, runs: number, up: number, planned = false): void {
     const i = this.index(t);
     if (i < 0 || runs <= 0) return;
-    this.runs[i] += runs;
-    this.up[i] += up;
+    if (planned) this.planned[i] += runs;
+    else {
+      this.runs[i] += runs;
+      this.up[i] += up;
+    }
     if (worst > this.worst[i]) this.worst[i] = worst;
   }
 
@@ -98,7 +108,7 @@ export class BucketAccumulator {
 
   /** Bucket `i` as the live feed sends it. */
   bucket(i: number): BarBucket {
-    return { start: iso(this.spec.start + i * this.spec.step)!, step_seconds: this.spec.step / 1000, letter: this.letter(i), runs: this.runs[i], up: this.up[i] };
+    return { start: iso(this.spec.start + i * this.spec.step)!, step_seconds: this.spec.step / 1000, letter: this.letter(i), runs: this.runs[i], up: this.up[i], maintenance: this.planned[i] };
   }
 }
 
@@ -108,10 +118,12 @@ export interface BarBucket {
   step_seconds: number;
   /** h, d, c, or - for no data. */
   letter: string;
-  /** Runs that finished in the bucket. */
+  /** Runs that finished in the bucket, outside maintenance windows. */
   runs: number;
   /** Of those, runs up (not critical). */
   up: number;
+  /** Runs that finished in the bucket inside maintenance windows (in no availability). */
+  maintenance: number;
 }
 
 /** Bucket plain points (for callers that have arrays rather than a HistoryRing). */
@@ -127,15 +139,18 @@ export function bucketize(points: readonly PeriodPoint[], spec: BarSpec): Bucket
 // minute's start: exact whenever the bucket width is whole minutes (the page's 48 half-hour
 // buckets, or any count dividing 1 440).
 
-/** The bar of `ring` in layout `spec`. */
-export function barOf(ring: HistoryRing, spec: BarSpec): BucketAccumulator {
+/**
+ * The bar of `ring` in layout `spec`; runs in `planned` (maintenance) count apart. A minute is
+ * in maintenance when its start is: the ring keeps minutes, not runs, for most of the day.
+ */
+export function barOf(ring: HistoryRing, spec: BarSpec, planned: PlannedSpans = []): BucketAccumulator {
   const acc = new BucketAccumulator(spec);
-  ring.minutes.forEach(spec.start, spec.start + spec.count * spec.step, (t, worst, runs, up) => acc.addMinute(t, worst, runs, up));
+  addMinutes(acc, ring, spec.start, spec.start + spec.count * spec.step, planned);
   return acc;
 }
 
 /** The bucket of the page's bar (DEFAULT_BAR_BUCKETS at `now`) that holds time `t`, or null outside it. */
-export function bucketAt(ring: HistoryRing, t: number | undefined, now: number): BarBucket | null {
+export function bucketAt(ring: HistoryRing, t: number | undefined, now: number, planned: PlannedSpans = []): BarBucket | null {
   if (t === undefined) return null;
   const spec = barSpec(now);
   const acc = new BucketAccumulator(spec);
@@ -143,6 +158,19 @@ export function bucketAt(ring: HistoryRing, t: number | undefined, now: number):
   if (i < 0) return null;
   // Only the minutes of that bucket.
   const from = spec.start + i * spec.step;
-  ring.minutes.forEach(from, from + spec.step, (m, worst, runs, up) => acc.addMinute(m, worst, runs, up));
+  addMinutes(acc, ring, from, from + spec.step, planned);
   return acc.bucket(i);
+}
+
+function addMinutes(acc: BucketAccumulator, ring: HistoryRing, from: number, to: number, planned: PlannedSpans): void {
+  if (!planned.length) {
+    ring.minutes.forEach(from, to, (m, worst, runs, up) => acc.addMinute(m, worst, runs, up));
+    return;
+  }
+  // Minutes come oldest first and the spans are sorted: one walk over both.
+  let k = 0;
+  ring.minutes.forEach(from, to, (m, worst, runs, up) => {
+    while (k < planned.length && planned[k][1] <= m) k++;
+    acc.addMinute(m, worst, runs, up, k < planned.length && planned[k][0] <= m);
+  });
 }

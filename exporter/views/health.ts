@@ -110,12 +110,20 @@ export function healthReport(input: ReportInput) {
 
 const IETF: Record<Status, 'pass' | 'warn' | 'fail'> = { healthy: 'pass', unknown: 'warn', degraded: 'warn', critical: 'fail' };
 
-/** draft-inadarei-api-health-check: checks keyed "component:measurement", each an array. */
+/**
+ * draft-inadarei-api-health-check: checks keyed "component:measurement", each an array. Planned
+ * work goes in the draft's `notes` (one line per window on now) and, on each check entry it
+ * covers, a `maintenance` object; the statuses stay what the checks say, as in Vigil's own shape.
+ */
 export function ietfHealthReport(input: ReportInput, only?: string) {
   const checks: Record<string, unknown[]> = {};
+  const windows = (input.maintenance ?? []).filter((w) => !only || w.components.includes(only));
+  const windowOf = new Map<string, MaintenanceNow>();
+  for (const w of windows) for (const name of w.checks) if (!windowOf.has(name)) windowOf.set(name, w);
   for (const s of input.checks) {
     if (only && s.config.component !== only) continue;
     const key = `${s.config.component}:responseTime`;
+    const w = windowOf.get(s.config.name);
     (checks[key] ??= []).push({
       componentId: s.config.name,
       componentType: s.config.type,
@@ -125,6 +133,7 @@ export function ietfHealthReport(input: ReportInput, only?: string) {
       affectedEndpoints: undefined,
       time: iso(s.last?.finishedAt ?? s.since),
       output: s.status === 'healthy' ? undefined : s.lastError ?? undefined,
+      maintenance: w ? { id: w.id, title: w.title, end: iso(w.end) } : undefined,
     });
   }
   const status = only ? input.rollup.components.get(only)?.status ?? 'unknown' : input.rollup.status;
@@ -134,6 +143,9 @@ export function ietfHealthReport(input: ReportInput, only?: string) {
     releaseId: input.version,
     serviceId: 'vigil',
     description: only ? `Vigil component ${only}` : 'Vigil health of the monitored system',
+    notes: windows.length
+      ? windows.map((w) => `Planned maintenance "${w.title}" (${w.id}) until ${iso(w.end)}: ${w.components.join(', ') || w.checks.join(', ')}`)
+      : undefined,
     checks,
   };
 }

@@ -5,7 +5,7 @@ import { getProbeDefinition } from '../probes/index.js';
 import { defaultHeadline } from '../probes/support/headline.js';
 import { STATUSES, type Status } from '../model/status.js';
 import type { Sample } from '../model/result.js';
-import { barOf, barSpec, bucketAt, DEFAULT_BAR_BUCKETS, type BarBucket, type BarSpec } from './bar.js';
+import { barOf, barSpec, bucketAt, DEFAULT_BAR_BUCKETS, type BarBucket, type BarSpec, type PlannedSpans } from './bar.js';
 import { iso, ms } from './format.js';
 import { mapSliced, type TimeSlice } from './time-slice.js';
 
@@ -71,11 +71,13 @@ export interface CheckView extends CheckDiff {
   spark: number[];
   /** One letter per bar bucket: h, d, c, or - for no data (see `bar` at the top level). */
   bar: string;
-  /** Runs per bucket. */
+  /** Runs per bucket, outside maintenance windows. */
   bar_runs: number[];
-  /** Runs up (not critical) per bucket. */
+  /** Runs up (not critical) per bucket, outside maintenance windows. */
   bar_up: number[];
-  /** Up runs / runs over the bar (24 h), null with no runs. */
+  /** Runs per bucket inside maintenance windows: in no availability figure. */
+  bar_maintenance: number[];
+  /** Up runs / runs over the bar (24 h), maintenance left out; null with no runs. */
   availability: number | null;
 }
 
@@ -119,9 +121,12 @@ export function checkDiff(s: CheckState): CheckDiff {
   return d;
 }
 
+/** A check's maintenance time over a range (Maintenance.plannedTime), for the bars. */
+export type PlannedOf = (s: CheckState) => PlannedSpans;
+
 /** checkDiff() plus the bar bucket of the latest run, at `now` (the live feed). */
-export function checkUpdate(s: CheckState, now: number): CheckUpdate {
-  return { ...checkDiff(s), bucket: bucketAt(s.history, s.last?.finishedAt, now) };
+export function checkUpdate(s: CheckState, now: number, planned?: PlannedOf): CheckUpdate {
+  return { ...checkDiff(s), bucket: bucketAt(s.history, s.last?.finishedAt, now, planned?.(s)) };
 }
 
 /** The base unit of a sample's metric, as views/format's formatValue reads it. */
@@ -151,8 +156,8 @@ function plain(a: Uint32Array): number[] {
   return out;
 }
 
-export function checkView(s: CheckState, spec: BarSpec): CheckView {
-  const acc = barOf(s.history, spec);
+export function checkView(s: CheckState, spec: BarSpec, planned?: PlannedOf): CheckView {
+  const acc = barOf(s.history, spec, planned?.(s));
   // Added to the diff in place (no copy of it): a status snapshot builds 500 of these per page load.
   return Object.assign(checkDiff(s), {
     component: s.config.component,
@@ -165,6 +170,7 @@ export function checkView(s: CheckState, spec: BarSpec): CheckView {
     bar: acc.letters(),
     bar_runs: plain(acc.runs),
     bar_up: plain(acc.up),
+    bar_maintenance: plain(acc.planned),
     availability: acc.availability(),
   });
 }
@@ -203,18 +209,24 @@ export interface StatusSnapshot {
   checks: CheckView[];
 }
 
-type SnapshotOptions = { now: number; version: string; eventId: string; buckets?: number; history: { max_points: number; retention: number } };
+type SnapshotOptions = {
+  now: number; version: string; eventId: string; buckets?: number; history: { max_points: number; retention: number };
+  /** Maintenance time over [from, to) per check (Maintenance.plannedTime); undefined when there is none. */
+  planned?: (from: number, to: number) => PlannedOf | undefined;
+};
 
 export function statusSnapshot(state: StateStore, opts: SnapshotOptions): StatusSnapshot {
   const spec = barSpec(opts.now, opts.buckets ?? DEFAULT_BAR_BUCKETS);
-  return { ...snapshotHead(state, opts, spec), checks: state.list().map((s) => checkView(s, spec)) };
+  const planned = opts.planned?.(spec.start, spec.start + spec.count * spec.step);
+  return { ...snapshotHead(state, opts, spec), checks: state.list().map((s) => checkView(s, spec, planned)) };
 }
 
 /** statusSnapshot() in slices: one check view at a time, yielding as `slice` says (GET /api/v1/status). */
 export async function statusSnapshotSliced(state: StateStore, opts: SnapshotOptions, slice: TimeSlice): Promise<StatusSnapshot> {
   const spec = barSpec(opts.now, opts.buckets ?? DEFAULT_BAR_BUCKETS);
   const head = snapshotHead(state, opts, spec);
-  return { ...head, checks: await mapSliced(state.list(), (s) => checkView(s, spec), slice) };
+  const planned = opts.planned?.(spec.start, spec.start + spec.count * spec.step);
+  return { ...head, checks: await mapSliced(state.list(), (s) => checkView(s, spec, planned), slice) };
 }
 
 function snapshotHead(state: StateStore, opts: SnapshotOptions, spec: BarSpec): Omit<StatusSnapshot, 'checks'> {

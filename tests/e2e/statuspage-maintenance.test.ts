@@ -1,7 +1,8 @@
 // The status page during a maintenance window, in Chromium against the real exporter (its CSP
 // on): the panel names the window, the component says "Maintenance until …", the window is
-// marked on the check's 24 h bar, and the acknowledge form lists what can be acknowledged. The
-// availability left out of the report is checked on the same exporter. Screenshot in test-artifacts/.
+// marked on the check's 24 h bar and left out of the figure under it, and the acknowledge form
+// lists what can be acknowledged. The availability left out of the report, /health in both
+// shapes and the snapshot's counts are checked on the same exporter. Screenshot in test-artifacts/.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
@@ -74,6 +75,15 @@ maintenance:
       });
       expect(box.width).toBeGreaterThan(0);
       expect(box.right).toBeLessThan(box.bar / 48 + 1);
+      // The 24 h figure under the bar leaves the planned time out: every run of db-primary was
+      // in the window (no figure), web-home's count (0 %). The tooltip says why.
+      await page.waitForFunction(() => document.querySelector('.check[data-name="web-home"] .avail')?.textContent?.startsWith('0'));
+      expect(await page.textContent('.check[data-name="db-primary"] .avail')).toMatch(/^—/);
+      const bar = await page.$eval('.check[data-name="db-primary"] .bar', (b) => { const r = b.getBoundingClientRect(); return { x: r.right - 2, y: r.top + r.height / 2 }; });
+      await page.mouse.move(bar.x, bar.y);
+      await page.waitForSelector('#tip:not([hidden])');
+      expect(await page.textContent('#tip')).toMatch(/Critical at worst · \d+ runs? in maintenance \(not counted\)/);
+      await page.mouse.move(0, 0);
       await page.click('#maintenance summary');
       await page.waitForSelector('#mw-what option[value^="incident:"]', { state: 'attached' });
       // Both components' incidents are open; nothing fires in Alertmanager (none configured).
@@ -97,5 +107,19 @@ maintenance:
     const health = await (await fetch(`${ex.url}/health`)).json();
     expect(health.components.database).toMatchObject({ status: 'critical', state: 'maintenance' });
     expect(health.components.web).toMatchObject({ status: 'critical', state: 'critical' });
+    // The draft's shape says it too: a note per window, the covered check entries marked.
+    const ietf = await (await fetch(`${ex.url}/health`, { headers: { accept: 'application/health+json' } })).json();
+    expect(ietf.notes).toEqual([expect.stringMatching(/^Planned maintenance "PostgreSQL 16 upgrade" \(pg-upgrade\) until .+: database$/)]);
+    expect(ietf.checks['database:responseTime'][0]).toMatchObject({ componentId: 'db-primary', status: 'fail', maintenance: { id: 'pg-upgrade', title: 'PostgreSQL 16 upgrade' } });
+    expect(ietf.checks['web:responseTime'][0].maintenance).toBeUndefined();
+    // The page's snapshot: the runs in the window are counted apart, not in availability.
+    const snap = await (await fetch(`${ex.url}/api/v1/status`)).json();
+    const row = (n: string) => snap.checks.find((c: { name: string }) => c.name === n);
+    const sum = (a: number[]) => a.reduce((x, y) => x + y, 0);
+    expect(row('db-primary').availability).toBeNull();
+    expect(sum(row('db-primary').bar_runs)).toBe(0);
+    expect(sum(row('db-primary').bar_maintenance)).toBeGreaterThan(0);
+    expect(row('web-home').availability).toBe(0);
+    expect(sum(row('web-home').bar_maintenance)).toBe(0);
   });
 });

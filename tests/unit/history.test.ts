@@ -4,7 +4,7 @@ import { StateStore } from '../../exporter/engine/state.js';
 import { parseConfig } from '../../exporter/config/load.js';
 import { PROBE_KINDS } from '../../exporter/probes/index.js';
 import { statusRank, STATUSES, type Status } from '../../exporter/model/status.js';
-import { barOf, barSpec, bucketize } from '../../exporter/views/bar.js';
+import { barOf, barSpec, bucketAt, bucketize } from '../../exporter/views/bar.js';
 
 describe('HistoryRing', () => {
   it('keeps the newest points up to capacity, oldest first', () => {
@@ -77,6 +77,29 @@ describe('history in memory: a short ring and the bar per minute (history must n
     expect(Array.from(fromMinutes.runs)).toEqual(Array.from(fromRuns.runs));
     expect(Array.from(fromMinutes.up)).toEqual(Array.from(fromRuns.up));
     expect(ring.length).toBe(50);
+  });
+
+  it('runs in maintenance windows set the bar\'s letter but count in no availability (the snapshot and the live bucket agree)', () => {
+    const ring = new HistoryRing(50);
+    // 24 h at one run a minute: critical from 10:00 to 11:00 (a planned upgrade), healthy otherwise.
+    const down: [number, number] = [T - 2 * H - 7_000, T - H - 7_000];
+    for (let t = T - 24 * H + 60_000 - 7_000; t <= T; t += 60_000) ring.push({ t, duration: 0.1, status: t >= down[0] && t < down[1] ? 'critical' : 'healthy' });
+    const spec = barSpec(T);
+    const plain = barOf(ring, spec);
+    const total = Array.from(plain.runs).reduce((a, b) => a + b, 0);
+    expect(plain.availability()).toBe(1 - 60 / total);
+    const planned = barOf(ring, spec, [down]);
+    expect(planned.availability()).toBe(1);
+    const i = planned.index(down[0]);
+    // The bucket still shows what happened (red), with its runs counted apart.
+    expect([planned.letter(i), planned.runs[i], planned.up[i], planned.planned[i]]).toEqual(['c', 0, 0, 30]);
+    expect(Array.from(planned.planned).reduce((a, b) => a + b, 0)).toBe(60);
+    expect(Array.from(planned.runs).reduce((a, b) => a + b, 0) + 60).toBe(total);
+    // A window over part of a minute-aligned range: only the minutes starting inside it.
+    const half = barOf(ring, spec, [[down[0], down[0] + 15 * 60_000]]);
+    expect([half.runs[i], half.up[i], half.planned[i]]).toEqual([15, 0, 15]);
+    expect(bucketAt(ring, down[0] + 1_000, T, [down])).toMatchObject({ letter: 'c', runs: 0, up: 0, maintenance: 30 });
+    expect(bucketAt(ring, down[0] + 1_000, T)).toMatchObject({ letter: 'c', runs: 30, up: 0, maintenance: 0 });
   });
 
   it('restored minutes fill the bar without counting the restored runs twice', () => {

@@ -4,6 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../exporter/config/errors.js';
 import { summarizePeriod, seriesOf } from '../../exporter/health/report-period.js';
+import { silentLogger } from '../../exporter/log.js';
+import { Maintenance } from '../../exporter/maintenance/manager.js';
 import { activeAt, fromConfig, mergeIntervals, nextAfter, occurrencesBetween } from '../../exporter/maintenance/schedule.js';
 import { parseConfig } from '../support/config.js';
 
@@ -107,6 +109,30 @@ describe('maintenance schedule', () => {
 
   it('merges overlapping intervals', () => {
     expect(mergeIntervals([[5, 10], [0, 3], [3, 4], [8, 12], [20, 20]])).toEqual([[0, 4], [5, 12]]);
+  });
+});
+
+describe('maintenance time per check over a range (the status page\'s bars)', () => {
+  it('works each window out once and gives each check the windows that cover it, merged', () => {
+    const m = new Maintenance({ log: silentLogger, sql: {} as never, addEvent: () => {}, checks: () => [], openIncidentKeys: () => new Set() });
+    const day = Date.parse('2026-12-03T00:00:00Z');
+    m.configure({
+      alertmanagerTimeout: 5000, retention: 86_400_000,
+      windows: [
+        { name: 'nightly', schedule: '0 2 * * *', duration: 3_600_000, timezone: 'UTC', scope: { components: ['db'], checks: [], labels: {} } },
+        { name: 'web-move', start: day + 2.5 * 3_600_000, end: day + 4 * 3_600_000, scope: { components: [], checks: [], labels: { team: 'data' } } },
+      ],
+    });
+    const db = { name: 'db-ping', component: 'db', labels: { team: 'data' } };
+    const web = { name: 'web', component: 'web', labels: { team: 'web' } };
+    const of = m.plannedTime(day, day + 86_400_000)!;
+    expect(of(db)).toEqual([[day + 2 * 3_600_000, day + 4 * 3_600_000]]);
+    expect(of(web)).toEqual([]);
+    expect(m.excluded(db, day, day + 86_400_000)).toEqual(of(db));
+    // Clipped to the range; none at all when no window touches it.
+    expect(m.plannedTime(day + 3 * 3_600_000, day + 5 * 3_600_000)!(db)).toEqual([[day + 3 * 3_600_000, day + 4 * 3_600_000]]);
+    expect(m.plannedTime(day + 5 * 3_600_000, day + 6 * 3_600_000)).toBeUndefined();
+    expect(m.plannedBars(day, day + 86_400_000)!({ config: db })).toEqual(of(db));
   });
 });
 

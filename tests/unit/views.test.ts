@@ -46,7 +46,7 @@ describe('the bucket a live diff carries', () => {
     for (let i = 0; i < 10; i++) state.record(result('a', i % 2 === 0 ? 'healthy' : 'critical', T + i * S));
     const u = checkUpdate(state.get('a')!, T + 10 * S);
     expect(u).toMatchObject({ name: 'a', status: 'critical' });
-    expect(u.bucket).toEqual({ start: '2026-11-20T10:00:00.000Z', step_seconds: 1800, letter: 'c', runs: 10, up: 5 });
+    expect(u.bucket).toEqual({ start: '2026-11-20T10:00:00.000Z', step_seconds: 1800, letter: 'c', runs: 10, up: 5, maintenance: 0 });
   });
 
   it('equals that bucket of a snapshot taken at the same time', () => {
@@ -68,7 +68,7 @@ describe('the bucket a live diff carries', () => {
     const state = store([check('a')]);
     state.record(result('a', 'critical', T));
     state.record(result('a', 'healthy', T + HALF_HOUR));
-    expect(checkUpdate(state.get('a')!, T + HALF_HOUR).bucket).toEqual({ start: '2026-11-20T10:30:00.000Z', step_seconds: 1800, letter: 'h', runs: 1, up: 1 });
+    expect(checkUpdate(state.get('a')!, T + HALF_HOUR).bucket).toEqual({ start: '2026-11-20T10:30:00.000Z', step_seconds: 1800, letter: 'h', runs: 1, up: 1, maintenance: 0 });
   });
 
   it('is null without a run, and for a run older than the bar', () => {

@@ -37,7 +37,7 @@ const STATUS_SLICE_MS = 20;
  * starts it as the page's HTML goes out, so the snapshot the page asks for next is ready or
  * under way).
  */
-export function statusAnswer(deps: Pick<ServerDeps, 'state' | 'config' | 'hub' | 'otherShards'>, buckets?: number): { key: string; compute: () => Promise<Answer> } {
+export function statusAnswer(deps: Pick<ServerDeps, 'state' | 'config' | 'hub' | 'otherShards' | 'maintenance'>, buckets?: number): { key: string; compute: () => Promise<Answer> } {
   return {
     key: `status ${buckets}`,
     // The event id is taken first: the page replays every change after it, so a snapshot that
@@ -45,6 +45,7 @@ export function statusAnswer(deps: Pick<ServerDeps, 'state' | 'config' | 'hub' |
     compute: () => json(async (slice) => {
       const snapshot = await statusSnapshotSliced(deps.state, {
         now: Date.now(), version: VERSION, eventId: deps.hub.lastEventId(), buckets, history: deps.config()!.history,
+        planned: (from, to) => deps.maintenance.plannedBars(from, to),
       }, slice);
       // Sharded: the checks other shards run, from the shared record (the page lists them apart).
       const others = await deps.otherShards();

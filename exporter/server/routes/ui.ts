@@ -101,7 +101,7 @@ function send(ctx: Context, a: Asset, cacheControl: string): void {
   } else ctx.body = a.body;
 }
 
-export function uiRoutes(deps: Pick<ServerDeps, 'config' | 'state' | 'readCache' | 'hub' | 'otherShards'>, router: RouteTable): void {
+export function uiRoutes(deps: Pick<ServerDeps, 'config' | 'state' | 'readCache' | 'hub' | 'otherShards' | 'maintenance'>, router: RouteTable): void {
   const { config, state, readCache } = deps;
   const { version, html, files } = loadAssets();
   // The page changes with the state only (clock times, no "ago"): one rendering per distinct summary.

@@ -108,7 +108,7 @@ function applySnapshot(snap) {
   model.version = snap.version;
   model.eventId = snap.event_id;
   model.bar = { start: Date.parse(snap.bar.start), step: snap.bar.step_seconds * 1000, count: snap.bar.count };
-  model.checks = new Map(snap.checks.map((c) => [c.name, { ...c, bar: [...c.bar] }]));
+  model.checks = new Map(snap.checks.map((c) => [c.name, { ...c, bar: [...c.bar], bar_maintenance: c.bar_maintenance ?? c.bar_runs.map(() => 0) }]));
   model.components = snap.components;
   model.overall = snap.overall;
   heardAt = Date.now();
@@ -169,6 +169,7 @@ function putBucket(c, bucket) {
   c.bar[i] = bucket.letter;
   c.bar_runs[i] = bucket.runs;
   c.bar_up[i] = bucket.up;
+  c.bar_maintenance[i] = bucket.maintenance ?? 0;
 }
 
 /** Time moved past the last bucket: slide every bar left. */
@@ -179,7 +180,8 @@ function shiftBars(k) {
     c.bar.splice(0, k);
     c.bar_runs.splice(0, k);
     c.bar_up.splice(0, k);
-    for (let j = 0; j < k; j++) { c.bar.push('-'); c.bar_runs.push(0); c.bar_up.push(0); }
+    c.bar_maintenance.splice(0, k);
+    for (let j = 0; j < k; j++) { c.bar.push('-'); c.bar_runs.push(0); c.bar_up.push(0); c.bar_maintenance.push(0); }
     dirty.add(c);
   }
   schedule();

@@ -440,10 +440,13 @@ export class Board {
     const letter = c.bar[i];
     const status = f.LETTER_STATUS[letter];
     const runs = c.bar_runs[i];
+    const planned = c.bar_maintenance?.[i] ?? 0;
     const up = runs ? Math.floor((c.bar_up[i] / runs) * 1000) / 10 : 0;
+    const counted = runs ? `${up} % of ${runs} run${runs === 1 ? '' : 's'} up` : '';
+    const inMaintenance = planned ? `${planned} run${planned === 1 ? '' : 's'} in maintenance (not counted)` : '';
     this.tip.replaceChildren(
       h('b', { text: `${f.dayClock(start)} – ${f.clock(end)}` }), h('br'),
-      status ? `${f.STATUS_LABEL[status]} at worst · ${up} % of ${runs} run${runs === 1 ? '' : 's'} up` : 'No data',
+      status ? `${f.STATUS_LABEL[status]} at worst · ${[counted, inMaintenance].filter(Boolean).join(' · ')}` : 'No data',
     );
     this.tip.hidden = false;
     const tw = this.tip.offsetWidth;
@@ -465,7 +468,7 @@ export function coveredSeconds(c, bar) {
   return Math.min(runs * c.interval_seconds, (bar.count * bar.step) / 1000);
 }
 
-/** Up runs / runs over the bar, null with no runs. */
+/** Up runs / runs over the bar, null with no runs (runs in maintenance windows are not in bar_runs: the server counts them apart). */
 export function availabilityOf(c) {
   let runs = 0;
   let up = 0;
