@@ -4,6 +4,7 @@ import path from 'node:path';
 import { AlertReceiver } from './alerts/receiver.js';
 import type { StorageConfig, VigilConfig } from './config/schema.js';
 import { parseConfig, loadConfigFile } from './config/load.js';
+import type { SpliceBase } from './config/yaml-splice.js';
 import { DEFAULT_CONFIG_YAML } from './config/default.js';
 import { ConfigError } from './config/errors.js';
 import { describeShard, ownsCheck, shardOf, type ForeignCheck, type ScaleOptions } from './config/scale.js';
@@ -65,6 +66,8 @@ export class Runtime {
   foreignChecks: ForeignCheck[] = [];
   /** What probes get: the scheduler's, and GET /probe's one-off runs. */
   readonly probeEnv: ProbeEnv;
+  /** The last good parse of the config file: a reload that edits one check parses that check alone. */
+  private readonly configSplice: { base?: SpliceBase } = {};
   /** The storage section the record was opened with: a reload that changes it takes effect at the next start. */
   private storageInUse?: StorageConfig;
   /** Components' statuses as last recorded: a check's change that changes one is a component event too. */
@@ -116,7 +119,7 @@ export class Runtime {
   /** Read and validate the config (file or built-in). Throws ConfigError listing every problem. */
   loadConfig(): VigilConfig {
     return this.opts.configFile
-      ? loadConfigFile(this.opts.configFile, { kinds: PROBE_KINDS, env: this.opts.env })
+      ? loadConfigFile(this.opts.configFile, { kinds: PROBE_KINDS, env: this.opts.env, splice: this.configSplice })
       : parseConfig(DEFAULT_CONFIG_YAML, '<built-in default config>', { kinds: PROBE_KINDS, env: this.opts.env });
   }
 

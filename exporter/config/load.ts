@@ -12,6 +12,7 @@ import { ConfigError, type ConfigPath, type ConfigProblem } from './errors.js';
 import { MAX_CONFIG_BYTES, MAX_SECRET_BYTES, readRegularFile, UnreadableFileError } from './files.js';
 import { registerSecret, registerUrlPasswords } from './secrets.js';
 import { parseYaml } from './yaml-source.js';
+import { spliceItems, spliceParse, type SpliceBase } from './yaml-splice.js';
 import { topLevelSchema, type ProbeModule, type VigilConfig } from './schema.js';
 import { findCycle } from './graph.js';
 
@@ -19,6 +20,11 @@ export interface LoadOptions {
   /** The check kinds a config may use (probes/index.ts's list; handed in, see kinds.ts). */
   kinds: readonly CheckKind[];
   env?: NodeJS.ProcessEnv;
+  /**
+   * The last good parse of this file, kept by the caller across reloads: an edit inside one check
+   * is parsed alone (yaml-splice.ts). Updated here after each good parse.
+   */
+  splice?: { base?: SpliceBase };
 }
 
 export function loadConfigFile(file: string, opts: LoadOptions): VigilConfig {
@@ -34,12 +40,31 @@ export function loadConfigFile(file: string, opts: LoadOptions): VigilConfig {
 }
 
 export function parseConfig(text: string, file: string, opts: LoadOptions): VigilConfig {
-  const env = opts.env ?? process.env;
+  const holder = opts.splice;
+  const spliced = holder?.base && Buffer.byteLength(text) <= MAX_CONFIG_BYTES ? spliceParse(holder.base, text) : undefined;
+  if (spliced) {
+    try {
+      const cfg = validateConfig(spliced.raw, file, opts, () => ({}));
+      holder!.base = { text, raw: spliced.raw, items: spliced.items };
+      return cfg;
+    } catch (err) {
+      // The problems are reported from the full parse, which knows their lines.
+      if (!(err instanceof ConfigError)) throw err;
+    }
+  }
   const { doc, lineCounter, raw } = parseYaml(text, file, MAX_CONFIG_BYTES);
+  const cfg = validateConfig(raw, file, opts, (p, keyOf) => locate(doc, lineCounter, p, keyOf));
+  if (holder) holder.base = { text, raw: raw as Record<string, unknown>, items: spliceItems(doc, text) };
+  return cfg;
+}
+
+/** Everything after the YAML: env and secrets, schemas, cross-checks. `where` gives a path's line and column. */
+function validateConfig(raw: unknown, file: string, opts: LoadOptions, where: (p: ConfigPath, keyOf: boolean) => { line?: number; column?: number }): VigilConfig {
+  const env = opts.env ?? process.env;
   const problems: ConfigProblem[] = [];
   const at = (p: ConfigPath, message: string, keyOf = false) =>
-    problems.push({ file, path: p, message, ...locate(doc, lineCounter, p, keyOf) });
-  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    problems.push({ file, path: p, message, ...where(p, keyOf) });
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     at([], 'the config must be a mapping with keys such as defaults, components, checks');
     throw new ConfigError(problems);
   }

@@ -232,7 +232,10 @@ describe('status page for triage', () => {
     expect(await page.isVisible('#overview')).toBe(true);
     expect(await page.evaluate(() => document.activeElement?.closest('.check')?.getAttribute('data-name'))).toBe('api-orders');
     await page.screenshot({ path: path.join(ARTIFACTS, 'statuspage-triage-overview-1280.png'), fullPage: true });
-    await page.goto(`${ex.url}/#/check/api-orders`);
+    // As the shipped chat messages link it (alertmanager/templates/vigil-chat.tmpl): filtered, detail open.
+    await page.goto(`${ex.url}/?component=api&q=api-orders#/check/api-orders`);
+    await page.waitForSelector('#detail:not([hidden]) #detail-h');
+    expect(await page.textContent('#detail-h')).toBe('api-orders');
     await page.waitForSelector('.d-windows dd');
     await page.screenshot({ path: path.join(ARTIFACTS, 'statuspage-triage-detail-1280.png'), fullPage: true });
     expect(pageErrors(page)).toEqual([]);

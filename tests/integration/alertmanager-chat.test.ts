@@ -55,7 +55,7 @@ const ALERT = {
     runbook_url: 'https://github.com/vigil-monitoring/vigil/blob/main/docs/runbooks.md#vigilcheckslowcritical',
   },
 };
-const STATUS_LINK = 'http://localhost:9470/?component=payments+db&q=pg-main';
+const STATUS_LINK = 'http://localhost:9470/?component=payments+db&q=pg-main#/check/pg-main';
 
 /** Every fact a chat message must name, as it appears in the text. */
 function expectNamesEverything(text: string): void {

@@ -161,4 +161,29 @@ describe('maintenance API (compiled exporter, real Alertmanager)', () => {
     expect(events.map((e) => e.reason).reverse()).toEqual(['created', 'ended']);
     expect(events[1]).toMatchObject({ check: 'web-ping', message: expect.stringContaining('carol acknowledged alert VigilCheckCritical of web-ping until it resolves: on it') });
   }, 60_000);
+
+  it('acknowledges an open incident for a time: a silence on its checks, and the incident\'s history shows who and why', async () => {
+    type Incident = { id: number; state: string; checks: string[] };
+    const incident = await waitFor(async () => {
+      const list = (await get('/api/v1/incidents?state=open')).incidents as Incident[];
+      return list.find((i) => i.checks.includes('web-ping'));
+    }, 20_000);
+    expect((await post('/api/v1/acknowledgements', { incident: 999_999, by: 'erin' })).status).toBe(404);
+    const res = await post('/api/v1/acknowledgements', { incident: incident.id, by: 'erin', comment: 'switch replaced at 14:00', duration: '2h' });
+    expect(res.status).toBe(201);
+    const ack = await res.json();
+    expect(ack).toMatchObject({ by: 'erin', comment: 'switch replaced at 14:00', silenced: true, target: { kind: 'incident', id: incident.id } });
+    expect(Date.parse(ack.until) - Date.parse(ack.created_at)).toBe(2 * 3_600_000);
+    const silence = await waitFor(async () => (await new AlertmanagerClient(am.url).silences()).find((x) => x.createdBy.includes(ack.id) && x.status.state === 'active'), 10_000);
+    expect(silence.matchers).toEqual([{ name: 'check', value: expect.stringContaining('web-ping'), isRegex: true, isEqual: true }]);
+    // In the incident's own history (its detail is read through the cache: at most ~1 s old).
+    const timeline = await waitFor(async () => {
+      const d = (await get(`/api/v1/incidents/${incident.id}`)) as { timeline: Array<{ kind: string; reason: string; message: string }> };
+      return d.timeline.find((e) => e.kind === 'acknowledgement' && e.reason === 'created');
+    }, 15_000);
+    expect(timeline.message).toContain('erin acknowledged incident');
+    expect(timeline.message).toContain('switch replaced at 14:00');
+    expect((await post(`/api/v1/acknowledgements/${ack.id}/end`, { by: 'erin' })).status).toBe(200);
+    await waitFor(async () => (await new AlertmanagerClient(am.url).silences()).find((x) => x.createdBy.includes(ack.id))?.status.state === 'expired', 10_000);
+  }, 60_000);
 });

@@ -120,7 +120,7 @@ describe('maintenance time per check over a range (the status page\'s bars)', ()
       alertmanagerTimeout: 5000, retention: 86_400_000,
       windows: [
         { name: 'nightly', schedule: '0 2 * * *', duration: 3_600_000, timezone: 'UTC', scope: { components: ['db'], checks: [], labels: {} } },
-        { name: 'web-move', start: day + 2.5 * 3_600_000, end: day + 4 * 3_600_000, scope: { components: [], checks: [], labels: { team: 'data' } } },
+        { name: 'web-move', start: day + 2.5 * 3_600_000, end: day + 4 * 3_600_000, timezone: 'UTC', scope: { components: [], checks: [], labels: { team: 'data' } } },
       ],
     });
     const db = { name: 'db-ping', component: 'db', labels: { team: 'data' } };
