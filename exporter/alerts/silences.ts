@@ -3,6 +3,7 @@
 // resolves a silence swallowed, see exporter/maintenance/replay.ts). One client, one timeout per
 // request, credentials from the URL sent as basic auth and never shown in a message.
 import { AlertmanagerError, displayUrl, type PostableAlert } from './test-alert.js';
+import { readBodyBounded } from '../model/http-body.js';
 
 export interface Matcher {
   name: string;
@@ -89,7 +90,7 @@ export class AlertmanagerClient {
       const why = e.name === 'TimeoutError' ? `no answer within ${this.timeoutMs / 1000} s` : (e.cause?.code ?? e.cause?.message ?? e.message);
       throw new AlertmanagerError(`Alertmanager unreachable at ${this.shown}: ${why}`);
     }
-    const text = await readBounded(res, MAX_ANSWER_BYTES, this.timeoutMs).catch(() => '');
+    const text = await readBodyBounded(res, MAX_ANSWER_BYTES, this.timeoutMs).catch(() => '');
     if (!res.ok) {
       const err = new AlertmanagerError(`Alertmanager at ${this.shown} answered ${res.status} to ${method} ${path}${text ? `: ${text.slice(0, 300).trim()}` : ''}`);
       (err as AlertmanagerError & { status?: number }).status = res.status;
@@ -147,25 +148,3 @@ export class AlertmanagerClient {
   }
 }
 
-async function readBounded(res: Response, max: number, timeoutMs: number): Promise<string> {
-  if (!res.body) return '';
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const deadline = setTimeout(() => reader.cancel().catch(() => {}), timeoutMs);
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > max) {
-        await reader.cancel().catch(() => {});
-        throw new AlertmanagerError(`answer larger than ${max} bytes`);
-      }
-      chunks.push(value);
-    }
-  } finally {
-    clearTimeout(deadline);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}

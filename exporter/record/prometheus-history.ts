@@ -4,6 +4,7 @@
 // Grafana dashboards use, response times from the hourly latency recording, so the status page
 // and Grafana show the same numbers. Every request has a timeout and a bounded answer; the
 // caller falls back to the record when this throws (PrometheusUnavailable).
+import { readBodyBounded } from '../model/http-body.js';
 export type LongWindow = '7d' | '30d' | '90d';
 
 export const LONG_WINDOWS: Readonly<Record<LongWindow, number>> = { '7d': 7 * 86_400_000, '30d': 30 * 86_400_000, '90d': 90 * 86_400_000 };
@@ -161,7 +162,7 @@ export class PrometheusHistory {
         signal: AbortSignal.timeout(this.opts.timeoutMs),
       });
       status = res.status;
-      text = await readBounded(res, this.opts.maxBytes ?? 16 << 20, this.opts.timeoutMs);
+      text = await readBodyBounded(res, this.opts.maxBytes ?? 16 << 20, this.opts.timeoutMs);
     } catch (err) {
       const e = err as Error;
       throw new PrometheusUnavailable(`${this.base}${endpoint}: ${e.name === 'TimeoutError' ? `no answer within ${this.opts.timeoutMs} ms` : (e.cause as Error)?.message ?? e.message}`);
@@ -177,30 +178,6 @@ export class PrometheusHistory {
     }
     return doc.data.result as T;
   }
-}
-
-/** The body as text, refusing one larger than `maxBytes` (the stream is cancelled). */
-async function readBounded(res: Response, maxBytes: number, timeoutMs: number): Promise<string> {
-  if (!res.body) return '';
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (Date.now() > deadline) {
-      await reader.cancel().catch(() => {});
-      throw Object.assign(new Error('timeout'), { name: 'TimeoutError' });
-    }
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel().catch(() => {});
-      throw new Error(`answer larger than ${maxBytes} bytes`);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 function num(v: string): number | null {

@@ -133,7 +133,7 @@ describe('config reload: an edit inside one check parses that check alone', () =
       fc.property(
         fc.integer({ min: 0, max: small.length }),
         fc.integer({ min: 0, max: 6 }),
-        fc.string({ unitSize: 'grapheme-ascii', maxLength: 8 }).map((s) => s.replace(/\r/g, '')),
+        fc.string({ maxLength: 8 }).map((s) => s.replace(/\r/g, '')),
         (at, cut, insert) => {
           const after = small.slice(0, at) + insert + small.slice(Math.min(small.length, at + cut));
           const r = both(small, after);
