@@ -234,7 +234,7 @@ export class Runtime {
       t, kind: 'check_status', check: s.config.name, component: s.config.component, from: previous, to: s.status,
       reason, message: result ? result.message : 'no run completed in time', data: result ? resultValues(result) : undefined,
     });
-    for (const e of this.components.changes(this.state.rollup(), t, { check: s.config.name, status: s.status, reason })) this.record.addEvent(e);
+    for (const e of this.components.changes(this.state.rollup(), t, { check: s.config.name, component: s.config.component, status: s.status, reason })) this.record.addEvent(e);
   }
 
   /** An operator's action (manual run, test alert, …) into the record. */

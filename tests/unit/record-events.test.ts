@@ -45,12 +45,12 @@ describe('ComponentWatch', () => {
   it('tells a component\'s change once, from its previous status, with the check that caused it', () => {
     const w = new ComponentWatch();
     w.reset(statuses('healthy', 'healthy'));
-    const [e, ...rest] = w.changes(statuses('critical', 'healthy'), 100, { check: 'db-tcp', status: 'critical', reason: 'connect' });
+    const [e, ...rest] = w.changes(statuses('critical', 'healthy'), 100, { check: 'db-tcp', component: 'db', status: 'critical', reason: 'connect' });
     expect(rest).toEqual([]);
     expect(e).toMatchObject({ t: 100, kind: 'component_status', component: 'db', from: 'healthy', to: 'critical', reason: 'connect', message: 'check db-tcp is critical', data: { checks: ['db-tcp'] } });
-    expect(w.changes(statuses('critical', 'healthy'), 101, { check: 'db-tcp', status: 'critical' })).toEqual([]);
+    expect(w.changes(statuses('critical', 'healthy'), 101, { check: 'db-tcp', component: 'db', status: 'critical' })).toEqual([]);
     // api's own checks are healthy: impacted by db, but its status is its checks'.
-    const [api] = w.changes(statuses('critical', 'critical'), 102, { check: 'api-http', status: 'critical' });
+    const [api] = w.changes(statuses('critical', 'critical'), 102, { check: 'api-http', component: 'api', status: 'critical' });
     expect(api).toMatchObject({ component: 'api', from: 'healthy', to: 'critical', data: { impacted_by: ['db'] } });
   });
 
@@ -58,7 +58,7 @@ describe('ComponentWatch', () => {
     const w = new ComponentWatch();
     w.reset(statuses('unknown', 'unknown')); // the config applied before the restore
     w.reset(statuses('critical', 'healthy')); // the restore
-    expect(w.changes(statuses('critical', 'healthy'), 1, { check: 'db-tcp', status: 'critical' })).toEqual([]);
-    expect(w.changes(statuses('healthy', 'healthy'), 2, { check: 'db-tcp', status: 'healthy' }).map((e) => `${e.component} ${e.from}->${e.to}`)).toEqual(['db critical->healthy']);
+    expect(w.changes(statuses('critical', 'healthy'), 1, { check: 'db-tcp', component: 'db', status: 'critical' })).toEqual([]);
+    expect(w.changes(statuses('healthy', 'healthy'), 2, { check: 'db-tcp', component: 'db', status: 'healthy' }).map((e) => `${e.component} ${e.from}->${e.to}`)).toEqual(['db critical->healthy']);
   });
 });
