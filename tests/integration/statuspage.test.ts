@@ -127,7 +127,7 @@ describe('status page over HTTP (compiled exporter)', () => {
   it('serves versioned assets for a year (immutable), gzipped on request; old versions revalidate', async () => {
     const html = await (await fetch(`${ex.url}/`)).text();
     const js = /src="(ui\/[0-9a-f]+\/app\.js)"/.exec(html)![1];
-    const css = /href="(ui\/[0-9a-f]+\/style\.css)"/.exec(html)![1];
+    const css = /href="(ui\/[0-9a-f]+\/page\.css)"/.exec(html)![1];
     for (const p of [js, css]) {
       const res = await fetch(`${ex.url}/${p}`);
       expect(res.status).toBe(200);

@@ -51,22 +51,48 @@ function asset(body: Buffer, type: string): Asset {
   return { body, type, etag, gzip: compressible ? gzipSync(body, { level: 9 }) : undefined };
 }
 
+/** The stylesheet the page links: every .css file in one (style.css first), so the first paint waits for one request, not four. */
+export const PAGE_CSS = 'page.css';
+/** The page's entry module. */
+const ENTRY = 'app.js';
+
 /** Load every asset once; the version is a hash of all of them, so any change busts every cache. */
 export function loadAssets(dir = findUiDir()): { version: string; index: Asset; html: string; files: Map<string, Asset> } {
   const files = new Map<string, Asset>();
+  const sources = new Map<string, Buffer>();
   const hash = createHash('sha256');
   for (const name of readdirSync(dir).sort()) {
     const type = TYPES[path.extname(name)];
     if (!type || name === 'index.html') continue;
     const body = readFileSync(path.join(dir, name));
     hash.update(name).update(body);
+    sources.set(name, body);
     files.set(name, asset(body, type));
   }
+  const css = [...sources.keys()].filter((n) => n.endsWith('.css')).sort((a, b) => (a === 'style.css' ? -1 : b === 'style.css' ? 1 : a.localeCompare(b)));
+  files.set(PAGE_CSS, asset(Buffer.concat(css.flatMap((n) => [Buffer.from(`/* ${n} */\n`), sources.get(n)!, Buffer.from('\n')])), TYPES['.css']));
   const html = readFileSync(path.join(dir, 'index.html'), 'utf8');
   hash.update(html);
   const version = hash.digest('hex').slice(0, 12);
-  const page = html.replaceAll('%VERSION%', version);
+  // Every module app.js reaches, asked for at once: without the list, a module imported by an
+  // imported module is discovered only when its importer arrives (a round trip each level).
+  const preload = moduleClosure(ENTRY, sources).filter((n) => n !== ENTRY)
+    .map((n) => `<link rel="modulepreload" href="ui/${version}/${n}">`).join('\n');
+  const page = html.replaceAll('%MODULEPRELOAD%', preload).replaceAll('%VERSION%', version);
   return { version, files, html: page, index: asset(Buffer.from(fillSummary(page, undefined)), TYPES['.html']) };
+}
+
+/** The modules `entry` imports statically, directly or not (relative `./x.js` imports of the ui folder), sorted. */
+export function moduleClosure(entry: string, sources: ReadonlyMap<string, Buffer>): string[] {
+  const seen = new Set<string>();
+  const visit = (name: string) => {
+    const src = sources.get(name);
+    if (seen.has(name) || !src) return;
+    seen.add(name);
+    for (const m of src.toString('utf8').matchAll(/^import\s[^;]*?from\s+'\.\/([\w.-]+\.js)';/gm)) visit(m[1]);
+  };
+  visit(entry);
+  return [...seen].sort();
 }
 
 /**

@@ -36,7 +36,14 @@ const alerts = new Alerts(el.alerts);
 const longTerm = new LongTerm(el.long);
 const detail = new Detail(el.detailView, model);
 const incidentHistory = new IncidentHistory(el.incidents);
-new MaintenancePanel(el.banner, el.board, () => model.bar).start();
+const maintenance = new MaintenancePanel(el.banner, el.board, () => model.bar, el.broken);
+/**
+ * The panels above the board are asked for along with the first snapshot and drawn in the same
+ * frame as the board, so nothing moves under the reader's eyes once it is painted; a slow
+ * answer (Alertmanager down) holds the first render this long at most.
+ */
+const PANELS_WAIT_MS = 400;
+const panelsFirst = Promise.allSettled([alerts.refresh(), maintenance.start()]);
 /** When the page last heard from the exporter (snapshot or event): "as of" while disconnected. */
 let heardAt = 0;
 
@@ -77,7 +84,10 @@ function resync() {
     for (let attempt = 0; ; attempt++) {
       try {
         const snap = await fetchSnapshot();
-        if (!model.eventId) performance.mark('vigil:snapshot');
+        if (!model.eventId) {
+          performance.mark('vigil:snapshot');
+          await Promise.race([panelsFirst, new Promise((r) => setTimeout(r, PANELS_WAIT_MS))]);
+        }
         applySnapshot(snap);
         for (const u of buffered) if (!covers(model.eventId, u.id)) applyUpdate(u.data, u.id);
         return snap;
@@ -105,6 +115,7 @@ function onReset(id) {
 }
 
 function applySnapshot(snap) {
+  const first = !model.eventId;
   model.version = snap.version;
   model.eventId = snap.event_id;
   model.bar = { start: Date.parse(snap.bar.start), step: snap.bar.step_seconds * 1000, count: snap.bar.count };
@@ -124,7 +135,7 @@ function applySnapshot(snap) {
   renderFilterOptions();
   applyFilter();
   el.version.textContent = `Vigil ${snap.version}`;
-  alerts.refresh();
+  if (!first) alerts.refresh(); // the first was asked for with the snapshot
   incidentHistory.refresh();
 }
 

@@ -35,11 +35,12 @@ async function send(path, body, token) {
 
 export class MaintenancePanel {
   /**
-   * @param {HTMLElement} after the element the panel goes after (the status banner)
+   * @param {HTMLElement} banner the status banner (its planned-work note)
    * @param {HTMLElement} board the components board, decorated in place
    * @param {() => ({start: number, step: number, count: number} | null)} bar the bars' layout
+   * @param {HTMLElement} [place] the element the panel goes after (the banner by default)
    */
-  constructor(after, board, bar) {
+  constructor(banner, board, bar, place = banner) {
     this.board = board;
     this.bar = bar;
     this.doc = null;
@@ -48,7 +49,9 @@ export class MaintenancePanel {
     this.form = h('details', { class: 'mw-act' });
     this.root = h('section', { id: 'maintenance', class: 'panel mw', hidden: true, 'aria-labelledby': 'mw-h' },
       h('h2', { id: 'mw-h', class: 'panel-h', text: 'Maintenance and acknowledgements' }), this.list, this.acks, this.form);
-    after.after(this.root);
+    // Below what the server rendered (banner, broken list): shown with the board's first render,
+    // it pushes nothing already painted down.
+    place.after(this.root);
     this.buildForm();
     // Cards and rows the board adds later get their marks too.
     let queued = false;
@@ -58,15 +61,20 @@ export class MaintenancePanel {
       requestAnimationFrame(() => { queued = false; this.decorate(); });
     });
     observer.observe(board, { childList: true, subtree: true, attributes: true, attributeFilter: ['data-status'] });
-    this.banner = after;
+    this.banner = banner;
     // The app re-renders the banner on every change: the planned-work note is put back each time.
-    observer.observe(after, { childList: true, subtree: true, characterData: true, attributes: true, attributeFilter: ['data-status'] });
+    observer.observe(banner, { childList: true, subtree: true, characterData: true, attributes: true, attributeFilter: ['data-status'] });
   }
 
+  /** Start polling; resolves when the first answer is in (the page renders the board with it). */
   start() {
-    const tick = () => this.refresh().finally(() => { this.timer = setTimeout(tick, POLL_MS); });
-    tick();
+    const first = this.refresh();
+    first.finally(() => {
+      const tick = () => this.refresh().finally(() => { this.timer = setTimeout(tick, POLL_MS); });
+      this.timer = setTimeout(tick, POLL_MS);
+    });
     document.addEventListener('visibilitychange', () => { if (!document.hidden) this.refresh(); });
+    return first;
   }
 
   async refresh() {
