@@ -5,6 +5,7 @@
 // longest failing first.
 import type { StateStore } from '../engine/state.js';
 import type { Status } from '../model/status.js';
+import { componentViews } from './status.js';
 
 export interface BrokenCheck {
   name: string;
@@ -65,13 +66,28 @@ export interface ServerSummary {
   /** <li> items of the broken-now list, escaped. */
   brokenHtml: string;
   brokenCount: number;
+  /** The banner's "Critical: a, b" line with links to the components, '' when it is hidden. */
+  affectedHtml: string;
+  /** The banner's planned-work line (a <p>), '' when no failing component is in maintenance. */
+  plannedHtml: string;
+  /** Every failing component is in maintenance: the banner says "Planned maintenance". */
+  allPlanned: boolean;
 }
+
+/** A maintenance window on now, as the banner names it. */
+export interface PlannedNow {
+  title: string;
+  end: number;
+  components: readonly string[];
+}
+
+const STATUS_LABEL: Record<Status, string> = { healthy: 'Healthy', degraded: 'Degraded', critical: 'Critical', unknown: 'Unknown' };
 
 /**
  * The banner and the broken-now list as HTML text (escaped), for index.html's placeholders.
  * Times are clock times, not "3 min ago", so the page (and its ETag) only changes with the state.
  */
-export function serverSummary(state: StateStore): ServerSummary {
+export function serverSummary(state: StateStore, planned: readonly PlannedNow[] = []): ServerSummary {
   const rollup = state.rollup();
   const checks = state.list();
   const counts: Record<Status, number> = { healthy: 0, degraded: 0, critical: 0, unknown: 0 };
@@ -86,11 +102,30 @@ export function serverSummary(state: StateStore): ServerSummary {
     return `<li class="b-item" data-status="${b.status}" data-name="${escapeHtml(b.name)}"><span class="b-head"><span class="badge sm" data-status="${b.status}"><span>${label(b.status)}</span></span> `
       + `<a class="b-name" href="#/check/${encodeURIComponent(b.name)}">${escapeHtml(b.name)}</a> <span class="b-comp">${escapeHtml(b.component)}${escapeHtml(cause)}${since}</span></span>${error}</li>`;
   });
+  // The lines the page's scripts put in the banner (ui/app.js renderBanner, ui/maintenance.js
+  // decorateBanner), written here too: the first render then moves nothing already painted.
+  const worst = rollup.status;
+  const affectedNames = worst === 'healthy' || worst === 'unknown' ? [] : componentViews(state).filter((c) => c.status === worst).map((c) => c.name);
+  const affectedHtml = affectedNames.length
+    ? `${STATUS_LABEL[worst]}: ${affectedNames.map((n) => `<a href="#comp-${escapeHtml(n)}">${escapeHtml(n)}</a>`).join(', ')}`
+    : '';
+  const on = new Map<string, PlannedNow>();
+  for (const w of planned) for (const c of w.components) if (!on.has(c)) on.set(c, w);
+  const failing = componentViews(state).filter((c) => c.status === 'critical' || c.status === 'degraded').map((c) => c.name);
+  const inWindow = failing.filter((c) => on.has(c));
+  const clock = (t: number) => `${new Date(t).toISOString().slice(11, 16)} UTC`;
+  const plannedHtml = inWindow.length
+    ? `<p class="banner-maint">${escapeHtml(`Planned maintenance: ${inWindow.map((c) => `${c} (${on.get(c)!.title}, until ${clock(on.get(c)!.end)})`).join(', ')}`)}</p>`
+    : '';
+  const allPlanned = inWindow.length > 0 && inWindow.length === failing.length;
   return {
     status: rollup.status,
-    title: OVERALL_TITLE[rollup.status](affected),
+    title: allPlanned ? 'Planned maintenance' : OVERALL_TITLE[rollup.status](affected),
     detail: `${checks.length} checks: ${counts.healthy} healthy · ${counts.degraded} degraded · ${counts.critical} critical · ${counts.unknown} unknown`,
     brokenHtml: items.join('\n'),
     brokenCount: broken.length,
+    affectedHtml,
+    plannedHtml,
+    allPlanned,
   };
 }

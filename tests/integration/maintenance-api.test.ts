@@ -179,7 +179,7 @@ describe('maintenance API (compiled exporter, real Alertmanager)', () => {
     // In the incident's own history (its detail is read through the cache: at most ~1 s old).
     const timeline = await waitFor(async () => {
       const d = (await get(`/api/v1/incidents/${incident.id}`)) as { timeline: Array<{ kind: string; reason: string; message: string }> };
-      return d.timeline.find((e) => e.kind === 'acknowledgement' && e.reason === 'created');
+      return d.timeline.find((e) => e.kind === 'acknowledgement' && e.reason === 'created' && e.message.includes('erin'));
     }, 15_000);
     expect(timeline.message).toContain('erin acknowledged incident');
     expect(timeline.message).toContain('switch replaced at 14:00');

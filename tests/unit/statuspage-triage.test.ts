@@ -66,6 +66,25 @@ describe('broken now', () => {
     expect(sum.brokenHtml).toContain('&#60;script&#62;');
     expect(sum.brokenHtml).not.toMatch(/\d{4}-\d{2}-\d{2}T/);
     expect(sum.brokenHtml).toContain('failed at 08:09:58 UTC');
+    // The banner's lines the page's scripts write, so their first render moves nothing.
+    expect(sum.affectedHtml).toBe('Critical: <a href="#comp-database">database</a>');
+    expect(sum.plannedHtml).toBe('');
+    expect(sum.allPlanned).toBe(false);
+  });
+
+  it('names planned work in the banner: a note for failing components in a window, and "Planned maintenance" when that is all', () => {
+    const s = system();
+    s.record(result('db', 'critical', T, 'refused'));
+    const end = Date.UTC(2026, 11, 3, 22, 30);
+    const sum = serverSummary(s, [{ title: 'PG <16> upgrade', end, components: ['database'] }]);
+    expect(sum.plannedHtml).toBe('<p class="banner-maint">Planned maintenance: database (PG &#60;16&#62; upgrade, until 22:30 UTC)</p>');
+    expect(sum.allPlanned).toBe(true);
+    expect(sum.title).toBe('Planned maintenance');
+    s.record(result('nightly', 'degraded', T + S));
+    const both = serverSummary(s, [{ title: 'PG upgrade', end, components: ['database'] }]);
+    expect(both.allPlanned).toBe(false);
+    expect(both.title).toBe('Outage in 1 component');
+    expect(both.plannedHtml).toContain('database (PG upgrade, until 22:30 UTC)');
   });
 });
 

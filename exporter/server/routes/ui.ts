@@ -105,9 +105,14 @@ export function fillSummary(html: string, summary: ReturnType<typeof serverSumma
     ? {
       OVERALL: summary.status, TITLE: summary.title, DETAIL: summary.detail, BROKEN: summary.brokenHtml,
       BROKEN_HIDDEN: summary.brokenCount ? '' : ' hidden', BROKEN_COUNT: String(summary.brokenCount),
+      AFFECTED: summary.affectedHtml, AFFECTED_HIDDEN: summary.affectedHtml ? '' : ' hidden',
+      PLANNED_NOTE: summary.plannedHtml, PLANNED_ATTR: summary.allPlanned ? ' data-planned="true"' : '',
     }
-    : { OVERALL: 'unknown', TITLE: 'Loading status…', DETAIL: '', BROKEN: '', BROKEN_HIDDEN: ' hidden', BROKEN_COUNT: '0' };
-  return html.replace(/%(OVERALL|TITLE|DETAIL|BROKEN|BROKEN_HIDDEN|BROKEN_COUNT)%/g, (_m, k: string) => values[k]);
+    : {
+      OVERALL: 'unknown', TITLE: 'Loading status…', DETAIL: '', BROKEN: '', BROKEN_HIDDEN: ' hidden', BROKEN_COUNT: '0',
+      AFFECTED: '', AFFECTED_HIDDEN: ' hidden', PLANNED_NOTE: '', PLANNED_ATTR: '',
+    };
+  return html.replace(/%(OVERALL|TITLE|DETAIL|BROKEN|BROKEN_HIDDEN|BROKEN_COUNT|AFFECTED|AFFECTED_HIDDEN|PLANNED_NOTE|PLANNED_ATTR)%/g, (_m, k: string) => values[k]);
 }
 
 function send(ctx: Context, a: Asset, cacheControl: string): void {
@@ -133,7 +138,8 @@ export function uiRoutes(deps: Pick<ServerDeps, 'config' | 'state' | 'readCache'
   // The page changes with the state only (clock times, no "ago"): one rendering per distinct summary.
   let last: { text: string; asset: Asset } | undefined;
   const index = (): Asset => {
-    const text = fillSummary(html, serverSummary(state));
+    const planned = deps.maintenance.active().map((w) => ({ title: w.window.title, end: w.end, components: w.components }));
+    const text = fillSummary(html, serverSummary(state, planned));
     if (last?.text !== text) last = { text, asset: asset(Buffer.from(text), TYPES['.html']) };
     return last.asset;
   };

@@ -157,6 +157,9 @@ export class MaintenancePanel {
   decorateBanner(on) {
     const b = this.banner;
     if (!b?.classList.contains('banner')) return;
+    // Until the board is drawn the server's own note (index.html) stands: removing it now would
+    // move the page, and putting it back with the board move it again.
+    if (!this.board.querySelector('.card[data-component]')) return;
     const failing = [...this.board.querySelectorAll('.card[data-component]')].filter((c) => c.dataset.status === 'critical' || c.dataset.status === 'degraded').map((c) => c.dataset.component);
     const planned = failing.filter((c) => on.has(c));
     const all = planned.length > 0 && planned.length === failing.length;
