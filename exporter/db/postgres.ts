@@ -4,7 +4,7 @@
 // left idle, the migration lock), so an unreachable or stuck server turns into a counted write
 // error, never a stalled exporter. The connection string carries a password: it is never put
 // in a message, the server is named as host:port/database only.
-import pg from 'pg';
+import type pg from 'pg';
 import { registerSecret, registerUrlPasswords } from '../config/secrets.js';
 import type { Logger } from '../log.js';
 import { MIGRATIONS, pendingMigrations } from './schema.js';
@@ -24,6 +24,15 @@ export interface PostgresOptions {
   migrateTimeoutMs?: number;
 }
 
+// pg is loaded when a PostgreSQL record is opened: an exporter on its SQLite file never pays
+// its memory (~2 MB of heap and its code).
+let pgLoaded: typeof pg | undefined;
+async function loadPg(): Promise<typeof pg> {
+  return (pgLoaded ??= (await import('pg')).default);
+}
+/** The loaded module (only called once openPostgresRecord has loaded it). */
+const pgLib = (): typeof pg => pgLoaded!;
+
 /** Key of the advisory lock instances take around migrations ("vigil" in ASCII). */
 export const MIGRATION_LOCK_KEY = 0x766967696c;
 
@@ -34,7 +43,7 @@ const NUMERIC_OID = 1700;
 const types = {
   getTypeParser(oid: number, format?: 'text' | 'binary') {
     if (oid === INT8_OID || oid === NUMERIC_OID) return (v: string) => (v === null ? null : Number(v));
-    return pg.types.getTypeParser(oid, format as 'text');
+    return pgLib().types.getTypeParser(oid, format as 'text');
   },
 } as pg.CustomTypesConfig;
 
@@ -78,7 +87,7 @@ function literal(v: SqlValue): string {
   if (Buffer.isBuffer(v)) return `'\\x${v.toString('hex')}'::bytea`;
   // Numbers quoted too: an untyped literal takes its type from where it stands, as a $n
   // parameter does (a number compared with a TEXT column, a negative after a minus sign).
-  return pg.escapeLiteral(String(v));
+  return pgLib().escapeLiteral(String(v));
 }
 
 function replacePlaceholders(sql: string, next: () => string): string {
@@ -199,7 +208,7 @@ export async function openPostgresRecord(opts: PostgresOptions): Promise<Postgre
     application_name: 'vigil',
     types,
   };
-  const pool = new pg.Pool(config);
+  const pool = new (await loadPg()).Pool(config);
   // An idle connection the server drops (restart, failover) is reported here; without a
   // listener it would be an uncaught error. The next query gets a fresh connection.
   pool.on('error', (err) => opts.log.warn('record: a PostgreSQL connection was lost', { server: where, error: err.message }));
