@@ -20,6 +20,8 @@ COPY tsconfig.json tsconfig.build.json ./
 # The exporter only: packages/instrument (`vigil/instrument`, loaded into operators' apps) is not
 # part of this image; examples/demo-app/Dockerfile builds that one.
 COPY exporter ./exporter
+# scripts/bundle-ui.mjs bundles the status page's scripts into dist/ui (esbuild, a dev dependency).
+COPY scripts ./scripts
 RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund
 

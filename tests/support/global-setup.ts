@@ -8,4 +8,6 @@ export default function setup() {
   if (process.env.VIGIL_SKIP_BUILD === '1') return;
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
   execFileSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+  // As `npm run build`: the status page's scripts bundled, so the browser tests load what production serves.
+  execFileSync(process.execPath, [path.join(root, 'scripts/bundle-ui.mjs')], { cwd: root, stdio: 'inherit' });
 }

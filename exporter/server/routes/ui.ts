@@ -69,6 +69,14 @@ export function loadAssets(dir = findUiDir()): { version: string; index: Asset; 
     sources.set(name, body);
     files.set(name, asset(body, type));
   }
+  // `npm run build` bundles app.js and every module it imports into one file (scripts/bundle-ui.mjs):
+  // one request instead of fourteen. Used only when it was made from these very sources; under
+  // tsx, or after an edit without a build, the modules are served one by one.
+  const bundle = readBundle(dir, sources);
+  if (bundle) {
+    hash.update('bundle').update(bundle);
+    files.set(ENTRY, asset(bundle, TYPES['.js']));
+  }
   const css = [...sources.keys()].filter((n) => n.endsWith('.css')).sort((a, b) => (a === 'style.css' ? -1 : b === 'style.css' ? 1 : a.localeCompare(b)));
   files.set(PAGE_CSS, asset(Buffer.concat(css.flatMap((n) => [Buffer.from(`/* ${n} */\n`), sources.get(n)!, Buffer.from('\n')])), TYPES['.css']));
   const html = readFileSync(path.join(dir, 'index.html'), 'utf8');
@@ -76,10 +84,34 @@ export function loadAssets(dir = findUiDir()): { version: string; index: Asset; 
   const version = hash.digest('hex').slice(0, 12);
   // Every module app.js reaches, asked for at once: without the list, a module imported by an
   // imported module is discovered only when its importer arrives (a round trip each level).
-  const preload = moduleClosure(ENTRY, sources).filter((n) => n !== ENTRY)
+  const preload = bundle ? '' : moduleClosure(ENTRY, sources).filter((n) => n !== ENTRY)
     .map((n) => `<link rel="modulepreload" href="ui/${version}/${n}">`).join('\n');
   const page = html.replaceAll('%MODULEPRELOAD%', preload).replaceAll('%VERSION%', version);
   return { version, files, html: page, index: asset(Buffer.from(fillSummary(page, undefined)), TYPES['.html']) };
+}
+
+/** Where `npm run build` writes the bundle: dist/ui/ at the package root (the ui folder is exporter/server/ui). */
+export function bundlePath(uiDir: string): string {
+  return path.resolve(uiDir, '../../../dist/ui', BUNDLE);
+}
+const BUNDLE = 'app.bundle.js';
+
+/** A hash of the page's scripts: the bundle names the one it was made from in its first line. */
+export function uiSourcesHash(sources: ReadonlyMap<string, Buffer>): string {
+  const h = createHash('sha256');
+  for (const name of [...sources.keys()].filter((n) => n.endsWith('.js')).sort()) h.update(name).update(sources.get(name)!);
+  return h.digest('hex').slice(0, 16);
+}
+export const bundleStamp = (hash: string) => `/* vigil ui bundle of sources ${hash} */`;
+
+function readBundle(dir: string, sources: ReadonlyMap<string, Buffer>): Buffer | undefined {
+  let body: Buffer;
+  try {
+    body = readFileSync(bundlePath(dir));
+  } catch {
+    return undefined;
+  }
+  return body.subarray(0, 80).toString('utf8').startsWith(bundleStamp(uiSourcesHash(sources))) ? body : undefined;
 }
 
 /** The modules `entry` imports statically, directly or not (relative `./x.js` imports of the ui folder), sorted. */
