@@ -28,7 +28,7 @@
 //   npm run bench -- statuspage [--history-days=90] [--raw-hours=48]   (--history-days=0: no record filled first;
 //                                      --raw-hours=6 for a quicker run: fewer raw results, the same tiers)
 //   npx tsx bench/statuspage.ts      (or benchStatusPage() from bench/run.ts; builds dist/ if missing)
-//   BENCH_CHECKS=500 BENCH_VIEWERS=100 BENCH_WINDOW_S=8 to tune.
+//   BENCH_CHECKS=500 BENCH_VIEWERS=100 BENCH_WINDOW_S=15 to tune; --loads=20 cold page loads.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -52,7 +52,8 @@ import { feedRaw, writeOldTiers } from './storage.js';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CHECKS = Number(process.env.BENCH_CHECKS ?? 500);
 const VIEWERS = Number(process.env.BENCH_VIEWERS ?? 100);
-const WINDOW_S = Number(process.env.BENCH_WINDOW_S ?? 8);
+// Long enough that a p99 of /metrics stands on ~600 scrapes a window, not three slow ones.
+const WINDOW_S = Number(process.env.BENCH_WINDOW_S ?? 15);
 const COMPONENTS = 20;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const median = (xs: number[]) => percentile(xs, 50);
@@ -102,7 +103,7 @@ function config(target: string): string {
   return lines.join('\n') + '\n';
 }
 
-async function pageLoads(browser: Browser, url: string) {
+async function pageLoads(browser: Browser, url: string, loads: number) {
   const cold: Array<Record<string, number>> = [];
   const warm: Array<Record<string, number>> = [];
   // A string, not a function: tsx would wrap named inner functions in a `__name` helper the page lacks.
@@ -132,7 +133,7 @@ async function pageLoads(browser: Browser, url: string) {
     if (have()) done();
     else new PerformanceObserver((_l, o) => { if (have()) { o.disconnect(); done(); } }).observe({ type: 'mark', buffered: true });
   })`;
-  for (let i = 0; i < 5; i++) {
+  for (let i = 0; i < loads; i++) {
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await ctx.newPage();
     await page.goto(url);
@@ -394,7 +395,7 @@ export async function benchStatusPage(options: string[] = []): Promise<Record<st
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
         '--disable-component-update', '--disable-sync', '--no-first-run'],
     });
-    Object.assign(out, await pageLoads(browser, `${ex.url}/`));
+    Object.assign(out, await pageLoads(browser, `${ex.url}/`, opt(options, 'loads', 20)));
     console.log('cold and warm loads:', JSON.stringify(out));
     Object.assign(out, await pageWeight(browser, `${ex.url}/`));
     console.log('page weight:', JSON.stringify(out));
@@ -408,7 +409,7 @@ export async function benchStatusPage(options: string[] = []): Promise<Record<st
     Object.assign(out, await viewers(ex));
     out.exporter_rss_mb_end = round(rssBytes(ex.proc.pid!) / 2 ** 20);
     out.method = 'history memory: synthetic fill in the bench process (8 640 points x checks, heap+ArrayBuffer growth after GC); '
-      + 'load: median of 5 cold contexts + 5 reloads; change: 16 flips of 1 s checks; viewers: A/B/A/B windows of '
+      + `load: median (and p95) of ${opt(options, 'loads', 20)} cold contexts + as many reloads; change: 16 flips of 1 s checks; viewers: A/B/A/B windows of `
       + `${WINDOW_S} s, exporter utime+stime from /proc`;
   } finally {
     await browser?.close().catch(() => {});
