@@ -8,7 +8,7 @@
 // anywhere, an item that does not parse alone into exactly one entry — takes the full parse.
 // Validation (env, secrets, schemas, cross-checks) always runs on the whole value: only the
 // YAML text-to-value step is spared.
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, parseDocument, visit, type Document, type Node } from 'yaml';
 
 const MAX_ITEM_BYTES = 16 * 1024;
 
@@ -88,7 +88,7 @@ function findItem(items: ReadonlyArray<[number, number]>, a: number, oldEnd: num
 
 /** One block sequence item parsed alone: its plain value and where its value ends in `slice`. */
 function parseItem(slice: string): { value: unknown; end: number } | undefined {
-  const doc = parseDocument(slice, { lineCounter: new LineCounter(), prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(slice, { prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length || doc.warnings.length || !isSeq(doc.contents) || doc.contents.items.length !== 1) return undefined;
   if (usesAnchors(doc)) return undefined;
   const node = doc.contents.items[0] as Node | undefined;

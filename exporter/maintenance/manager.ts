@@ -78,6 +78,7 @@ export class Maintenance {
   /** Bumped by every change of the windows (config, API): active()'s cache is then stale. */
   private generation = 0;
   private activeCache?: { second: number; generation: number; list: ActiveWindow[] };
+  private plannedCache?: { key: string; of: ((c: ScopedCheck) => Array<[number, number]>) | undefined };
   /** Last Alertmanager problem logged (each distinct one once, until it clears). */
   private lastProblem?: string;
 
@@ -220,6 +221,14 @@ export class Maintenance {
    * Undefined when no window touches the range, so callers skip the work.
    */
   plannedTime(from: number, to: number): ((c: ScopedCheck) => Array<[number, number]>) | undefined {
+    // The live feed asks four times a second for the same bar: the answer holds until the range
+    // or the windows change.
+    const key = `${from} ${to} ${this.generation}`;
+    if (this.plannedCache?.key !== key) this.plannedCache = { key, of: this.computePlanned(from, to) };
+    return this.plannedCache.of;
+  }
+
+  private computePlanned(from: number, to: number): ((c: ScopedCheck) => Array<[number, number]>) | undefined {
     const touching: Array<{ scope: MaintenanceScope; spans: Array<[number, number]> }> = [];
     for (const w of this.windows()) {
       try {

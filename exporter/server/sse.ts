@@ -12,7 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CheckState, StateStore } from '../engine/state.js';
-import { barSpec } from '../views/bar.js';
+import { barEnd, barSpec } from '../views/bar.js';
 import { checkUpdate, componentViews, overallView, type PlannedOf } from '../views/status.js';
 
 export interface SseOptions {
@@ -238,7 +238,7 @@ export class SseHub {
     const now = Date.now();
     // The bucket of a run in a maintenance window counts it apart (in no availability).
     const spec = barSpec(now);
-    const planned = this.planned?.(spec.start, spec.start + spec.count * spec.step);
+    const planned = this.planned?.(spec.start, barEnd(spec));
     for (const name of names) {
       const s = this.state.get(name);
       if (s) checks.push(checkUpdate(s, now, planned));

@@ -27,6 +27,9 @@ export function barSpec(now: number, count = DEFAULT_BAR_BUCKETS, span = BAR_SPA
   return { start: end - count * step, step, count };
 }
 
+/** Where the bar of `spec` ends (exclusive), epoch ms. */
+export const barEnd = (spec: BarSpec): number => spec.start + spec.count * spec.step;
+
 const UNKNOWN = statusRank('unknown');
 const CRITICAL = statusRank('critical');
 
@@ -145,7 +148,7 @@ export function bucketize(points: readonly PeriodPoint[], spec: BarSpec): Bucket
  */
 export function barOf(ring: HistoryRing, spec: BarSpec, planned: PlannedSpans = []): BucketAccumulator {
   const acc = new BucketAccumulator(spec);
-  addMinutes(acc, ring, spec.start, spec.start + spec.count * spec.step, planned);
+  addMinutes(acc, ring, spec.start, barEnd(spec), planned);
   return acc;
 }
 

@@ -5,7 +5,7 @@ import { getProbeDefinition } from '../probes/index.js';
 import { defaultHeadline } from '../probes/support/headline.js';
 import { STATUSES, type Status } from '../model/status.js';
 import type { Sample } from '../model/result.js';
-import { barOf, barSpec, bucketAt, DEFAULT_BAR_BUCKETS, type BarBucket, type BarSpec, type PlannedSpans } from './bar.js';
+import { barEnd, barOf, barSpec, bucketAt, DEFAULT_BAR_BUCKETS, type BarBucket, type BarSpec, type PlannedSpans } from './bar.js';
 import { iso, ms } from './format.js';
 import { mapSliced, type TimeSlice } from './time-slice.js';
 
@@ -217,7 +217,7 @@ type SnapshotOptions = {
 
 export function statusSnapshot(state: StateStore, opts: SnapshotOptions): StatusSnapshot {
   const spec = barSpec(opts.now, opts.buckets ?? DEFAULT_BAR_BUCKETS);
-  const planned = opts.planned?.(spec.start, spec.start + spec.count * spec.step);
+  const planned = opts.planned?.(spec.start, barEnd(spec));
   return { ...snapshotHead(state, opts, spec), checks: state.list().map((s) => checkView(s, spec, planned)) };
 }
 
@@ -225,7 +225,7 @@ export function statusSnapshot(state: StateStore, opts: SnapshotOptions): Status
 export async function statusSnapshotSliced(state: StateStore, opts: SnapshotOptions, slice: TimeSlice): Promise<StatusSnapshot> {
   const spec = barSpec(opts.now, opts.buckets ?? DEFAULT_BAR_BUCKETS);
   const head = snapshotHead(state, opts, spec);
-  const planned = opts.planned?.(spec.start, spec.start + spec.count * spec.step);
+  const planned = opts.planned?.(spec.start, barEnd(spec));
   return { ...head, checks: await mapSliced(state.list(), (s) => checkView(s, spec, planned), slice) };
 }
 

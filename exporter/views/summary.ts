@@ -50,6 +50,9 @@ export function humanDuration(seconds: number): string {
   return Math.floor((s % 86400) / 3600) ? `${Math.floor(s / 86400)} d ${Math.floor((s % 86400) / 3600)} h` : `${Math.floor(s / 86400)} d`;
 }
 
+/** "08:10 UTC": the server writes clock times in UTC (the page's scripts rewrite them in the reader's zone). */
+const utcClock = (t: number) => `${new Date(t).toISOString().slice(11, 16)} UTC`;
+
 const escapeHtml = (t: string) => t.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 export const OVERALL_TITLE: Record<Status, (n: number) => string> = {
@@ -81,7 +84,6 @@ export interface PlannedNow {
   components: readonly string[];
 }
 
-const STATUS_LABEL: Record<Status, string> = { healthy: 'Healthy', degraded: 'Degraded', critical: 'Critical', unknown: 'Unknown' };
 
 /**
  * The banner and the broken-now list as HTML text (escaped), for index.html's placeholders.
@@ -96,7 +98,7 @@ export function serverSummary(state: StateStore, planned: readonly PlannedNow[] 
   const broken = brokenNow(state);
   const label = (s: Status) => s[0].toUpperCase() + s.slice(1);
   const items = broken.map((b) => {
-    const since = b.since === undefined ? '' : ` · since ${new Date(b.since).toISOString().slice(11, 16)} UTC`;
+    const since = b.since === undefined ? '' : ` · since ${utcClock(b.since)}`;
     const cause = b.impacted_by.length ? ` · impacted by ${b.impacted_by.join(', ')}` : '';
     const error = b.error ? `<span class="b-err">${escapeHtml(humanTimes(b.error))}</span>` : '';
     return `<li class="b-item" data-status="${b.status}" data-name="${escapeHtml(b.name)}"><span class="b-head"><span class="badge sm" data-status="${b.status}"><span>${label(b.status)}</span></span> `
@@ -105,17 +107,17 @@ export function serverSummary(state: StateStore, planned: readonly PlannedNow[] 
   // The lines the page's scripts put in the banner (ui/app.js renderBanner, ui/maintenance.js
   // decorateBanner), written here too: the first render then moves nothing already painted.
   const worst = rollup.status;
-  const affectedNames = worst === 'healthy' || worst === 'unknown' ? [] : componentViews(state).filter((c) => c.status === worst).map((c) => c.name);
+  const views = componentViews(state);
+  const affectedNames = worst === 'healthy' || worst === 'unknown' ? [] : views.filter((c) => c.status === worst).map((c) => c.name);
   const affectedHtml = affectedNames.length
-    ? `${STATUS_LABEL[worst]}: ${affectedNames.map((n) => `<a href="#comp-${escapeHtml(n)}">${escapeHtml(n)}</a>`).join(', ')}`
+    ? `${label(worst)}: ${affectedNames.map((n) => `<a href="#comp-${escapeHtml(n)}">${escapeHtml(n)}</a>`).join(', ')}`
     : '';
   const on = new Map<string, PlannedNow>();
   for (const w of planned) for (const c of w.components) if (!on.has(c)) on.set(c, w);
-  const failing = componentViews(state).filter((c) => c.status === 'critical' || c.status === 'degraded').map((c) => c.name);
+  const failing = views.filter((c) => c.status === 'critical' || c.status === 'degraded').map((c) => c.name);
   const inWindow = failing.filter((c) => on.has(c));
-  const clock = (t: number) => `${new Date(t).toISOString().slice(11, 16)} UTC`;
   const plannedHtml = inWindow.length
-    ? `<p class="banner-maint">${escapeHtml(`Planned maintenance: ${inWindow.map((c) => `${c} (${on.get(c)!.title}, until ${clock(on.get(c)!.end)})`).join(', ')}`)}</p>`
+    ? `<p class="banner-maint">${escapeHtml(`Planned maintenance: ${inWindow.map((c) => `${c} (${on.get(c)!.title}, until ${utcClock(on.get(c)!.end)})`).join(', ')}`)}</p>`
     : '';
   const allPlanned = inWindow.length > 0 && inWindow.length === failing.length;
   return {

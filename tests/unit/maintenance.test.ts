@@ -133,6 +133,10 @@ describe('maintenance time per check over a range (the status page\'s bars)', ()
     expect(m.plannedTime(day + 3 * 3_600_000, day + 5 * 3_600_000)!(db)).toEqual([[day + 3 * 3_600_000, day + 4 * 3_600_000]]);
     expect(m.plannedTime(day + 5 * 3_600_000, day + 6 * 3_600_000)).toBeUndefined();
     expect(m.plannedBars(day, day + 86_400_000)!({ config: db })).toEqual(of(db));
+    // Kept for the same range until the windows change.
+    expect(m.plannedTime(day, day + 86_400_000)).toBe(m.plannedTime(day, day + 86_400_000));
+    m.configure({ alertmanagerTimeout: 5000, retention: 86_400_000, windows: [] });
+    expect(m.plannedTime(day, day + 86_400_000)).toBeUndefined();
   });
 });
 
