@@ -144,7 +144,7 @@ export function fillSummary(html: string, summary: ReturnType<typeof serverSumma
       OVERALL: 'unknown', TITLE: 'Loading status…', DETAIL: '', BROKEN: '', BROKEN_HIDDEN: ' hidden', BROKEN_COUNT: '0',
       AFFECTED: '', AFFECTED_HIDDEN: ' hidden', PLANNED_NOTE: '', PLANNED_ATTR: '',
     };
-  return html.replace(/%(OVERALL|TITLE|DETAIL|BROKEN|BROKEN_HIDDEN|BROKEN_COUNT|AFFECTED|AFFECTED_HIDDEN|PLANNED_NOTE|PLANNED_ATTR)%/g, (_m, k: string) => values[k]);
+  return html.replace(/%([A-Z_]+)%/g, (m, k: string) => values[k] ?? m);
 }
 
 function send(ctx: Context, a: Asset, cacheControl: string): void {
