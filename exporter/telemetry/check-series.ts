@@ -178,8 +178,8 @@ export class CheckSeries {
 
   /**
    * The text as encoded chunks: family headers and blocks of lines, each block reused until one
-   * of its values changes. The caller copies them (into a response body) before anything else
-   * runs: a chunk is the series' own and stays valid only until the next update.
+   * of its values changes. A chunk is never written to once made (a change drops the block and
+   * the next scrape makes a new one), so a response may hold on to it while it is sent.
    */
   renderTo(emit: (chunk: Buffer) => void): void {
     for (const f of this.families.values()) {
