@@ -265,8 +265,11 @@ export class Maintenance {
       registers: [registry],
       collect() {
         this.reset();
+        const active = self.active();
+        // Most scrapes find no window on: the map of every check (a pass over 1 000s) waits for one.
+        if (!active.length) return;
         const byName = new Map(self.opts.checks().map((c) => [c.name, c]));
-        for (const w of self.active()) {
+        for (const w of active) {
           for (const name of w.checks) this.set({ window: w.window.id, check: name, component: byName.get(name)?.component ?? '' }, 1);
         }
       },

@@ -3,9 +3,10 @@
 // updating every second cost a few hundred DOM writes per second at most.
 //
 // Rows are built lazily (issue 16: 500 rows, ~7 000 elements, took a cold load on a busy 2-core
-// box past its 500 ms): every card at once, but only the first screenfuls of rows (worst cards
-// first) before the first paint; the rest are built in idle time a slice at a time, and the rows
-// of a folded card only when it is unfolded. Counts and filters read the model, not the rows, so a
+// box past its 500 ms): every card at once, but before the first paint only the rows the first
+// screen can show (worst cards first: every row of a failing card, the top of the first healthy
+// cards across); the rest are built in idle time a slice at a time, and the rows of a folded card
+// only when it is unfolded. Counts and filters read the model, not the rows, so a
 // row not built yet is still counted and filtered.
 import { h, icon, s, setIcon, setText } from './dom.js';
 import * as f from './format.js';
@@ -16,8 +17,11 @@ const SPARK_W = 64;
 const SPARK_H = 20;
 const ERROR_SHOWN_MS = 86_400_000; // a healthy check offers its last error for a day, on demand
 const RANK = { critical: 0, degraded: 1, unknown: 2, healthy: 3 };
-/** Rows built before the first paint: a couple of screens, and every row of a small board. */
-export const EAGER_ROWS = 80;
+/** The narrowest a card gets (the board's grid) and the shortest a row is, in CSS pixels. */
+const CARD_MIN_PX = 400;
+const ROW_MIN_PX = 80;
+/** Rows a slice of idle building adds to a card before it looks at the clock again. */
+const ROWS_PER_SLICE = 8;
 /** Idle time one slice of lazy row building may take. */
 const SLICE_MS = 8;
 const idle = (fn) => (typeof requestIdleCallback === 'function' ? requestIdleCallback(fn, { timeout: 200 }) : setTimeout(() => fn({ timeRemaining: () => SLICE_MS }), 16));
@@ -96,8 +100,9 @@ export class Board {
   }
 
   /**
-   * Full rebuild from the model (first load, resync): every card, the rows of the first
-   * EAGER_ROWS checks (worst cards first); the others follow in idle time (buildLater).
+   * Full rebuild from the model (first load, resync): every card, every row of a failing card,
+   * and of the first healthy cards across the screen as many rows as its height can show; the
+   * others follow in idle time (buildLater).
    * `collapsed`: fold these components from the start (their rows wait until unfolded).
    */
   render(model, collapsed = this.collapsed) {
@@ -112,12 +117,17 @@ export class Board {
     if (this.idleId !== undefined) cancelIdle(this.idleId);
     this.idleId = undefined;
     const frag = document.createDocumentFragment();
-    let built = 0;
+    // Read from the window, not the board: no layout is forced before the first paint.
+    let cardsAcross = Math.max(1, Math.ceil(innerWidth / CARD_MIN_PX));
+    const rowsDown = Math.ceil(innerHeight / ROW_MIN_PX) + 1;
     for (const comp of worstFirst(model.components)) {
       const card = this.buildCard(comp);
       if (this.collapsed.has(comp.name)) card.lazy = true;
-      else if (built < EAGER_ROWS || comp.status !== 'healthy') built += this.buildRows(card);
-      else { card.lazy = true; this.lazy.push(card); }
+      else if (comp.status !== 'healthy') this.buildRows(card);
+      else {
+        if (cardsAcross > 0) { cardsAcross--; this.buildRows(card, rowsDown); }
+        if (card.lazy) this.lazy.push(card);
+      }
       this.updateCard(comp);
       frag.append(card.el);
     }
@@ -126,13 +136,16 @@ export class Board {
     this.buildLater();
   }
 
-  /** Build the rows of one card (from the model as it is now, filtered as the board is); returns how many. */
-  buildRows(card) {
-    card.lazy = false;
+  /**
+   * Build the card's next rows, `max` at most (from the model as it is now, filtered as the board
+   * is), after those already built; `card.lazy` stays set while some are left.
+   */
+  buildRows(card, max = Infinity) {
+    const checks = card.comp.checks;
     const frag = document.createDocumentFragment();
     let n = 0;
-    for (const name of card.comp.checks) {
-      const c = this.model.checks.get(name);
+    while (card.next < checks.length && n < max) {
+      const c = this.model.checks.get(checks[card.next++]);
       if (!c) continue;
       const row = this.buildRow(c);
       row.el.hidden = !passes(c, card.comp.name, this.filters);
@@ -141,7 +154,7 @@ export class Board {
       n++;
     }
     card.list.append(frag);
-    return n;
+    card.lazy = card.next < checks.length;
   }
 
   /** Build the remaining rows in idle slices; marks `vigil:complete` when every unfolded card has its rows. */
@@ -151,8 +164,9 @@ export class Board {
       this.idleId = undefined;
       const t0 = performance.now();
       while (this.lazy.length && (deadline.timeRemaining() > 1 || performance.now() - t0 < SLICE_MS / 2)) {
-        const card = this.lazy.shift();
-        if (card.lazy && !this.collapsed.has(card.comp.name) && this.cards.get(card.comp.name) === card) this.buildRows(card);
+        const card = this.lazy[0];
+        if (card.lazy && !this.collapsed.has(card.comp.name) && this.cards.get(card.comp.name) === card) this.buildRows(card, ROWS_PER_SLICE);
+        if (!card.lazy || this.collapsed.has(card.comp.name) || this.cards.get(card.comp.name) !== card) this.lazy.shift();
         if (performance.now() - t0 > SLICE_MS) break;
       }
       if (this.lazy.length) this.idleId = idle(step);
@@ -184,7 +198,8 @@ export class Board {
     toggle.addEventListener('click', () => this.setCollapsed(comp.name, !this.collapsed.has(comp.name)));
     const el = h('article', { class: 'card', id, 'aria-labelledby': `${id}-h`, dataset: { status: comp.status, component: comp.name } },
       h('div', { class: 'card-h' }, title, status, toggle), meta, own, impact, list);
-    const refs = { el, comp, status, meta, own, impact, list, toggle, toggleText, impactKey: '', ownKey: '', lazy: false };
+    // `next`: index in comp.checks of the first row not built yet (rows are built in order).
+    const refs = { el, comp, status, meta, own, impact, list, toggle, toggleText, impactKey: '', ownKey: '', lazy: true, next: 0 };
     this.cards.set(comp.name, refs);
     return refs;
   }
