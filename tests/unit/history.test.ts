@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BAR_MINUTES, HistoryRing, type HistoryPoint } from '../../exporter/engine/history.js';
+import { BAR_MINUTES, HistoryRing, MinuteSlots, type HistoryPoint } from '../../exporter/engine/history.js';
 import { StateStore } from '../../exporter/engine/state.js';
 import { parseConfig } from '../../exporter/config/load.js';
 import { PROBE_KINDS } from '../../exporter/probes/index.js';
@@ -50,7 +50,7 @@ describe('history in memory: a short ring and the bar per minute (history must n
     expect(cfg.history.max_points).toBe(300);
     expect(s.history.length).toBe(300);
     // The ring (300 x 13 bytes) and the bar's minutes (1 442 x 5 bytes): ~11 KB, not 3 h of runs (140 KB).
-    expect(state.historyBytes() + s.history.minutes.bytes()).toBeLessThanOrEqual(300 * 13 + BAR_MINUTES * 5);
+    expect(state.historyBytes() + s.history.minutes.bytes()).toBeLessThanOrEqual(300 * 13 + BAR_MINUTES * 3);
     const acc = barOf(s.history, barSpec(T));
     const critical = acc.index(T - 20 * H);
     expect(acc.letter(critical)).toBe('c');
@@ -111,5 +111,39 @@ describe('history in memory: a short ring and the bar per minute (history must n
     const i = acc.index(m * 60_000);
     expect([acc.letter(i), acc.runs[i], acc.up[i]]).toEqual(['d', 60, 60]);
     expect(state.get('a')!.history.length).toBe(1);
+  });
+});
+
+describe('MinuteSlots', () => {
+  const MIN = 60_000;
+  const t0 = 29_000_000 * MIN; // an epoch minute
+  const counts = (slots: MinuteSlots, from: number, to: number) => {
+    const out: Array<[number, number, number, number]> = [];
+    slots.forEach(from, to, (m, worst, runs, up) => out.push([m, worst, runs, up]));
+    return out;
+  };
+
+  it('keeps counts in a byte until a minute holds more than 255 runs, then widens without losing any', () => {
+    const slots = new MinuteSlots();
+    // Minute 0: 200 runs, one critical. Minute 1: 1 000 runs (a check every 60 ms), 10 critical.
+    for (let i = 0; i < 200; i++) slots.add(t0 + i * 100, statusRank(i === 7 ? 'critical' : 'healthy'));
+    expect(slots.bytes()).toBe(BAR_MINUTES * 3);
+    for (let i = 0; i < 1000; i++) slots.add(t0 + MIN + i * 60, statusRank(i % 100 === 0 ? 'critical' : 'healthy'));
+    expect(slots.bytes()).toBe(BAR_MINUTES * 5);
+    expect(counts(slots, t0, t0 + 2 * MIN)).toEqual([
+      [t0, statusRank('critical'), 200, 199],
+      [t0 + MIN, statusRank('critical'), 1000, 990],
+    ]);
+  });
+
+  it('widens for a restored minute that does not fit a byte, and never counts more up runs than runs', () => {
+    const slots = new MinuteSlots();
+    slots.addMinute(t0 / MIN, statusRank('healthy'), 250, 250);
+    slots.addMinute(t0 / MIN, statusRank('degraded'), 30, 30);
+    slots.addMinute(t0 / MIN + 1, statusRank('critical'), 3, 9);
+    expect(counts(slots, t0, t0 + 2 * MIN)).toEqual([
+      [t0, statusRank('degraded'), 280, 280],
+      [t0 + MIN, statusRank('critical'), 3, 3],
+    ]);
   });
 });
