@@ -150,7 +150,10 @@ describe('status page in Chromium', () => {
       expect(await page.evaluate(() => (window as any).__sameDocument)).toBe(true);
       await page.waitForSelector('.card[data-component="database"][data-status="critical"]', { timeout: 5000 });
       expect(await page.textContent('.card[data-component="database"] .card-h .badge')).toBe('Critical');
-      expect(await page.textContent('.check[data-name="db-primary"] .err-text')).toBe('status 500, expected 2xx');
+      // The row shows the run's error in words. (Its first failing run may have been a timeout:
+      // checks here run every 500 ms, so a stall of a loaded CI box over 0.5 s reads "timed out";
+      // the next run says what the target answered.)
+      await page.waitForFunction(() => document.querySelector('.check[data-name="db-primary"] .err-text')?.textContent === 'status 500, expected 2xx', null, { timeout: 10_000 });
       // api depends on database but its own checks are healthy: no impact line on a healthy
       // component (issue 16); the broken-now strip names the failing check instead.
       expect(await page.isHidden('.card[data-component="api"] .impact')).toBe(true);
