@@ -307,7 +307,10 @@ checks:
     // Alertmanager sent back to the exporter (alert log, dead man's switch heartbeat).
     const has = async (expr: string) => (await prometheus.query(expr)).length > 0;
     const waits: Array<[string, string]> = [
-      ['every target up for a few scrapes', 'count(count_over_time(up[1m]) >= 3 and up == 1) == 4'],
+      // Five targets: vigil and vigil-probes (every 5 s), demo-app, alertmanager, prometheus. (It
+      // read "== 4": true only while one of the two 5 s jobs had its third scrape and the other
+      // not yet, a window of a second or two that a poll every 500 ms could miss for good.)
+      ['every target up for a few scrapes', 'count(count_over_time(up[1m]) >= 3 and up == 1) >= 5'],
       ['the exporter scraped 3 times', 'count_over_time(up{job="vigil"}[1m]) >= 3'],
       ['app requests with rates', 'sum(rate(http_server_request_duration_seconds_count{job="demo-app"}[20s])) > 0'],
       ['availability recording rules', 'component:probe_success:avg_over_time24h'],
