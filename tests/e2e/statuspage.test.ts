@@ -384,9 +384,11 @@ describe('status page in Chromium', () => {
     expect(ex.port).toBe(port);
     await page.waitForSelector('#conn[data-state="live"]', { timeout: 10_000 });
     // The new process has a new boot id: the page reloaded its snapshot and follows the new feed.
-    await page.waitForSelector('.check[data-name="lb"][data-status="critical"]', { timeout: 5000 });
+    // (10 s: a run every 500 ms with a 0.5 s timeout needs one unstalled run; a loaded box once
+    // took longer than 5 s to give it.)
+    await page.waitForSelector('.check[data-name="lb"][data-status="critical"]', { timeout: 10_000 });
     target.broken.delete('lb');
-    await page.waitForSelector('.check[data-name="lb"][data-status="healthy"]', { timeout: 5000 });
+    await page.waitForSelector('.check[data-name="lb"][data-status="healthy"]', { timeout: 10_000 });
     expect(await page.evaluate(() => (window as any).__sameDocument)).toBe(true);
     const bootAfter = await page.evaluate(() => fetch('api/v1/status').then((r) => r.json()).then((s) => s.event_id.split('.')[0]));
     expect(bootAfter).not.toBe(bootBefore);
