@@ -79,7 +79,11 @@ describe('promql probe', () => {
         { name: 'requests_per_minute', query: 'vector(1200)' },
       ],
       thresholds: { error_rate: { warning: '5%', critical: '10%' }, latency_p95: { warning: '500ms', critical: '1s' } },
+      // What is tested is the comparison, not the speed: three queries within 2 s timed out once
+      // on a loaded CI box.
+      timeout: '10s',
     });
+    expect(r.ok, r.message).toBe(true);
     expect(sample(r, 'error_rate', { name: 'error_rate' })).toBe(0.07);
     expect(sample(r, 'latency_p95', { name: 'latency_p95' })).toBe(0.25);
     expect(sample(r, 'requests_per_minute', { name: 'requests_per_minute' })).toBe(1200);
