@@ -29,8 +29,10 @@ async function startTarget(): Promise<Target> {
   };
 }
 
+// Checks at 1 s, so their timeout is 1 s: at 500 ms a stall of a loaded CI box over half a second
+// read "timed out" where the tests wait for what the target answered (healthy after a heal).
 const config = (t: string) => `
-defaults: { interval: 500ms, timeout: 500ms, retries: 0 }
+defaults: { interval: 1s, timeout: 1s, retries: 0 }
 # Every page in this file is a viewer at 127.0.0.1 and stays open until the end: more than the
 # default 8 streams per client address.
 server: { events: { max_streams_per_client: 64 } }
@@ -75,11 +77,11 @@ describe('status page in Chromium', () => {
   const rowStatus = (p: Page, name: string) => p.getAttribute(`.check[data-name="${name}"]`, 'data-status');
   async function breakCheck(name: string) {
     target.broken.add(name);
-    await waitFor(async () => (await (await fetch(`${ex.url}/api/v1/checks/${name}`)).json()).status === 'critical', 5000, 50);
+    await waitFor(async () => (await (await fetch(`${ex.url}/api/v1/checks/${name}`)).json()).status === 'critical', 15_000, 50);
   }
   async function heal(name: string) {
     target.broken.delete(name);
-    await waitFor(async () => (await (await fetch(`${ex.url}/api/v1/checks/${name}`)).json()).status === 'healthy', 5000, 50);
+    await waitFor(async () => (await (await fetch(`${ex.url}/api/v1/checks/${name}`)).json()).status === 'healthy', 15_000, 50);
   }
 
   beforeAll(async () => {
@@ -148,11 +150,11 @@ describe('status page in Chromium', () => {
       await page.waitForSelector('.check[data-name="db-primary"][data-status="critical"]', { timeout: 10_000 });
       expect(Date.now() - t0).toBeLessThan(10_000);
       expect(await page.evaluate(() => (window as any).__sameDocument)).toBe(true);
-      await page.waitForSelector('.card[data-component="database"][data-status="critical"]', { timeout: 5000 });
+      await page.waitForSelector('.card[data-component="database"][data-status="critical"]', { timeout: 10_000 });
       expect(await page.textContent('.card[data-component="database"] .card-h .badge')).toBe('Critical');
       // The row shows the run's error in words. (Its first failing run may have been a timeout:
-      // checks here run every 500 ms, so a stall of a loaded CI box over 0.5 s reads "timed out";
-      // the next run says what the target answered.)
+      // a stall of a loaded CI box over the 1 s timeout reads "timed out"; the next run says what
+      // the target answered.)
       await page.waitForFunction(() => document.querySelector('.check[data-name="db-primary"] .err-text')?.textContent === 'status 500, expected 2xx', null, { timeout: 10_000 });
       // api depends on database but its own checks are healthy: no impact line on a healthy
       // component (issue 16); the broken-now strip names the failing check instead.
@@ -167,7 +169,7 @@ describe('status page in Chromium', () => {
       target.broken.delete('db-primary');
     }
     await page.waitForSelector('.check[data-name="db-primary"][data-status="healthy"]', { timeout: 10_000 });
-    await page.waitForSelector('.card[data-component="api"] .impact[hidden]', { state: 'attached', timeout: 5000 });
+    await page.waitForSelector('.card[data-component="api"] .impact[hidden]', { state: 'attached', timeout: 10_000 });
   });
 
   it('moves the bar with the feed: each diff carries the bucket its run landed in, which the page puts in place', async () => {
@@ -190,13 +192,13 @@ describe('status page in Chromium', () => {
     };
     const serverRuns = async (): Promise<number> => (await (await fetch(`${ex.url}/api/v1/status`)).json()).checks.find((c: any) => c.name === 'lb').bar_runs.at(-1);
     const { runs: before } = await waitFor(async () => ({ runs: await pageRuns() }), 10_000, 200);
-    await waitFor(async () => (await serverRuns()) >= before + 4, 10_000, 200);
+    await waitFor(async () => (await serverRuns()) >= before + 4, 20_000, 200);
     const later = await serverRuns();
     // Without a reload, only the buckets of the diffs can have brought the page there.
-    await waitFor(async () => (await pageRuns()) >= later, 5_000, 100);
+    await waitFor(async () => (await pageRuns()) >= later, 15_000, 100);
     await page.mouse.move(5, 5);
     expect(pageErrors(page)).toEqual([]);
-  });
+  }, 75_000); // up to 20.5 s away from the half-hour edge, then four runs and the page's catch-up
 
   it('filters by status and component, searches by name, and keeps the filter in the URL', async () => {
     await breakCheck('api-orders');
@@ -210,7 +212,7 @@ describe('status page in Chromium', () => {
       expect(page.url()).toContain('status=critical');
       await page.check('#status-filter input[value="all"]', { force: true });
       await page.fill('#q', 'db-');
-      await waitFor(async () => (await visible()).length === 2, 2000, 50);
+      await waitFor(async () => (await visible()).length === 2, 10_000, 50);
       expect(await visible()).toEqual(['db-primary', 'db-replica']);
       await page.fill('#q', 'zzz');
       await page.waitForSelector('#empty:not([hidden])');
@@ -256,7 +258,7 @@ describe('status page in Chromium', () => {
     await page.route(/\/api\/v1\/alerts(\/board)?(\?.*)?$/, (route) => { asked++; return route.fulfill({ status: 404, contentType: 'application/json', body: '{"error":"not found"}' }); });
     await page.goto(`${ex.url}/`);
     await page.waitForSelector('html[data-ready="true"]');
-    await waitFor(() => asked > 0, 3000, 50);
+    await waitFor(() => asked > 0, 10_000, 50);
     await page.waitForTimeout(200);
     expect(await page.isHidden('#alerts')).toBe(true);
     expect(await page.isVisible('#resources')).toBe(true);
@@ -364,7 +366,7 @@ describe('status page in Chromium', () => {
       // loaded CI box once took longer than 15 s (what is tested is how it reconnects, below).
       await waitFor(() => streams.length >= 2, 25_000, 100);
       expect(streams[1]).toMatch(/[?&]since=[0-9a-f]+\.\d+/);
-      await page.waitForSelector('#conn[data-state="live"]', { timeout: 5000 });
+      await page.waitForSelector('#conn[data-state="live"]', { timeout: 10_000 });
       const states: string[] = await page.evaluate(() => (window as any).__states);
       expect(states.filter((x) => x === 'reconnecting' || x === 'offline')).toEqual([]);
     } finally {
@@ -379,21 +381,21 @@ describe('status page in Chromium', () => {
     const port = ex.port;
     const bootBefore = await page.evaluate(() => fetch('api/v1/status').then((r) => r.json()).then((s) => s.event_id.split('.')[0]));
     await ex.stop();
-    await page.waitForSelector('#conn[data-state="reconnecting"]', { timeout: 5000 });
+    await page.waitForSelector('#conn[data-state="reconnecting"]', { timeout: 10_000 });
     expect(await page.textContent('#conn-text')).toMatch(/^Reconnecting/);
     target.broken.add('lb'); // changes while the exporter is down
     ex = await startExporter({ config: config(target.url), dir, args: [`--web.listen-address=127.0.0.1:${port}`] });
     expect(ex.port).toBe(port);
     await page.waitForSelector('#conn[data-state="live"]', { timeout: 10_000 });
     // The new process has a new boot id: the page reloaded its snapshot and follows the new feed.
-    // (10 s: a run every 500 ms with a 0.5 s timeout needs one unstalled run; a loaded box once
-    // took longer than 5 s to give it.)
-    await page.waitForSelector('.check[data-name="lb"][data-status="critical"]', { timeout: 10_000 });
+    // (15 s: a run every second needs one unstalled run; a loaded box once took longer than 5 s to
+    // give it.)
+    await page.waitForSelector('.check[data-name="lb"][data-status="critical"]', { timeout: 15_000 });
     target.broken.delete('lb');
-    await page.waitForSelector('.check[data-name="lb"][data-status="healthy"]', { timeout: 10_000 });
+    await page.waitForSelector('.check[data-name="lb"][data-status="healthy"]', { timeout: 15_000 });
     expect(await page.evaluate(() => (window as any).__sameDocument)).toBe(true);
     const bootAfter = await page.evaluate(() => fetch('api/v1/status').then((r) => r.json()).then((s) => s.event_id.split('.')[0]));
     expect(bootAfter).not.toBe(bootBefore);
     expect(pageErrors(page)).toEqual([]);
-  });
+  }, 60_000); // a stop, a start and three waits for the feed: 30 s was close to their sum on a loaded box
 });
