@@ -16,9 +16,11 @@ beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'vigil-deps-'));
   writeFileSync(path.join(dir, 'present'), 'x');
   // file checks stand in for real ones: "db" and "disk" fail while their marker file is missing.
+  // Every second (so a 1 s timeout): at 300 ms a stall of a loaded CI box read "timed out" on the
+  // checks the tests expect healthy.
   exporter = await startExporter({
     config: `
-defaults: { interval: 300ms, timeout: 1s, retries: 0 }
+defaults: { interval: 1s, timeout: 1s, retries: 0 }
 components:
   - { name: web, depends_on: [api] }
   - { name: api, depends_on: [db] }
@@ -49,7 +51,7 @@ describe('dependency map', () => {
       const h = await health();
       const s = Object.fromEntries(Object.entries(h.body.components).map(([n, c]) => [n, c.status]));
       return s.web === 'healthy' && s.api === 'healthy' && s.db === 'critical' && s.disk === 'critical' && h;
-    }, 10_000, 50);
+    }, 15_000, 50);
     expect(code).toBe(503);
     expect(body.components.api).toEqual(expect.objectContaining({ status: 'healthy', depends_on: ['db'], impacted_by: ['disk', 'db'] }));
     expect(body.components.web.impacted_by).toEqual(['disk', 'db']);
@@ -69,10 +71,10 @@ describe('dependency map', () => {
 
   it('clears when the dependency recovers', async () => {
     writeFileSync(path.join(dir, 'disk-ok'), 'x');
-    const mid = await waitFor(async () => { const h = await health(); return h.body.components.disk.status === 'healthy' && h; }, 5_000, 50);
+    const mid = await waitFor(async () => { const h = await health(); return h.body.components.disk.status === 'healthy' && h; }, 15_000, 50);
     expect(mid.body.components.api.impacted_by).toEqual(['db']);
     writeFileSync(path.join(dir, 'db-ok'), 'x');
-    const { code, body } = await waitFor(async () => { const h = await health(); return h.body.status === 'healthy' && h; }, 5_000, 50);
+    const { code, body } = await waitFor(async () => { const h = await health(); return h.body.status === 'healthy' && h; }, 15_000, 50);
     expect(code).toBe(200);
     for (const c of Object.values(body.components)) expect(c.impacted_by).toEqual([]);
     const metrics = await (await fetch(`${exporter.url}/metrics`)).text();
