@@ -69,11 +69,13 @@ describe.each(backends.list)('the record across restarts (%s)', (kind) => {
     await b.fresh(path.join(dir, 'data'));
     const target = await listen();
     const port = (target.address() as net.AddressInfo).port;
-    const config = `checks:\n  - { name: db, type: tcp, host: 127.0.0.1, port: ${port}, interval: 200ms, timeout: 200ms, retries: 0 }\n`;
+    // Every second with a 1 s timeout: the test counts the status changes, and at 200 ms a stall of
+    // a loaded CI box made a run against the live target a timeout, i.e. a change of its own.
+    const config = `checks:\n  - { name: db, type: tcp, host: 127.0.0.1, port: ${port}, interval: 1s, timeout: 1s, retries: 0 }\n`;
     const first = await start(dir, config, b);
-    await waitFor(async () => (await statusOf(first, 'db')).bar_runs.reduce((a, b) => a + b, 0) >= 5);
+    await waitFor(async () => (await statusOf(first, 'db')).bar_runs.reduce((a, b) => a + b, 0) >= 5, 20_000);
     await new Promise<void>((r) => target.close(() => r())); // the target goes away: critical
-    await waitFor(async () => (await check(first, 'db')).status === 'critical');
+    await waitFor(async () => (await check(first, 'db')).status === 'critical', 15_000);
     await new Promise((r) => setTimeout(r, 1_000));
     const before = await check(first, 'db');
     const barBefore = await statusOf(first, 'db');
@@ -85,7 +87,7 @@ describe.each(backends.list)('the record across restarts (%s)', (kind) => {
 
     const second = await start(dir, config, b);
     // The exporter listens first and restores then (a few round trips to a PostgreSQL server).
-    await waitFor(async () => (await check(second, 'db')).status !== 'unknown');
+    await waitFor(async () => (await check(second, 'db')).status !== 'unknown', 15_000);
     const after = await check(second, 'db');
     expect(after).toMatchObject({ status: 'critical', since: before.since, last_error: before.last_error });
     const bar = await statusOf(second, 'db');
@@ -94,14 +96,14 @@ describe.each(backends.list)('the record across restarts (%s)', (kind) => {
     expect(bar.availability).toBeGreaterThan(0);
     expect(bar.availability).toBeLessThan(1);
     // Runs after the restart (written by the next flushes) found the same status: no new change.
-    const runAt = Date.parse(await waitFor(async () => (await check(second, 'db')).last_run ?? undefined));
-    await waitFor(async () => Number((await b.rows<{ t: number }>('SELECT max(t) AS t FROM results'))[0].t) >= runAt);
+    const runAt = Date.parse(await waitFor(async () => (await check(second, 'db')).last_run ?? undefined, 15_000));
+    await waitFor(async () => Number((await b.rows<{ t: number }>('SELECT max(t) AS t FROM results'))[0].t) >= runAt, 15_000);
     expect(await events(b, 'db')).toEqual([
       { from_status: 'unknown', to_status: 'healthy' },
       { from_status: 'healthy', to_status: 'critical' },
     ]);
     expect((await check(second, 'db')).since).toBe(before.since);
-  });
+  }, 60_000); // two starts, five runs a second apart and the flushes: over half of 30 s on a loaded box
 
   it('kill -9 during a burst of results: the database opens every time and at most about one flush (1 s) is lost', async () => {
     const dir = tempDir();
