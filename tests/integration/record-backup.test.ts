@@ -40,7 +40,9 @@ async function listen(port = 0): Promise<net.Server> {
   return s;
 }
 
-const configFor = (port: number) => `server:\n  admin_token: ${ADMIN}\nchecks:\n  - { name: db, type: tcp, host: 127.0.0.1, port: ${port}, interval: 200ms, timeout: 200ms, retries: 0 }\n`;
+// Every second with a 1 s timeout: the restore test expects no status change after the restore,
+// and at 200 ms a stall of a loaded CI box made a run against the live target a timeout.
+const configFor = (port: number) => `server:\n  admin_token: ${ADMIN}\nchecks:\n  - { name: db, type: tcp, host: 127.0.0.1, port: ${port}, interval: 1s, timeout: 1s, retries: 0 }\n`;
 const backup = (ex: RunningExporter, token?: string) =>
   fetch(`${ex.url}/api/v1/record/backup`, { method: 'POST', headers: token ? { authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(15_000) });
 const check = async (ex: RunningExporter) => (await (await fetch(`${ex.url}/api/v1/checks/db`)).json()) as { status: string; since: string; last_run: string | null };
@@ -112,7 +114,7 @@ describe('record backup', () => {
     // After the backup the live record moves on (the target goes: critical), the backup does not.
     await new Promise<void>((r) => target.close(() => r()));
     servers.length = 0;
-    await waitFor(async () => (await check(first)).status === 'critical');
+    await waitFor(async () => (await check(first)).status === 'critical', 15_000);
     await new Promise((r) => setTimeout(r, 1_200)); // flushed
     await first.stop();
     running.length = 0;
@@ -124,11 +126,13 @@ describe('record backup', () => {
     copyFileSync(file, db);
     for (const suffix of ['-wal', '-shm']) rmSync(db + suffix, { force: true });
     await listen(port); // the target is back: a run after the restore finds the restored status
+    const restoredAt = Date.now();
     const second = await start(fresh, configFor(port));
     const after = await check(second);
     expect(after.status).toBe('healthy');
     expect(after.since).toBe(held.since);
-    await waitFor(async () => (await check(second)).last_run !== null && Date.parse((await check(second)).last_run!) > Date.now() - 5_000);
+    // A run after the restore (not the restored last run), however long the start took.
+    await waitFor(async () => { const r = (await check(second)).last_run; return r !== null && Date.parse(r) > restoredAt; }, 15_000);
     expect((await check(second)).since).toBe(held.since); // no status change recorded against the restored state
     expect(second.logs()).toMatch(/"msg":"record: restored the last state of checks"/);
   });
