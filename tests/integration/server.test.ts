@@ -19,10 +19,12 @@ let server: http.Server;
 let base: string;
 let otel: SelfTelemetry;
 
+// 2 s timeouts: the tests read the checks healthy (and then failing with the target's answer) at
+// given moments; at 300 ms a stall of a loaded CI box read "timed out" instead.
 const config = (extra = '') => `
 server:
   admin_token: ${TOKEN}
-defaults: { interval: 500ms, timeout: 300ms, retries: 0 }
+defaults: { interval: 2s, timeout: 2s, retries: 0 }
 components:
   - { name: database, description: Primary database }
   - { name: api, depends_on: [database] }
@@ -59,7 +61,7 @@ describe('exporter HTTP API', () => {
     expect((await get('/-/healthy')).status).toBe(200);
     expect((await get('/-/ready')).status).toBe(503);
     runtime.start();
-    await waitFor(async () => (await get('/-/ready')).status === 200, 5000);
+    await waitFor(async () => (await get('/-/ready')).status === 200, 15_000);
   });
 
   it('serves /health with the component tree', async () => {
@@ -78,7 +80,7 @@ describe('exporter HTTP API', () => {
 
   it('goes critical with 503, marks dependents as impacted, and recovers', async () => {
     target.route('/db', (_req, res) => { res.statusCode = 500; res.end('down'); });
-    await waitFor(async () => (await get('/health')).status === 503, 5000);
+    await waitFor(async () => (await get('/health')).status === 503, 15_000);
     const body = await (await get('/health')).json();
     expect(body.components.database.status).toBe('critical');
     expect(body.components.database.checks.db.last_error).toBe('status 500, expected 2xx');
@@ -90,7 +92,7 @@ describe('exporter HTTP API', () => {
     expect(metrics).toContain('vigil_component_impacted{component="api",root_cause="database"} 1');
     expect(metrics).toContain('vigil_check_failures_total{check="db",component="database",reason="status"}');
     target.route('/db', (_req, res) => res.end('ok'));
-    await waitFor(async () => (await get('/health')).status === 200, 5000);
+    await waitFor(async () => (await get('/health')).status === 200, 15_000);
   });
 
   it('speaks application/health+json', async () => {
