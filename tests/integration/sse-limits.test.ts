@@ -70,7 +70,7 @@ describe('SseHub limits', () => {
       expect(hub.size).toBe(4);
       // A closed stream gives its place back.
       open[0].close();
-      await waitFor(() => hub.size === 3, 2000, 10);
+      await waitFor(() => hub.size === 3, 10_000, 10);
       const again = await openStream(url);
       open.push(again);
       expect(again.status).toBe(200);
@@ -95,14 +95,14 @@ describe('SseHub limits', () => {
       await connected;
       stuck.write('GET / HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n');
       stuck.pause(); // never reads: the kernel buffers fill, then Node's
-      await waitFor(() => hub.size === 2, 2000, 10);
+      await waitFor(() => hub.size === 2, 10_000, 10);
       const big = 'x'.repeat(200_000);
       // Enough to fill the socket buffers, then nothing more: the stream is stalled, not flooded.
       for (let i = 0; i < 100; i++) {
         s.record(result('a', i % 2 === 0, big));
         await new Promise((r) => setTimeout(r, 3));
       }
-      await waitFor(() => hub.stats.idleClosed === 1, 5000, 20);
+      await waitFor(() => hub.stats.idleClosed === 1, 15_000, 20);
       expect(hub.stats.dropped).toBe(0); // closed by the idle timeout, not by the buffer limit
       expect(hub.size).toBe(1);
       const pings = reader.events.filter((e) => e === 'ping').length;
@@ -126,7 +126,7 @@ describe('SseHub limits', () => {
     try {
       const t0 = Date.now();
       stream = await openStream(url);
-      await waitFor(() => stream!.ended, 5000, 10);
+      await waitFor(() => stream!.ended, 10_000, 10);
       const lived = Date.now() - t0;
       expect(stream.events.at(-1)).toBe('bye');
       expect(lived).toBeGreaterThanOrEqual(400); // 500 ms minus the 10 % spread, give or take a tick
@@ -185,7 +185,7 @@ describe('the exporter', () => {
       const other = await openStream(`${ex.url}/api/v1/events`, '127.0.0.2');
       open.push(other);
       expect(other.status).toBe(200);
-      await waitFor(() => other.events.length > 0, 5000, 20);
+      await waitFor(() => other.events.length > 0, 15_000, 20);
       expect(other.events[0]).toBe('reset');
     } finally {
       for (const s of open) s.close();
