@@ -93,7 +93,7 @@ describe('running exporter', () => {
     const metrics = await waitFor(async () => {
       const text = await (await fetch(`${exp.url}/metrics`)).text();
       return /^probe_success\{check="memory",component="host"\} 1$/m.test(text) && text;
-    }, 10_000);
+    }, 20_000);
     expect(metrics).toMatch(/^vigil_system_memory_used_ratio\{check="memory",component="host"\} 0\.\d+/m);
     expect(metrics).toMatch(/^vigil_build_info\{version="[^"]+",revision="[^"]+",nodejs="v20/m);
     expect(metrics).toMatch(/^process_resident_memory_bytes \d+/m);
@@ -106,23 +106,25 @@ describe('running exporter', () => {
 
   it('reloads on SIGHUP, keeps the old config when the new one is bad, and never prints secrets', async () => {
     const secret = 'sup3r-s3cret-header-value';
+    // Checks every 2 s (so a 2 s timeout): at 500 ms a stall of a loaded CI box read "timed out"
+    // where the test waits for healthy.
     exp = await startExporter({
-      config: `checks:\n  - { name: one, type: http, url: "${target.url}/", interval: 500ms, headers: { Authorization: "Bearer \${API_TOKEN}" } }\n`,
+      config: `checks:\n  - { name: one, type: http, url: "${target.url}/", interval: 2s, headers: { Authorization: "Bearer \${API_TOKEN}" } }\n`,
       env: { API_TOKEN: secret },
     });
-    await waitFor(async () => (await (await fetch(`${exp.url}/api/v1/checks/one`)).json()).status === 'healthy', 5000);
-    exp.writeConfig(`checks:\n  - { name: one, type: http, url: "${target.url}/", interval: 500ms }\n  - { name: two, type: tcp, host: 127.0.0.1, port: ${target.port}, interval: 500ms }\n`);
+    await waitFor(async () => (await (await fetch(`${exp.url}/api/v1/checks/one`)).json()).status === 'healthy', 15_000);
+    exp.writeConfig(`checks:\n  - { name: one, type: http, url: "${target.url}/", interval: 2s }\n  - { name: two, type: tcp, host: 127.0.0.1, port: ${target.port}, interval: 2s }\n`);
     exp.proc.kill('SIGHUP');
-    await waitFor(async () => (await fetch(`${exp.url}/api/v1/checks/two`)).status === 200, 5000);
+    await waitFor(async () => (await fetch(`${exp.url}/api/v1/checks/two`)).status === 200, 15_000);
     exp.writeConfig('checks: [ { name: broken, type: tcp } ]\n');
     exp.proc.kill('SIGHUP');
-    await waitFor(() => exp.logs().includes('config reload failed'), 5000);
+    await waitFor(() => exp.logs().includes('config reload failed'), 15_000);
     expect((await fetch(`${exp.url}/api/v1/checks/two`)).status).toBe(200);
     expect(await (await fetch(`${exp.url}/metrics`)).text()).toMatch(/^vigil_config_last_reload_successful 0$/m);
     expect(exp.logs()).toMatch(/"level":"error","msg":"config reload failed, keeping the running config","problems":\[".*vigil\.yml:1:\d+ checks\[0\]\.host/);
     expect(exp.logs()).not.toContain(secret);
     await exp.stop();
-  });
+  }, 60_000);
 });
 
 void execFile; void promisify;
