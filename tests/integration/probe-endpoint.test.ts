@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../exporter/config/errors.js';
 import { parseConfig } from '../support/config.js';
-import { startExporter, type RunningExporter } from '../support/exporter.js';
+import { startExporter, waitFor, type RunningExporter } from '../support/exporter.js';
 
 const MODULES = `
 modules:
@@ -19,10 +19,13 @@ let open: RunningExporter;
 let closedByDefault: RunningExporter;
 let target: http.Server;
 let base: string;
+/** Requests that reached /hang (the probe is running once its request is here). */
+let hangSeen = 0;
 
 beforeAll(async () => {
   target = http.createServer((req, res) => {
     if (req.url === '/slow') return setTimeout(() => res.end('late'), 3_000);
+    if (req.url === '/hang') { hangSeen++; return setTimeout(() => res.end('late'), 10_000); }
     res.end('ok');
   });
   await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
@@ -91,8 +94,12 @@ describe('GET /probe', () => {
   });
 
   it('runs at most server.probe.max_concurrent probes at once', async () => {
-    const slow = get(open, `module=http_2xx&target=${encodeURIComponent(`${base}/slow`)}`, { 'X-Prometheus-Scrape-Timeout-Seconds': '2' });
-    await new Promise((r) => setTimeout(r, 300));
+    // The first probe holds the only slot for 4.5 s (5 s less the offset) from when its request
+    // reaches the target; the second is sent once it has (not after a fixed 300 ms, which a loaded
+    // CI box could spend before the first probe even started).
+    const seen = hangSeen;
+    const slow = get(open, `module=http_2xx&target=${encodeURIComponent(`${base}/hang`)}`, { 'X-Prometheus-Scrape-Timeout-Seconds': '5' });
+    await waitFor(() => hangSeen > seen, 10_000, 10);
     const second = await get(open, `module=http_2xx&target=${encodeURIComponent(`${base}/`)}`);
     expect(second.status).toBe(503);
     expect((await second.json()).error).toMatch(/1 probes are already running \(server\.probe\.max_concurrent\)/);
