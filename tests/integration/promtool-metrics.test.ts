@@ -12,7 +12,7 @@ import path from 'node:path';
 import { SMTPServer } from 'smtp-server';
 import { WebSocketServer } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { probeTypes } from '../../exporter/probes/index.js';
+import { PROBE_KINDS, probeTypes } from '../../exporter/probes/index.js';
 import { selfSignedCert } from '../support/certs.js';
 import { startDns, TYPES } from '../support/dns.js';
 import { startExporter, waitFor, type RunningExporter } from '../support/exporter.js';
@@ -44,6 +44,7 @@ describe('promtool check metrics: the exporter (/metrics with a check of every p
   let exp: RunningExporter;
   let kinds: string[];
   let checks: string[];
+  let moduleKinds: string[];
   /** module -> [a target that answers, one that does not] */
   let probes: Record<string, [string, string]>;
 
@@ -63,6 +64,7 @@ describe('promtool check metrics: the exporter (/metrics with a check of every p
     await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', () => r()));
     cleanup.push(() => new Promise((r) => smtp.close(() => r(undefined))));
     const smtpPort = (smtp.server.address() as { port: number }).port;
+    const wsPort = (wss.address() as { port: number }).port;
 
     const [pg, maria, redis, pm2, app] = await Promise.all([startPostgres(), startMariaDB(), startRedis(), startPm2(), startInstrumentedApp()]);
     cleanup.push(() => (pg as PostgresServer).stop(), () => (maria as MariaDBServer).stop(), () => (redis as RedisServer).stop(), () => (pm2 as Pm2Daemon).stop(), () => (app as InstrumentedApp).stop());
@@ -84,6 +86,7 @@ describe('promtool check metrics: the exporter (/metrics with a check of every p
       dns_a: [`127.0.0.1:${dns.port}`, `127.0.0.1:${deadPort}`],
       smtp_banner: [`127.0.0.1:${smtpPort}`, `127.0.0.1:${deadPort}`],
       icmp: ['127.0.0.1', 'no-such-host.invalid'],
+      ws_connect: [`ws://127.0.0.1:${wsPort}/`, `ws://127.0.0.1:${deadPort}/`],
     };
     const config = `
 defaults: { interval: 1s, retries: 0, timeout: 3s }
@@ -95,6 +98,7 @@ modules:
   dns_a: { type: dns, query_name: app.test, record_type: A }
   smtp_banner: { type: smtp }
   icmp: { type: icmp }
+  ws_connect: { type: websocket }
 checks:
   - { name: api, type: http, url: "${target.url}/", extract_headers: [{ header: X-RateLimit-Remaining, name: remaining }], labels: { team: core } }
   - { name: tls, type: http, url: "${tlsTarget.url}/", tls: { insecure_skip_verify: true } }
@@ -120,13 +124,15 @@ checks:
     values: [ { name: requests, mode: rate_per_minute, series: http_server_request_duration_seconds_count } ]
   - { name: backup, type: file, path: "${file}" }
   - { name: app-dns, type: dns, server: "127.0.0.1:${dns.port}", query_name: app.test, record_type: A }
-  - { name: live, type: websocket, url: "ws://127.0.0.1:${(wss.address() as { port: number }).port}/", send: ping, expect: pong }
+  - { name: live, type: websocket, url: "ws://127.0.0.1:${wsPort}/", send: ping, expect: pong }
   - { name: mail, type: smtp, host: 127.0.0.1, port: ${smtpPort} }
   - { name: ping, type: icmp, host: 127.0.0.1 }
   - { name: app-log, type: log, paths: ["${file}"], patterns: [ { name: error, plain: error } ] }
 `;
     const checksPart = config.slice(config.indexOf('\nchecks:'));
     kinds = [...new Set([...checksPart.matchAll(/type: ([a-z0-9_]+)/g)].map((m) => m[1]!))].sort();
+    const modulesPart = config.slice(config.indexOf('\nmodules:'), config.indexOf('\nchecks:'));
+    moduleKinds = [...new Set([...modulesPart.matchAll(/type: ([a-z0-9_]+)/g)].map((m) => m[1]!))].sort();
     checks = [...config.matchAll(/^ {2}- (?:\{ )?name: ([\w-]+)/gm)].map((m) => m[1]!);
     exp = await startExporter({ config });
     const ping = await fetch(`${exp.url}/api/v1/heartbeats/nightly`, { method: 'POST', headers: { authorization: `Bearer ${HEARTBEAT_TOKEN}` } });
@@ -141,6 +147,8 @@ checks:
 
   it('covers every probe kind', () => {
     expect(kinds, 'add a check of the new kind to this config').toEqual(probeTypes());
+    // /probe serves each kind that takes a target: a kind gaining one needs a module here.
+    expect(moduleKinds, 'add a module of the new kind to this config (and its targets to `probes`)').toEqual(PROBE_KINDS.filter((k) => k.target).map((k) => k.type).sort());
   });
 
   it('exits 0 once every check succeeded (no errors, no lint findings)', async () => {
