@@ -190,7 +190,7 @@ describe('TLS and basic auth on every endpoint (compiled exporter)', () => {
     const renewed = ca.issue('vigil-2');
     writeFileSync(path.join(dir, 'key.pem'), renewed.key);
     writeFileSync(path.join(dir, 'cert.pem'), renewed.cert);
-    await waitFor(async () => (await request(`${url}/-/healthy`, { ca: ca.cert, auth: basic('prometheus', PASSWORD) })).peer === 'vigil-2', 5000, 300);
+    await waitFor(async () => (await request(`${url}/-/healthy`, { ca: ca.cert, auth: basic('prometheus', PASSWORD) })).peer === 'vigil-2', 15_000, 300);
     expect(ex.logs()).toContain('"msg":"web config reloaded"');
   });
 
@@ -199,7 +199,7 @@ describe('TLS and basic auth on every endpoint (compiled exporter)', () => {
     await waitFor(async () => {
       await request(`${url}/-/healthy`, { ca: ca.cert, auth: basic('prometheus', PASSWORD) });
       return ex.logs().includes('web config reload failed');
-    }, 5000, 300);
+    }, 15_000, 300);
     expect(ex.logs()).toMatch(/web\.yml:4:3 tls_server_config\.bogus: unknown key/);
     expect((await request(`${url}/-/healthy`, { ca: ca.cert, auth: basic('prometheus', PASSWORD) })).status).toBe(200);
     expect((await request(`${url}/-/healthy`, { ca: ca.cert })).status).toBe(401);
@@ -270,7 +270,7 @@ describe('a real Prometheus scrapes it with basic_auth and tls_config', () => {
       const build = await waitFor(async () => {
         const r = await prom!.query('vigil_build_info');
         return r.length ? r : undefined;
-      }, 10_000, 250);
+      }, 20_000, 250);
       expect(build[0].metric.job).toBe('vigil');
     } finally {
       await prom?.stop();
@@ -318,18 +318,20 @@ describe('web config reload and rate_limit (in-process)', () => {
       } catch {
         return true;
       }
-    }, 5000, 300);
+    }, 15_000, 300);
     expect((await request(url, { ca: ca.cert, client: ca.issue('prometheus', 'client') })).status).toBe(200);
   });
 
   it('rate_limit: a token bucket for the whole server, 429 past the burst', async () => {
     const file = path.join(dir, 'rate.yml');
-    writeFileSync(file, 'rate_limit:\n  interval: 1s\n  burst: 3\n');
+    // A token every 3 s: the six requests must fit in one interval, and a loaded CI box can take
+    // longer than 1 s over them.
+    writeFileSync(file, 'rate_limit:\n  interval: 3s\n  burst: 3\n');
     const port = await serve(new WebConfigWatcher(file, silentLogger));
     const statuses: number[] = [];
     for (let i = 0; i < 6; i++) statuses.push((await fetch(`http://127.0.0.1:${port}/`)).status);
     expect(statuses).toEqual([200, 200, 200, 429, 429, 429]);
-    await new Promise((r) => setTimeout(r, 1100));
+    await new Promise((r) => setTimeout(r, 3100));
     expect((await fetch(`http://127.0.0.1:${port}/`)).status).toBe(200);
   });
 });
