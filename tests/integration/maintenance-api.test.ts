@@ -119,7 +119,7 @@ describe('maintenance API (compiled exporter, real Alertmanager)', () => {
     expect(ended.status).toBe(200);
     await waitFor(async () => (await silencesOf(id)).every((s) => s.status.state === 'expired'), 10_000);
     // /health is answered from the read cache (at most ~1 s old).
-    await waitFor(async () => (await get('/health')).components.db.state !== 'maintenance', 5_000);
+    await waitFor(async () => (await get('/health')).components.db.state !== 'maintenance', 15_000);
     expect(await (await fetch(`${exporter.url}/metrics`)).text()).not.toContain(`window="${id}"`);
     expect((await post(`/api/v1/maintenance/${id}/end`, { by: 'bob' })).status).toBe(409);
 
