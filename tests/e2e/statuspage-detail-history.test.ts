@@ -13,10 +13,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, startExporter, waitFor, type RunningExporter } from '../support/exporter.js';
 
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+// Runs every second with a 1 s timeout (a 1 s default timeout is cut to a 500 ms interval): the
+// test wants a ring of healthy runs only, and at 500 ms a stall of a loaded CI box put a
+// timed-out (critical) run into it.
 const config = (t: string) => `
-defaults: { interval: 500ms, timeout: 1s, retries: 0 }
+defaults: { interval: 1s, timeout: 1s, retries: 0 }
 history: { max_points: 10 }
 components:
   - { name: api }
@@ -31,6 +33,8 @@ describe('check detail chart from the record', () => {
   let browser: Browser;
   let dir: string;
   const status = async () => (await (await fetch(`${ex.url}/api/v1/checks/orders`)).json()).status;
+  /** The statuses of the runs in the ring (history.max_points: 10, newest last). */
+  const ring = async (): Promise<string[]> => (await (await fetch(`${ex.url}/api/v1/checks/orders/history`)).json()).points.map((p: { status: string }) => p.status);
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
@@ -47,15 +51,16 @@ describe('check detail chart from the record', () => {
       }),
     ]);
     // Failing for a few runs, then healthy for more runs than the ring holds.
-    await waitFor(async () => (await status()) === 'critical', 30_000, 100);
-    await sleep(2000);
+    // (Polled rather than slept: a loaded box runs fewer checks in a given time.)
+    await waitFor(async () => (await ring()).filter((s) => s === 'critical').length >= 3, 30_000, 100);
     broken = false;
     await waitFor(async () => (await status()) === 'healthy', 30_000, 100);
-    await sleep(7000); // > 10 runs at 500 ms: the newest ten (what a restart restores into the ring) are all healthy
+    // The newest ten (what a restart restores into the ring) are all healthy.
+    await waitFor(async () => { const r = await ring(); return r.length === 10 && r.every((s) => s === 'healthy'); }, 60_000, 200);
     await ex.stop();
     ex = await startExporter({ config: config(target), dir, timeoutMs: 30_000 });
     await waitFor(async () => (await fetch(`${ex.url}/-/ready`)).ok, 30_000, 100);
-  }, 120_000);
+  }, 180_000);
 
   afterAll(async () => {
     await browser?.close();
