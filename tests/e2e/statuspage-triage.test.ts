@@ -108,13 +108,13 @@ describe('status page for triage', () => {
           '--disable-component-update', '--disable-sync', '--no-first-run'],
       }),
     ]);
-    await waitFor(async () => (await status('cache')) === 'critical', 10_000, 100);
+    await waitFor(async () => (await status('cache')) === 'critical', 20_000, 100);
     target.broken.delete('cache');
     await waitFor(async () => (await status('cache')) === 'healthy' && (await status('db-primary')) === 'critical'
-      && (await status('api-orders')) === 'degraded' && (await status('nightly')) === 'degraded', 15_000, 100);
+      && (await status('api-orders')) === 'degraded' && (await status('nightly')) === 'degraded', 30_000, 100);
     // bypassCSP only so that axe can be injected (the CSP itself is tested in statuspage.test.ts).
     main = await open({ bypassCSP: true });
-  }, 60_000);
+  }, 90_000);
 
   afterAll(async () => {
     for (const c of contexts) await c.close().catch(() => {});
@@ -271,9 +271,9 @@ describe('status page for triage', () => {
     await page.waitForSelector('#inc-list .inc-empty');
     expect(await page.textContent('#inc-list')).toBe('No incident matches the filter.');
     await page.selectOption('#inc-state', 'open');
-    await waitFor(async () => (await incidents()).length === all.length, 2000, 50);
+    await waitFor(async () => (await incidents()).length === all.length, 10_000, 50);
     await page.fill('#inc-q', 'nightly');
-    await waitFor(async () => JSON.stringify(await incidents()) === '[["nightly"]]', 2000, 50);
+    await waitFor(async () => JSON.stringify(await incidents()) === '[["nightly"]]', 10_000, 50);
     await page.fill('#inc-q', '');
     await page.selectOption('#inc-state', 'all');
     await page.click('#inc-list .inc-meta a:text-is("cache")');
@@ -348,7 +348,7 @@ describe('status page for triage', () => {
     });
     const port = ex.port;
     await ex.stop();
-    await page.waitForSelector('#conn[data-state="reconnecting"]', { timeout: 5000 });
+    await page.waitForSelector('#conn[data-state="reconnecting"]', { timeout: 10_000 });
     expect(await page.textContent('#banner-asof')).toMatch(/^Not live: showing the status as of \d{2}:\d{2}:\d{2}/);
     expect(await page.evaluate(() => document.body.classList.contains('stale'))).toBe(true);
     await page.screenshot({ path: path.join(ARTIFACTS, 'statuspage-triage-disconnected.png') });
