@@ -18,7 +18,9 @@ let exporter: RunningExporter | undefined;
 const config = () => `
 server:
   status_page_auth: { token: ${PAGE_TOKEN} }
-defaults: { interval: 200ms, timeout: 2s }
+# Every second with a 1 s timeout (a 2 s default is cut to the interval): the tests read the check
+# healthy, and at 200 ms a stall of a loaded CI box read "timed out".
+defaults: { interval: 1s, timeout: 1s }
 components:
   - { name: shop }
 checks:
@@ -53,7 +55,7 @@ beforeAll(async () => {
   writeFileSync(path.join(logs, 'app.log'), 'error from before the exporter started\n');
   writeFileSync(path.join(logs, 'pm2', 'api-error.log'), '');
   exporter = await startExporter({ config: config(), dir });
-  await waitFor(async () => (await runs()) >= 1, 10_000);
+  await waitFor(async () => (await runs()) >= 1, 20_000);
 });
 afterAll(async () => {
   await exporter?.stop();
@@ -64,13 +66,13 @@ describe('log watch probe (compiled exporter)', () => {
   it('counts appended matches per pattern into vigil_log_lines_total, not what was there before it started', async () => {
     appendFileSync(path.join(logs, 'app.log'), 'GET /cart 200\nError: payment gateway ETIMEDOUT\n');
     appendFileSync(path.join(logs, 'pm2', 'api-error.log'), 'TypeError: cannot read error of undefined\n');
-    await waitFor(async () => (await metric('error')) === 2 && (await metric('timeout')) === 1, 10_000);
+    await waitFor(async () => (await metric('error')) === 2 && (await metric('timeout')) === 1, 20_000);
     expect(await status()).toBe('healthy');
   });
 
   it('goes degraded past the rate threshold (more than 10 errors a minute)', async () => {
     appendFileSync(path.join(logs, 'app.log'), 'error burst\n'.repeat(12));
-    await waitFor(async () => (await status()) === 'degraded', 10_000);
+    await waitFor(async () => (await status()) === 'degraded', 20_000);
     const text = await (await fetch(`${exporter!.url}/metrics`)).text();
     expect(text).toMatch(/^vigil_log_matches_per_minute\{check="shop-log",component="shop",pattern="error"\} 14$/m);
   });
@@ -89,7 +91,7 @@ describe('log watch probe (compiled exporter)', () => {
     const newest = (await search('limit=1')).body.lines![0] as unknown as { id: number };
     expect((await search(`after=${newest.id}`)).body.lines).toEqual([]);
     appendFileSync(path.join(logs, 'app.log'), 'error for the tail\n');
-    await waitFor(async () => (await search(`after=${newest.id}`)).body.lines!.length === 1, 10_000);
+    await waitFor(async () => (await search(`after=${newest.id}`)).body.lines!.length === 1, 20_000);
     expect((await search(`after=${newest.id}`)).body.lines!.map((l) => l.line)).toEqual(['error for the tail']);
     expect((await search('check=nope')).status).toBe(404);
     expect((await search('since=yesterday')).status).toBe(400);
@@ -102,15 +104,15 @@ describe('log watch probe (compiled exporter)', () => {
     exporter = undefined;
     appendFileSync(path.join(logs, 'app.log'), 'error written while the exporter was down\n');
     exporter = await startExporter({ config: config(), dir });
-    await waitFor(async () => (await metric('error')) === 1, 10_000);
+    await waitFor(async () => (await metric('error')) === 1, 20_000);
     // A few more runs: still exactly one (nothing read twice).
     const after = await runs();
-    await waitFor(async () => (await runs()) >= after + 3, 10_000);
+    await waitFor(async () => (await runs()) >= after + 3, 20_000);
     expect(await metric('error')).toBe(1);
     const old = await search('q=payment');
     expect(old.body.lines!.map((l) => l.line)).toEqual(['Error: payment gateway ETIMEDOUT']);
     expect((await search('q=down')).body.lines!.map((l) => l.line)).toEqual(['error written while the exporter was down']);
     expect((await search('q=burst&limit=1000')).body.lines).toHaveLength(12);
     expect((await search('q=tail')).body.lines).toHaveLength(1);
-  });
+  }, 60_000); // a stop, a start and three runs a second apart
 });
