@@ -122,7 +122,9 @@ describe('promql probe', () => {
   it('shows up in GET /health/performance of a running exporter', async () => {
     const exporter = await startExporter({
       config: `
-defaults: { interval: 500ms, timeout: 2s, retries: 0 }
+# 5 s (a default timeout is cut to the interval: 2s was 500 ms): the test reads the first run's
+# values, and a loaded CI box made a real Prometheus take longer than 500 ms for them.
+defaults: { interval: 5s, timeout: 5s, retries: 0 }
 components: [{ name: performance, description: Application figures from Prometheus }]
 checks:
   - name: api-performance
@@ -140,7 +142,7 @@ checks:
         const r = await fetch(`${exporter.url}/health/performance`);
         const body = (await r.json()) as { status: string; checks: Record<string, { values: Record<string, number>; violations: string[] }> };
         return body.status !== 'unknown' && { code: r.status, body };
-      }, 10_000, 50);
+      }, 20_000, 50);
       expect(res.code).toBe(503);
       expect(res.body.status).toBe('critical');
       expect(res.body.checks['api-performance'].values).toMatchObject({ 'error_rate{name="error_rate"}': 0.12, 'latency_p95{name="latency_p95"}': 0.3 });
