@@ -26,7 +26,7 @@ async function start(dsn: string, extra = ''): Promise<RunningExporter> {
   const dir = mkdtempSync(path.join(tmpdir(), 'vigil-record-pg-it-'));
   dirs.push(dir);
   writeFileSync(path.join(dir, 'record.dsn'), `${dsn}\n`, { mode: 0o600 });
-  const config = `server:\n  admin_token: ${ADMIN}\nstorage:\n  type: postgres\n  dsn_file: record.dsn\n  connect_timeout: 1s\n${extra}checks:\n  - { name: c, type: tcp, host: 127.0.0.1, port: 1, interval: 200ms, timeout: 200ms, retries: 0 }\n`;
+  const config = `server:\n  admin_token: ${ADMIN}\nstorage:\n  type: postgres\n  dsn_file: record.dsn\n  connect_timeout: 5s\n${extra}checks:\n  - { name: c, type: tcp, host: 127.0.0.1, port: 1, interval: 200ms, timeout: 200ms, retries: 0 }\n`;
   const ex = await startExporter({ config, dir });
   running.push(ex);
   return ex;
@@ -42,7 +42,7 @@ describe('the record in PostgreSQL (compiled exporter)', () => {
       const c = new pg.Client({ connectionString: server.url, connectionTimeoutMillis: 3_000 });
       await c.connect();
       try { return Number((await c.query('SELECT count(*) AS n FROM results')).rows[0].n) > 0; } finally { await c.end(); }
-    });
+    }, 20_000); // a connection (5 s at most: 1 s was tight for a loaded CI box), a run and a flush
     const backup = await admin(ex, '/api/v1/record/backup');
     expect(backup.status).toBe(501);
     expect(((await backup.json()) as { error: string }).error).toMatch(/pg_dump/);
