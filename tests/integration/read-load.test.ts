@@ -180,9 +180,16 @@ describe('expensive GETs', () => {
   });
 
   it('answers identical reads within a second from one computation', async () => {
-    const a = await fetch(`${ex.url}/api/v1/status`);
-    const b = await fetch(`${ex.url}/api/v1/status`);
-    const [ja, jb] = await Promise.all([a.json(), b.json()]) as Array<{ generated_at: string }>;
+    // Two reads that both fall within one second (a loaded CI box can spread two requests over
+    // more than that: then the pair is taken again).
+    let a!: Response, b!: Response, ja!: { generated_at: string }, jb!: { generated_at: string };
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const t0 = performance.now();
+      a = await fetch(`${ex.url}/api/v1/status`);
+      b = await fetch(`${ex.url}/api/v1/status`);
+      [ja, jb] = await Promise.all([a.json(), b.json()]) as Array<{ generated_at: string }>;
+      if (performance.now() - t0 < 900) break;
+    }
     expect(jb.generated_at).toBe(ja.generated_at);
     expect(Number(b.headers.get('age'))).toBeLessThanOrEqual(1);
     await new Promise((r) => setTimeout(r, 1200));
