@@ -11,16 +11,20 @@
 import type { MetricSpec } from '../model/metric.js';
 
 interface Row {
-  family: string;
+  /** The row's family (declared or not: rows of a family no configured type declared are kept, never served). */
+  family: Family;
   /** Label suffix after the base labels ('' for none). */
   labels: string;
   value: number;
-  /** The whole line, `family{base,labels} value\n`, as one flat string. */
+  /**
+   * The line after the check's base labels, `labels} value\n`, as one flat string. The part
+   * before it (`family{base`) is the same for every row of a check in a family: a scrape adds it
+   * when it encodes a block, so ~60 bytes a row are not kept (~15 MB with 10 000 checks).
+   */
   text: string;
   /** Update generation that last wrote this row; older rows are swept. */
   gen: number;
-  /** The family list holding the line, and where (valid while `owner.lines` is not null). */
-  owner: Family | undefined;
+  /** Where the line sits in `family.lines` (valid while that is not null). */
   slot: number;
 }
 
@@ -34,28 +38,35 @@ interface CheckRows {
   rows: Row[];
   cursor: number;
   gen: number;
-  membershipChanged: boolean;
 }
 
 interface Family {
-  header: Buffer;
-  /** check name -> that check's rows of this family, in the order they were first written. */
-  byCheck: Map<string, Row[]>;
+  name: string;
+  /** `name{`: how each of its lines starts. */
+  open: string;
+  /** The HELP and TYPE lines; null for a family no configured type declared (never served). */
+  header: Buffer | null;
+  /** Rows the family has now, over all checks. */
+  rows: number;
   /**
-   * Every line of the family in output order, kept current as values change; null once rows
-   * were added or removed, laid out again by the next scrape. A scrape walks this one dense
-   * list instead of check -> rows -> row -> line, whose cache misses cost more than the copying.
-   * The layout is the one thing a scrape builds: it only numbers rows that exist, and doing it
-   * when rows come or go would cost a pass over the family per change — quadratic when 1 000
-   * checks start, or fail and recover, together.
+   * Every line of the family in output order (checks in the order they were first written),
+   * kept current as values change; null once rows were added or removed, laid out again by the
+   * next scrape. A scrape walks these dense lists instead of check -> rows -> row -> line, whose
+   * cache misses cost more than the copying. The layout is the one thing a scrape builds, in one
+   * pass over all rows for every family that needs it: doing it when rows come or go would cost a
+   * pass per change — quadratic when 1 000 checks start, or fail and recover, together. (No
+   * check -> rows map per family is kept for it: with 10 000 checks those maps and lists were
+   * ~20 MB.)
    */
   lines: string[] | null;
+  /** The base labels of the check each line belongs to (valid while `lines` is not null). */
+  bases: string[];
   /**
-   * The encoded text of each block of BLOCK_LINES lines of `lines`, dropped when a value in it
-   * changes. Half of a check's rows never change between runs (info, interval, status, most
-   * response details): their blocks are copied as they are, and a scrape joins and encodes only
-   * the blocks of values that moved — with 10 000 checks, joining and encoding all 19 MB was
-   * most of a scrape. Valid while `lines` is not null.
+   * The encoded text of each block of BLOCK_LINES lines, dropped when a value in it changes.
+   * Half of a check's rows never change between runs (info, interval, status, most response
+   * details): their blocks are copied as they are, and a scrape joins and encodes only the blocks
+   * of values that moved — with 10 000 checks, joining and encoding all 19 MB was most of a
+   * scrape. Valid while `lines` is not null.
    */
   blocks: Array<Buffer | undefined>;
 }
@@ -80,8 +91,8 @@ export function formatSampleValue(v: number): string {
 
 // join() yields one flat string: a scrape copies it in one go, where a template literal would
 // leave a tree of pieces (and a kept prefix) to walk and hold for every row.
-function line(family: string, base: string, labels: string, value: number): string {
-  return [family, '{', base, labels, '} ', formatSampleValue(value), '\n'].join('');
+function tail(labels: string, value: number): string {
+  return [labels, '} ', formatSampleValue(value), '\n'].join('');
 }
 
 /** `k1="v1",k2="v2"` (no braces, no leading comma). */
@@ -93,7 +104,7 @@ export function renderLabels(labels: Record<string, string>): string {
 
 /** Writes one check's rows for one result; CheckSeries.update() drops the rows it did not write. */
 export class CheckWriter {
-  constructor(private readonly check: CheckRows) {}
+  constructor(private readonly check: CheckRows, private readonly family: (name: string) => Family) {}
 
   /**
    * Set a row. `labels` is the rendered label suffix after the base labels, starting with a
@@ -107,28 +118,36 @@ export class CheckWriter {
     for (let k = 0; k < n; k++) {
       const i = c.cursor + k < n ? c.cursor + k : c.cursor + k - n;
       const row = rows[i];
-      if (row.family !== family || row.labels !== labels) continue;
+      if (row.family.name !== family || row.labels !== labels) continue;
       c.cursor = i + 1 < n ? i + 1 : 0;
       row.gen = c.gen;
       if (row.value !== value) {
         row.value = value;
-        row.text = line(family, c.base, labels, value);
-        const owner = row.owner;
-        if (owner?.lines) {
-          owner.lines[row.slot] = row.text;
-          owner.blocks[row.slot >> BLOCK_SHIFT] = undefined;
+        row.text = tail(labels, value);
+        const f = row.family;
+        if (f.lines) {
+          f.lines[row.slot] = row.text;
+          f.blocks[row.slot >> BLOCK_SHIFT] = undefined;
         }
       }
       return;
     }
-    rows.push({ family, labels, value, text: line(family, c.base, labels, value), gen: c.gen, owner: undefined, slot: -1 });
-    c.membershipChanged = true;
+    const f = this.family(family);
+    f.rows++;
+    f.lines = null;
+    rows.push({ family: f, labels, value, text: tail(labels, value), gen: c.gen, slot: -1 });
   }
 }
 
 export class CheckSeries {
+  /** Declared families in output order, then any other family a check wrote (never served). */
   private families = new Map<string, Family>();
   private checks = new Map<string, CheckRows>();
+  private readonly familyOf = (name: string): Family => {
+    let f = this.families.get(name);
+    if (!f) this.families.set(name, (f = newFamily(name, null)));
+    return f;
+  };
 
   /** Declare the families (in output order). Clears all rows. */
   reset(specs: MetricSpec[]): void {
@@ -136,12 +155,12 @@ export class CheckSeries {
     this.checks.clear();
     for (const s of specs) {
       const header = `# HELP ${s.name} ${s.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}\n# TYPE ${s.name} ${s.type ?? 'gauge'}\n`;
-      this.families.set(s.name, { header: Buffer.from(header), byCheck: new Map(), lines: null, blocks: [] });
+      this.families.set(s.name, newFamily(s.name, Buffer.from(header)));
     }
   }
 
   has(family: string): boolean {
-    return this.families.has(family);
+    return !!this.families.get(family)?.header;
   }
 
   /**
@@ -152,21 +171,29 @@ export class CheckSeries {
     let c = this.checks.get(check);
     if (!c || c.base !== base) {
       if (c) this.remove(check);
-      c = { base, rows: [], cursor: 0, gen: 0, membershipChanged: false };
+      c = { base, rows: [], cursor: 0, gen: 0 };
       this.checks.set(check, c);
     }
-    c.gen++;
+    const gen = ++c.gen;
     c.cursor = 0;
-    write(new CheckWriter(c));
-    if (c.rows.some((r) => r.gen !== c.gen)) {
-      c.rows = c.rows.filter((r) => r.gen === c.gen);
-      c.membershipChanged = true;
+    write(new CheckWriter(c, this.familyOf));
+    if (c.rows.some((r) => r.gen !== gen)) {
+      c.rows = c.rows.filter((r) => {
+        if (r.gen === gen) return true;
+        r.family.rows--;
+        r.family.lines = null;
+        return false;
+      });
     }
-    if (c.membershipChanged) this.regroup(check, c);
   }
 
   remove(check: string): void {
-    for (const f of this.families.values()) if (f.byCheck.delete(check)) f.lines = null;
+    const c = this.checks.get(check);
+    if (!c) return;
+    for (const r of c.rows) {
+      r.family.rows--;
+      r.family.lines = null;
+    }
     this.checks.delete(check);
   }
 
@@ -182,54 +209,54 @@ export class CheckSeries {
    * the next scrape makes a new one), so a response may hold on to it while it is sent.
    */
   renderTo(emit: (chunk: Buffer) => void): void {
+    this.layOut();
     for (const f of this.families.values()) {
-      if (!f.byCheck.size) continue;
-      const lines = f.lines ?? layOut(f);
+      if (!f.header || !f.rows) continue;
       emit(f.header);
-      const blocks = f.blocks;
+      const { lines, bases, blocks } = f as Family & { lines: string[] };
       for (let b = 0; b < blocks.length; b++) {
         let block = blocks[b];
         if (!block) {
-          const from = b << BLOCK_SHIFT;
           // One young string per block, encoded once and kept (a string of the whole scrape
           // would be allocated in V8's old space).
-          block = blocks[b] = Buffer.from(lines.slice(from, Math.min(lines.length, from + BLOCK_LINES)).join(''), 'utf8');
+          const parts: string[] = [];
+          for (let i = b << BLOCK_SHIFT, end = Math.min(lines.length, i + BLOCK_LINES); i < end; i++) parts.push(f.open, bases[i], lines[i]);
+          block = blocks[b] = Buffer.from(parts.join(''), 'utf8');
         }
         emit(block);
       }
     }
   }
 
-  /** Rows were added or removed: rebuild this check's per-family lists (rare: first run, failures). */
-  private regroup(check: string, c: CheckRows): void {
-    c.membershipChanged = false;
-    const grouped = new Map<string, Row[]>();
-    for (const row of c.rows) {
-      if (!this.families.has(row.family)) continue; // no configured type declared it
-      const list = grouped.get(row.family);
-      if (list) list.push(row);
-      else grouped.set(row.family, [row]);
+  /** Number the lines of every served family whose rows came or went, in one pass over all rows. */
+  private layOut(): void {
+    const stale: Family[] = [];
+    for (const f of this.families.values()) {
+      if (f.header && f.rows && !f.lines) {
+        f.lines = [];
+        f.bases = [];
+        f.blocks = EMPTY;
+        stale.push(f);
+      }
     }
-    for (const [name, f] of this.families) {
-      const rows = grouped.get(name);
-      if (rows) {
-        f.byCheck.set(check, rows);
-        f.lines = null;
-      } else if (f.byCheck.delete(check)) f.lines = null;
+    if (!stale.length) return;
+    for (const c of this.checks.values()) {
+      for (const r of c.rows) {
+        const f = r.family;
+        // Only families laid out now hold a `lines` list with no blocks yet.
+        if (!f.lines || f.blocks !== EMPTY) continue;
+        r.slot = f.lines.length;
+        f.lines.push(r.text);
+        f.bases.push(c.base);
+      }
     }
+    for (const f of stale) f.blocks = new Array<Buffer | undefined>(Math.ceil(f.lines!.length / BLOCK_LINES)).fill(undefined);
   }
 }
 
-/** Number the family's lines in output order (after rows came or went). */
-function layOut(f: Family): string[] {
-  const lines: string[] = [];
-  for (const rows of f.byCheck.values()) {
-    for (const r of rows) {
-      r.owner = f;
-      r.slot = lines.length;
-      lines.push(r.text);
-    }
-  }
-  f.blocks = new Array<Buffer | undefined>(Math.ceil(lines.length / BLOCK_LINES)).fill(undefined);
-  return (f.lines = lines);
+/** Blocks of a family that is being laid out (or never was). */
+const EMPTY: Array<Buffer | undefined> = [];
+
+function newFamily(name: string, header: Buffer | null): Family {
+  return { name, open: `${name}{`, header, rows: 0, lines: null, bases: [], blocks: EMPTY };
 }
