@@ -83,7 +83,7 @@ export const historySchema = z.strictObject({
   /**
    * Runs per check held in memory, whatever its interval (~13 bytes a point): the sparkline, the
    * live page and reports over windows they cover; longer windows are read from the record.
-   * The status bar's 24 h is kept apart, one slot a minute (4.3 KB a check).
+   * The status bar's 24 h is kept apart, one slot a minute (2.9 KB a check).
    */
   max_points: z.number().int().min(10).max(1_000_000).default(300),
   /** Prometheus (or Thanos, Mimir, VictoriaMetrics: its query API) that scrapes Vigil: long windows (GET /api/v1/trends) are read from its recording rules. Unset: from the record. */

@@ -1,7 +1,7 @@
 // Per-check history in memory: the newest runs in a fixed-size ring of typed arrays (13 bytes a
 // point: time, duration, status; history.max_points of them, 300 by default, allocated lazily)
 // for the sparkline, the live page and short reports, and the status bar's 24 h one slot a
-// minute (MinuteSlots, 4.3 KB a check). Everything older or longer is read from the record
+// minute (MinuteSlots, 2.9 KB a check). Everything older or longer is read from the record
 // (exporter/record): history does not live on the heap.
 import { statusRank, STATUSES, type Status } from '../model/status.js';
 
@@ -158,22 +158,25 @@ export const BAR_MINUTES = 1442;
 const MINUTE = 60_000;
 const UNKNOWN_RANK = 1; // statusRank('unknown')
 const CRITICAL_RANK = 3; // statusRank('critical')
-const MAX_COUNT = 65_535;
+/** The most runs (and down runs) a minute counts in one byte, and in two: a code adds 4 to them. */
+const NARROW_MAX = 251;
+const WIDE_MAX = 65_531;
 
 /**
- * The status bar's 24 h, one slot a minute: the worst status of the runs that finished in it,
- * how many (unknown runs left out, as the bar does) and how many were up (not critical). 3 bytes
- * a minute, 4.3 KB a check: the bar never needs the runs themselves, so they need not stay in
- * memory for 24 h (the record keeps them). Counts take a byte each until a minute holds more
- * than 255 runs (a check every 250 ms or faster), then two (5 bytes a minute): with 10 000
- * checks the narrow counts are ~29 MB less.
+ * The status bar's 24 h, one slot a minute: how many runs finished in it (unknown runs left
+ * out, as the bar does), the worst status among them and how many were down (critical). Two
+ * counts a minute, kept in one array a check — the runs, then a code: 0 for a minute with no
+ * run, 1 + worst for a minute without a critical run (every run was up), 4 + down otherwise. The
+ * bar never needs the runs themselves, so they need not stay in memory for 24 h (the record keeps
+ * them). The counts take a byte each (2.9 KB a check) until a minute holds more than 251 runs (a
+ * check every 240 ms or faster), then two. With 10 000 checks that is 29 MB, where three arrays
+ * of a byte a minute were 43 MB and three of two bytes 72 MB.
  */
 export class MinuteSlots {
-  private worstOf?: Int8Array;
-  private runsOf?: Uint8Array | Uint16Array;
-  private upOf?: Uint8Array | Uint16Array;
-  /** The most a count holds now: 255 until widen(), then MAX_COUNT. */
-  private maxCount = 255;
+  /** runs at [0, BAR_MINUTES), codes at [BAR_MINUTES, 2 * BAR_MINUTES). */
+  private slots?: Uint8Array | Uint16Array;
+  /** The most a count holds now: NARROW_MAX until widen(), then WIDE_MAX. */
+  private maxCount = NARROW_MAX;
   /** Newest epoch minute held; slots hold (head - BAR_MINUTES, head]. */
   private head = -Infinity;
 
@@ -182,39 +185,41 @@ export class MinuteSlots {
     const m = Math.floor(t / MINUTE);
     if (!this.advance(m) || rank === UNKNOWN_RANK) return;
     const i = m % BAR_MINUTES;
-    if (this.runsOf![i] === this.maxCount && this.maxCount < MAX_COUNT) this.widen();
-    // up never exceeds runs: one bound for both.
-    if (this.runsOf![i] < this.maxCount) {
-      this.runsOf![i]++;
-      if (rank !== CRITICAL_RANK) this.upOf![i]++;
+    if (this.slots![i] === this.maxCount && this.maxCount < WIDE_MAX) this.widen();
+    const s = this.slots!;
+    let runs = s[i];
+    let down = this.down(i);
+    const worst = Math.max(this.worst(i), rank);
+    // down never exceeds runs: one bound for both.
+    if (runs < this.maxCount) {
+      runs++;
+      if (rank === CRITICAL_RANK) down++;
     }
-    if (rank > this.worstOf![i]) this.worstOf![i] = rank;
+    this.put(i, runs, worst, down);
   }
 
   /** A whole minute as the record's minute rollup keeps it (restore). */
   addMinute(m: number, worst: number, runs: number, up: number): void {
     if (!this.advance(m) || worst < 0 || runs <= 0) return;
     const i = m % BAR_MINUTES;
-    if (this.runsOf![i] + runs > this.maxCount && this.maxCount < MAX_COUNT) this.widen();
-    this.runsOf![i] = Math.min(MAX_COUNT, this.runsOf![i] + runs);
-    this.upOf![i] = Math.min(this.runsOf![i], this.upOf![i] + up);
-    if (worst > this.worstOf![i]) this.worstOf![i] = worst;
+    const had = this.slots![i];
+    const wasUp = had - this.down(i);
+    // A minute holds no more up runs than runs.
+    const down = (total: number) => Math.max(0, total - wasUp - Math.max(0, up));
+    if ((had + runs > this.maxCount || down(had + runs) > this.maxCount) && this.maxCount < WIDE_MAX) this.widen();
+    const total = Math.min(this.maxCount, had + runs);
+    this.put(i, total, Math.max(this.worst(i), worst), Math.min(total, down(total)));
   }
 
   /** Make minute `m` current (clearing the minutes passed over); false when it is too old to hold. */
   private advance(m: number): boolean {
-    if (!this.worstOf) {
-      this.worstOf = new Int8Array(BAR_MINUTES).fill(-1);
-      this.runsOf = new Uint8Array(BAR_MINUTES);
-      this.upOf = new Uint8Array(BAR_MINUTES);
-    }
+    this.slots ??= new Uint8Array(2 * BAR_MINUTES);
     if (m > this.head) {
       const from = Math.max(this.head + 1, m - BAR_MINUTES + 1);
       for (let k = from; k <= m; k++) {
         const i = k % BAR_MINUTES;
-        this.worstOf[i] = -1;
-        this.runsOf![i] = 0;
-        this.upOf![i] = 0;
+        this.slots[i] = 0;
+        this.slots[BAR_MINUTES + i] = 0;
       }
       this.head = m;
       return true;
@@ -224,23 +229,39 @@ export class MinuteSlots {
 
   /** Visit the minutes with runs whose start is in [from, to) (epoch ms), oldest first. */
   forEach(from: number, to: number, fn: (minuteStart: number, worst: number, runs: number, up: number) => void): void {
-    if (!this.worstOf) return;
+    const s = this.slots;
+    if (!s) return;
     const first = Math.max(Math.ceil(from / MINUTE), this.head - BAR_MINUTES + 1);
     const last = Math.min(Math.ceil(to / MINUTE) - 1, this.head);
     for (let m = first; m <= last; m++) {
       const i = m % BAR_MINUTES;
-      if (this.runsOf![i]) fn(m * MINUTE, this.worstOf[i], this.runsOf![i], this.upOf![i]);
+      if (s[i]) fn(m * MINUTE, this.worst(i), s[i], s[i] - this.down(i));
     }
   }
 
   bytes(): number {
-    return this.worstOf ? BAR_MINUTES * (1 + 2 * this.runsOf!.BYTES_PER_ELEMENT) : 0;
+    return this.slots?.byteLength ?? 0;
+  }
+
+  private worst(i: number): number {
+    const code = this.slots![BAR_MINUTES + i];
+    return code === 0 ? -1 : code <= 3 ? code - 1 : CRITICAL_RANK;
+  }
+
+  private down(i: number): number {
+    const code = this.slots![BAR_MINUTES + i];
+    return code > 3 ? code - 4 : 0;
+  }
+
+  /** A down run is a critical one: a minute with any holds critical as its worst. */
+  private put(i: number, runs: number, worst: number, down: number): void {
+    this.slots![i] = runs;
+    this.slots![BAR_MINUTES + i] = runs === 0 ? 0 : down > 0 || worst === CRITICAL_RANK ? 4 + down : worst + 1;
   }
 
   /** Counts of two bytes from now on (a minute outgrew one). */
   private widen(): void {
-    this.runsOf = Uint16Array.from(this.runsOf!);
-    this.upOf = Uint16Array.from(this.upOf!);
-    this.maxCount = MAX_COUNT;
+    this.slots = Uint16Array.from(this.slots!);
+    this.maxCount = WIDE_MAX;
   }
 }

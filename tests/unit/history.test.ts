@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BAR_MINUTES, HistoryRing, MinuteSlots, type HistoryPoint } from '../../exporter/engine/history.js';
 import { StateStore } from '../../exporter/engine/state.js';
@@ -49,8 +50,8 @@ describe('history in memory: a short ring and the bar per minute (history must n
     const s = state.get('a')!;
     expect(cfg.history.max_points).toBe(300);
     expect(s.history.length).toBe(300);
-    // The ring (300 x 13 bytes) and the bar's minutes (1 442 x 5 bytes): ~11 KB, not 3 h of runs (140 KB).
-    expect(state.historyBytes() + s.history.minutes.bytes()).toBeLessThanOrEqual(300 * 13 + BAR_MINUTES * 3);
+    // The ring (300 x 13 bytes) and the bar's minutes (1 442 x 2 bytes): ~7 KB, not 3 h of runs (140 KB).
+    expect(state.historyBytes() + s.history.minutes.bytes()).toBeLessThanOrEqual(300 * 13 + BAR_MINUTES * 2);
     const acc = barOf(s.history, barSpec(T));
     const critical = acc.index(T - 20 * H);
     expect(acc.letter(critical)).toBe('c');
@@ -123,17 +124,63 @@ describe('MinuteSlots', () => {
     return out;
   };
 
-  it('keeps counts in a byte until a minute holds more than 255 runs, then widens without losing any', () => {
+  it('keeps counts in a byte until a minute holds more than 251 runs, then widens without losing any', () => {
     const slots = new MinuteSlots();
     // Minute 0: 200 runs, one critical. Minute 1: 1 000 runs (a check every 60 ms), 10 critical.
     for (let i = 0; i < 200; i++) slots.add(t0 + i * 100, statusRank(i === 7 ? 'critical' : 'healthy'));
-    expect(slots.bytes()).toBe(BAR_MINUTES * 3);
+    expect(slots.bytes()).toBe(BAR_MINUTES * 2);
     for (let i = 0; i < 1000; i++) slots.add(t0 + MIN + i * 60, statusRank(i % 100 === 0 ? 'critical' : 'healthy'));
-    expect(slots.bytes()).toBe(BAR_MINUTES * 5);
+    expect(slots.bytes()).toBe(BAR_MINUTES * 4);
     expect(counts(slots, t0, t0 + 2 * MIN)).toEqual([
       [t0, statusRank('critical'), 200, 199],
       [t0 + MIN, statusRank('critical'), 1000, 990],
     ]);
+  });
+
+  it('counts what a plain per-minute model counts, through widening and the 24 h window', () => {
+    // The model: a map minute -> [worst, runs, up] with the rules the bar relies on.
+    fc.assert(fc.property(
+      fc.array(fc.oneof(
+        fc.tuple(fc.constant('run' as const), fc.nat(3000), fc.nat(3), fc.nat(400)),
+        fc.tuple(fc.constant('minute' as const), fc.nat(3000), fc.nat(3), fc.integer({ min: 1, max: 400 }), fc.nat(450)),
+      ), { maxLength: 200 }),
+      (ops) => {
+        const slots = new MinuteSlots();
+        const model = new Map<number, [number, number, number]>();
+        let head = -Infinity;
+        const base = t0 / MIN;
+        const current = (m: number) => {
+          if (m > head) {
+            head = m;
+            for (const k of model.keys()) if (k <= head - BAR_MINUTES) model.delete(k);
+          }
+          return m > head - BAR_MINUTES;
+        };
+        for (const op of ops) {
+          if (op[0] === 'run') {
+            // `repeat` runs of one rank in one minute (enough to pass a byte now and then).
+            const [, minute, rank, repeat] = op;
+            for (let k = 0; k < repeat; k++) {
+              slots.add((base + minute) * MIN + k, rank);
+              if (!current(base + minute) || rank === statusRank('unknown')) continue;
+              const e = model.get(base + minute) ?? [-1, 0, 0];
+              model.set(base + minute, [Math.max(e[0], rank), e[1] + 1, e[2] + (rank === statusRank('critical') ? 0 : 1)]);
+            }
+          } else {
+            const [, minute, worst, runs, up] = op;
+            slots.addMinute(base + minute, worst, runs, up);
+            if (!current(base + minute)) continue;
+            const e = model.get(base + minute) ?? [-1, 0, 0];
+            const total = e[1] + runs;
+            const ups = Math.min(total, e[2] + up);
+            // A minute with a run that was not up holds critical as its worst.
+            model.set(base + minute, [ups < total ? statusRank('critical') : Math.max(e[0], worst), total, ups]);
+          }
+        }
+        const expected = [...model].filter(([, e]) => e[1] > 0).sort((a, b) => a[0] - b[0]).map(([m, e]) => [m * MIN, ...e]);
+        expect(counts(slots, 0, Infinity)).toEqual(expected);
+      },
+    ), { numRuns: 200 });
   });
 
   it('widens for a restored minute that does not fit a byte, and never counts more up runs than runs', () => {
