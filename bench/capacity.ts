@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { benchBlackbox, benchNodeFlags, cpuSeconds, freePort, percentile, rssBytes, startTarget, stop, waitHttp } from './exporter.js';
+import { benchBlackbox, benchNodeFlags, cpuSeconds, freePort, percentile, rssBytes, scrape, startTarget, stop, waitHttp } from './exporter.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RATE = 1000; // probes per second at every size
@@ -94,10 +94,9 @@ async function benchSize(checks: number, targetPort: number, o: Options) {
     let rssMax = rssBytes(proc.pid!);
     let metricsBytes = 0;
     while (performance.now() - w0 < o.windowS * 1000) {
-      const s = performance.now();
-      const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(60_000) });
-      metricsBytes = (await res.arrayBuffer()).byteLength;
-      scrapeMs.push(performance.now() - s);
+      const s = await scrape(`${url}/metrics`);
+      metricsBytes = s.bytes;
+      scrapeMs.push(s.ms);
       rssMax = Math.max(rssMax, rssBytes(proc.pid!));
       await sleep(250);
     }

@@ -46,7 +46,7 @@ import { createLogger } from '../exporter/log.js';
 import { CheckRecord, recordRetentionOf } from '../exporter/record/record.js';
 import { DAY_MS, HOUR_MS } from '../exporter/record/tiers.js';
 import { startExporter, waitFor, type RunningExporter } from '../tests/support/exporter.js';
-import { cpuSeconds, freePort, percentile, rssBytes } from './exporter.js';
+import { cpuSeconds, freePort, percentile, rssBytes, scrape } from './exporter.js';
 import { feedRaw, writeOldTiers } from './storage.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -303,9 +303,7 @@ async function window(ex: RunningExporter, seconds: number): Promise<Window> {
   const end = t0 + seconds * 1000;
   while (performance.now() < end) {
     const s = performance.now();
-    const res = await fetch(`${ex.url}/metrics`);
-    await res.arrayBuffer();
-    lat.push(performance.now() - s);
+    lat.push((await scrape(`${ex.url}/metrics`)).ms);
     const wait = 25 - (performance.now() - s);
     if (wait > 0) await sleep(wait);
   }
