@@ -203,12 +203,11 @@ export class MinuteSlots {
     if (!this.advance(m) || worst < 0 || runs <= 0) return;
     const i = m % BAR_MINUTES;
     const had = this.slots![i];
-    const wasUp = had - this.down(i);
-    // A minute holds no more up runs than runs.
-    const down = (total: number) => Math.max(0, total - wasUp - Math.max(0, up));
-    if ((had + runs > this.maxCount || down(had + runs) > this.maxCount) && this.maxCount < WIDE_MAX) this.widen();
+    if (had + runs > this.maxCount && this.maxCount < WIDE_MAX) this.widen();
     const total = Math.min(this.maxCount, had + runs);
-    this.put(i, total, Math.max(this.worst(i), worst), Math.min(total, down(total)));
+    // A minute holds no more up runs than runs: what is not up of the total is down.
+    const down = Math.max(0, total - (had - this.down(i)) - Math.max(0, up));
+    this.put(i, total, Math.max(this.worst(i), worst), down);
   }
 
   /** Make minute `m` current (clearing the minutes passed over); false when it is too old to hold. */

@@ -159,10 +159,6 @@ export class CheckSeries {
     }
   }
 
-  has(family: string): boolean {
-    return !!this.families.get(family)?.header;
-  }
-
   /**
    * Rewrite every row of one check: `write` sets the rows of this result, rows it does not set
    * again are dropped. `base` is the check's rendered base labels (`check="…",component="…"`).
