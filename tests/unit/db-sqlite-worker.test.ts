@@ -116,6 +116,12 @@ describe('SQLite in a worker thread', () => {
     expect(results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason.code)).toEqual(['VIGIL_DB_QUEUE_FULL', 'VIGIL_DB_QUEUE_FULL', 'VIGIL_DB_QUEUE_FULL']);
   });
 
+  it("the page cache is SQLite's 2 MB, not better-sqlite3's 16 MB build default (it stays resident once filled)", async () => {
+    const sql = database();
+    // Negative: a size in KiB. Set on every open, so a reopened connection keeps the bound too.
+    expect(await sql.all('PRAGMA cache_size')).toEqual([{ cache_size: -2000 }]);
+  });
+
   it('SQLite never checkpoints inside a commit; the worker checkpoints the WAL into the file on its own', async () => {
     const rows = fill.replace(String(ROWS), '20000'); // well over the 1 000 WAL pages of SQLite's autocheckpoint
     const idle = database({ checkpointMs: 3_600_000 });
