@@ -29,7 +29,9 @@
 //   npm run bench -- statuspage [--history-days=90] [--raw-hours=48]   (--history-days=0: no record filled first;
 //                                      --raw-hours=6 for a quicker run: fewer raw results, the same tiers)
 //   npx tsx bench/statuspage.ts      (or benchStatusPage() from bench/run.ts; builds dist/ if missing)
-//   BENCH_CHECKS=500 BENCH_VIEWERS=100 BENCH_WINDOW_S=15 to tune; --loads=20 cold page loads.
+//   BENCH_CHECKS=500 BENCH_VIEWERS=100 BENCH_WINDOW_S=15 to tune; --loads=20 cold page loads;
+//   BENCH_CHROMIUM=<path> another browser binary (or a wrapper: `exec taskset -c 1 /usr/bin/chromium "$@"`
+//   with the bench under `taskset -c 0` puts the browser and the exporter on cores of their own).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -416,7 +418,7 @@ export async function benchStatusPage(options: string[] = []): Promise<Record<st
     out.exporter_rss_mb_live = round(rssBytes(ex.proc.pid!) / 2 ** 20);
 
     browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium', headless: true,
+      executablePath: process.env.BENCH_CHROMIUM ?? '/usr/bin/chromium', headless: true,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
         '--disable-component-update', '--disable-sync', '--no-first-run'],
     });
