@@ -62,10 +62,18 @@ beforeAll(async () => {
     `--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${tsdb}`, '--storage.tsdb.retention.time=200d',
     `--web.listen-address=127.0.0.1:${d.port}`, '--log.level=warn',
   ], { readyTimeoutMs: 60_000 });
-  // Wait for the rules' first evaluation over the backfilled data.
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline && (await query('check:probe_success:avg_over_time90d')).length < 2) await new Promise((r) => setTimeout(r, 500));
-}, 120_000);
+  // Wait for the rules' first evaluation over the backfilled data: every window the test reads,
+  // for both checks. On a loaded box the first evaluation can come late; the test must not start
+  // before it (it would read null where Prometheus has no recording yet).
+  const windows = ['7d', '30d', '90d'].map((w) => `check:probe_success:avg_over_time${w}`);
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    const counts = await Promise.all(windows.map(async (w) => (await query(w)).length));
+    if (counts.every((n) => n >= 2)) break;
+    if (Date.now() > deadline) throw new Error(`the availability rules did not evaluate within 90 s (series per window: ${counts.join(', ')})`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}, 150_000);
 
 afterAll(async () => {
   for (const e of exporters.splice(0)) await e.stop();
