@@ -176,7 +176,9 @@ const NO_VIOLATIONS: Violation[] = [];
  * never the one handed to a caller (a manual run's answer must not change under it).
  */
 function keepLatest(last: CheckResult | undefined, r: CheckResult): CheckResult {
-  if (!last || !sameSeries(last.samples, r.samples)) return { ...r, samples: r.samples.map((x) => ({ ...x })) };
+  // Copied field by field: a spread would give each check's kept result a hidden class of its
+  // own (model/result.ts, withSamples).
+  if (!last || !sameSeries(last.samples, r.samples)) return copyResult(r);
   for (let i = 0; i < r.samples.length; i++) last.samples[i].value = r.samples[i].value;
   last.ok = r.ok;
   last.reason = r.reason;
@@ -189,6 +191,14 @@ function keepLatest(last: CheckResult | undefined, r: CheckResult): CheckResult 
   last.startedAt = r.startedAt;
   last.finishedAt = r.finishedAt;
   return last;
+}
+
+function copyResult(r: CheckResult): CheckResult {
+  const samples = r.samples.map((x): Sample => (x.labels ? { key: x.key, metric: x.metric, value: x.value, labels: x.labels } : { key: x.key, metric: x.metric, value: x.value }));
+  return {
+    check: r.check, ok: r.ok, reason: r.reason, message: r.message, status: r.status, violations: r.violations, duration: r.duration,
+    samples, info: r.info, attempts: r.attempts, startedAt: r.startedAt, finishedAt: r.finishedAt,
+  };
 }
 
 function sameSeries(a: Sample[], b: Sample[]): boolean {

@@ -18,7 +18,7 @@ import { abortError, classifyError, errorMessage } from './support/errors.js';
 import { DEFAULT_CERT_THRESHOLD, TLS_METRICS, tlsFacts, tlsSamples, type TlsFacts } from './support/tls.js';
 import { ipProtocol, RESOLVE_METRICS, resolveSamples, resolveTarget, type Resolved } from './support/resolve.js';
 import type { ProbeDefinition, ProbeRunContext } from './types.js';
-import type { ProbeResult, Sample } from '../model/result.js';
+import { withSamples, type ProbeResult, type Sample } from '../model/result.js';
 import type { CheckCommon, Threshold } from '../model/check.js';
 import type { KindTarget } from '../config/kinds.js';
 
@@ -198,7 +198,7 @@ async function probeHttp(check: HttpCheck, target: Target, ctx: ProbeRunContext)
     const modified = res && lastModified(res);
     if (modified !== undefined) samples.push({ key: 'last_modified', metric: 'probe_http_last_modified_timestamp_seconds', value: modified });
     samples.push(...tlsSamples(ex?.tls));
-    return { ...result, samples };
+    return withSamples(result, samples);
   };
   const fail = (reason: ProbeResult['reason'], message: string): ProbeResult => finish({ ok: false, reason, message: redact(message) });
   // The body of a redirect is never read (blackbox neither reads one it does not follow). The

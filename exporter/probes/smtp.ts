@@ -8,7 +8,7 @@ import tls from 'node:tls';
 import { z } from 'zod';
 import type { CheckCommon, Threshold } from '../model/check.js';
 import { hostPortTarget } from '../config/kinds.js';
-import type { ProbeResult, Sample } from '../model/result.js';
+import { withSamples, type ProbeResult, type Sample } from '../model/result.js';
 import { defaultHeadline } from './support/headline.js';
 import { abortError, classifyError, errorMessage } from './support/errors.js';
 import { pattern, Pattern } from './support/pattern.js';
@@ -248,7 +248,7 @@ async function probeSmtp(check: SmtpCheck, banner: Pattern | undefined, ctx: Pro
   function finish(result: Omit<ProbeResult, 'samples'>): ProbeResult {
     for (const [name, value] of Object.entries(phases)) samples.push({ key: `duration_${name}`, metric: 'vigil_smtp_duration_seconds', value, labels: { phase: name } });
     samples.push(...tlsSamples(certExpiry), ...resolution.samples());
-    return { ...result, samples };
+    return withSamples(result, samples);
   }
   function fail(reason: ProbeResult['reason'], message: string): ProbeResult {
     return finish({ ok: false, reason, message });

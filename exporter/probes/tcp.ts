@@ -12,7 +12,7 @@ import { abortError, classifyError, errorMessage } from './support/errors.js';
 import { DEFAULT_CERT_THRESHOLD, TLS_METRICS, tlsFacts, tlsSamples, type TlsFacts } from './support/tls.js';
 import { ipProtocol, RESOLVE_METRICS, resolveSamples, resolveTarget, type Resolved } from './support/resolve.js';
 import type { ProbeDefinition, ProbeRunContext } from './types.js';
-import type { ProbeResult, Sample } from '../model/result.js';
+import { withSamples, type ProbeResult, type Sample } from '../model/result.js';
 
 const MAX_READ = 1024 * 1024;
 
@@ -101,7 +101,7 @@ function connectAndTalk(check: TcpCheck, address: Resolved, expect: Pattern | un
       // As blackbox: 1 only when the reply was read to its end (or to the cap) without a match.
       samples.push({ key: 'failed_due_to_regex', metric: 'probe_failed_due_to_regex', value: result.reason === 'assertion' ? 1 : 0 });
       samples.push(...tlsSamples(facts));
-      resolve({ ...result, samples });
+      resolve(withSamples(result, samples));
     };
     const fail = (err: unknown) => finish({ ok: false, reason: classifyError(err), message: `${check.host}:${check.port}: ${errorMessage(err)}` });
     const onAbort = () => fail(abortError());

@@ -15,7 +15,7 @@ import { pattern, Pattern } from './support/pattern.js';
 import { RESOLVE_METRICS, recordingLookup } from './support/resolve.js';
 import { DEFAULT_CERT_THRESHOLD, earliestCertExpiry, TLS_METRICS, tlsSamples } from './support/tls.js';
 import type { ProbeDefinition, ProbeRunContext } from './types.js';
-import type { ProbeResult, Sample } from '../model/result.js';
+import { withSamples, type ProbeResult, type Sample } from '../model/result.js';
 import type { TLSSocket } from 'node:tls';
 
 const MAX_MESSAGE = 16 * 1024 * 1024;
@@ -122,7 +122,7 @@ async function probeWebsocket(check: WebsocketCheck, expect: Pattern | undefined
       setTimeout(() => ws.terminate(), 1_000).unref();
       const samples: Sample[] = Object.entries(phases).map(([phase, value]) => ({ key: `duration_${phase}`, metric: 'vigil_websocket_duration_seconds', value, labels: { phase } }));
       samples.push(...tlsSamples(certExpiry), ...resolution.samples());
-      resolve({ ...result, message: result.message && redact(result.message), samples });
+      resolve(withSamples({ ok: result.ok, reason: result.reason, message: result.message && redact(result.message) }, samples));
     };
     const onAbort = () => finish({ ok: false, reason: 'timeout', message: `${where}: ${phaseNow()} timed out` });
     const phaseNow = () => (phases.handshake === undefined ? (phases.connect === undefined ? 'connect' : 'handshake') : `waiting for a message matching ${expect}`);
