@@ -26,7 +26,14 @@ interface Entry {
   /** In the due-queue. */
   queued: boolean;
   running?: Promise<CheckResult>;
-  stop: AbortController;
+  /**
+   * Aborts the run in flight; made per run. One kept per check was an AbortController, its
+   * EventTarget and two maps — ~0.7 KB for each of 10 000 checks — and every attempt added and
+   * removed a listener on it, reallocating the maps of an object in old space.
+   */
+  stop?: AbortController;
+  /** Taken out of the schedule (reload, stop): a run that has not started must not. */
+  removed: boolean;
   /** The last run held its slot for SLOW_RUN_MS or more, or timed out: it waits in the slow lane. */
   slow: boolean;
 }
@@ -106,7 +113,7 @@ export class Scheduler {
     for (const check of wanted.values()) {
       if (this.entries.has(check.name)) continue;
       const def = getProbeDefinition(check.type)!;
-      const entry: Entry = { check, probe: def.create(check, this.opts.env), families: declaredFamilies(def), due: 0, queued: false, stop: new AbortController(), slow: false };
+      const entry: Entry = { check, probe: def.create(check, this.opts.env), families: declaredFamilies(def), due: 0, queued: false, removed: false, slow: false };
       this.entries.set(check.name, entry);
       if (this.started) this.schedule(entry, this.firstDelay(check));
     }
@@ -212,6 +219,9 @@ export class Scheduler {
   private async runOnce(entry: Entry): Promise<CheckResult> {
     // The lane is fixed for the whole run, so release() gives back exactly what acquire() took.
     const slow = entry.slow;
+    const stop = new AbortController();
+    if (entry.removed) stop.abort();
+    entry.stop = stop;
     let held = false;
     const slot = {
       acquire: async () => {
@@ -227,7 +237,7 @@ export class Scheduler {
     };
     await slot.acquire();
     try {
-      const result = await runCheck(entry.check, entry.probe, { signal: entry.stop.signal, log: this.opts.log, slot, families: entry.families });
+      const result = await runCheck(entry.check, entry.probe, { signal: stop.signal, log: this.opts.log, slot, families: entry.families });
       entry.slow = result.reason === 'timeout' || result.duration * 1000 >= SLOW_RUN_MS;
       if (this.entries.get(entry.check.name) === entry) this.opts.state.record(result);
       return result;
@@ -236,6 +246,7 @@ export class Scheduler {
       throw err;
     } finally {
       entry.running = undefined;
+      entry.stop = undefined;
       slot.release();
     }
   }
@@ -273,7 +284,8 @@ export class Scheduler {
 
   // A removed entry may stay in the heap until it comes due; fire() skips it.
   private remove(name: string, entry: Entry): void {
-    entry.stop.abort();
+    entry.removed = true;
+    entry.stop?.abort();
     this.entries.delete(name);
     const close = async () => {
       await entry.running?.catch(() => {});

@@ -22,8 +22,8 @@ interface CheckMeta {
   config: CheckCommon;
   base: string;
   info: string;
-  /** sample key -> its threshold rows ([label suffix, level] per configured severity). */
-  thresholds: Map<string, { rows: Array<[string, number]>; written: number }>;
+  /** sample key -> its threshold rows ([label suffix, level] per configured severity); made at the first threshold (most checks have none: an empty Map is ~0.3 KB). */
+  thresholds?: Map<string, { rows: Array<[string, number]>; written: number }>;
   /** Renders of this check so far: a key's threshold rows are written once per render. */
   renders: number;
 }
@@ -167,7 +167,6 @@ export class Metrics {
         config: check,
         base: renderLabels({ check: check.name, component: check.component, ...(this.location ? { location: this.location } : {}), ...check.labels }),
         info: `,${renderLabels({ type: check.type, interval_seconds: String(check.interval / 1000), ...targetLabel(check) })}`,
-        thresholds: new Map(),
         renders: 0,
       };
       this.checkMeta.set(check.name, m);
@@ -201,6 +200,7 @@ export class Metrics {
         if (!t) continue;
         // Labels rendered once per check and key; a key with several samples (disk per mount)
         // writes its rows once.
+        meta.thresholds ??= new Map();
         let th = meta.thresholds.get(sample.key);
         if (!th) {
           th = { rows: [], written: 0 };
