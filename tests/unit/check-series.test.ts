@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CheckSeries, escapeLabelValue, type CheckWriter } from '../../exporter/telemetry/check-series.js';
+import { CheckSeries, escapeLabelValue, formatSampleValue, type CheckWriter } from '../../exporter/telemetry/check-series.js';
 
 const specs = [
   { name: 'probe_success', help: 'ok?' },
@@ -10,6 +10,12 @@ const specs = [
 
 function lines(text: string): string[] {
   return text.split('\n').filter(Boolean);
+}
+
+/** Rows each family counts (white box: the layout of a scrape rests on these). */
+function rowCounts(s: CheckSeries): Record<string, number> {
+  const families = (s as unknown as { families: Map<string, { rows: number }> }).families;
+  return Object.fromEntries([...families].filter(([, f]) => f.rows).map(([name, f]) => [name, f.rows]));
 }
 
 describe('CheckSeries', () => {
@@ -164,6 +170,112 @@ describe('CheckSeries', () => {
         });
       },
     ), { numRuns: 40 });
+  });
+
+  it('keeps rows as they come and go: re-encodes only the block of a changed value, and serves what a fresh series would', () => {
+    const fams = [...specs, { name: 'probe_dns_lookup_time_seconds', help: 'dns' }];
+    // 300 checks of up to 8 rows: 600 to 1 500 lines in a family, several blocks each.
+    const write = (s: CheckSeries, i: number, run: number, phases: string[]) =>
+      s.update(`c${i}`, `check="c${i}"`, (w) => {
+        w.set('probe_success', '', run % 2);
+        for (const p of phases) w.set('probe_http_duration_seconds', `,phase="${p}"`, (i + run) / 1000);
+        w.set('vigil_check_runs_total', '', run);
+        w.set('probe_dns_lookup_time_seconds', '', 0.5);
+      });
+    const all = ['resolve', 'connect', 'tls', 'processing', 'transfer'];
+    const s = new CheckSeries();
+    s.reset(fams);
+    for (let i = 0; i < 300; i++) write(s, i, 1, all);
+    const chunks = () => {
+      const out: Buffer[] = [];
+      s.renderTo((c) => out.push(c));
+      return out;
+    };
+    const first = chunks();
+    expect(first.length).toBeGreaterThan(12); // 4 headers and 8+ blocks
+    expect(rowCounts(s)).toEqual({ probe_success: 300, probe_http_duration_seconds: 1500, vigil_check_runs_total: 300, probe_dns_lookup_time_seconds: 300 });
+
+    // One value changed in check 260: lines 1300-1304 of the phases, the 6th block of that family only.
+    s.update('c260', 'check="c260"', (w) => {
+      w.set('probe_success', '', 1);
+      for (const p of all) w.set('probe_http_duration_seconds', `,phase="${p}"`, p === 'tls' ? 9 : 261 / 1000);
+      w.set('vigil_check_runs_total', '', 1);
+      w.set('probe_dns_lookup_time_seconds', '', 0.5);
+    });
+    const second = chunks();
+    expect(second.length).toBe(first.length);
+    const changed = second.map((c, k) => c !== first[k]).flatMap((differs, k) => (differs ? [k] : []));
+    expect(changed).toHaveLength(1);
+    expect(second[changed[0]].toString()).toContain('probe_http_duration_seconds{check="c260",phase="tls"} 9\n');
+    expect(first[changed[0]].toString()).toContain('probe_http_duration_seconds{check="c260",phase="tls"} 0.261\n');
+
+    // Rows dropped from the middle of some checks (not written again), and a check removed.
+    for (let i = 0; i < 300; i += 3) write(s, i, 2, ['resolve', 'transfer']);
+    s.remove('c7');
+    const fresh = new CheckSeries();
+    fresh.reset(fams);
+    for (let i = 0; i < 300; i++) if (i !== 7) write(fresh, i, i % 3 ? 1 : 2, i % 3 ? all : ['resolve', 'transfer']);
+    fresh.update('c260', 'check="c260"', (w) => {
+      w.set('probe_success', '', 1);
+      for (const p of all) w.set('probe_http_duration_seconds', `,phase="${p}"`, p === 'tls' ? 9 : 261 / 1000);
+      w.set('vigil_check_runs_total', '', 1);
+      w.set('probe_dns_lookup_time_seconds', '', 0.5);
+    });
+    expect(s.render()).toBe(fresh.render());
+    expect(rowCounts(s)).toEqual(rowCounts(fresh));
+    expect(rowCounts(s).probe_http_duration_seconds).toBe(199 * 5 + 100 * 2);
+
+    // And back: the rows come again (laid out anew, after each check's other rows), values change in place.
+    for (let i = 0; i < 300; i += 3) write(s, i, 3, all);
+    for (let i = 0; i < 300; i += 3) write(fresh, i, 3, all);
+    expect(s.render()).toBe(fresh.render());
+    for (let i = 0; i < 300; i += 3) write(s, i, 4, all);
+    for (let i = 0; i < 300; i += 3) write(fresh, i, 4, all);
+    expect(chunks().map(String).join('')).toBe(fresh.render());
+  });
+
+  it('grows a check beyond the rows it started with, and shrinks it again', () => {
+    const s = new CheckSeries();
+    s.reset([{ name: 'vigil_metrics_value', help: 'values' }, ...specs]);
+    const write = (n: number, v: number) => s.update('m', 'check="m"', (w) => {
+      w.set('probe_success', '', 1);
+      for (let k = 0; k < n; k++) w.set('vigil_metrics_value', `,name="v${k}"`, v + k);
+    });
+    const data = () => lines(s.render()).filter((l) => !l.startsWith('#'));
+    write(3, 0);
+    s.render();
+    write(100, 1); // 97 rows added to a laid-out family
+    expect(data()).toEqual([...Array.from({ length: 100 }, (_, k) => `vigil_metrics_value{check="m",name="v${k}"} ${1 + k}`), 'probe_success{check="m"} 1']);
+    write(100, 2);
+    write(40, 3);
+    expect(data()).toEqual([...Array.from({ length: 40 }, (_, k) => `vigil_metrics_value{check="m",name="v${k}"} ${3 + k}`), 'probe_success{check="m"} 1']);
+    expect(rowCounts(s)).toEqual({ vigil_metrics_value: 40, probe_success: 1 });
+    s.remove('m');
+    expect(rowCounts(s)).toEqual({});
+    expect(s.render()).toBe('');
+  });
+
+  it('tells rows apart by their whole label suffix, even one that starts another', () => {
+    const s = new CheckSeries();
+    s.reset(specs);
+    const suffixes = ['', ',phase="a"', ',phase="a",x="1"', ',phase="a}"', ',phase="a"}"', ','];
+    s.update('a', 'check="a"', (w) => suffixes.forEach((l, k) => w.set('probe_http_duration_seconds', l, k)));
+    s.update('a', 'check="a"', (w) => suffixes.forEach((l, k) => w.set('probe_http_duration_seconds', l, 10 + k)));
+    s.update('a', 'check="a"', (w) => [...suffixes].reverse().forEach((l, k) => w.set('probe_http_duration_seconds', l, 20 + k)));
+    expect(lines(s.render()).filter((l) => !l.startsWith('#'))).toEqual(suffixes.map((l, k) => `probe_http_duration_seconds{check="a"${l}} ${25 - k}`));
+  });
+
+  it('formats every value as before, shared small tails included', () => {
+    const s = new CheckSeries();
+    s.reset(specs);
+    const values = [0, -0, 1, 200, 255, 256, 1.5, -1, 1e21, 0.1, NaN, Infinity, -Infinity];
+    values.forEach((v, k) => s.update(`c${k}`, `check="c${k}"`, (w) => { w.set('probe_success', '', v); w.set('probe_http_duration_seconds', ',phase="x"', v); }));
+    const data = lines(s.render()).filter((l) => !l.startsWith('#'));
+    expect(data).toEqual([
+      ...values.map((v, k) => `probe_success{check="c${k}"} ${formatSampleValue(v)}`),
+      ...values.map((v, k) => `probe_http_duration_seconds{check="c${k}",phase="x"} ${formatSampleValue(v)}`),
+    ]);
+    expect(data.slice(0, 3)).toEqual(['probe_success{check="c0"} 0', 'probe_success{check="c1"} 0', 'probe_success{check="c2"} 1']);
   });
 
   it('escapes label values per the text format', () => {
