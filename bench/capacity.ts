@@ -95,6 +95,7 @@ async function benchSize(checks: number, targetPort: number, o: Options) {
     // 10 000 checks, whose own CPU is reported apart (cpu_*_scraped) rather than charged to probing.
     const window = async (pauseMs: number) => {
       const scrapeMs: number[] = [];
+      let rss = rssBytes(proc.pid!);
       const cpu0 = cpuSeconds(proc.pid!);
       const runs0 = sum(await runsByCheck(url));
       const w0 = performance.now();
@@ -108,15 +109,14 @@ async function benchSize(checks: number, targetPort: number, o: Options) {
           scrapeMs.push(s.ms);
           nextScrape = performance.now() + pauseMs;
         }
-        rssMax = Math.max(rssMax, rssBytes(proc.pid!));
+        rss = Math.max(rss, rssBytes(proc.pid!));
         await sleep(Math.min(250, Math.max(0, nextScrape - performance.now())));
       }
       const elapsed = (performance.now() - w0) / 1000;
       const cpu = cpuSeconds(proc.pid!) - cpu0;
       const runs = await runsByCheck(url);
-      return { scrapeMs, bytes, elapsed, cpu, probes: sum(runs) - runs0, runs };
+      return { scrapeMs, bytes, elapsed, cpu, probes: sum(runs) - runs0, runs, rss };
     };
-    let rssMax = rssBytes(proc.pid!);
     const probing = await window(15_000);
     const scraped = await window(250);
     const before = scraped.runs;
@@ -142,7 +142,9 @@ async function benchSize(checks: number, targetPort: number, o: Options) {
       cpu_cores_used: cpu / elapsed,
       cpu_s_per_1000_probes_scraped: (scraped.cpu / scraped.probes) * 1000,
       cpu_cores_used_scraped: scraped.cpu / scraped.elapsed,
-      rss_mb: rssMax / 1e6,
+      rss_mb: Math.max(probing.rss, scraped.rss) / 1e6,
+      rss_mb_probing: probing.rss / 1e6,
+      rss_mb_scraped: scraped.rss / 1e6,
       startup_s: startupS,
       ready_s: readyS,
       reload_s: reloadS,

@@ -282,4 +282,36 @@ describe('CheckSeries', () => {
     expect(escapeLabelValue('plain')).toBe('plain');
     expect(escapeLabelValue('a"b\\c\nd')).toBe('a\\"b\\\\c\\nd');
   });
+
+  it('with a scratch writer, blocks whose values moved since the last scrape go to the scratch; blocks that stayed are kept', () => {
+    const s = new CheckSeries();
+    s.reset(specs);
+    const write = (run: number, changed = -1) => {
+      for (let i = 0; i < 600; i++) s.update(`c${i}`, `check="c${i}"`, (w) => { w.set('probe_success', '', 1); w.set('vigil_check_runs_total', '', i === changed ? run + 1 : run); });
+    };
+    const scrape = () => {
+      const kept: Buffer[] = [];
+      const scratch: string[] = [];
+      const order: string[] = [];
+      s.renderTo((c) => { kept.push(c); order.push(c.toString('utf8')); }, (t) => { scratch.push(t); order.push(t); });
+      return { kept, scratch, text: order.join('') };
+    };
+    write(1);
+    const blocks = Math.ceil(600 / 256) * 2;
+    const first = scrape(); // a fresh layout: every block is new, none kept
+    expect(first.scratch).toHaveLength(blocks);
+    expect(first.kept).toHaveLength(2); // the headers
+    expect(first.text).toBe(s.render()); // render() (no scratch) now keeps every block
+    write(1, 300); // one runs counter moved: its block only
+    const second = scrape();
+    expect(second.scratch).toHaveLength(1);
+    expect(second.scratch[0]).toContain('vigil_check_runs_total{check="c300"} 2\n');
+    expect(second.kept).toHaveLength(2 + blocks - 1);
+    const third = scrape(); // unchanged since: encoded once more, and kept from now on
+    expect(third.scratch).toHaveLength(0);
+    expect(third.text).toBe(second.text);
+    const fourth = scrape();
+    expect(fourth.kept).toEqual(third.kept);
+    expect(fourth.kept.every((c, k) => c === third.kept[k])).toBe(true);
+  });
 });
