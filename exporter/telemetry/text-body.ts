@@ -4,9 +4,10 @@
 // exists encoded: the check series keep each block of lines as a Buffer until one of its values
 // changes (check-series.ts). Copying those blocks into one body cost a copy per scrape and a
 // body as large as the scrape held for the next one (two at a time when scrapes overlap), so
-// the blocks are handed to the socket themselves; only text made for this scrape (the
-// exporter's own families) is encoded here. A joined string of the whole scrape is avoided for
-// the same reason as before: it would be allocated in V8's old space on every scrape.
+// the blocks are handed to the socket themselves; only text made for this scrape is encoded
+// here: the exporter's own families, and blocks whose values moved since the last scrape, which
+// go into reused scratch pieces (appendScratch). A joined string of the whole scrape is avoided
+// for the same reason as before: it would be allocated in V8's old space on every scrape.
 import type { ServerResponse } from 'node:http';
 
 /**
