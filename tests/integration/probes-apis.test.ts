@@ -366,7 +366,9 @@ describe('websocket probe', () => {
   const failures = [
     { name: 'a refused handshake', path: '/private', fields: {}, reason: 'auth', message: /handshake answered with status 401, expected 101 Switching Protocols/ },
     { name: 'a handshake that never completes', path: '/hang', fields: { timeout: '500ms' }, reason: 'timeout', message: /timed out/ },
-    { name: 'no matching message before the timeout', path: '/quiet', fields: { expect: 'pong', timeout: '500ms' }, reason: 'timeout', message: /waiting for a message matching \/pong\/ timed out/ },
+    // 2 s, not 500 ms: the timeout must fall after the handshake, which on a loaded CI box took
+    // longer than 500 ms once (the run then timed out in the handshake, not while waiting).
+    { name: 'no matching message before the timeout', path: '/quiet', fields: { expect: 'pong', timeout: '2s' }, reason: 'timeout', message: /waiting for a message matching \/pong\/ timed out/ },
     { name: 'closed before a match', path: '/bye', fields: { expect: 'pong' }, reason: 'assertion', message: /closed \(code 1001\) before a message matched \/pong\/ \(got "not what you want"\)/ },
   ];
   it.each(failures)('$name', async ({ path: p, fields, reason, message }) => {
