@@ -137,6 +137,34 @@ describe('status page in Chromium', () => {
     expect(pageErrors(page)).toEqual([]);
   });
 
+  // The first render waits for the snapshot and the two panels above the board. index.html
+  // preloads all three, so they leave with the stylesheet instead of after the script has loaded
+  // and run; a read that did not match its preload would be a second request.
+  it('asks for the snapshot and the panels once each, from the preloads, before its script is in', async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    contexts.push(ctx);
+    const page = await ctx.newPage();
+    const asked: string[] = [];
+    page.on('request', (r) => { if (r.url().includes('/api/v1/')) asked.push(new URL(r.url()).pathname); });
+    const warnings: string[] = [];
+    page.on('console', (m) => { if (m.text().includes('preload')) warnings.push(m.text()); });
+    await page.goto(`${ex.url}/`);
+    await page.waitForSelector('html[data-ready="true"]', { timeout: 10_000 });
+    const reads = ['/api/v1/status', '/api/v1/alerts/board', '/api/v1/maintenance'];
+    for (const r of reads) expect(asked.filter((a) => a === r), r).toHaveLength(1);
+    // Asked for before the script was even in: the script's own reads leave once it has run.
+    const timing = await page.evaluate((names) => {
+      const all = performance.getEntriesByType('resource') as PerformanceResourceTiming[];
+      const script = all.find((x) => /\/app\.js$/.test(new URL(x.name).pathname))!;
+      return names.map((n) => {
+        const e = all.find((x) => new URL(x.name).pathname === n);
+        return { n, before: !!e && e.startTime < script.responseEnd };
+      });
+    }, reads);
+    expect(timing).toEqual(reads.map((n) => ({ n, before: true })));
+    expect(warnings).toEqual([]);
+  });
+
   // How fast is a figure of `npm run bench -- statuspage` ("change latency", goal < 2 s); here the
   // page must get there by the live feed alone, with a bound wide enough for a loaded CI box.
   it('turns a broken check and its card critical without a reload, with the dependency hint', async () => {
