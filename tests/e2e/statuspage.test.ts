@@ -328,7 +328,9 @@ describe('status page in Chromium', () => {
     expect(pageErrors(page)).toEqual([]);
   });
 
-  it('saves 360 px and 1280 px screenshots, light and dark', async () => {
+  // Four full-page screenshots between a break and a heal (up to 15 s each): past the default
+  // 30 s once, with six browser test files sharing two cores.
+  it('saves 360 px and 1280 px screenshots, light and dark', { timeout: 60_000 }, async () => {
     await breakCheck('db-primary');
     try {
       const page = await open();
