@@ -1,10 +1,7 @@
 // HTTP(S) probe: one fresh connection per run (never kept alive), per-phase timings taken from
 // socket events as blackbox_exporter does (resolve, connect, tls, processing, transfer), status
 // and body assertions, certificate expiry, and extraction of response headers into gauges.
-import http, { type IncomingMessage } from 'node:http';
-import https from 'node:https';
-import type { Socket } from 'node:net';
-import type { TLSSocket } from 'node:tls';
+import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
 import { name } from '../config/common.js';
@@ -17,6 +14,7 @@ import { defaultHeadline } from './support/headline.js';
 import { abortError, classifyError, errorMessage } from './support/errors.js';
 import { DEFAULT_CERT_THRESHOLD, TLS_METRICS, tlsFacts, tlsSamples, type TlsFacts } from './support/tls.js';
 import { ipProtocol, RESOLVE_METRICS, resolveSamples, resolveTarget, type Resolved } from './support/resolve.js';
+import { invalidHeader, request, requestMessage, type Endpoint, type ResponseHead } from './support/http1.js';
 import type { ProbeDefinition, ProbeRunContext } from './types.js';
 import { withSamples, type ProbeResult, type Sample } from '../model/result.js';
 import type { CheckCommon, Threshold } from '../model/check.js';
@@ -27,7 +25,12 @@ const MAX_BODY_LIMIT = 16 * 1024 * 1024;
 const schema = z.object({
   url: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }),
   method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']).default('GET'),
-  headers: z.record(z.string(), z.string()).default({}),
+  headers: z.record(z.string(), z.string()).default({}).superRefine((headers, ctx) => {
+    for (const [name, value] of Object.entries(headers)) {
+      const problem = invalidHeader(name, value);
+      if (problem) ctx.addIssue({ code: 'custom', path: [name], message: problem });
+    }
+  }),
   body: z.string().optional(),
   expect: z.strictObject({
     status: z.array(statusPattern).min(1).default(['2xx']),
@@ -130,7 +133,7 @@ type BodyUse =
   | 'skip';
 
 interface Exchange {
-  res: IncomingMessage;
+  head: ResponseHead;
   body?: Buffer;
   /** Body bytes read. */
   bytes: number;
@@ -146,6 +149,8 @@ const USER_AGENT = 'Vigil/1 (+health probe)';
 interface Target {
   url: URL;
   headers: Record<string, string>;
+  /** The first request's bytes (a redirect builds its own). */
+  message: Buffer;
   needBody: boolean;
   bodyRegex?: Pattern;
   bodyNotRegex?: Pattern;
@@ -160,6 +165,7 @@ function prepare(check: HttpCheck): Target {
   return {
     url,
     headers,
+    message: requestMessage(check.method, url, headers, check.body),
     needBody: !!(body_regex || body_not_regex || check.expect.json.length),
     bodyRegex: body_regex === undefined ? undefined : Pattern.compile(body_regex),
     bodyNotRegex: body_not_regex === undefined ? undefined : Pattern.compile(body_not_regex),
@@ -187,13 +193,13 @@ async function probeHttp(check: HttpCheck, target: Target, ctx: ProbeRunContext)
     // A target that never resolved has no other phase, as in blackbox.
     for (const p of PHASE_SERIES) if (resolvedOnce || p.phase === 'resolve') samples.push({ key: p.key, metric: 'probe_http_duration_seconds', value: roundMicros(phases[p.phase]), labels: p.labels });
     samples.push(...resolveSamples(firstLookup, roundMicros(lookupFailedAfter)));
-    const res = ex?.res;
-    samples.push({ key: 'status_code', metric: 'probe_http_status_code', value: res?.statusCode ?? 0 });
-    samples.push({ key: 'content_length', metric: 'probe_http_content_length', value: ex ? declaredLength(ex.res, method) : 0 });
+    const res = ex?.head;
+    samples.push({ key: 'status_code', metric: 'probe_http_status_code', value: res?.status ?? 0 });
+    samples.push({ key: 'content_length', metric: 'probe_http_content_length', value: res ? declaredLength(res, method) : 0 });
     samples.push({ key: 'body_length', metric: 'probe_http_uncompressed_body_length', value: ex?.bytes ?? 0 });
     samples.push({ key: 'redirects', metric: 'probe_http_redirects', value: redirects });
     samples.push({ key: 'ssl', metric: 'probe_http_ssl', value: ex?.tls ? 1 : 0 });
-    samples.push({ key: 'http_version', metric: 'probe_http_version', value: res ? Number(res.httpVersion) || 0 : 0 });
+    samples.push({ key: 'http_version', metric: 'probe_http_version', value: res ? Number(res.version) : 0 });
     samples.push({ key: 'failed_due_to_regex', metric: 'probe_failed_due_to_regex', value: regexFailed ? 1 : 0 });
     const modified = res && lastModified(res);
     if (modified !== undefined) samples.push({ key: 'last_modified', metric: 'probe_http_last_modified_timestamp_seconds', value: modified });
@@ -204,8 +210,8 @@ async function probeHttp(check: HttpCheck, target: Target, ctx: ProbeRunContext)
   // The body of a redirect is never read (blackbox neither reads one it does not follow). The
   // body of a response whose status already fails the run is counted until the run's deadline
   // at most: a server that sends headers and then stalls still fails on its status.
-  const bodyUse = (res: IncomingMessage): BodyUse => (isRedirectStatus(res) ? 'skip'
-    : !statusMatches(res.statusCode ?? 0, check.expect.status) ? 'drain'
+  const bodyUse = (res: ResponseHead): BodyUse => (isRedirectStatus(res) ? 'skip'
+    : !statusMatches(res.status, check.expect.status) ? 'drain'
       : target.needBody ? 'keep' : 'count');
 
   for (;;) {
@@ -223,7 +229,8 @@ async function probeHttp(check: HttpCheck, target: Target, ctx: ProbeRunContext)
     if (!resolvedOnce) firstLookup = address;
     resolvedOnce = true;
     try {
-      ex = await exchange(url, address, method, headers, check, body, bodyUse, ctx);
+      const message = url === target.url ? target.message : requestMessage(method, url, headers, body);
+      ex = await exchange(url, address, method, message, check, bodyUse, ctx);
     } catch (err) {
       if (err instanceof BodyTooLarge) {
         // A response came: its status, length and phases are reported as for any other.
@@ -236,13 +243,13 @@ async function probeHttp(check: HttpCheck, target: Target, ctx: ProbeRunContext)
       return fail(classifyError(err), `${method} ${url.origin}${url.pathname}: ${errorMessage(err)}`);
     }
     for (const p of PHASES) phases[p] += ex.phases[p];
-    if (isRedirectStatus(ex.res)) {
-      const status = ex.res.statusCode ?? 0;
+    if (isRedirectStatus(ex.head)) {
+      const status = ex.head.status;
       // As blackbox: a redirect counts whether or not it is followed.
       redirects++;
       if (!check.follow_redirects) break;
       if (redirects > check.max_redirects) return fail('status', `more than ${check.max_redirects} redirects`);
-      url = new URL(ex.res.headers.location!, url);
+      url = new URL(ex.head.headers.location, url);
       // 303 (and in practice 301/302 for POST) switch to GET, as browsers and curl do.
       if (status === 303 || ((status === 301 || status === 302) && method === 'POST')) {
         method = 'GET';
@@ -256,10 +263,10 @@ async function probeHttp(check: HttpCheck, target: Target, ctx: ProbeRunContext)
   }
 
   const final = ex!;
-  const status = final.res.statusCode ?? 0;
+  const status = final.head.status;
   for (const h of check.extract_headers) {
-    const raw = final.res.headers[h.header.toLowerCase()];
-    const value = Number(Array.isArray(raw) ? raw[0] : raw);
+    const raw = final.head.headers[h.header.toLowerCase()];
+    const value = Number(raw);
     if (raw !== undefined && Number.isFinite(value)) samples.push({ key: h.name, metric: 'vigil_http_header_value', value, labels: { header: h.header } });
   }
 
@@ -295,8 +302,8 @@ async function probeHttp(check: HttpCheck, target: Target, ctx: ProbeRunContext)
 /** Statuses a client follows when they carry a Location (Go's and browsers' set). */
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
-function isRedirectStatus(res: IncomingMessage): boolean {
-  return REDIRECT_STATUSES.has(res.statusCode ?? 0) && !!res.headers.location;
+function isRedirectStatus(res: ResponseHead): boolean {
+  return REDIRECT_STATUSES.has(res.status) && !!res.headers.location;
 }
 
 /**
@@ -304,8 +311,8 @@ function isRedirectStatus(res: IncomingMessage): boolean {
  * probe_http_content_length): -1 when the length is not declared (chunked, or read to close),
  * 0 for a status that has no body, the header otherwise (also for HEAD).
  */
-function declaredLength(res: IncomingMessage, method: string): number {
-  const status = res.statusCode ?? 0;
+function declaredLength(res: ResponseHead, method: string): number {
+  const status = res.status;
   const header = res.headers['content-length'];
   const declared = header !== undefined && /^\d+$/.test(header) ? Number(header) : -1;
   if (method === 'HEAD') return declared;
@@ -314,7 +321,7 @@ function declaredLength(res: IncomingMessage, method: string): number {
   return declared;
 }
 
-function lastModified(res: IncomingMessage): number | undefined {
+function lastModified(res: ResponseHead): number | undefined {
   const header = res.headers['last-modified'];
   if (!header) return undefined;
   const t = Date.parse(header);
@@ -327,115 +334,98 @@ class BodyTooLarge extends Error {
   }
 }
 
-// Shared agents that never keep a socket: every request still opens its own connection (so
-// connect failures and phase timings are real), without `agent: false` building a new Agent
-// per request. TLS options are per request; the agent keys its (unused) pool by them.
-const AGENT_OPTIONS = { keepAlive: false, maxSockets: Infinity, maxFreeSockets: 0 };
-const httpAgent = new http.Agent(AGENT_OPTIONS);
-// No TLS session resumption either: the handshake is measured in full, every run.
-const httpsAgent = new https.Agent({ ...AGENT_OPTIONS, maxCachedSessions: 0 });
+/** Where a URL's request goes: the address resolved for it, its port, and for https the SNI name. */
+function endpointOf(url: URL, address: Resolved, headers: Record<string, string>, check: HttpCheck): Endpoint {
+  const https = url.protocol === 'https:';
+  const endpoint: Endpoint = { address: address.address, port: Number(url.port || (https ? 443 : 80)) };
+  if (https) {
+    // As Node's https agent: the configured name, else the Host header's, else the URL's; none
+    // for an IP literal (SNI carries names only).
+    const host = Object.entries(headers).find(([k]) => k.toLowerCase() === 'host')?.[1].replace(/:\d*$/, '') ?? url.hostname;
+    const name = check.tls.server_name ?? host.replace(/^\[|\]$/g, '');
+    endpoint.tls = { servername: isIP(name) ? undefined : name, rejectUnauthorized: !check.tls.insecure_skip_verify };
+  }
+  return endpoint;
+}
 
-function exchange(url: URL, address: Resolved, method: string, headers: Record<string, string>, check: HttpCheck, body: string | undefined, bodyUse: (res: IncomingMessage) => BodyUse, ctx: ProbeRunContext): Promise<Exchange> {
+function exchange(url: URL, address: Resolved, method: string, message: Buffer, check: HttpCheck, bodyUse: (res: ResponseHead) => BodyUse, ctx: ProbeRunContext): Promise<Exchange> {
   const signal = ctx.signal;
   if (signal.aborted) return Promise.reject(abortError());
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    let tConnect: number | undefined, tTls: number | undefined, tFirstByte = 0;
+    let tConnect: number | undefined, tTls: number | undefined, tFirstByte: number | undefined, tHead = 0;
     let tlsInfo: TlsFacts | undefined;
     let settled = false;
     let drainTimer: NodeJS.Timeout | undefined;
-    const isHttps = url.protocol === 'https:';
-    // The signal is handled here rather than passed to http.request, which would attach a
-    // stream end-of-life watcher (several closures) to every request.
-    const onAbort = () => req.destroy(abortError());
+    let res: ResponseHead | undefined;
+    let use: BodyUse = 'count';
+    const limit = check.max_body_bytes;
+    const chunks: Buffer[] = [];
+    let bytes = 0;
     const settle = () => {
       if (settled) return false;
       settled = true;
       clearTimeout(drainTimer);
       signal.removeEventListener('abort', onAbort);
+      conn.close();
       return true;
     };
     const failWith = (err: unknown) => { if (settle()) reject(err); };
-    const req = (isHttps ? https : http).request(url, {
-      method,
-      headers,
-      agent: isHttps ? httpsAgent : httpAgent,
-      // The address resolved (and timed) before: the connection goes there, the Host header
-      // and the TLS server name stay the URL's.
-      lookup: (_host, opts, cb) => process.nextTick(() => (opts.all
-        ? (cb as unknown as (e: null, a: Array<{ address: string; family: number }>) => void)(null, [{ address: address.address, family: address.family }])
-        : cb(null, address.address, address.family))),
-      rejectUnauthorized: !check.tls.insecure_skip_verify,
-      servername: check.tls.server_name,
-    });
-    signal.addEventListener('abort', onAbort, { once: true });
-    req.once('socket', (socket: Socket) => {
-      socket.once('connect', () => { tConnect = performance.now(); });
-      if (isHttps) {
-        socket.once('secureConnect', () => {
-          tTls = performance.now();
-          tlsInfo = tlsFacts(socket as TLSSocket, !check.tls.insecure_skip_verify);
-        });
-      }
-    });
-    req.on('error', failWith);
-    req.once('response', (res) => {
-      tFirstByte = performance.now();
-      res.on('error', failWith);
-      const use = bodyUse(res);
-      const limit = check.max_body_bytes;
-      const declared = Number(res.headers['content-length'] ?? NaN);
-      const chunks: Buffer[] = [];
-      let bytes = 0;
-      const exchanged = (kept: boolean): Exchange => {
-        const tEnd = performance.now();
-        const connected = tConnect ?? t0;
-        const secured = tTls ?? connected;
-        return {
-          res,
-          body: kept ? Buffer.concat(chunks, bytes) : undefined,
-          bytes,
-          tls: tlsInfo,
-          phases: {
-            resolve: 0,
-            connect: (connected - t0) / 1000,
-            tls: (secured - connected) / 1000,
-            processing: (tFirstByte - secured) / 1000,
-            transfer: (tEnd - tFirstByte) / 1000,
-          },
-        };
+    const onAbort = () => failWith(abortError());
+    const exchanged = (kept: boolean): Exchange => {
+      const tEnd = performance.now();
+      const connected = tConnect ?? t0;
+      const secured = tTls ?? connected;
+      const first = tFirstByte ?? tHead;
+      return {
+        head: res!,
+        body: kept ? Buffer.concat(chunks, bytes) : undefined,
+        bytes,
+        tls: tlsInfo,
+        phases: {
+          resolve: 0,
+          connect: (connected - t0) / 1000,
+          tls: (secured - connected) / 1000,
+          processing: (first - secured) / 1000,
+          transfer: (tEnd - first) / 1000,
+        },
       };
-      const done = (kept: boolean) => { if (settle()) resolve(exchanged(kept)); };
-      // Every run has its own connection (no keep-alive), so closing it mid-body costs nothing
-      // and spares reading a large body to its end.
-      const stop = () => res.destroy();
-      const tooLarge = (seen: string) => {
-        failWith(new BodyTooLarge(`body exceeds max_body_bytes ${formatSize(limit)} (${seen})`, exchanged(false)));
-        stop();
-      };
-      if (use === 'skip') {
-        done(false);
-        return stop();
-      }
-      if (use === 'drain') {
-        drainTimer = setTimeout(() => { done(false); stop(); }, ctx.remaining());
-      }
-      if (use === 'keep' && declared > limit) return tooLarge(`Content-Length ${declared}`);
-      res.on('data', (chunk: Buffer) => {
+    };
+    // Closing the connection (settle) ends the read: every run has its own connection (no
+    // keep-alive), so closing it mid-body costs nothing and spares reading a large body.
+    const done = (kept: boolean) => { if (settle()) resolve(exchanged(kept)); };
+    const tooLarge = (seen: string) => failWith(new BodyTooLarge(`body exceeds max_body_bytes ${formatSize(limit)} (${seen})`, exchanged(false)));
+    const conn = request(endpointOf(url, address, check.headers, check), message, method === 'HEAD', {
+      connected: () => { tConnect = performance.now(); },
+      secured: (socket) => {
+        tTls = performance.now();
+        tlsInfo = tlsFacts(socket, !check.tls.insecure_skip_verify);
+      },
+      firstByte: () => { tFirstByte = performance.now(); },
+      head: (head) => {
+        tHead = performance.now();
+        res = head;
+        use = bodyUse(head);
+        if (use === 'skip') return done(false);
+        if (use === 'drain') drainTimer = setTimeout(() => done(false), ctx.remaining());
+        const declared = Number(head.headers['content-length'] ?? NaN);
+        if (use === 'keep' && declared > limit) tooLarge(`Content-Length ${declared}`);
+      },
+      body: (chunk) => {
         if (settled) return;
         if (use !== 'keep' && bytes + chunk.length >= limit) {
           // Past the limit nobody needs the rest.
           bytes = limit;
-          done(false);
-          return stop();
+          return done(false);
         }
         bytes += chunk.length;
         if (use !== 'keep') return;
         if (bytes > limit) return tooLarge(`stopped after ${bytes} bytes`);
         chunks.push(chunk);
-      });
-      res.once('end', () => done(use === 'keep'));
+      },
+      end: () => done(use === 'keep'),
+      error: failWith,
     });
-    req.end(body);
+    signal.addEventListener('abort', onAbort, { once: true });
   });
 }

@@ -340,6 +340,88 @@ describe('http probe', () => {
   });
 });
 
+describe('http probe against servers that are not Node\'s', () => {
+  /** A TCP server that answers every connection with `answer` (written in pieces, then closed unless told not to). */
+  async function rawServer(answer: (sock: net.Socket) => void): Promise<{ url: string; close(): Promise<void> }> {
+    const sockets = new Set<net.Socket>();
+    const server = net.createServer((sock) => {
+      sockets.add(sock);
+      sock.on('error', () => {});
+      sock.once('data', () => answer(sock));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    return {
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+      close: () => new Promise((r) => { for (const s of sockets) s.destroy(); server.close(() => r()); }),
+    };
+  }
+  const dribble = async (sock: net.Socket, text: string) => {
+    for (const ch of text) {
+      sock.write(ch);
+      await new Promise((r) => setTimeout(r, 1));
+    }
+  };
+
+  it('reads a response sent a byte at a time with bare LF line ends, after an interim 100', async () => {
+    const server = await rawServer(async (sock) => {
+      await dribble(sock, 'HTTP/1.1 100 Continue\n\nHTTP/1.1 200 OK\nTransfer-Encoding: chunked\nX-Queue-Depth: 7\n\n3\nall\n3\n-ok\n0\n\n');
+      sock.end();
+    });
+    try {
+      const r = await runOnce({ type: 'http', url: server.url, expect: { body_regex: '^all-ok$' }, extract_headers: [{ header: 'X-Queue-Depth', name: 'depth' }] });
+      expect(r).toMatchObject({ ok: true, status: 'healthy' });
+      expect(sample(r, 'status_code')).toBe(200);
+      expect(sample(r, 'body_length')).toBe(6);
+      expect(sample(r, 'content_length')).toBe(-1);
+      expect(sample(r, 'depth', { header: 'X-Queue-Depth' })).toBe(7);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('fails a reply that is not HTTP, naming what came back', async () => {
+    const server = await rawServer((sock) => sock.end('SSH-2.0-OpenSSH_9.6\r\n\r\n'));
+    try {
+      const r = await runOnce({ type: 'http', url: server.url });
+      expect(r).toMatchObject({ ok: false, reason: 'error' });
+      expect(r.message).toBe(`GET ${server.url.slice(0, -1)}/: HPE_INVALID_CONSTANT: not an HTTP/1.x response: "SSH-2.0-OpenSSH_9.6"`);
+      expect(sample(r, 'status_code')).toBe(0);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('fails a body cut short, and a connection closed without a response, as connect errors', async () => {
+    const cut = await rawServer((sock) => sock.end('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly this'));
+    const silent = await rawServer((sock) => sock.end());
+    try {
+      const r = await runOnce({ type: 'http', url: cut.url, expect: { body_regex: 'x' } });
+      expect(r).toMatchObject({ ok: false, reason: 'connect', message: expect.stringContaining('connection closed before the response body ended') });
+      const s = await runOnce({ type: 'http', url: silent.url });
+      expect(s).toMatchObject({ ok: false, reason: 'connect', message: expect.stringContaining('socket hang up') });
+    } finally {
+      await cut.close();
+      await silent.close();
+    }
+  });
+
+  it('fails headers past Node\'s header size limit without buffering more', async () => {
+    const server = await rawServer((sock) => {
+      sock.write('HTTP/1.1 200 OK\r\n');
+      // Headers that never end: the probe must stop at the limit, not at its timeout.
+      const timer = setInterval(() => { if (!sock.destroyed) sock.write(`X-Pad: ${'a'.repeat(1000)}\r\n`); else clearInterval(timer); }, 1);
+      sock.once('close', () => clearInterval(timer));
+    });
+    try {
+      const r = await runOnce({ type: 'http', url: server.url, timeout: '5s' });
+      expect(r).toMatchObject({ ok: false, reason: 'error', message: expect.stringContaining('HPE_HEADER_OVERFLOW: response headers exceed') });
+      expect(sample(r, 'response_time')).toBeLessThan(4);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('tcp probe', () => {
   let server: net.Server;
   let port: number;

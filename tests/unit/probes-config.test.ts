@@ -137,3 +137,13 @@ describe('component probe configs', () => {
     expect(msg).toMatch(/^vigil\.yml:1:28 server\.heartbeat_token: heartbeat_token must be at least 16 characters$/);
   });
 });
+
+describe('http headers', () => {
+  it('refuses a header that cannot be sent, naming it, before any run', () => {
+    expect(problems('name: api\ntype: http\nurl: http://api/\nheaders: { "X-Evil": "a\\r\\nInjected: 1", "Bad Name": x }')).toEqual([
+      expect.stringMatching(/^vigil\.yml:\d+:\d+ checks\[0\]\.headers\.X-Evil: header X-Evil has a character that cannot be sent/),
+      expect.stringMatching(/^vigil\.yml:\d+:\d+ checks\[0\]\.headers\.<malformed key of 8 characters>: invalid header name "Bad Name"$/),
+    ]);
+    expect(problems('name: api\ntype: http\nurl: http://api/\nheaders: { Authorization: "Bearer é" }')).toEqual([]);
+  });
+});
