@@ -2,7 +2,6 @@
 // containment of probes that throw, hang or return garbage, then threshold evaluation.
 // Everything every probe shares lives here, once (blackbox's prober.go does the same).
 import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { CheckCommon } from '../model/check.js';
 import { redact } from '../config/secrets.js';
 import { evaluate, summarize } from '../health/evaluate.js';
@@ -16,6 +15,8 @@ import { PROBE_MARGIN_MS, type Probe, type ProbeRunContext } from '../probes/typ
 export interface RunOptions {
   /** Aborts everything (exporter stopping, check removed). */
   signal?: AbortSignal;
+  /** The same for the scheduler, without an AbortController of its own per run (see RunStop). */
+  stop?: RunStop;
   log: Logger;
   /** The scheduler's concurrency slot: given back while waiting between attempts, taken again to retry. */
   slot?: { acquire(): Promise<void>; release(): void };
@@ -32,6 +33,40 @@ export type DeclaredFamilies = ReadonlyMap<string, readonly string[]>;
 
 const declaredCache = new WeakMap<{ metrics: MetricSpec[] }, DeclaredFamilies>();
 
+/**
+ * Stops a run in flight: the attempt running is aborted and no other starts. The scheduler makes
+ * one per run; an AbortController in its place was one more EventTarget per run (~1.4 KB
+ * allocated) and a listener added to and removed from it by every attempt.
+ */
+export class RunStop {
+  stopped = false;
+  /** Aborts the attempt running, or ends the wait before a retry. */
+  current?: () => void;
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.current?.();
+  }
+}
+
+const stopped = (opts: RunOptions): boolean => opts.signal?.aborted === true || opts.stop?.stopped === true;
+
+/** The delay before a retry; over early when the run is stopped. */
+function retryDelay(ms: number, opts: RunOptions): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', done);
+      if (opts.stop) opts.stop.current = undefined;
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    opts.signal?.addEventListener('abort', done, { once: true });
+    if (opts.stop) opts.stop.current = done;
+  });
+}
+
 /** The families a kind declares, for RunOptions.families (built once per kind). */
 export function declaredFamilies(kind: { metrics: MetricSpec[] }): DeclaredFamilies {
   let out = declaredCache.get(kind);
@@ -47,17 +82,14 @@ export async function runCheck(check: CheckCommon, probe: Probe, opts: RunOption
   for (;;) {
     attempt++;
     ({ result, duration } = await attemptOnce(check, probe, attempt, opts));
-    if (result.ok || attempt > check.retries || opts.signal?.aborted) break;
+    if (result.ok || attempt > check.retries || stopped(opts)) break;
     opts.log.debug('attempt failed, retrying', { check: check.name, attempt, reason: result.reason, error: result.message });
     // A retry delay is idle time: holding a slot through it starved other checks of slots.
     opts.slot?.release();
-    try {
-      await sleep(check.retry_delay, undefined, { signal: opts.signal });
-    } catch {
-      break;
-    }
+    await retryDelay(check.retry_delay, opts);
+    if (stopped(opts)) break;
     await opts.slot?.acquire();
-    if (opts.signal?.aborted) break;
+    if (stopped(opts)) break;
   }
   // sanitize() gave this run its own array, so appending is safe.
   const samples = result.samples;
@@ -84,10 +116,11 @@ async function attemptOnce(check: CheckCommon, probe: Probe, attempt: number, op
   // A run that waited for a slot while its check was removed (or the exporter stopped) must not
   // start a probe: 'abort' never fires for an already aborted signal, so it would hold its slot
   // for its whole timeout, and stop() waits for it.
-  if (opts.signal?.aborted) return { result: { ok: false, reason: 'timeout', message: 'check stopped before it ran', samples: [] }, duration: 0 };
+  if (stopped(opts)) return { result: { ok: false, reason: 'timeout', message: 'check stopped before it ran', samples: [] }, duration: 0 };
   const controller = new AbortController();
   const onStop = () => controller.abort();
   opts.signal?.addEventListener('abort', onStop, { once: true });
+  if (opts.stop) opts.stop.current = onStop;
   let timer: NodeJS.Timeout | undefined;
   // The race guarantees the timeout even for a probe that ignores its signal and never settles.
   const timedOut = new Promise<ProbeResult>((resolve) => {
@@ -109,6 +142,7 @@ async function attemptOnce(check: CheckCommon, probe: Probe, attempt: number, op
   } finally {
     clearTimeout(timer);
     opts.signal?.removeEventListener('abort', onStop);
+    if (opts.stop) opts.stop.current = undefined;
   }
   return { result, duration: roundMicros((performance.now() - t0) / 1000) };
 }

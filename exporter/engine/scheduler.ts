@@ -12,7 +12,7 @@ import type { CheckCommon } from '../model/check.js';
 import type { Logger } from '../log.js';
 import { getProbeDefinition } from '../probes/index.js';
 import type { Probe, ProbeEnv } from '../probes/types.js';
-import { declaredFamilies, runCheck, type DeclaredFamilies } from './runner.js';
+import { declaredFamilies, runCheck, RunStop, type DeclaredFamilies } from './runner.js';
 import type { CheckResult } from '../model/result.js';
 import type { StateStore } from './state.js';
 
@@ -27,11 +27,11 @@ interface Entry {
   queued: boolean;
   running?: Promise<CheckResult>;
   /**
-   * Aborts the run in flight; made per run. One kept per check was an AbortController, its
+   * Stops the run in flight; made per run. One AbortController kept per check was its
    * EventTarget and two maps — ~0.7 KB for each of 10 000 checks — and every attempt added and
    * removed a listener on it, reallocating the maps of an object in old space.
    */
-  stop?: AbortController;
+  stop?: RunStop;
   /** Taken out of the schedule (reload, stop): a run that has not started must not. */
   removed: boolean;
   /** The last run held its slot for SLOW_RUN_MS or more, or timed out: it waits in the slow lane. */
@@ -219,8 +219,8 @@ export class Scheduler {
   private async runOnce(entry: Entry): Promise<CheckResult> {
     // The lane is fixed for the whole run, so release() gives back exactly what acquire() took.
     const slow = entry.slow;
-    const stop = new AbortController();
-    if (entry.removed) stop.abort();
+    const stop = new RunStop();
+    if (entry.removed) stop.stop();
     entry.stop = stop;
     let held = false;
     const slot = {
@@ -237,7 +237,7 @@ export class Scheduler {
     };
     await slot.acquire();
     try {
-      const result = await runCheck(entry.check, entry.probe, { signal: stop.signal, log: this.opts.log, slot, families: entry.families });
+      const result = await runCheck(entry.check, entry.probe, { stop, log: this.opts.log, slot, families: entry.families });
       entry.slow = result.reason === 'timeout' || result.duration * 1000 >= SLOW_RUN_MS;
       if (this.entries.get(entry.check.name) === entry) this.opts.state.record(result);
       return result;
@@ -285,7 +285,7 @@ export class Scheduler {
   // A removed entry may stay in the heap until it comes due; fire() skips it.
   private remove(name: string, entry: Entry): void {
     entry.removed = true;
-    entry.stop?.abort();
+    entry.stop?.stop();
     this.entries.delete(name);
     const close = async () => {
       await entry.running?.catch(() => {});

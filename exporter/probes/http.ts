@@ -13,7 +13,7 @@ import { formatSize, roundMicros } from '../model/units.js';
 import { defaultHeadline } from './support/headline.js';
 import { abortError, classifyError, errorMessage } from './support/errors.js';
 import { DEFAULT_CERT_THRESHOLD, TLS_METRICS, tlsFacts, tlsSamples, type TlsFacts } from './support/tls.js';
-import { ipProtocol, RESOLVE_METRICS, resolveSamples, resolveTarget, type Resolved } from './support/resolve.js';
+import { ipProtocol, literalTarget, RESOLVE_METRICS, resolveSamples, resolveTarget, type Resolved } from './support/resolve.js';
 import { invalidHeader, request, requestMessage, type Endpoint, type ResponseHead } from './support/http1.js';
 import type { ProbeDefinition, ProbeRunContext } from './types.js';
 import { withSamples, type ProbeResult, type Sample } from '../model/result.js';
@@ -151,6 +151,8 @@ interface Target {
   headers: Record<string, string>;
   /** The first request's bytes (a redirect builds its own). */
   message: Buffer;
+  /** The URL's host when it is an IP address: nothing to resolve, run after run. */
+  literal?: Resolved;
   needBody: boolean;
   bodyRegex?: Pattern;
   bodyNotRegex?: Pattern;
@@ -166,6 +168,7 @@ function prepare(check: HttpCheck): Target {
     url,
     headers,
     message: requestMessage(check.method, url, headers, check.body),
+    literal: literalTarget(url.hostname),
     needBody: !!(body_regex || body_not_regex || check.expect.json.length),
     bodyRegex: body_regex === undefined ? undefined : Pattern.compile(body_regex),
     bodyNotRegex: body_not_regex === undefined ? undefined : Pattern.compile(body_not_regex),
@@ -218,7 +221,7 @@ async function probeHttp(check: HttpCheck, target: Target, ctx: ProbeRunContext)
     let address: Resolved;
     const t0 = performance.now();
     try {
-      address = await resolveTarget(url.hostname, check.ip_protocol, ctx.signal);
+      address = (url === target.url && target.literal) || await resolveTarget(url.hostname, check.ip_protocol, ctx.signal);
     } catch (err) {
       const took = (performance.now() - t0) / 1000;
       phases.resolve += took;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { declaredFamilies, runCheck } from '../../exporter/engine/runner.js';
+import { declaredFamilies, runCheck, RunStop } from '../../exporter/engine/runner.js';
 import { silentLogger } from '../../exporter/log.js';
 import type { Sample } from '../../exporter/model/result.js';
 import { PROBE_MARGIN_MS, type Probe } from '../../exporter/probes/types.js';
@@ -43,6 +43,46 @@ describe('runner containment', () => {
     let aborted = false;
     await run({ run: (ctx) => new Promise((_, reject) => ctx.signal.addEventListener('abort', () => { aborted = true; reject(new Error('aborted')); })) });
     expect(aborted).toBe(true);
+  });
+});
+
+describe('stopping a run (check removed, exporter stopping)', () => {
+  const failing = (attempts: number[]): Probe => ({ run: async () => { attempts.push(Date.now()); return { ok: false, reason: 'error', message: 'down', samples: [] }; } });
+
+  it('aborts the attempt in flight and starts no retry', async () => {
+    const stop = new RunStop();
+    let attempts = 0;
+    const probe: Probe = { run: (ctx) => new Promise((_, reject) => { attempts++; ctx.signal.addEventListener('abort', () => reject(new Error('aborted'))); setTimeout(() => stop.stop(), 20); }) };
+    const t0 = Date.now();
+    const r = await runCheck({ ...check, timeout: 5_000, retries: 3 }, probe, { log: silentLogger, stop });
+    expect(Date.now() - t0).toBeLessThan(1_000);
+    expect(attempts).toBe(1);
+    expect(r).toMatchObject({ ok: false, reason: 'timeout', attempts: 1 });
+  });
+
+  it('ends the wait before a retry at once, with no further attempt', async () => {
+    const stop = new RunStop();
+    const attempts: number[] = [];
+    const t0 = Date.now();
+    setTimeout(() => stop.stop(), 50);
+    const r = await runCheck({ ...check, retries: 2, retry_delay: 10_000 }, failing(attempts), { log: silentLogger, stop });
+    expect(Date.now() - t0).toBeLessThan(1_000);
+    expect(attempts).toHaveLength(1);
+    expect(r).toMatchObject({ ok: false, reason: 'error', attempts: 1 });
+    expect(stop.current).toBeUndefined();
+  });
+
+  it('starts nothing once stopped, and an AbortSignal still does the same', async () => {
+    const stop = new RunStop();
+    stop.stop();
+    const attempts: number[] = [];
+    expect(await runCheck(check, failing(attempts), { log: silentLogger, stop })).toMatchObject({ ok: false, reason: 'timeout', message: 'check stopped before it ran' });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 50);
+    const t0 = Date.now();
+    await runCheck({ ...check, retries: 2, retry_delay: 10_000 }, failing(attempts), { log: silentLogger, signal: controller.signal });
+    expect(Date.now() - t0).toBeLessThan(1_000);
+    expect(attempts).toHaveLength(1);
   });
 });
 

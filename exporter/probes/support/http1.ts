@@ -221,38 +221,41 @@ function headEnd(buf: Buffer, from: number): number {
 }
 
 function parseHead(text: string): ResponseHead {
-  const lines = text.split('\n');
-  const statusLine = trimCR(lines[0]);
+  // The text ends with its blank line, so every line ends with LF.
+  let eol = text.indexOf('\n');
+  const statusLine = text.slice(0, lineEnd(text, 0, eol));
   const m = STATUS_LINE.exec(statusLine);
   if (!m) throw new HttpProtocolError(`not an HTTP/1.x response: ${JSON.stringify(statusLine.slice(0, 40))}`, 'HPE_INVALID_CONSTANT');
   const headers: Record<string, string> = Object.create(null);
   let last: string | undefined;
-  for (let i = 1; i < lines.length; i++) {
-    const line = trimCR(lines[i]);
-    if (line === '') continue;
-    const first = line.charCodeAt(0);
+  for (let at = eol + 1; at < text.length; at = eol + 1) {
+    eol = text.indexOf('\n', at);
+    const end = lineEnd(text, at, eol);
+    if (end === at) continue;
+    const first = text.charCodeAt(at);
     if (first === 32 || first === 9) {
       // An obsolete folded continuation of the previous header (RFC 9112 §5.2): one space.
       if (last === undefined) throw new HttpProtocolError('response header block starts with a continuation line', 'HPE_INVALID_HEADER_TOKEN');
-      headers[last] = `${headers[last]} ${line.trim()}`.trim();
+      headers[last] = `${headers[last]} ${text.slice(at, end).trim()}`.trim();
       continue;
     }
-    const colon = line.indexOf(':');
-    const name = colon > 0 ? line.slice(0, colon) : '';
-    if (!TOKEN.test(name)) throw new HttpProtocolError(`invalid response header line ${JSON.stringify(line.slice(0, 40))}`, 'HPE_INVALID_HEADER_TOKEN');
+    const colon = text.indexOf(':', at);
+    const name = colon > at && colon < end ? text.slice(at, colon) : '';
+    if (!TOKEN.test(name)) throw new HttpProtocolError(`invalid response header line ${JSON.stringify(text.slice(at, end).slice(0, 40))}`, 'HPE_INVALID_HEADER_TOKEN');
     const key = name.toLowerCase();
     if (key in headers) {
       last = undefined;
       continue;
     }
-    headers[key] = line.slice(colon + 1).trim();
+    headers[key] = text.slice(colon + 1, end).trim();
     last = key;
   }
-  return { status: Number(m[2]), version: `1.${m[1]}`, headers };
+  return { status: Number(m[2]), version: m[1] === '1' ? '1.1' : '1.0', headers };
 }
 
-function trimCR(line: string): string {
-  return line.charCodeAt(line.length - 1) === CR ? line.slice(0, -1) : line;
+/** Where the line from `at` to its LF at `eol` ends, without its CR. */
+function lineEnd(text: string, at: number, eol: number): number {
+  return eol > at && text.charCodeAt(eol - 1) === CR ? eol - 1 : eol;
 }
 
 /**

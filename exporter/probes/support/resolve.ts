@@ -31,19 +31,27 @@ export interface Resolved {
   family: 4 | 6;
   /** Seconds the lookup took. */
   seconds: number;
+  /** ipHash of the address, when worked out already. */
+  hash?: number;
+}
+
+/** A target that is an IP literal, resolved once for every run (undefined for a name). */
+export function literalTarget(host: string): Resolved | undefined {
+  const bare = host.replace(/^\[|\]$/g, '');
+  const family = isIP(bare);
+  return family ? { address: bare, family: family as 4 | 6, seconds: 0, hash: ipHash(bare, family as 4 | 6) } : undefined;
 }
 
 /** The address to connect to; rejects (with the resolver's error) when the name does not resolve. */
 export async function resolveTarget(host: string, protocol: IpProtocol, signal: AbortSignal): Promise<Resolved> {
-  const bare = host.replace(/^\[|\]$/g, '');
+  const literal = literalTarget(host);
+  if (literal) return literal;
   const t0 = performance.now();
-  const literal = isIP(bare);
-  if (literal) return { address: bare, family: literal as 4 | 6, seconds: 0 };
-  const all = await abortable(lookup(bare, { all: true, verbatim: true }), signal);
+  const all = await abortable(lookup(host, { all: true, verbatim: true }), signal);
   const seconds = Math.round((performance.now() - t0) * 1000) / 1e6;
   const want = protocol === 'ip4' ? 4 : protocol === 'ip6' ? 6 : undefined;
   const chosen = (want && all.find((a) => a.family === want)) || all[0];
-  if (!chosen) throw Object.assign(new Error(`${bare}: no address`), { code: 'ENOTFOUND' });
+  if (!chosen) throw Object.assign(new Error(`${host}: no address`), { code: 'ENOTFOUND' });
   return { address: chosen.address, family: chosen.family as 4 | 6, seconds };
 }
 
@@ -52,7 +60,7 @@ export function resolveSamples(r: Resolved | undefined, failedAfter = 0): Sample
   return [
     { key: 'dns_lookup_time', metric: 'probe_dns_lookup_time_seconds', value: r ? r.seconds : failedAfter },
     { key: 'ip_protocol', metric: 'probe_ip_protocol', value: r ? r.family : 0 },
-    { key: 'ip_addr_hash', metric: 'probe_ip_addr_hash', value: r ? ipHash(r.address, r.family) : 0 },
+    { key: 'ip_addr_hash', metric: 'probe_ip_addr_hash', value: r ? r.hash ?? ipHash(r.address, r.family) : 0 },
   ];
 }
 
