@@ -424,7 +424,8 @@ function exchange(url: URL, address: Resolved, method: string, message: Buffer, 
         bytes += chunk.length;
         if (use !== 'keep') return;
         if (bytes > limit) return tooLarge(`stopped after ${bytes} bytes`);
-        chunks.push(chunk);
+        // The chunk is a view of the shared read buffer.
+        chunks.push(Buffer.from(chunk));
       },
       end: () => done(use === 'keep'),
       error: failWith,

@@ -379,6 +379,28 @@ describe('http probe against servers that are not Node\'s', () => {
     }
   });
 
+  it('keeps a body that spans many reads intact for its assertions', async () => {
+    // ~400 KB in pieces of 7 KB: each read lands in the probe's shared read buffer, so a kept
+    // body that were not copied out of it would read back as the last piece repeated.
+    const items = Array.from({ length: 4000 }, (_, i) => ({ id: i, name: `item-${i}`, pad: 'x'.repeat(80) }));
+    const body = JSON.stringify({ first: 'alpha', items, last: 'omega' });
+    const server = await rawServer(async (sock) => {
+      sock.write(`HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`);
+      for (let at = 0; at < body.length; at += 7000) {
+        sock.write(body.slice(at, at + 7000));
+        await new Promise((r) => setTimeout(r, 1));
+      }
+      sock.end();
+    });
+    try {
+      const r = await runOnce({ type: 'http', url: server.url, expect: { body_regex: '^\\{"first":"alpha","items":\\[\\{"id":0,', json: [{ path: '$.last', equals: 'omega' }, { path: '$.items[3999].name', equals: 'item-3999' }] } });
+      expect(r).toMatchObject({ ok: true });
+      expect(sample(r, 'body_length')).toBe(Buffer.byteLength(body));
+    } finally {
+      await server.close();
+    }
+  });
+
   it('fails a reply that is not HTTP, naming what came back', async () => {
     const server = await rawServer((sock) => sock.end('SSH-2.0-OpenSSH_9.6\r\n\r\n'));
     try {

@@ -31,6 +31,7 @@ export class HttpProtocolError extends Error {
 
 export interface ResponseSink {
   head(head: ResponseHead): void;
+  /** A piece of the body: a view of the read buffer, valid during the call only (copy what is kept). */
   body(chunk: Buffer): void;
   end(): void;
 }
@@ -314,6 +315,12 @@ export interface OpenExchange {
   close(): void;
 }
 
+// One read buffer for every probe's socket (net's `onread`): each read is parsed before the next
+// one lands, and what outlives a read is copied (an unfinished head, a body kept for its
+// assertions). Reading through the sockets' streams allocated a Buffer per read and pushed it
+// through a Readable: ~8 % of the main thread at 1 000 probes a second, measured bare.
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+
 // One context for every https probe rather than one built per connection: it holds no
 // per-connection options (verification and SNI are per connection), and Node's contexts keep no
 // client sessions of their own, so no handshake is resumed.
@@ -326,6 +333,7 @@ let sharedContext: tls.SecureContext | undefined;
 export function request(endpoint: Endpoint, message: Buffer, headRequest: boolean, events: ExchangeEvents): OpenExchange {
   let closed = false;
   let gotByte = false;
+  const onread = { buffer: READ_BUFFER, callback: (n: number) => read(n) };
   const socket: net.Socket = endpoint.tls
     ? tls.connect({
       host: endpoint.address,
@@ -333,8 +341,10 @@ export function request(endpoint: Endpoint, message: Buffer, headRequest: boolea
       servername: endpoint.tls.servername,
       rejectUnauthorized: endpoint.tls.rejectUnauthorized,
       secureContext: (sharedContext ??= tls.createSecureContext()),
-    })
-    : net.connect({ host: endpoint.address, port: endpoint.port, noDelay: true });
+      // Documented for tls.connect as for net.connect; @types/node lists it for net only.
+      onread,
+    } as tls.ConnectionOptions)
+    : net.connect({ host: endpoint.address, port: endpoint.port, noDelay: true, onread });
   const close = () => {
     if (closed) return;
     closed = true;
@@ -363,18 +373,19 @@ export function request(endpoint: Endpoint, message: Buffer, headRequest: boolea
   });
   socket.once('connect', () => { if (!closed) events.connected(); });
   if (endpoint.tls) socket.once('secureConnect', () => { if (!closed) events.secured(socket as TLSSocket); });
-  socket.on('data', (chunk: Buffer) => {
-    if (closed) return;
+  function read(n: number): boolean {
+    if (closed) return false;
     if (!gotByte) {
       gotByte = true;
       events.firstByte();
     }
     try {
-      parser.feed(chunk);
+      parser.feed(READ_BUFFER.subarray(0, n));
     } catch (err) {
       fail(err as Error);
     }
-  });
+    return !closed;
+  }
   socket.once('end', ended);
   socket.on('error', fail);
   // A close without an end (a reset after the body began): whatever the parser makes of it.
