@@ -140,6 +140,31 @@ describe('CheckSeries', () => {
     ]);
   });
 
+  it('formats a changed value when a scrape reads it: the last of many changes, also for a check removed or a reset meanwhile', () => {
+    const s = new CheckSeries();
+    s.reset(specs);
+    const write = (check: string, v: number) => s.update(check, `check="${check}"`, (w) => {
+      w.set('probe_success', '', 1);
+      w.set('probe_http_duration_seconds', ',phase="connect"', v);
+      w.set('vigil_check_runs_total', '', v * 1000);
+    });
+    write('a', 0.5);
+    write('b', 0.25);
+    s.render();
+    for (let k = 1; k <= 10; k++) write('a', k / 1000);
+    write('b', 0.125);
+    s.remove('b');
+    expect(lines(s.render()).filter((l) => !l.startsWith('#'))).toEqual([
+      'probe_success{check="a"} 1', 'probe_http_duration_seconds{check="a",phase="connect"} 0.01', 'vigil_check_runs_total{check="a"} 10',
+    ]);
+    // A value changed and the families declared again before the next scrape: nothing of the
+    // old layout leaks into the new one.
+    write('a', 0.75);
+    s.reset([specs[2], specs[0]]);
+    write('c', 0.002);
+    expect(lines(s.render()).filter((l) => !l.startsWith('#'))).toEqual(['vigil_check_runs_total{check="c"} 2', 'probe_success{check="c"} 1']);
+  });
+
   it('a scrape that reuses unchanged blocks serves the same bytes as a render from scratch', () => {
     fc.assert(fc.property(
       fc.array(fc.tuple(fc.nat(599), fc.nat(3), fc.boolean(), fc.boolean()), { minLength: 1, maxLength: 300 }),
