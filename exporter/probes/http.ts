@@ -352,8 +352,7 @@ function endpointOf(url: URL, address: Resolved, headers: Record<string, string>
 }
 
 function exchange(url: URL, address: Resolved, method: string, message: Buffer, check: HttpCheck, bodyUse: (res: ResponseHead) => BodyUse, ctx: ProbeRunContext): Promise<Exchange> {
-  const signal = ctx.signal;
-  if (signal.aborted) return Promise.reject(abortError());
+  if (ctx.aborted) return Promise.reject(abortError());
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     let tConnect: number | undefined, tTls: number | undefined, tFirstByte: number | undefined, tHead = 0;
@@ -365,11 +364,12 @@ function exchange(url: URL, address: Resolved, method: string, message: Buffer, 
     const limit = check.max_body_bytes;
     const chunks: Buffer[] = [];
     let bytes = 0;
+    let unhook = () => {};
     const settle = () => {
       if (settled) return false;
       settled = true;
       clearTimeout(drainTimer);
-      signal.removeEventListener('abort', onAbort);
+      unhook();
       conn.close();
       return true;
     };
@@ -430,6 +430,6 @@ function exchange(url: URL, address: Resolved, method: string, message: Buffer, 
       end: () => done(use === 'keep'),
       error: failWith,
     });
-    signal.addEventListener('abort', onAbort, { once: true });
+    unhook = ctx.onAbort(onAbort);
   });
 }

@@ -18,7 +18,15 @@ export const PROBE_MARGIN_MS = 100;
 
 export interface ProbeRunContext {
   /** Aborted when the check's timeout elapses or the exporter stops. */
-  signal: AbortSignal;
+  readonly signal: AbortSignal;
+  /** Whether the run was aborted (as signal.aborted, without making the signal). */
+  readonly aborted: boolean;
+  /**
+   * Call `fn` when the run is aborted (at once when it already is); the function returned
+   * unregisters it. The same moment as the signal's 'abort', for a probe that needs no
+   * AbortSignal: the signal is made only when a probe reads it.
+   */
+  onAbort(fn: () => void): () => void;
   /** Epoch ms by which the run must finish. */
   deadline: number;
   /** Milliseconds left before the deadline less `margin` (default PROBE_MARGIN_MS), at least 1. */

@@ -40,7 +40,7 @@ patterns:
   - { name: timeout, plain: ETIMEDOUT }`;
 
 function ctx(): ProbeRunContext {
-  return { signal: new AbortController().signal, deadline: Date.now() + 10_000, remaining: () => 10_000, attempt: 1, log: silentLogger };
+  return { signal: new AbortController().signal, aborted: false, onAbort: () => () => {}, deadline: Date.now() + 10_000, remaining: () => 10_000, attempt: 1, log: silentLogger };
 }
 
 const probeOf = (check: LogCheck): Probe => logProbe.create(check, { log: silentLogger, storagePath: dir, stores: { logs: store } });

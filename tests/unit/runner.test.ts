@@ -39,6 +39,27 @@ describe('runner containment', () => {
     expect(r.attempts).toBe(2);
   });
 
+  it('tells onAbort hooks at the timeout, once, and not after they unregister; a signal read late is already aborted', async () => {
+    const calls: string[] = [];
+    let late: AbortSignal | undefined;
+    await run({
+      run: (ctx) => new Promise((_, reject) => {
+        ctx.onAbort(() => calls.push('first'));
+        const off = ctx.onAbort(() => calls.push('removed'));
+        off();
+        ctx.onAbort(() => {
+          calls.push(`last, aborted=${ctx.aborted}`);
+          late = ctx.signal;
+          // Registered after the abort: called at once.
+          ctx.onAbort(() => calls.push('after'));
+          reject(new Error('aborted'));
+        });
+      }),
+    });
+    expect(calls).toEqual(['first', 'last, aborted=true', 'after']);
+    expect(late?.aborted).toBe(true);
+  });
+
   it('gives each attempt an abort signal that fires at the timeout', async () => {
     let aborted = false;
     await run({ run: (ctx) => new Promise((_, reject) => ctx.signal.addEventListener('abort', () => { aborted = true; reject(new Error('aborted')); })) });
