@@ -153,6 +153,8 @@ interface Target {
   message: Buffer;
   /** The URL's host when it is an IP address: nothing to resolve, run after run. */
   literal?: Resolved;
+  /** The host of a configured Host header (no port): the TLS server name unless tls.server_name is set. */
+  hostHeader?: string;
   needBody: boolean;
   bodyRegex?: Pattern;
   bodyNotRegex?: Pattern;
@@ -169,6 +171,7 @@ function prepare(check: HttpCheck): Target {
     headers,
     message: requestMessage(check.method, url, headers, check.body),
     literal: literalTarget(url.hostname),
+    hostHeader: Object.entries(check.headers).find(([k]) => k.toLowerCase() === 'host')?.[1].replace(/:\d*$/, ''),
     needBody: !!(body_regex || body_not_regex || check.expect.json.length),
     bodyRegex: body_regex === undefined ? undefined : Pattern.compile(body_regex),
     bodyNotRegex: body_not_regex === undefined ? undefined : Pattern.compile(body_not_regex),
@@ -233,7 +236,7 @@ async function probeHttp(check: HttpCheck, target: Target, ctx: ProbeRunContext)
     resolvedOnce = true;
     try {
       const message = url === target.url ? target.message : requestMessage(method, url, headers, body);
-      ex = await exchange(url, address, method, message, check, bodyUse, ctx);
+      ex = await exchange(url, address, target, method, message, check, bodyUse, ctx);
     } catch (err) {
       if (err instanceof BodyTooLarge) {
         // A response came: its status, length and phases are reported as for any other.
@@ -338,24 +341,23 @@ class BodyTooLarge extends Error {
 }
 
 /** Where a URL's request goes: the address resolved for it, its port, and for https the SNI name. */
-function endpointOf(url: URL, address: Resolved, headers: Record<string, string>, check: HttpCheck): Endpoint {
+function endpointOf(url: URL, address: Resolved, target: Target, check: HttpCheck): Endpoint {
   const https = url.protocol === 'https:';
   const endpoint: Endpoint = { address: address.address, port: Number(url.port || (https ? 443 : 80)) };
   if (https) {
     // As Node's https agent: the configured name, else the Host header's, else the URL's; none
     // for an IP literal (SNI carries names only).
-    const host = Object.entries(headers).find(([k]) => k.toLowerCase() === 'host')?.[1].replace(/:\d*$/, '') ?? url.hostname;
-    const name = check.tls.server_name ?? host.replace(/^\[|\]$/g, '');
+    const name = check.tls.server_name ?? (target.hostHeader ?? url.hostname).replace(/^\[|\]$/g, '');
     endpoint.tls = { servername: isIP(name) ? undefined : name, rejectUnauthorized: !check.tls.insecure_skip_verify };
   }
   return endpoint;
 }
 
-function exchange(url: URL, address: Resolved, method: string, message: Buffer, check: HttpCheck, bodyUse: (res: ResponseHead) => BodyUse, ctx: ProbeRunContext): Promise<Exchange> {
+function exchange(url: URL, address: Resolved, target: Target, method: string, message: Buffer, check: HttpCheck, bodyUse: (res: ResponseHead) => BodyUse, ctx: ProbeRunContext): Promise<Exchange> {
   if (ctx.aborted) return Promise.reject(abortError());
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    let tConnect: number | undefined, tTls: number | undefined, tFirstByte: number | undefined, tHead = 0;
+    let tConnect: number | undefined, tTls: number | undefined, tFirstByte = 0;
     let tlsInfo: TlsFacts | undefined;
     let settled = false;
     let drainTimer: NodeJS.Timeout | undefined;
@@ -379,7 +381,8 @@ function exchange(url: URL, address: Resolved, method: string, message: Buffer, 
       const tEnd = performance.now();
       const connected = tConnect ?? t0;
       const secured = tTls ?? connected;
-      const first = tFirstByte ?? tHead;
+      // The head came with the first byte or after it, so tFirstByte is set.
+      const first = tFirstByte;
       return {
         head: res!,
         body: kept ? Buffer.concat(chunks, bytes) : undefined,
@@ -398,7 +401,7 @@ function exchange(url: URL, address: Resolved, method: string, message: Buffer, 
     // keep-alive), so closing it mid-body costs nothing and spares reading a large body.
     const done = (kept: boolean) => { if (settle()) resolve(exchanged(kept)); };
     const tooLarge = (seen: string) => failWith(new BodyTooLarge(`body exceeds max_body_bytes ${formatSize(limit)} (${seen})`, exchanged(false)));
-    const conn = request(endpointOf(url, address, check.headers, check), message, method === 'HEAD', {
+    const conn = request(endpointOf(url, address, target, check), message, method === 'HEAD', {
       connected: () => { tConnect = performance.now(); },
       secured: (socket) => {
         tTls = performance.now();
@@ -406,7 +409,6 @@ function exchange(url: URL, address: Resolved, method: string, message: Buffer, 
       },
       firstByte: () => { tFirstByte = performance.now(); },
       head: (head) => {
-        tHead = performance.now();
         res = head;
         use = bodyUse(head);
         if (use === 'skip') return done(false);

@@ -348,6 +348,8 @@ export function request(endpoint: Endpoint, message: Buffer, headRequest: boolea
   const close = () => {
     if (closed) return;
     closed = true;
+    // The rest of a read already in the parser is not worked through.
+    parser.stop();
     socket.destroy();
   };
   const fail = (err: Error) => {
