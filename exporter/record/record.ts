@@ -20,11 +20,12 @@ import { STATUSES, statusRank, type Status } from '../model/status.js';
 import type { CheckResult } from '../model/result.js';
 import { BAR_MINUTES, type HistoryPoint, type RestoredMinute } from '../engine/history.js';
 import { RECORD_FILE } from '../db/schema.js';
-import { greatest, type RecordSql, type Statement } from '../db/sql.js';
+import type { RecordSql, SqlValue, Statement } from '../db/sql.js';
 import { openSqliteRecord } from '../db/sqlite.js';
 import { BACKUP_DIR, DEFAULT_BACKUP_KEEP, removePartialBackups, rotateBackups } from './backups.js';
 import { RollupBuffer, minuteOf } from './rollup.js';
 import { eventInsert, type RecordEvent } from './events.js';
+import { MERGE_EVERY_MS, MERGE_ROWS, mergeStatements, resultInsert, rollupInsert, stages } from './staging.js';
 import { IncidentBook, type ReportIncident } from './incidents.js';
 import { LiveSketches } from './live-sketches.js';
 import type { Sketch } from './sketch.js';
@@ -37,8 +38,14 @@ const RESTORE_CHECKS_PER_BATCH = 12;
 /** Rows removed per retention step: each DELETE stays short whatever the backlog. */
 export const PRUNE_STEP = 500;
 /** Retention statements per sweep (each a few ms at most), and how often a sweep runs. */
-const PRUNE_STEPS_PER_SWEEP = 20;
+export const PRUNE_STEPS_PER_SWEEP = 20;
 const PRUNE_EVERY_MS = 1_000;
+/**
+ * A round of retention (every check's tables, then the events) starts at most this often: rows
+ * expire a few per check a minute, and a statement costs about the same whether it deletes one
+ * row or fifty. Rows outlive their retention by at most this much (0.2 % of 48 h).
+ */
+export const PRUNE_ROUND_MS = 5 * 60_000;
 /**
  * How often the hour and day tiers are rolled up and pruned (PRUNE_STEPS_PER_SWEEP statements of
  * each): an hour's work for 500 checks takes two minutes of sweeps, and the flushes queued behind
@@ -83,6 +90,9 @@ export interface StatusChange {
   reason?: string;
   message?: string;
 }
+
+/** Rows by their first two values (check id, then time or minute). */
+const byKey = (a: SqlValue[], b: SqlValue[]) => (a[0] as number) - (b[0] as number) || (a[1] as number) - (b[1] as number);
 
 /** What restore() gives back for one check. */
 export interface RestoredCheck {
@@ -161,6 +171,8 @@ export class CheckRecord {
   private checkIds = new Map<string, number>();
   /** Where retention resumes: checks in id order, each its raw results then its rollups, then the events. */
   private pruneAt = { id: 0, unit: 0 };
+  /** When the timer last began a round of retention (epoch ms). */
+  private pruneRoundAt = -Infinity;
   private retention: RecordRetention = { rawMs: 48 * 3_600_000, rollupMs: 48 * 3_600_000 };
   private flushTimer?: NodeJS.Timeout;
   private pruneTimer?: NodeJS.Timeout;
@@ -170,6 +182,11 @@ export class CheckRecord {
   /** The flush queued behind the current write, not started yet. */
   private queuedFlush?: Promise<void>;
   private readonly now: () => number;
+  /** Rows in the staging tables since the last merge (record/staging.ts), and when that was. */
+  private staged = 0;
+  private mergedAt = 0;
+  /** A flush asked for a merge ('now'); the next flush to run does it. */
+  private mergeAsked = false;
   /** Since when writes fail (epoch ms), while they do: one log line per outage. */
   private failingSince?: number;
   /** Last flush: rows written and how long the transaction took (ms). */
@@ -199,8 +216,22 @@ export class CheckRecord {
 
   private connection(): Promise<RecordSql | undefined> {
     if (this.sql) return Promise.resolve(this.sql);
-    this.opening ??= (this.opts.connect ?? (() => openSqliteRecord(this.opts.dir, this.opts.log, this.now())))()
+    this.opening ??= (async () => {
+      const sql = await (this.opts.connect ?? (() => openSqliteRecord(this.opts.dir, this.opts.log, this.now())))();
+      // What a killed process left staged goes where it belongs before anything reads.
+      if (stages(sql.dialect)) {
+        try {
+          await sql.transaction(mergeStatements(sql.dialect));
+        } catch (err) {
+          await sql.close().catch(() => { /* unusable anyway */ });
+          throw err;
+        }
+      }
+      return sql;
+    })()
       .then((sql) => {
+        this.staged = 0;
+        this.mergedAt = this.now();
         this.sql = sql;
         this.checkIds.clear();
         this.roller.reset();
@@ -218,9 +249,9 @@ export class CheckRecord {
   start(): void {
     const removed = removePartialBackups(path.join(this.opts.dir, BACKUP_DIR));
     if (removed.length) this.opts.log.warn('record: removed unfinished backups (a backup was interrupted)', { files: removed });
-    this.flushTimer = setInterval(() => void this.flush(), this.opts.flushMs ?? 1_000);
+    this.flushTimer = setInterval(() => void this.flush('when-due'), this.opts.flushMs ?? 1_000);
     this.flushTimer.unref();
-    this.pruneTimer = setInterval(() => void this.prune(PRUNE_STEPS_PER_SWEEP), PRUNE_EVERY_MS);
+    this.pruneTimer = setInterval(() => void this.pruneWhenDue(), PRUNE_EVERY_MS);
     this.pruneTimer.unref();
     this.rollUpTimer = setInterval(() => void this.rollUp(PRUNE_STEPS_PER_SWEEP), ROLLUP_EVERY_MS);
     this.rollUpTimer.unref();
@@ -313,8 +344,15 @@ export class CheckRecord {
 
   /** Reads of the record (record/queries.ts) on its connection; undefined when the database cannot be opened. */
   async read<T>(query: (sql: RecordSql) => Promise<T>): Promise<T | undefined> {
-    const sql = await this.connection();
+    const sql = await this.readable();
     return sql ? query(sql) : undefined;
+  }
+
+  /** The connection, once every staged row is merged: a read sees every result written so far. */
+  private async readable(): Promise<RecordSql | undefined> {
+    const sql = await this.connection();
+    if (sql && this.staged > 0) await this.flush('now');
+    return this.sql;
   }
 
   /** Results and changes waiting for the next flush. */
@@ -329,9 +367,16 @@ export class CheckRecord {
     return next;
   }
 
-  /** Write everything queued in one transaction. On failure the batch is dropped and counted. */
-  flush(): Promise<void> {
-    if (!this.results.length && !this.events.length && !this.rollups.size && !this.incidents.size) return this.writing.then(() => {});
+  /**
+   * Write everything queued in one transaction. On failure the batch is dropped and counted.
+   * `merge`: 'now' also moves every staged row into the clustered tables (record/staging.ts), so
+   * they hold everything written (stop, backup, reads, tests); 'when-due', the timer's, does that
+   * once MERGE_EVERY_MS or MERGE_ROWS is reached.
+   */
+  flush(merge: 'now' | 'when-due' = 'now'): Promise<void> {
+    if (merge === 'now') this.mergeAsked = true;
+    const mergePending = this.mergeAsked && this.staged > 0;
+    if (!this.results.length && !this.events.length && !this.rollups.size && !this.incidents.size && !mergePending) return this.writing.then(() => {});
     // A flush still waiting its turn takes these rows too: while the database is slow or out of
     // reach (a PostgreSQL connect waits up to its timeout), calls do not pile up each holding a batch.
     if (this.queuedFlush) return this.queuedFlush;
@@ -340,36 +385,41 @@ export class CheckRecord {
       const results = this.results;
       const events = this.events;
       const rollups = this.rollups.drain();
+      const mergeAsked = this.mergeAsked;
       this.results = [];
       this.events = [];
+      this.mergeAsked = false;
       const sql = await this.connection();
       if (!sql) return;
       const started = performance.now();
       try {
         await this.ensureIds(sql, [...results.map((r) => r.check), ...rollups.map((r) => r.check), ...events.flatMap((e) => (e.check ? [e.check] : []))]);
+        const staging = stages(sql.dialect);
         const statements: Statement[] = [];
-        for (const r of results) {
-          statements.push({ sql: 'INSERT INTO results (check_id, t, status, duration_us, ok, reason, message) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
-            params: [this.checkIds.get(r.check)!, r.t, r.status, Math.round(r.duration * 1e6), r.ok ? 1 : 0, r.reason ?? null, r.message ?? null] });
+        const resultSql = resultInsert(sql.dialect);
+        const rows = results.map((r): SqlValue[] => [this.checkIds.get(r.check)!, r.t, r.status, Math.round(r.duration * 1e6), r.ok ? 1 : 0, r.reason ?? null, r.message ?? null]);
+        const rollupRows = rollups.map((r): SqlValue[] => [this.checkIds.get(r.check)!, r.minute, r.runs, r.failures, ...r.seconds, r.rtSum, r.rtMax, r.barWorst, r.barRuns, r.barUp]);
+        if (!staging) {
+          // In key order. Results: each row lands next to the one before it in the clustered
+          // table. Rollups: two instances sharing a PostgreSQL record lock the rows they update
+          // in the same order, so their flushes never deadlock. (Staged rows are appended; the
+          // merge orders them.)
+          rows.sort(byKey);
+          rollupRows.sort(byKey);
         }
-        const g = greatest(sql.dialect);
-        const upsert = `INSERT INTO rollup_minute (check_id, minute, runs, failures, healthy_s, unknown_s, degraded_s, critical_s, rt_sum, rt_max, bar_worst, bar_runs, bar_up)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-          ON CONFLICT (check_id, minute) DO UPDATE SET runs = rollup_minute.runs + excluded.runs, failures = rollup_minute.failures + excluded.failures,
-            healthy_s = rollup_minute.healthy_s + excluded.healthy_s, unknown_s = rollup_minute.unknown_s + excluded.unknown_s,
-            degraded_s = rollup_minute.degraded_s + excluded.degraded_s, critical_s = rollup_minute.critical_s + excluded.critical_s,
-            rt_sum = rollup_minute.rt_sum + excluded.rt_sum, rt_max = ${g}(rollup_minute.rt_max, excluded.rt_max),
-            bar_worst = ${g}(coalesce(rollup_minute.bar_worst, -1), excluded.bar_worst), bar_runs = coalesce(rollup_minute.bar_runs, 0) + excluded.bar_runs,
-            bar_up = coalesce(rollup_minute.bar_up, 0) + excluded.bar_up`;
-        // In key order: two instances sharing a PostgreSQL record lock the rows they update in
-        // the same order, so their flushes never deadlock.
-        rollups.sort((a, b) => this.checkIds.get(a.check)! - this.checkIds.get(b.check)! || a.minute - b.minute);
-        for (const r of rollups) statements.push({ sql: upsert, params: [this.checkIds.get(r.check)!, r.minute, r.runs, r.failures, ...r.seconds, r.rtSum, r.rtMax, r.barWorst, r.barRuns, r.barUp] });
+        for (const params of rows) statements.push({ sql: resultSql, params });
+        const rollupSql = rollupInsert(sql.dialect);
+        for (const params of rollupRows) statements.push({ sql: rollupSql, params });
         for (const e of events) statements.push(eventInsert(e, e.check ? this.checkIds.get(e.check)! : null));
         const incidents = this.incidents.pending();
         statements.push(...incidents.statements);
+        const staged = staging ? this.staged + rows.length + rollupRows.length : 0;
+        const merging = staged > 0 && (mergeAsked || staged >= MERGE_ROWS || this.now() - this.mergedAt >= MERGE_EVERY_MS);
+        if (merging) statements.push(...mergeStatements(sql.dialect));
         await sql.transaction(statements);
         incidents.committed();
+        this.staged = merging ? 0 : staged;
+        if (merging) this.mergedAt = this.now();
         this.lastFlush = { rows: results.length + rollups.length + events.length, ms: performance.now() - started };
         this.lastWriteAt = this.now();
         this.succeeded();
@@ -381,11 +431,21 @@ export class CheckRecord {
     return flushing;
   }
 
+  /** The timer's retention: a sweep a second while a round runs, a new round PRUNE_ROUND_MS after the last one began. */
+  pruneWhenDue(): Promise<number> {
+    const roundStarts = this.pruneAt.id === 0 && this.pruneAt.unit === 0;
+    if (roundStarts && this.now() - this.pruneRoundAt < PRUNE_ROUND_MS) return Promise.resolve(0);
+    if (roundStarts) this.pruneRoundAt = this.now();
+    return this.prune(PRUNE_STEPS_PER_SWEEP);
+  }
+
   /**
    * Delete rows past their retention: at most PRUNE_STEP rows per statement and `maxSteps`
    * statements per call. The checks are visited in turn and the next call carries on where
    * this one stopped (a table moves on once a step finds less than a full one), so every check
-   * is reached however many there are. Returns the rows deleted.
+   * is reached however many there are. A sweep's statements run in one transaction, at most
+   * PRUNE_STEPS_PER_SWEEP each: one commit (and its fsync) a sweep rather than one a statement,
+   * which had made retention cost more than writing the results. Returns the rows deleted.
    */
   prune(maxSteps: number): Promise<number> {
     return this.serial(async () => {
@@ -393,36 +453,43 @@ export class CheckRecord {
       if (!sql) return 0;
       const now = this.now();
       const rawBefore = now - this.retention.rawMs;
-      const rollupBefore = minuteOf(now - this.retention.rollupMs);
+      const minuteBefore = Math.max(minuteOf(now - this.retention.rollupMs), minuteOf(now - (this.retention.minuteMs ?? this.retention.rollupMs)));
+      const rollupCut = now - this.retention.rollupMs;
+      // The key's order finds the PRUNE_STEP-th oldest row of the check; everything up to it goes.
+      const byKey = (table: string, column: string, before: number) => (id: number): Statement => ({
+        sql: `DELETE FROM ${table} WHERE check_id = ? AND ${column} < ? AND ${column} <= coalesce(
+          (SELECT ${column} FROM ${table} WHERE check_id = ? AND ${column} < ? ORDER BY ${column} LIMIT 1 OFFSET ${PRUNE_STEP - 1}), ?)`,
+        params: [id, before, id, before, before],
+      });
+      const perCheck = [byKey('results', 't', rawBefore), byKey('rollup_minute', 'minute', minuteBefore)];
+      // After the checks: the events, and incidents ended before the retention (their member rows first).
+      const tail: Statement[] = [
+        { sql: `DELETE FROM events WHERE id IN (SELECT id FROM events WHERE t < ? ORDER BY id LIMIT ${PRUNE_STEP})`, params: [rollupCut] },
+        { sql: `DELETE FROM incident_members WHERE incident_id IN (SELECT id FROM incidents WHERE ended_at < ? ORDER BY id LIMIT ${PRUNE_STEP})`, params: [rollupCut] },
+        { sql: `DELETE FROM incidents WHERE id IN (SELECT id FROM incidents WHERE ended_at < ? ORDER BY id LIMIT ${PRUNE_STEP})`, params: [rollupCut] },
+      ];
+      const TAIL = Number.MAX_SAFE_INTEGER;
       let steps = 0;
       let deleted = 0;
-      /** One bounded DELETE; true when it was full (more may be left). */
-      const step = async (text: string, params: number[]): Promise<boolean> => {
-        steps++;
-        const [{ changes }] = await sql.transaction([{ sql: text, params }]);
-        deleted += changes;
-        return changes === PRUNE_STEP;
-      };
-      // The key's order finds the PRUNE_STEP-th oldest row of the check; everything up to it goes.
-      const byKey = (table: string, column: string) => `DELETE FROM ${table} WHERE check_id = ? AND ${column} < ? AND ${column} <= coalesce(
-        (SELECT ${column} FROM ${table} WHERE check_id = ? AND ${column} < ? ORDER BY ${column} LIMIT 1 OFFSET ${PRUNE_STEP - 1}), ?)`;
-      const minuteBefore = minuteOf(now - (this.retention.minuteMs ?? this.retention.rollupMs));
-      const units: Array<[table: string, column: string, before: number]> = [['results', 't', rawBefore], ['rollup_minute', 'minute', Math.max(rollupBefore, minuteBefore)]];
       try {
+        // The rest of the round from where the last call stopped, in order.
+        const places: Array<{ id: number; unit: number; statement: Statement }> = [];
         const ids = (await sql.all<{ id: number }>('SELECT id FROM checks WHERE id >= ? ORDER BY id', [this.pruneAt.id])).map((r) => Number(r.id));
         for (const id of ids) {
-          for (let k = id === this.pruneAt.id ? this.pruneAt.unit : 0; k < units.length; k++) {
-            this.pruneAt = { id, unit: k };
-            const [table, column, before] = units[k];
-            do if (steps >= maxSteps) return deleted; while (await step(byKey(table, column), [id, before, id, before, before]));
-          }
+          for (let k = id === this.pruneAt.id ? this.pruneAt.unit : 0; k < perCheck.length; k++) places.push({ id, unit: k, statement: perCheck[k](id) });
         }
-        this.pruneAt = { id: Number.MAX_SAFE_INTEGER, unit: 0 }; // the events, then a new round
-        do if (steps >= maxSteps) return deleted; while (await step(`DELETE FROM events WHERE id IN (SELECT id FROM events WHERE t < ? ORDER BY id LIMIT ${PRUNE_STEP})`, [now - this.retention.rollupMs]));
-        // Incidents ended before the retention, their member rows first.
-        do if (steps >= maxSteps) return deleted; while (await step(`DELETE FROM incident_members WHERE incident_id IN (SELECT id FROM incidents WHERE ended_at < ? ORDER BY id LIMIT ${PRUNE_STEP})`, [now - this.retention.rollupMs]));
-        do if (steps >= maxSteps) return deleted; while (await step(`DELETE FROM incidents WHERE id IN (SELECT id FROM incidents WHERE ended_at < ? ORDER BY id LIMIT ${PRUNE_STEP})`, [now - this.retention.rollupMs]));
-        this.pruneAt = { id: 0, unit: 0 };
+        for (let k = this.pruneAt.id === TAIL ? this.pruneAt.unit : 0; k < tail.length; k++) places.push({ id: TAIL, unit: k, statement: tail[k] });
+        let at = 0;
+        while (at < places.length && steps < maxSteps) {
+          const sweep = places.slice(at, at + Math.min(PRUNE_STEPS_PER_SWEEP, maxSteps - steps));
+          const done = await sql.transaction(sweep.map((p) => p.statement));
+          steps += sweep.length;
+          for (const { changes } of done) deleted += changes;
+          // A full statement may have left more behind it: the next sweep starts there.
+          const full = done.findIndex((d) => d.changes === PRUNE_STEP);
+          at += full >= 0 ? full : sweep.length;
+          this.pruneAt = at < places.length ? { id: places[at].id, unit: places[at].unit } : { id: 0, unit: 0 };
+        }
       } catch (err) {
         this.failed(err);
       }
@@ -476,10 +543,11 @@ export class CheckRecord {
 
   /**
    * Each check's totals over [from, to) from the rollup tiers (days, hours, minutes at the
-   * edges), by name, and the pieces they came from (see planPieces). Reads wait for no write.
+   * edges), by name, and the pieces they came from (see planPieces). Staged rows are merged
+   * first (a short write); otherwise reads wait for no write.
    */
   async periodTotals(from: number, to: number): Promise<{ totals: Map<string, TierTotals>; pieces: Piece[] } | undefined> {
-    const sql = await this.connection();
+    const sql = await this.readable();
     if (!sql) return undefined;
     const now = this.now();
     const live = (fromHour: number, toHour: number) => {

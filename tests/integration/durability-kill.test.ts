@@ -46,7 +46,7 @@ function notification(fingerprint: string) {
 function resultsIn(file: string): number {
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
-    return db.prepare('SELECT count(*) FROM results').pluck().get() as number;
+    return db.prepare('SELECT count(*) FROM results_all').pluck().get() as number;
   } finally {
     db.close();
   }
@@ -122,10 +122,10 @@ describe('kill -9 during results, heartbeats and webhook notifications', () => {
         }
         const stored = new Set(db.prepare('SELECT fingerprint FROM notifications').pluck().all() as string[]);
         for (const fp of acked.fingerprints) if (!stored.has(fp)) problems.push(`trial ${trial}: notification ${fp} acknowledged, not stored`);
-        const rows = db.prepare('SELECT count(*) FROM results').pluck().get() as number;
+        const rows = db.prepare('SELECT count(*) FROM results_all').pluck().get() as number;
         expect(rows).toBeGreaterThan(rowsBefore); // this run wrote results
         rowsBefore = rows;
-        lostMs.push(killedAt - (db.prepare('SELECT max(t) FROM results WHERE t <= ?').pluck().get(killedAt) as number));
+        lostMs.push(killedAt - (db.prepare('SELECT max(t) FROM results_all WHERE t <= ?').pluck().get(killedAt) as number));
       } finally {
         db.close();
       }

@@ -96,7 +96,7 @@ describe('the record on a bad disk', () => {
     await waitFor(async () => ((await lastWrite(ex)) ?? 0) > freedAt, 15_000);
     expect(ex.logs()).toMatch(/"level":"info","msg":"record: writes succeed again"/);
     // The database survived the outage whole: the rows from before it and after it are there.
-    const [check, t] = queryInside(ex, ['PRAGMA quick_check', 'SELECT min(t) AS first, max(t) AS last FROM results']);
+    const [check, t] = queryInside(ex, ['PRAGMA quick_check', 'SELECT min(t) AS first, max(t) AS last FROM results_all']);
     expect(check).toEqual({ quick_check: 'ok' });
     expect(t.first).toBeLessThanOrEqual(firstWrite * 1000);
     expect(t.last).toBeGreaterThan(freedAt * 1000);
@@ -113,7 +113,7 @@ describe('the record on a bad disk', () => {
     mkdirSync(seed);
     copyFileSync(path.join(earlier.dir, 'data', 'vigil.db'), path.join(seed, 'vigil.db'));
     const seeded = new Database(path.join(seed, 'vigil.db'), { readonly: true });
-    const rowsBefore = seeded.prepare('SELECT count(*) FROM results').pluck().get() as number;
+    const rowsBefore = seeded.prepare('SELECT count(*) FROM results_all').pluck().get() as number;
     seeded.close();
     expect(rowsBefore).toBeGreaterThan(0);
 
@@ -130,7 +130,7 @@ describe('the record on a bad disk', () => {
     const writableAt = Date.now() / 1000;
     await waitFor(async () => ((await lastWrite(ex)) ?? 0) > writableAt, 15_000);
     expect(ex.logs()).toMatch(/"level":"info","msg":"record: writes succeed again"/);
-    const [rows] = queryInside(ex, ['SELECT count(*) AS n FROM results']);
+    const [rows] = queryInside(ex, ['SELECT count(*) AS n FROM results_all']);
     expect(rows.n).toBeGreaterThan(rowsBefore);
   }, 90_000); // its waits alone add up to more than 30 s before one of them fails
 });

@@ -97,7 +97,7 @@ describe.each(backends.list)('the record across restarts (%s)', (kind) => {
     expect(bar.availability).toBeLessThan(1);
     // Runs after the restart (written by the next flushes) found the same status: no new change.
     const runAt = Date.parse(await waitFor(async () => (await check(second, 'db')).last_run ?? undefined, 15_000));
-    await waitFor(async () => Number((await b.rows<{ t: number }>('SELECT max(t) AS t FROM results'))[0].t) >= runAt, 15_000);
+    await waitFor(async () => Number((await b.rows<{ t: number }>('SELECT max(t) AS t FROM results_all'))[0].t) >= runAt, 15_000);
     expect(await events(b, 'db')).toEqual([
       { from_status: 'unknown', to_status: 'healthy' },
       { from_status: 'healthy', to_status: 'critical' },
@@ -119,7 +119,7 @@ describe.each(backends.list)('the record across restarts (%s)', (kind) => {
       // Start the clock once this run has written (its first flush comes a second after the
       // start; on a loaded box the worker's first commit may come later), then kill at a random
       // moment of the next two seconds.
-      await waitFor(async () => Number((await b.rows<{ n: number }>('SELECT count(*) AS n FROM results'))[0].n) > rowsBefore, 15_000);
+      await waitFor(async () => Number((await b.rows<{ n: number }>('SELECT count(*) AS n FROM results_all'))[0].n) > rowsBefore, 15_000);
       await new Promise((r) => setTimeout(r, Math.random() * 2_000));
       const killedAt = Date.now();
       const exited = new Promise((r) => ex.proc.once('exit', r));
@@ -134,7 +134,7 @@ describe.each(backends.list)('the record across restarts (%s)', (kind) => {
           db.close();
         }
       }
-      const [{ n, t }] = await b.rows<{ n: number; t: number }>('SELECT count(*) AS n, max(t) AS t FROM results');
+      const [{ n, t }] = await b.rows<{ n: number; t: number }>('SELECT count(*) AS n, max(t) AS t FROM results_all');
       expect(n).toBeGreaterThan(rowsBefore); // this run wrote something
       rowsBefore = n;
       lost.push(killedAt - t);
@@ -158,7 +158,7 @@ describe('the record in its SQLite file', () => {
     expect((await fetch(`${ex.url}/metrics`)).status).toBe(200);
     await waitFor(() => readdirSync(path.join(dir, 'data')).some((f) => /^vigil\.db\.corrupt-\d{4}-\d\d-\d\dT[\d-]+Z$/.test(f)));
     expect(ex.logs()).toMatch(/"level":"error","msg":"record: the database file is unreadable; moved aside, starting a new one"/);
-    await waitFor(() => { const db = new Database(dbFile(dir), { readonly: true }); try { return (db.prepare('SELECT count(*) FROM results').pluck().get() as number) > 0; } finally { db.close(); } });
+    await waitFor(() => { const db = new Database(dbFile(dir), { readonly: true }); try { return (db.prepare('SELECT count(*) FROM results_all').pluck().get() as number) > 0; } finally { db.close(); } });
     const metrics = await (await fetch(`${ex.url}/metrics`)).text();
     expect(metrics).toMatch(/^vigil_storage_write_errors_total\{store="record"\} 0$/m);
   });

@@ -11,7 +11,9 @@ import { createLogger } from '../../exporter/log.js';
 import type { CheckResult } from '../../exporter/model/result.js';
 import type { Status } from '../../exporter/model/status.js';
 import { MIGRATIONS, RECORD_FILE } from '../../exporter/db/schema.js';
-import { CheckRecord, PRUNE_STEP } from '../../exporter/record/record.js';
+import { CheckRecord, PRUNE_ROUND_MS, PRUNE_STEP, PRUNE_STEPS_PER_SWEEP } from '../../exporter/record/record.js';
+import { openSqliteRecord } from '../../exporter/db/sqlite.js';
+import { MERGE_EVERY_MS } from '../../exporter/record/staging.js';
 import { estimateRecordBytes } from '../../exporter/record/size.js';
 import { recordBackends, type RecordBackend } from '../support/record-backends.js';
 
@@ -178,6 +180,137 @@ describe.each(backends.list)('the record (%s)', (kind) => {
 });
 
 describe('the record in its SQLite file', () => {
+  /** The same results, with every kind of status time and minute crossing, for both write paths. */
+  const feed = (r: CheckRecord, from: number, steps: number, each?: (i: number) => Promise<void> | void) => (async () => {
+    for (let i = 0; i < steps; i++) {
+      for (const [k, check] of ['db', 'web', 'queue'].entries()) {
+        const status: Status = (i + k) % 7 === 0 ? 'critical' : (i + k) % 5 === 0 ? 'degraded' : 'healthy';
+        r.addResult(result(check, from + i * 7_000 + k * 1_000, status, { duration: 0.01 * ((i * 3 + k) % 11 + 1) }), 30_000);
+      }
+      await each?.(i);
+    }
+  })();
+  const sub = (name: string) => {
+    mkdirSync(path.join(dir, name), { recursive: true });
+    return record(path.join(dir, name));
+  };
+  const tables = (file: string) => {
+    const d = new Database(file, { readonly: true });
+    try {
+      return {
+        results: d.prepare('SELECT * FROM results ORDER BY check_id, t').all(),
+        minutes: (d.prepare('SELECT * FROM rollup_minute ORDER BY check_id, minute').all() as Array<Record<string, number>>)
+          .map((m) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, typeof v === 'number' ? Math.round(v * 1e9) / 1e9 : v]))),
+        staged: d.prepare('SELECT (SELECT count(*) FROM results_recent) + (SELECT count(*) FROM rollup_recent)').pluck().get(),
+      };
+    } finally {
+      d.close();
+    }
+  };
+
+  it("the timer's flushes stage rows and merge them every few minutes; the tables end as a flush straight through leaves them", async () => {
+    const t = Math.floor(now / 60_000) * 60_000;
+    const steps = 100; // 700 s: two merges
+    // Straight through: every flush merges at once.
+    const direct = sub('direct');
+    await feed(direct, t, steps, () => direct.flush());
+    await direct.stop();
+    // The timer's way: each second's flush appends to the staging tables; a merge when due.
+    const staged = sub('staged');
+    const seen: number[] = [];
+    await feed(staged, t, steps, async (i) => {
+      now = t + i * 7_000 + 3_000;
+      await staged.flush('when-due');
+      seen.push(tables(path.join(dir, 'staged', RECORD_FILE)).staged as number);
+    });
+    // Rows wait in the staging tables, then move in one step when MERGE_EVERY_MS has passed.
+    let merges = 0;
+    for (let i = 0, last = t + 3_000; i < steps; i++) {
+      const at = t + i * 7_000 + 3_000;
+      if (at - last >= MERGE_EVERY_MS) { merges++; last = at; }
+    }
+    expect(merges).toBe(2);
+    expect(seen.filter((n) => n === 0)).toHaveLength(merges);
+    expect(Math.max(...seen)).toBeGreaterThan(0);
+    const before = tables(path.join(dir, 'staged', RECORD_FILE));
+    expect(before.staged).toBeGreaterThan(0);
+    expect(before.results.length).toBeLessThan(steps * 3);
+    // A read sees every row written: it merges first.
+    expect(await staged.read(async (sql) => (await sql.all<{ n: number }>('SELECT count(*) AS n FROM results'))[0].n)).toBe(steps * 3);
+    await staged.stop();
+    const after = tables(path.join(dir, 'staged', RECORD_FILE));
+    expect(after.staged).toBe(0);
+    expect(after.results).toEqual(tables(path.join(dir, 'direct', RECORD_FILE)).results);
+    expect(after.minutes).toEqual(tables(path.join(dir, 'direct', RECORD_FILE)).minutes);
+    expect(errors).toEqual([]);
+  });
+
+  it('rows left staged by a killed process are merged when the record is opened again, once', async () => {
+    const t = Math.floor(now / 60_000) * 60_000;
+    const killed = sub('killed');
+    await feed(killed, t, 8, () => killed.flush('when-due'));
+    // No stop(): as after kill -9, the rows are on disk in the staging tables only.
+    expect(tables(path.join(dir, 'killed', RECORD_FILE))).toMatchObject({ results: [], staged: expect.any(Number) });
+    const again = sub('killed');
+    expect(await again.open()).toBe(true);
+    const merged = tables(path.join(dir, 'killed', RECORD_FILE));
+    expect(merged.staged).toBe(0);
+    expect(merged.results).toHaveLength(24);
+    const reference = sub('reference');
+    await feed(reference, t, 8, () => reference.flush());
+    await reference.stop();
+    expect(merged.minutes).toEqual(tables(path.join(dir, 'reference', RECORD_FILE)).minutes);
+    // Opened once more, nothing is added twice.
+    await again.stop();
+    expect(await sub('killed').open()).toBe(true);
+    expect(tables(path.join(dir, 'killed', RECORD_FILE)).minutes).toEqual(merged.minutes);
+  });
+
+  it("the timer's retention: a sweep is one transaction of at most PRUNE_STEPS_PER_SWEEP statements, a new round at most every PRUNE_ROUND_MS", async () => {
+    const log = createLogger({ level: 'error', write: () => {} });
+    let transactions = 0;
+    let statements = 0;
+    const r = new CheckRecord({
+      dir, log, report: { countWriteError: (store) => errors.push(store) }, now: () => now,
+      connect: async () => {
+        const sql = await openSqliteRecord(dir, log);
+        const transaction = sql.transaction.bind(sql);
+        sql.transaction = (list) => { transactions++; statements = Math.max(statements, list.length); return transaction(list); };
+        return sql;
+      },
+    });
+    r.configure({ rawMs: 48 * H, rollupMs: 96 * H });
+    open.push(r);
+    const expire = async (at: number) => {
+      for (let c = 0; c < 30; c++) r.addResult(result(`c${c}`, at - 49 * H, 'healthy'), 5_000);
+      await r.flush();
+    };
+    await expire(now);
+    const old = async () => (await r.read(async (sql) => (await sql.all<{ n: number }>('SELECT count(*) AS n FROM results WHERE t < ?', [now - 48 * H]))[0].n));
+    expect(await old()).toBe(30);
+    transactions = 0;
+    statements = 0;
+    // 30 checks x 2 tables + 3 for the events and incidents: 63 statements, 4 sweeps of one transaction each.
+    const sweeps: number[] = [];
+    for (let i = 0; i < 4; i++) sweeps.push(await r.pruneWhenDue());
+    expect(transactions).toBe(4);
+    expect(statements).toBe(PRUNE_STEPS_PER_SWEEP);
+    expect(sweeps.reduce((a, b) => a + b)).toBe(30);
+    expect(await old()).toBe(0);
+    // The round is done: new expired rows wait for the next one.
+    now += 60_000;
+    await expire(now);
+    for (let i = 0; i < 5; i++) expect(await r.pruneWhenDue()).toBe(0);
+    expect(await old()).toBe(30);
+    now += PRUNE_ROUND_MS;
+    await expire(now);
+    let deleted = 0;
+    for (let i = 0; i < 5; i++) deleted += await r.pruneWhenDue();
+    expect(deleted).toBe(60);
+    expect(await old()).toBe(0);
+    expect(errors).toEqual([]);
+  });
+
   it('is in WAL mode', async () => {
     const r = record();
     expect(await r.open()).toBe(true);
