@@ -23,9 +23,9 @@ import { RECORD_FILE } from '../db/schema.js';
 import type { RecordSql, SqlValue, Statement } from '../db/sql.js';
 import { openSqliteRecord } from '../db/sqlite.js';
 import { BACKUP_DIR, DEFAULT_BACKUP_KEEP, removePartialBackups, rotateBackups } from './backups.js';
-import { RollupBuffer, minuteOf } from './rollup.js';
+import { countRun, RollupBuffer, minuteOf, type RollupRow } from './rollup.js';
 import { eventInsert, type RecordEvent } from './events.js';
-import { MERGE_EVERY_MS, MERGE_ROWS, mergeStatements, resultInsert, rollupInsert, stages } from './staging.js';
+import { MERGE_EVERY_MS, MERGE_ROWS, mergeResults, recount, resultInsert, rollupUpserts, stages } from './staging.js';
 import { IncidentBook, type ReportIncident } from './incidents.js';
 import { LiveSketches } from './live-sketches.js';
 import type { Sketch } from './sketch.js';
@@ -154,6 +154,7 @@ interface PendingResult {
   ok: boolean;
   reason?: string;
   message?: string;
+  maxGapMs: number;
 }
 
 export class CheckRecord {
@@ -164,6 +165,8 @@ export class CheckRecord {
   /** Incidents derived from the status events as they are queued (record/incidents.ts); written with them. */
   readonly incidents = new IncidentBook();
   private rollups = new RollupBuffer();
+  /** Rollups of results written to the staging table and not merged yet (record/staging.ts). */
+  private unmerged = new RollupBuffer();
   /** Response-time sketches of the hours not rolled up yet: a report's recent edge. */
   private liveSketches = new LiveSketches();
   /** Each check's previous result (time, status rank): the status time between two results. */
@@ -221,7 +224,8 @@ export class CheckRecord {
       // What a killed process left staged goes where it belongs before anything reads.
       if (stages(sql.dialect)) {
         try {
-          await sql.transaction(mergeStatements(sql.dialect));
+          const recounted = await recount(sql);
+          if (recounted.length) await sql.transaction(recounted);
         } catch (err) {
           await sql.close().catch(() => { /* unusable anyway */ });
           throw err;
@@ -231,6 +235,7 @@ export class CheckRecord {
     })()
       .then((sql) => {
         this.staged = 0;
+        this.unmerged = new RollupBuffer();
         this.mergedAt = this.now();
         this.sql = sql;
         this.checkIds.clear();
@@ -324,12 +329,9 @@ export class CheckRecord {
    */
   addResult(r: CheckResult, maxGapMs: number): void {
     const rank = statusRank(r.status);
-    this.results.push({ check: r.check, t: r.finishedAt, status: rank, duration: r.duration, ok: r.ok, reason: r.reason, message: r.message });
-    this.rollups.addRun(r.check, r.finishedAt, r.duration, r.ok, rank);
+    this.results.push({ check: r.check, t: r.finishedAt, status: rank, duration: r.duration, ok: r.ok, reason: r.reason, message: r.message, maxGapMs });
+    countRun(this.rollups, this.previous, r.check, r.finishedAt, r.duration, r.ok, rank, maxGapMs);
     this.liveSketches.add(r.check, r.finishedAt, r.duration);
-    const prev = this.previous.get(r.check);
-    if (prev && r.finishedAt > prev.t && r.finishedAt - prev.t <= maxGapMs) this.rollups.addStatusTime(r.check, prev.t, r.finishedAt, prev.rank);
-    this.previous.set(r.check, { t: r.finishedAt, rank });
   }
 
   addStatusChange(e: StatusChange): void {
@@ -395,31 +397,36 @@ export class CheckRecord {
       try {
         await this.ensureIds(sql, [...results.map((r) => r.check), ...rollups.map((r) => r.check), ...events.flatMap((e) => (e.check ? [e.check] : []))]);
         const staging = stages(sql.dialect);
-        const statements: Statement[] = [];
+        const id = (check: string) => this.checkIds.get(check)!;
+        const rows = results.map((r): SqlValue[] => {
+          const row: SqlValue[] = [id(r.check), r.t, r.status, Math.round(r.duration * 1e6), r.ok ? 1 : 0, r.reason ?? null, r.message ?? null];
+          if (staging) row.push(r.maxGapMs);
+          return row;
+        });
+        // Straight into `results` in key order: each row lands next to the one before it in the
+        // clustered table. (Staged rows are appended; the merge orders them.)
+        if (!staging) rows.sort(byKey);
         const resultSql = resultInsert(sql.dialect);
-        const rows = results.map((r): SqlValue[] => [this.checkIds.get(r.check)!, r.t, r.status, Math.round(r.duration * 1e6), r.ok ? 1 : 0, r.reason ?? null, r.message ?? null]);
-        const rollupRows = rollups.map((r): SqlValue[] => [this.checkIds.get(r.check)!, r.minute, r.runs, r.failures, ...r.seconds, r.rtSum, r.rtMax, r.barWorst, r.barRuns, r.barUp]);
-        if (!staging) {
-          // In key order. Results: each row lands next to the one before it in the clustered
-          // table. Rollups: two instances sharing a PostgreSQL record lock the rows they update
-          // in the same order, so their flushes never deadlock. (Staged rows are appended; the
-          // merge orders them.)
-          rows.sort(byKey);
-          rollupRows.sort(byKey);
-        }
-        for (const params of rows) statements.push({ sql: resultSql, params });
-        const rollupSql = rollupInsert(sql.dialect);
-        for (const params of rollupRows) statements.push({ sql: rollupSql, params });
-        for (const e of events) statements.push(eventInsert(e, e.check ? this.checkIds.get(e.check)! : null));
+        const statements: Statement[] = rows.map((params) => ({ sql: resultSql, params }));
+        const staged = staging ? this.staged + rows.length : 0;
+        const merging = staged > 0 && (mergeAsked || staged >= MERGE_ROWS || this.now() - this.mergedAt >= MERGE_EVERY_MS);
+        // The minute rollups go with the results they count: straight through, or kept in memory
+        // with the staged results until they are merged.
+        const byId = (list: RollupRow[]) => list.map((r) => ({ ...r, check: id(r.check) }));
+        if (!staging) statements.push(...rollupUpserts(sql.dialect, byId(rollups)));
+        else if (merging) statements.push(...rollupUpserts(sql.dialect, byId([...this.unmerged.peek(), ...rollups])), ...mergeResults());
+        for (const e of events) statements.push(eventInsert(e, e.check ? id(e.check) : null));
         const incidents = this.incidents.pending();
         statements.push(...incidents.statements);
-        const staged = staging ? this.staged + rows.length + rollupRows.length : 0;
-        const merging = staged > 0 && (mergeAsked || staged >= MERGE_ROWS || this.now() - this.mergedAt >= MERGE_EVERY_MS);
-        if (merging) statements.push(...mergeStatements(sql.dialect));
         await sql.transaction(statements);
         incidents.committed();
         this.staged = merging ? 0 : staged;
-        if (merging) this.mergedAt = this.now();
+        if (merging) {
+          this.mergedAt = this.now();
+          this.unmerged = new RollupBuffer();
+        } else if (staging) {
+          this.unmerged.add(rollups);
+        }
         this.lastFlush = { rows: results.length + rollups.length + events.length, ms: performance.now() - started };
         this.lastWriteAt = this.now();
         this.succeeded();

@@ -23,8 +23,9 @@ export interface MinuteRollup {
   barUp: number;
 }
 
-export interface RollupRow extends MinuteRollup {
-  check: string;
+export interface RollupRow<K = string> extends MinuteRollup {
+  /** The check: its name, or its id in the database. */
+  check: K;
   /** Epoch minute (ms / 60 000, floored). */
   minute: number;
 }
@@ -50,10 +51,10 @@ function empty(): MinuteRollup {
   return { runs: 0, failures: 0, seconds: STATUSES.map(() => 0), rtSum: 0, rtMax: 0, barWorst: -1, barRuns: 0, barUp: 0 };
 }
 
-export class RollupBuffer {
-  private rows = new Map<string, Map<number, MinuteRollup>>();
+export class RollupBuffer<K = string> {
+  private rows = new Map<K, Map<number, MinuteRollup>>();
 
-  private row(check: string, minute: number): MinuteRollup {
+  private row(check: K, minute: number): MinuteRollup {
     let byMinute = this.rows.get(check);
     if (!byMinute) this.rows.set(check, byMinute = new Map());
     let r = byMinute.get(minute);
@@ -62,7 +63,7 @@ export class RollupBuffer {
   }
 
   /** One completed run, counted in the minute it finished; `rank` its status (index into STATUSES). */
-  addRun(check: string, t: number, duration: number, ok: boolean, rank = -1): void {
+  addRun(check: K, t: number, duration: number, ok: boolean, rank = -1): void {
     const r = this.row(check, minuteOf(t));
     r.runs++;
     if (!ok) r.failures++;
@@ -77,8 +78,23 @@ export class RollupBuffer {
   }
 
   /** The check was in status `rank` (index into STATUSES) from `from` to `to` (epoch ms). */
-  addStatusTime(check: string, from: number, to: number, rank: number): void {
+  addStatusTime(check: K, from: number, to: number, rank: number): void {
     for (const [minute, seconds] of splitByMinute(from, to)) this.row(check, minute).seconds[rank] += seconds;
+  }
+
+  /** Rows drained from another buffer, added to these. */
+  add(rows: readonly RollupRow<K>[]): void {
+    for (const x of rows) {
+      const r = this.row(x.check, x.minute);
+      r.runs += x.runs;
+      r.failures += x.failures;
+      for (let i = 0; i < r.seconds.length; i++) r.seconds[i] += x.seconds[i];
+      r.rtSum += x.rtSum;
+      if (x.rtMax > r.rtMax) r.rtMax = x.rtMax;
+      if (x.barWorst > r.barWorst) r.barWorst = x.barWorst;
+      r.barRuns += x.barRuns;
+      r.barUp += x.barUp;
+    }
   }
 
   get size(): number {
@@ -87,11 +103,29 @@ export class RollupBuffer {
     return n;
   }
 
+  /** Everything added so far, left in place. */
+  peek(): RollupRow<K>[] {
+    const out: RollupRow<K>[] = [];
+    for (const [check, byMinute] of this.rows) for (const [minute, r] of byMinute) out.push({ check, minute, ...r, seconds: [...r.seconds] });
+    return out;
+  }
+
   /** Everything added since the last drain, and empty again. */
-  drain(): RollupRow[] {
-    const out: RollupRow[] = [];
-    for (const [check, byMinute] of this.rows) for (const [minute, r] of byMinute) out.push({ check, minute, ...r });
+  drain(): RollupRow<K>[] {
+    const out = this.peek();
     this.rows.clear();
     return out;
   }
+}
+
+/**
+ * One completed run of a check counted into `buffer`: the run in its minute, and the time since
+ * the check's previous run (from `previous`, then updated) in that run's status, unless longer
+ * than `maxGapMs` (a restart, a pause).
+ */
+export function countRun<K>(buffer: RollupBuffer<K>, previous: Map<K, { t: number; rank: number }>, check: K, t: number, duration: number, ok: boolean, rank: number, maxGapMs: number): void {
+  buffer.addRun(check, t, duration, ok, rank);
+  const prev = previous.get(check);
+  if (prev && t > prev.t && t - prev.t <= maxGapMs) buffer.addStatusTime(check, prev.t, t, prev.rank);
+  previous.set(check, { t, rank });
 }
