@@ -395,7 +395,11 @@ export class CheckRecord {
       if (!sql) return;
       const started = performance.now();
       try {
-        await this.ensureIds(sql, [...results.map((r) => r.check), ...rollups.map((r) => r.check), ...events.flatMap((e) => (e.check ? [e.check] : []))]);
+        await this.ensureIds(sql, (function* () {
+          for (const r of results) yield r.check;
+          for (const r of rollups) yield r.check;
+          for (const e of events) if (e.check) yield e.check;
+        })());
         const staging = stages(sql.dialect);
         const id = (check: string) => this.checkIds.get(check)!;
         const rows = results.map((r): SqlValue[] => {
@@ -667,9 +671,11 @@ export class CheckRecord {
   }
 
   /** Number every new check name (once per name and connection). */
-  private async ensureIds(sql: RecordSql, names: string[]): Promise<void> {
-    const missing = [...new Set(names)].filter((n) => !this.checkIds.has(n)).sort();
-    if (!missing.length) return;
+  private async ensureIds(sql: RecordSql, names: Iterable<string>): Promise<void> {
+    const unknown = new Set<string>();
+    for (const n of names) if (!this.checkIds.has(n)) unknown.add(n);
+    if (!unknown.size) return;
+    const missing = [...unknown].sort();
     await sql.transaction(missing.map((name) => ({ sql: 'INSERT INTO checks (name) VALUES (?) ON CONFLICT DO NOTHING', params: [name] })));
     for (const row of await sql.all<{ id: number; name: string }>('SELECT id, name FROM checks')) this.checkIds.set(row.name, Number(row.id));
   }
