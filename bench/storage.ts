@@ -13,13 +13,13 @@
 //      kind against a local server in another process, in this process), goal < 5 %: in bulk
 //      (phase 1's addResult + flush + rollUp + prune, measured with process.cpuUsage), and at the
 //      exporter's cadence (the record's own timers in real time on the phase 1 database, at 50
-//      and 500 results a second: the slope between the two).
+//      and 500 results a second: the slope between the two; ~6 min).
 //   4. RSS of a real exporter running 1 000 http checks at 1 s on a record holding 3 h of their
 //      history (written through the write path first), goal < 150 MB.
 //
 //   npm run bench -- storage          (options: --checks=500 --days=90 --rss-checks=1000 --rss-hours=3 --requests=25;
 //                                      --raw-hours=6 --skip-rss=1 for a quick look at the reads, --only-rss=1, --keep=1,
-//                                      --cadence-seconds=40)
+//                                      --cadence-seconds=60 (the low rate's window; the high rate's is 10/3 of it))
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -120,17 +120,18 @@ export async function feedRaw(r: CheckRecord, clock: { now: number }, checks: nu
   return { results, cpu_us_per_result: (cpu.user + cpu.system) / results, wall_s: (performance.now() - t0) / 1000 };
 }
 
-interface CadenceFigures { rate: number; results: number; cpu_ms_per_s: number }
+interface CadenceFigures { rate: number; seconds: number; results: number; merges: number; cpu_ms_per_s: number }
 
 /**
  * The write path as the exporter runs it, in real time: the record's own timers (a flush a
  * second, retention and rollups on theirs, checkpoints in its worker) on the database in `dir`,
- * fed each of `rates` results a second in turn across `checks` checks, `seconds` each. A minute
- * of the first rate before (the record's first round of retention deletes what expired since
- * the database was written), 10 s after each change of rate. CPU of the whole process (both
- * threads) per second at each rate.
+ * fed each of `windows`' rates in turn across `checks` checks for its seconds. A minute of the
+ * first rate before (the record's first round of retention deletes what expired since the
+ * database was written), 10 s after each change of rate. CPU of the whole process (both threads)
+ * per second at each rate, and the merges of staged results in each window: a window should be
+ * long enough to hold the merges its rate brings (one per MERGE_ROWS results, or per MERGE_EVERY_MS).
  */
-async function writeAtCadence(dir: string, checks: number, rates: number[], seconds: number): Promise<CadenceFigures[]> {
+async function writeAtCadence(dir: string, checks: number, windows: Array<{ rate: number; seconds: number }>): Promise<CadenceFigures[]> {
   const log = createLogger({ level: 'warn' });
   const record = new CheckRecord({ dir, log, report: { countWriteError: () => { throw new Error('write error in the bench'); } } });
   record.configure(recordRetentionOf({ retention: 90 * DAY_MS, raw_retention: 48 * HOUR_MS }));
@@ -139,7 +140,7 @@ async function writeAtCadence(dir: string, checks: number, rates: number[], seco
   const names = Array.from({ length: checks }, (_, c) => `c${c}`);
   const rand = rng(11);
   const TICK_MS = 100; // the same timer wake-ups at every rate: the difference between rates is the results' own cost
-  let rate = rates[0];
+  let rate = windows[0].rate;
   let c = 0;
   let fed = 0;
   const feed = setInterval(() => {
@@ -153,14 +154,15 @@ async function writeAtCadence(dir: string, checks: number, rates: number[], seco
   const out: CadenceFigures[] = [];
   try {
     await sleep(60_000);
-    for (const [k, r] of rates.entries()) {
-      rate = r;
+    for (const [k, w] of windows.entries()) {
+      rate = w.rate;
       if (k > 0) await sleep(10_000);
       const fed0 = fed;
+      const merges0 = record.merges;
       const cpu0 = process.cpuUsage();
-      await sleep(seconds * 1000);
+      await sleep(w.seconds * 1000);
       const cpu = process.cpuUsage(cpu0);
-      out.push({ rate: r, results: fed - fed0, cpu_ms_per_s: (cpu.user + cpu.system) / 1000 / seconds });
+      out.push({ rate: w.rate, seconds: w.seconds, results: fed - fed0, merges: record.merges - merges0, cpu_ms_per_s: (cpu.user + cpu.system) / 1000 / w.seconds });
     }
     return out;
   } finally {
@@ -418,15 +420,19 @@ export async function benchStorage(options: string[] = []): Promise<Record<strin
     // The same at the exporter's cadence, in real time on the 90-day record: a flush a second
     // with one result of each check at most. The cost per result is the slope between two rates
     // (what the timers cost with few results is the same at both).
-    const cadenceSeconds = opt(options, 'cadence-seconds', 40);
-    console.log(`storage: the write path at the exporter's cadence (real time, ${70 + 2 * cadenceSeconds} s) …`);
-    const [low, high] = await writeAtCadence(dir, checks, [checks / 10, checks], cadenceSeconds);
-    const marginalUs = ((high.cpu_ms_per_s - low.cpu_ms_per_s) * 1000) / (high.results / cadenceSeconds - low.results / cadenceSeconds);
+    // The high rate's window holds about two merges (MERGE_ROWS results each); the low rate's
+    // merges come every MERGE_EVERY_MS and are left out, which makes the slope larger, not smaller.
+    const lowSeconds = opt(options, 'cadence-seconds', 60);
+    const highSeconds = Math.round(lowSeconds * 10 / 3);
+    console.log(`storage: the write path at the exporter's cadence (real time, ${Math.round((80 + lowSeconds + highSeconds) / 60)} min) …`);
+    const [low, high] = await writeAtCadence(dir, checks, [{ rate: checks / 10, seconds: lowSeconds }, { rate: checks, seconds: highSeconds }]);
+    const marginalUs = ((high.cpu_ms_per_s - low.cpu_ms_per_s) * 1000) / (high.results / high.seconds - low.results / low.seconds);
     out.cadence_low_cpu_ms_per_s = low.cpu_ms_per_s;
     out.cadence_high_cpu_ms_per_s = high.cpu_ms_per_s;
+    out.cadence_high_merges = high.merges;
     out.cadence_cpu_us_per_result = marginalUs;
     out.cadence_to_probe_percent = (marginalUs / probeUs) * 100;
-    rows.push([`write path CPU per result at the exporter's cadence (${low.rate} → ${high.rate} results/s)`, `${marginalUs.toFixed(1)} µs = ${(out.cadence_to_probe_percent as number).toFixed(1)} % (process ${low.cpu_ms_per_s.toFixed(1)} → ${high.cpu_ms_per_s.toFixed(1)} ms of CPU a second)`, '< 5 %', (out.cadence_to_probe_percent as number) < 5]);
+    rows.push([`write path CPU per result at the exporter's cadence (${low.rate} → ${high.rate} results/s)`, `${marginalUs.toFixed(1)} µs = ${(out.cadence_to_probe_percent as number).toFixed(1)} % (process ${low.cpu_ms_per_s.toFixed(1)} → ${high.cpu_ms_per_s.toFixed(1)} ms of CPU a second, ${high.merges} merges)`, '< 5 %', (out.cadence_to_probe_percent as number) < 5]);
 
     // 4. RSS at 1 000 checks at 1 s with 3 h of history.
     if (!opt(options, 'skip-rss', 0)) await rssPhase();

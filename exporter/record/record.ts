@@ -185,13 +185,15 @@ export class CheckRecord {
   /** The flush queued behind the current write, not started yet. */
   private queuedFlush?: Promise<void>;
   private readonly now: () => number;
-  /** Rows in the staging tables since the last merge (record/staging.ts), and when that was. */
+  /** Results in the staging table since the last merge (record/staging.ts), and when that was. */
   private staged = 0;
   private mergedAt = 0;
   /** A flush asked for a merge ('now'); the next flush to run does it. */
   private mergeAsked = false;
   /** Since when writes fail (epoch ms), while they do: one log line per outage. */
   private failingSince?: number;
+  /** Merges of staged results so far (the storage bench reports them beside its CPU figures). */
+  merges = 0;
   /** Last flush: rows written and how long the transaction took (ms). */
   lastFlush = { rows: 0, ms: 0 };
   /** When a write last succeeded (epoch ms): vigil_storage_last_successful_write_timestamp_seconds. */
@@ -344,9 +346,22 @@ export class CheckRecord {
     this.incidents.observe(e);
   }
 
-  /** Reads of the record (record/queries.ts) on its connection; undefined when the database cannot be opened. */
+  /**
+   * Reads of the record (record/queries.ts) on its connection, once the staged results are
+   * merged (a short write), so they see every result written; undefined when the database cannot
+   * be opened.
+   */
   async read<T>(query: (sql: RecordSql) => Promise<T>): Promise<T | undefined> {
     const sql = await this.readable();
+    return sql ? query(sql) : undefined;
+  }
+
+  /**
+   * Reads of the events, incidents and notifications only, which are written straight through:
+   * no merge first (the page asks for its incidents on every change of one).
+   */
+  async readEvents<T>(query: (sql: RecordSql) => Promise<T>): Promise<T | undefined> {
+    const sql = await this.connection();
     return sql ? query(sql) : undefined;
   }
 
@@ -426,6 +441,7 @@ export class CheckRecord {
         incidents.committed();
         this.staged = merging ? 0 : staged;
         if (merging) {
+          this.merges++;
           this.mergedAt = this.now();
           this.unmerged = new RollupBuffer();
         } else if (staging) {
@@ -467,12 +483,12 @@ export class CheckRecord {
       const minuteBefore = Math.max(minuteOf(now - this.retention.rollupMs), minuteOf(now - (this.retention.minuteMs ?? this.retention.rollupMs)));
       const rollupCut = now - this.retention.rollupMs;
       // The key's order finds the PRUNE_STEP-th oldest row of the check; everything up to it goes.
-      const byKey = (table: string, column: string, before: number) => (id: number): Statement => ({
+      const stepOf = (table: string, column: string, before: number) => (id: number): Statement => ({
         sql: `DELETE FROM ${table} WHERE check_id = ? AND ${column} < ? AND ${column} <= coalesce(
           (SELECT ${column} FROM ${table} WHERE check_id = ? AND ${column} < ? ORDER BY ${column} LIMIT 1 OFFSET ${PRUNE_STEP - 1}), ?)`,
         params: [id, before, id, before, before],
       });
-      const perCheck = [byKey('results', 't', rawBefore), byKey('rollup_minute', 'minute', minuteBefore)];
+      const perCheck = [stepOf('results', 't', rawBefore), stepOf('rollup_minute', 'minute', minuteBefore)];
       // After the checks: the events, and incidents ended before the retention (their member rows first).
       const tail: Statement[] = [
         { sql: `DELETE FROM events WHERE id IN (SELECT id FROM events WHERE t < ? ORDER BY id LIMIT ${PRUNE_STEP})`, params: [rollupCut] },

@@ -32,7 +32,7 @@ export interface ServerDeps {
   storage: Pick<StorageDir, 'problem'>;
   metrics: Pick<Metrics, 'writeTo'>;
   /** The durable record (vigil.db): its online backup, its reads (events, incidents, the rollups long reports read) and the operator actions it records. */
-  record: Pick<CheckRecord, 'backup' | 'read' | 'addEvent' | 'periodTotals' | 'dataSince' | 'checkIncidents'>;
+  record: Pick<CheckRecord, 'backup' | 'read' | 'readEvents' | 'addEvent' | 'periodTotals' | 'dataSince' | 'checkIncidents'>;
   /** Input stores written by HTTP endpoints and read by probes (heartbeats), by name. */
   stores: Record<string, unknown>;
   reload: ReloadFn;

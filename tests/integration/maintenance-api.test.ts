@@ -16,6 +16,9 @@ const WEBHOOK = 'webhook-token-0123456789';
 let am: RunningAlertmanager;
 let exporter: RunningExporter;
 let dir: string;
+// The scheduled window must not be running while the tests do: it starts 12 hours from now
+// (a fixed 03:00 Berlin made the first test fail from 02:00 to 02:30 UTC).
+const NIGHTLY_HOUR = (Number(new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Berlin', hour: 'numeric', hourCycle: 'h23' }).format(new Date())) + 12) % 24;
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'vigil-maint-api-'));
@@ -36,7 +39,7 @@ checks:
 maintenance:
   - name: nightly
     title: Nightly backup
-    schedule: "0 3 * * *"
+    schedule: "0 ${NIGHTLY_HOUR} * * *"
     duration: 30m
     timezone: Europe/Berlin
     scope: { checks: [db-ping] }

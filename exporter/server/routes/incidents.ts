@@ -66,7 +66,7 @@ export function incidentsRoutes({ record, readCache: cache, config, state }: Pic
     const st = choiceParam(ctx, 'state', ['all', 'open', 'closed'] as const, 'all');
     if (st !== 'all') f.state = st;
     await respondCached(ctx, cache, keyOf('incidents', { ...f, from: rawParam(ctx, 'from'), to: rawParam(ctx, 'to') }), async () => {
-      const got = await record.read((sql) => listIncidents(sql, f));
+      const got = await record.readEvents((sql) => listIncidents(sql, f));
       if (!got) return UNREADABLE;
       const next = f.offset + got.incidents.length < got.total ? f.offset + got.incidents.length : null;
       return json(await stringifySliced({ total: got.total, offset: f.offset, limit: f.limit, next_offset: next, incidents: got.incidents.map((i) => incidentDoc(i, now)) }, new TimeSlice()));
@@ -79,7 +79,7 @@ export function incidentsRoutes({ record, readCache: cache, config, state }: Pic
     const id = Number(raw);
     await respondCached(ctx, cache, keyOf('incident', { id }), async () => {
       const now = Date.now();
-      const got = await record.read(async (sql) => (await incidentDetail(sql, id, now)) ?? null);
+      const got = await record.readEvents(async (sql) => (await incidentDetail(sql, id, now)) ?? null);
       if (got === undefined) return UNREADABLE;
       if (got === null) return { status: 404, ...json(JSON.stringify({ error: `no incident ${id}` })) };
       return json(await stringifySliced(incidentDetailDoc(got, now), new TimeSlice()));
@@ -107,7 +107,7 @@ export function incidentsRoutes({ record, readCache: cache, config, state }: Pic
     }
     const format = choiceParam(ctx, 'format', ['json', 'csv'] as const, 'json');
     await respondCached(ctx, cache, keyOf('events', { ...f, from: rawParam(ctx, 'from'), to: rawParam(ctx, 'to'), format }), async () => {
-      const got = await record.read((sql) => queryEvents(sql, f));
+      const got = await record.readEvents((sql) => queryEvents(sql, f));
       if (!got) return UNREADABLE;
       const headers: Record<string, string> = got.next !== undefined ? { 'X-Next-Cursor': String(got.next) } : {};
       if (format === 'csv') {
@@ -124,7 +124,7 @@ export function incidentsRoutes({ record, readCache: cache, config, state }: Pic
     await respondCached(ctx, cache, keyOf('reliability', { format, check, component }), async () => {
       const now = Date.now();
       const longest = Math.max(...RELIABILITY_WINDOWS.map(([, ms]) => ms));
-      const got = await record.read((sql) => statusTransitions(sql, now - longest));
+      const got = await record.readEvents((sql) => statusTransitions(sql, now - longest));
       if (!got) return UNREADABLE;
       const rollup = state.rollup();
       const rows: Array<{ kind: string; name: string; windows: ReturnType<typeof reliabilityWindows> }> = [];

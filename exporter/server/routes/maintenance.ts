@@ -141,7 +141,7 @@ export function maintenanceRoutes({ maintenance: m, alerts, record }: Pick<Serve
       if (!r) throw new HttpError(404, `no firing alert with fingerprint ${b.alert} (GET /api/v1/alerts lists them)`);
       target = { kind: 'alert', fingerprint: r.fingerprint, labels: r.labels };
     } else {
-      const row = await record.read(async (sql) => (await sql.all('SELECT * FROM incidents WHERE id = ?', [b.incident!]))[0]);
+      const row = await record.readEvents(async (sql) => (await sql.all('SELECT * FROM incidents WHERE id = ?', [b.incident!]))[0]);
       if (row === undefined) throw new HttpError(404, `no incident ${b.incident}`);
       const inc = incidentOf(row);
       if (inc.endedAt !== undefined) throw new HttpError(409, `incident ${b.incident} has ended`);
