@@ -6,7 +6,7 @@
 // results to results_recent (a second's rows share a page or two), and a merge moves them into
 // `results` in key order every few minutes, with the minute rollups they add up to (kept in
 // memory meanwhile): each check's pages are written once with all its rows. On a 12 h record of
-// 500 checks this halved the write path's CPU at 500 results a second (docs/record.md).
+// 500 checks this halved the write path's CPU at 500 results a second (docs/development.md).
 //
 // The merge runs in a flush's transaction, so a result is in exactly one of the two tables at
 // any time. kill -9 loses nothing more than before: the staged results are on disk, and opening
