@@ -103,10 +103,10 @@ export class RollupBuffer<K = string> {
     return n;
   }
 
-  /** Everything added so far, left in place. */
+  /** Everything added so far, left in place (the rows share their `seconds` with the buffer: read them, do not change them). */
   peek(): RollupRow<K>[] {
     const out: RollupRow<K>[] = [];
-    for (const [check, byMinute] of this.rows) for (const [minute, r] of byMinute) out.push({ check, minute, ...r, seconds: [...r.seconds] });
+    for (const [check, byMinute] of this.rows) for (const [minute, r] of byMinute) out.push({ check, minute, ...r });
     return out;
   }
 
