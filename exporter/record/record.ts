@@ -393,7 +393,7 @@ export class CheckRecord {
   flush(merge: 'now' | 'when-due' = 'now'): Promise<void> {
     if (merge === 'now') this.mergeAsked = true;
     const mergePending = this.mergeAsked && this.staged > 0;
-    if (!this.results.length && !this.events.length && !this.rollups.size && !this.incidents.size && !mergePending) return this.writing.then(() => {});
+    if (!this.results.length && !this.events.length && this.rollups.empty && !this.incidents.size && !mergePending) return this.writing.then(() => {});
     // A flush still waiting its turn takes these rows too: while the database is slow or out of
     // reach (a PostgreSQL connect waits up to its timeout), calls do not pile up each holding a batch.
     if (this.queuedFlush) return this.queuedFlush;

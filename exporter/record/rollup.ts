@@ -51,10 +51,36 @@ function empty(): MinuteRollup {
   return { runs: 0, failures: 0, seconds: STATUSES.map(() => 0), rtSum: 0, rtMax: 0, barWorst: -1, barRuns: 0, barUp: 0 };
 }
 
+function isEmpty(r: MinuteRollup): boolean {
+  return r.runs === 0 && r.seconds.every((s) => s === 0);
+}
+
+function reset(r: MinuteRollup): void {
+  r.runs = 0;
+  r.failures = 0;
+  r.seconds.fill(0);
+  r.rtSum = 0;
+  r.rtMax = 0;
+  r.barWorst = -1;
+  r.barRuns = 0;
+  r.barUp = 0;
+}
+
+/**
+ * Minute rollups by check and minute, added to in place. The record drains its buffer every
+ * second, and a check at 1 s adds to the same row sixty times before its minute ends: a drain
+ * zeroes the rows it hands out and keeps them, and drops only those nothing was added to since the
+ * drain before. Rebuilding every check's rows each second (a map, a row and its seconds per
+ * check, each living a second, long enough to be promoted) made counting the minute rollups cost
+ * more than writing the results (docs/development.md).
+ */
 export class RollupBuffer<K = string> {
   private rows = new Map<K, Map<number, MinuteRollup>>();
+  /** Anything added since the last drain. */
+  private added = false;
 
   private row(check: K, minute: number): MinuteRollup {
+    this.added = true;
     let byMinute = this.rows.get(check);
     if (!byMinute) this.rows.set(check, byMinute = new Map());
     let r = byMinute.get(minute);
@@ -79,7 +105,13 @@ export class RollupBuffer<K = string> {
 
   /** The check was in status `rank` (index into STATUSES) from `from` to `to` (epoch ms). */
   addStatusTime(check: K, from: number, to: number, rank: number): void {
-    for (const [minute, seconds] of splitByMinute(from, to)) this.row(check, minute).seconds[rank] += seconds;
+    // splitByMinute's pieces, without its array: this runs for every result.
+    for (let t = from; t < to;) {
+      const minute = minuteOf(t);
+      const end = Math.min(to, (minute + 1) * MINUTE_MS);
+      this.row(check, minute).seconds[rank] += (end - t) / 1000;
+      t = end;
+    }
   }
 
   /** Rows drained from another buffer, added to these. */
@@ -97,23 +129,35 @@ export class RollupBuffer<K = string> {
     }
   }
 
-  get size(): number {
-    let n = 0;
-    for (const m of this.rows.values()) n += m.size;
-    return n;
+  /** Whether nothing was added since the last drain. */
+  get empty(): boolean {
+    return !this.added;
   }
 
   /** Everything added so far, left in place (the rows share their `seconds` with the buffer: read them, do not change them). */
   peek(): RollupRow<K>[] {
     const out: RollupRow<K>[] = [];
-    for (const [check, byMinute] of this.rows) for (const [minute, r] of byMinute) out.push({ check, minute, ...r });
+    for (const [check, byMinute] of this.rows) {
+      for (const [minute, r] of byMinute) if (!isEmpty(r)) out.push({ check, minute, ...r });
+    }
     return out;
   }
 
-  /** Everything added since the last drain, and empty again. */
+  /** Everything added since the last drain (rows of their own), and empty again. */
   drain(): RollupRow<K>[] {
-    const out = this.peek();
-    this.rows.clear();
+    const out: RollupRow<K>[] = [];
+    for (const [check, byMinute] of this.rows) {
+      for (const [minute, r] of byMinute) {
+        if (isEmpty(r)) {
+          byMinute.delete(minute);
+          continue;
+        }
+        out.push({ check, minute, ...r, seconds: r.seconds.slice() });
+        reset(r);
+      }
+      if (!byMinute.size) this.rows.delete(check);
+    }
+    this.added = false;
     return out;
   }
 }
@@ -126,6 +170,12 @@ export class RollupBuffer<K = string> {
 export function countRun<K>(buffer: RollupBuffer<K>, previous: Map<K, { t: number; rank: number }>, check: K, t: number, duration: number, ok: boolean, rank: number, maxGapMs: number): void {
   buffer.addRun(check, t, duration, ok, rank);
   const prev = previous.get(check);
-  if (prev && t > prev.t && t - prev.t <= maxGapMs) buffer.addStatusTime(check, prev.t, t, prev.rank);
-  previous.set(check, { t, rank });
+  if (!prev) {
+    previous.set(check, { t, rank });
+    return;
+  }
+  if (t > prev.t && t - prev.t <= maxGapMs) buffer.addStatusTime(check, prev.t, t, prev.rank);
+  // In place: a new object a result would live until the check's next one, and be promoted.
+  prev.t = t;
+  prev.rank = rank;
 }

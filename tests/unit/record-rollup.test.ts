@@ -1,7 +1,7 @@
 // The record's per-minute rollup math (exporter/record/rollup.ts): runs, failures, seconds per
 // status split at minute boundaries, response-time sum and max.
 import { describe, expect, it } from 'vitest';
-import { RollupBuffer, minuteOf, splitByMinute } from '../../exporter/record/rollup.js';
+import { countRun, RollupBuffer, minuteOf, splitByMinute, type RollupRow } from '../../exporter/record/rollup.js';
 import { statusRank } from '../../exporter/model/status.js';
 
 const M = 60_000;
@@ -55,5 +55,51 @@ describe('RollupBuffer', () => {
       [1, [30, 0, 0, 15]],
     ]);
     expect(rows.every((r) => r.runs === 0)).toBe(true);
+  });
+});
+
+describe('RollupBuffer drained every second', () => {
+  // The record drains its buffer each flush (a second) and adds the rows to the merge's buffer:
+  // the sums must not depend on how often that happens, and a drained row must not change when
+  // the buffer, which keeps its rows for the rest of their minute, counts on.
+  const run = (i: number) => {
+    const rank = i % 11 === 0 ? statusRank('critical') : i % 5 === 0 ? statusRank('degraded') : statusRank('healthy');
+    return { check: `c${i % 3}`, t: T0 + 20_000 + i * 1_000 + (i % 7) * 13, duration: 0.001 * (i % 17), ok: rank !== statusRank('critical'), rank };
+  };
+  const rounded = (r: RollupRow) => ({ ...r, seconds: r.seconds.map((s) => +s.toFixed(6)), rtSum: +r.rtSum.toFixed(9) });
+
+  it('adds up to the same rows as one drain at the end', () => {
+    const once = new RollupBuffer();
+    const live = new RollupBuffer();
+    const merged = new RollupBuffer();
+    const previous = [new Map<string, { t: number; rank: number }>(), new Map<string, { t: number; rank: number }>()];
+    for (let i = 0; i < 400; i++) {
+      const r = run(i);
+      countRun(once, previous[0], r.check, r.t, r.duration, r.ok, r.rank, 30_000);
+      countRun(live, previous[1], r.check, r.t, r.duration, r.ok, r.rank, 30_000);
+      if (i % 4 === 3) merged.add(live.drain());
+    }
+    merged.add(live.drain());
+    const expected = once.drain().map(rounded);
+    const got = merged.drain().map(rounded);
+    const key = (r: RollupRow) => `${r.check}@${r.minute}`;
+    expect(got.sort((a, b) => key(a).localeCompare(key(b)))).toEqual(expected.sort((a, b) => key(a).localeCompare(key(b))));
+    expect(expected.length).toBeGreaterThan(10);
+    expect(live.empty).toBe(true);
+    expect(live.drain()).toEqual([]);
+  });
+
+  it('hands out rows that stay as they were while the buffer counts on', () => {
+    const b = new RollupBuffer();
+    const previous = new Map<string, { t: number; rank: number }>();
+    countRun(b, previous, 'db', T0 + 1_000, 0.1, true, statusRank('healthy'), 30_000);
+    countRun(b, previous, 'db', T0 + 2_000, 0.2, true, statusRank('healthy'), 30_000);
+    const first = b.drain();
+    const snapshot = structuredClone(first);
+    countRun(b, previous, 'db', T0 + 3_000, 0.3, false, statusRank('critical'), 30_000);
+    const second = b.drain();
+    expect(first).toEqual(snapshot);
+    expect(second).toEqual([expect.objectContaining({ check: 'db', runs: 1, failures: 1, seconds: [1, 0, 0, 0] })]);
+    expect(b.empty).toBe(true);
   });
 });
