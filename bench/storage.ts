@@ -12,14 +12,16 @@
 //   3. CPU of the write path per result against an http probe's own CPU (runCheck of the http
 //      kind against a local server in another process, in this process), goal < 5 %: in bulk
 //      (phase 1's addResult + flush + rollUp + prune, measured with process.cpuUsage), and at the
-//      exporter's cadence (the record's own timers in real time on the phase 1 database, at 50
-//      and 500 results a second: the slope between the two; ~6 min).
+//      exporter's cadence (the record's own timers in real time on the phase 1 database: the
+//      slope between 50 and 500 results a second in alternating windows, plus a round of
+//      retention timed apart, per result it deleted; ~6 min).
 //   4. RSS of a real exporter running 1 000 http checks at 1 s on a record holding 3 h of their
 //      history (written through the write path first), goal < 150 MB.
 //
 //   npm run bench -- storage          (options: --checks=500 --days=90 --rss-checks=1000 --rss-hours=3 --requests=25;
 //                                      --raw-hours=6 --skip-rss=1 for a quick look at the reads, --only-rss=1, --keep=1,
-//                                      --cadence-seconds=60 (the low rate's window; the high rate's is 10/3 of it))
+//                                      --cadence-seconds=20 (the low rate's windows; the high rate's are twice as long),
+//                                      --cadence-pairs=3)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,7 +32,7 @@ import { createLogger } from '../exporter/log.js';
 import type { CheckResult } from '../exporter/model/result.js';
 import { RECORD_FILE } from '../exporter/db/schema.js';
 import { openSqliteRecord } from '../exporter/db/sqlite.js';
-import { CheckRecord, recordRetentionOf } from '../exporter/record/record.js';
+import { CheckRecord, PRUNE_ROUND_MS, recordRetentionOf } from '../exporter/record/record.js';
 import { estimateRecordBytes } from '../exporter/record/size.js';
 import { Sketch } from '../exporter/record/sketch.js';
 import { DAY_MS, HOUR_MS, progressStatement, tierRowStatement } from '../exporter/record/tiers.js';
@@ -120,18 +122,34 @@ export async function feedRaw(r: CheckRecord, clock: { now: number }, checks: nu
   return { results, cpu_us_per_result: (cpu.user + cpu.system) / results, wall_s: (performance.now() - t0) / 1000 };
 }
 
-interface CadenceFigures { rate: number; seconds: number; results: number; merges: number; cpu_ms_per_s: number }
+interface CadenceFigures {
+  /** Results a second fed at the low and the high rate, and the process's CPU a second (ms) at each, over all their windows. */
+  low: { rate: number; seconds: number; cpu_ms_per_s: number };
+  high: { rate: number; seconds: number; cpu_ms_per_s: number; merges: number };
+  /** The slope between the two rates: CPU per result written (µs), merges included. */
+  us_per_result: number;
+  /** A round of retention, timed apart: its CPU above the low rate's (ms), the raw results it deleted, and so per result. */
+  retention: { cpu_ms: number; results: number; us_per_result: number; seconds: number };
+  /** Windows a retention sweep ran in (0 unless the windows outlasted the time between two rounds). */
+  windows_with_retention: number;
+}
 
 /**
  * The write path as the exporter runs it, in real time: the record's own timers (a flush a
  * second, retention and rollups on theirs, checkpoints in its worker) on the database in `dir`,
- * fed each of `windows`' rates in turn across `checks` checks for its seconds. A minute of the
- * first rate before (the record's first round of retention deletes what expired since the
- * database was written), 10 s after each change of rate. CPU of the whole process (both threads)
- * per second at each rate, and the merges of staged results in each window: a window should be
- * long enough to hold the merges its rate brings (one per MERGE_ROWS results, or per MERGE_EVERY_MS).
+ * fed `low` and `high` results a second across `checks` checks.
+ *
+ * Retention costs by the rows that expire (here the history written at 50 a second, whatever the
+ * rate now) and comes in rounds every PRUNE_ROUND_MS, so it is kept out of the windows and timed
+ * apart. After a minute's warm-up (which holds the first round: what expired since the database
+ * was written) and once that round is over, `pairs` pairs of windows alternate the two rates
+ * (`lowS` then `highS` seconds, 5 s to settle after each change) before the next round is due;
+ * the slope between the rates' CPU a second is the cost per result, merges of staged results
+ * included (one per MERGE_ROWS results at the high rate). Alternating takes drift of the box out.
+ * Then the next round is timed at the low rate: its CPU above the low rate's, per raw result it
+ * deleted. Each result is deleted once, so the two add up to the write path's cost per result.
  */
-async function writeAtCadence(dir: string, checks: number, windows: Array<{ rate: number; seconds: number }>): Promise<CadenceFigures[]> {
+export async function writeAtCadence(dir: string, checks: number, o: { low: number; high: number; lowS: number; highS: number; pairs: number }): Promise<CadenceFigures> {
   const log = createLogger({ level: 'warn' });
   const record = new CheckRecord({ dir, log, report: { countWriteError: () => { throw new Error('write error in the bench'); } } });
   record.configure(recordRetentionOf({ retention: 90 * DAY_MS, raw_retention: 48 * HOUR_MS }));
@@ -140,7 +158,7 @@ async function writeAtCadence(dir: string, checks: number, windows: Array<{ rate
   const names = Array.from({ length: checks }, (_, c) => `c${c}`);
   const rand = rng(11);
   const TICK_MS = 100; // the same timer wake-ups at every rate: the difference between rates is the results' own cost
-  let rate = windows[0].rate;
+  let rate = o.low;
   let c = 0;
   let fed = 0;
   const feed = setInterval(() => {
@@ -151,20 +169,58 @@ async function writeAtCadence(dir: string, checks: number, windows: Array<{ rate
       fed++;
     }
   }, TICK_MS);
-  const out: CadenceFigures[] = [];
+  const SETTLE_S = 5;
+  const sums = { low: { s: 0, cpu: 0, n: 0 }, high: { s: 0, cpu: 0, n: 0, merges: 0 } };
+  let windowsWithRetention = 0;
   try {
     await sleep(60_000);
-    for (const [k, w] of windows.entries()) {
-      rate = w.rate;
-      if (k > 0) await sleep(10_000);
+    while (record.pruning) await sleep(1_000);
+    const roundsBefore = record.pruneStats.rounds;
+    // The pairs that fit before the next round (a round begins PRUNE_ROUND_MS after the last began).
+    const free = record.pruneStats.lastRoundAt + PRUNE_ROUND_MS - Date.now() - 5_000;
+    const pairs = Math.max(1, Math.min(o.pairs, Math.floor(free / ((o.lowS + o.highS + 2 * SETTLE_S) * 1000))));
+    if (pairs < o.pairs) console.log(`  ${pairs} pairs of windows fit before the next round of retention, not ${o.pairs}`);
+    for (let k = 0; k < 2 * pairs; k++) {
+      const which = k % 2 === 0 ? 'low' : 'high';
+      rate = o[which];
+      await sleep(SETTLE_S * 1000);
       const fed0 = fed;
       const merges0 = record.merges;
+      const pruned0 = record.pruneStats.results;
       const cpu0 = process.cpuUsage();
-      await sleep(w.seconds * 1000);
+      const w0 = performance.now();
+      await sleep((which === 'low' ? o.lowS : o.highS) * 1000);
       const cpu = process.cpuUsage(cpu0);
-      out.push({ rate: w.rate, seconds: w.seconds, results: fed - fed0, merges: record.merges - merges0, cpu_ms_per_s: (cpu.user + cpu.system) / 1000 / w.seconds });
+      const sum = sums[which];
+      sum.s += (performance.now() - w0) / 1000;
+      sum.cpu += (cpu.user + cpu.system) / 1000;
+      sum.n += fed - fed0;
+      if (which === 'high') sums.high.merges += record.merges - merges0;
+      if (record.pruneStats.results !== pruned0 || record.pruneStats.rounds !== roundsBefore) windowsWithRetention++;
     }
-    return out;
+    // The next round at the low rate, from just before it is due to just after it ends.
+    rate = o.low;
+    const due = record.pruneStats.lastRoundAt + PRUNE_ROUND_MS;
+    await sleep(Math.max(0, due - Date.now() - 2_000));
+    const pruned0 = record.pruneStats.results;
+    const cpu0 = process.cpuUsage();
+    const r0 = performance.now();
+    while (record.pruneStats.rounds === roundsBefore && performance.now() - r0 < 30_000) await sleep(200);
+    while (record.pruning) await sleep(200);
+    await sleep(2_000);
+    const roundCpu = process.cpuUsage(cpu0);
+    const roundS = (performance.now() - r0) / 1000;
+    const lowCpuPerS = sums.low.cpu / sums.low.s;
+    const roundMs = (roundCpu.user + roundCpu.system) / 1000 - lowCpuPerS * roundS;
+    const deleted = record.pruneStats.results - pruned0;
+    const low = { rate: sums.low.n / sums.low.s, seconds: sums.low.s, cpu_ms_per_s: lowCpuPerS };
+    const high = { rate: sums.high.n / sums.high.s, seconds: sums.high.s, cpu_ms_per_s: sums.high.cpu / sums.high.s, merges: sums.high.merges };
+    return {
+      low, high,
+      us_per_result: ((high.cpu_ms_per_s - low.cpu_ms_per_s) * 1000) / (high.rate - low.rate),
+      retention: { cpu_ms: roundMs, results: deleted, us_per_result: deleted ? (roundMs * 1000) / deleted : 0, seconds: roundS },
+      windows_with_retention: windowsWithRetention,
+    };
   } finally {
     clearInterval(feed);
     await record.stop();
@@ -418,24 +474,26 @@ export async function benchStorage(options: string[] = []): Promise<Record<strin
     out.write_to_probe_percent = (write.cpu_us_per_result / probeUs) * 100;
     rows.push(['write path CPU per result, bulk (~200 000 results a flush)', `${write.cpu_us_per_result.toFixed(1)} µs = ${(out.write_to_probe_percent as number).toFixed(1)} % of an http probe (${probeUs.toFixed(0)} µs)`, '< 5 %', (out.write_to_probe_percent as number) < 5]);
     // The same at the exporter's cadence, in real time on the 90-day record: a flush a second
-    // with one result of each check at most. The cost per result is the slope between two rates
-    // (what the timers cost with few results is the same at both).
-    // The high rate's window holds about two merges (MERGE_ROWS results each); the low rate's
-    // merges come every MERGE_EVERY_MS and are left out, which makes the slope larger, not smaller.
-    // Known flaw: with the defaults the high window (130–330 s after the record starts) holds the
-    // start of its second retention round (PRUNE_ROUND_MS), the low one none; retention costs per
-    // check, not per result, so the slope counts it against the results (docs/development.md).
-    const lowSeconds = opt(options, 'cadence-seconds', 60);
-    const highSeconds = Math.round(lowSeconds * 10 / 3);
-    console.log(`storage: the write path at the exporter's cadence (real time, ${Math.round((80 + lowSeconds + highSeconds) / 60)} min) …`);
-    const [low, high] = await writeAtCadence(dir, checks, [{ rate: checks / 10, seconds: lowSeconds }, { rate: checks, seconds: highSeconds }]);
-    const marginalUs = ((high.cpu_ms_per_s - low.cpu_ms_per_s) * 1000) / (high.results / high.seconds - low.results / low.seconds);
-    out.cadence_low_cpu_ms_per_s = low.cpu_ms_per_s;
-    out.cadence_high_cpu_ms_per_s = high.cpu_ms_per_s;
-    out.cadence_high_merges = high.merges;
-    out.cadence_cpu_us_per_result = marginalUs;
-    out.cadence_to_probe_percent = (marginalUs / probeUs) * 100;
-    rows.push([`write path CPU per result at the exporter's cadence (${low.rate} → ${high.rate} results/s)`, `${marginalUs.toFixed(1)} µs = ${(out.cadence_to_probe_percent as number).toFixed(1)} % (process ${low.cpu_ms_per_s.toFixed(1)} → ${high.cpu_ms_per_s.toFixed(1)} ms of CPU a second, ${high.merges} merges)`, '< 5 %', (out.cadence_to_probe_percent as number) < 5]);
+    // with one result of each check at most (writeAtCadence says how it is timed).
+    const lowS = opt(options, 'cadence-seconds', 20);
+    const highS = lowS * 2;
+    const pairs = opt(options, 'cadence-pairs', 3);
+    console.log(`storage: the write path at the exporter's cadence (real time, about ${Math.round((60 + pairs * (lowS + highS + 10) + 80) / 60)} min) …`);
+    const cad = await writeAtCadence(dir, checks, { low: checks / 10, high: checks, lowS, highS, pairs });
+    const cadenceUs = cad.us_per_result + cad.retention.us_per_result;
+    out.cadence_low_cpu_ms_per_s = cad.low.cpu_ms_per_s;
+    out.cadence_high_cpu_ms_per_s = cad.high.cpu_ms_per_s;
+    out.cadence_high_merges = cad.high.merges;
+    out.cadence_writes_us_per_result = cad.us_per_result;
+    out.cadence_retention_us_per_result = cad.retention.us_per_result;
+    out.cadence_retention_round_cpu_ms = cad.retention.cpu_ms;
+    out.cadence_retention_round_results = cad.retention.results;
+    out.cadence_windows_with_retention = cad.windows_with_retention;
+    out.cadence_cpu_us_per_result = cadenceUs;
+    out.cadence_to_probe_percent = (cadenceUs / probeUs) * 100;
+    rows.push([`write path CPU per result at the exporter's cadence (${cad.low.rate.toFixed(0)} → ${cad.high.rate.toFixed(0)} results/s)`,
+      `${cadenceUs.toFixed(1)} µs = ${(out.cadence_to_probe_percent as number).toFixed(1)} % (writes ${cad.us_per_result.toFixed(1)}: process ${cad.low.cpu_ms_per_s.toFixed(1)} → ${cad.high.cpu_ms_per_s.toFixed(1)} ms of CPU a second, ${cad.high.merges} merges; retention ${cad.retention.us_per_result.toFixed(1)}: ${cad.retention.cpu_ms.toFixed(0)} ms a round for ${cad.retention.results} results${cad.windows_with_retention ? `; ${cad.windows_with_retention} windows held retention` : ''})`,
+      '< 5 %', (out.cadence_to_probe_percent as number) < 5]);
 
     // 4. RSS at 1 000 checks at 1 s with 3 h of history.
     if (!opt(options, 'skip-rss', 0)) await rssPhase();

@@ -174,8 +174,8 @@ export class CheckRecord {
   private checkIds = new Map<string, number>();
   /** Where retention resumes: checks in id order, each its raw results then its rollups, then the events. */
   private pruneAt = { id: 0, unit: 0 };
-  /** When the timer last began a round of retention (epoch ms). */
-  private pruneRoundAt = -Infinity;
+  /** Retention so far: rounds the timer began, when it began the last (epoch ms), raw results deleted (the storage bench times a round by these). */
+  readonly pruneStats = { rounds: 0, lastRoundAt: -Infinity, results: 0 };
   private retention: RecordRetention = { rawMs: 48 * 3_600_000, rollupMs: 48 * 3_600_000 };
   private flushTimer?: NodeJS.Timeout;
   private pruneTimer?: NodeJS.Timeout;
@@ -461,9 +461,17 @@ export class CheckRecord {
   /** The timer's retention: a sweep a second while a round runs, a new round PRUNE_ROUND_MS after the last one began. */
   pruneWhenDue(): Promise<number> {
     const roundStarts = this.pruneAt.id === 0 && this.pruneAt.unit === 0;
-    if (roundStarts && this.now() - this.pruneRoundAt < PRUNE_ROUND_MS) return Promise.resolve(0);
-    if (roundStarts) this.pruneRoundAt = this.now();
+    if (roundStarts && this.now() - this.pruneStats.lastRoundAt < PRUNE_ROUND_MS) return Promise.resolve(0);
+    if (roundStarts) {
+      this.pruneStats.lastRoundAt = this.now();
+      this.pruneStats.rounds++;
+    }
     return this.prune(PRUNE_STEPS_PER_SWEEP);
+  }
+
+  /** Whether a round of retention is under way (it stopped part of the way through the checks). */
+  get pruning(): boolean {
+    return this.pruneAt.id !== 0 || this.pruneAt.unit !== 0;
   }
 
   /**
@@ -511,7 +519,10 @@ export class CheckRecord {
           const sweep = places.slice(at, at + Math.min(PRUNE_STEPS_PER_SWEEP, maxSteps - steps));
           const done = await sql.transaction(sweep.map((p) => p.statement));
           steps += sweep.length;
-          for (const { changes } of done) deleted += changes;
+          done.forEach(({ changes }, k) => {
+            deleted += changes;
+            if (sweep[k].id !== TAIL && sweep[k].unit === 0) this.pruneStats.results += changes;
+          });
           // A full statement may have left more behind it: the next sweep starts there.
           const full = done.findIndex((d) => d.changes === PRUNE_STEP);
           at += full >= 0 ? full : sweep.length;
