@@ -1,7 +1,7 @@
 // Per-check history in memory: the newest runs in a fixed-size ring of typed arrays (13 bytes a
 // point: time, duration, status; history.max_points of them, 300 by default, allocated lazily)
 // for the sparkline, the live page and short reports, and the status bar's 24 h one slot a
-// minute (MinuteSlots, 2.9 KB a check). Everything older or longer is read from the record
+// minute (MinuteSlots, 1.4 KB a check). Everything older or longer is read from the record
 // (exporter/record): history does not live on the heap.
 import { statusRank, STATUSES, type Status } from '../model/status.js';
 
@@ -161,22 +161,41 @@ const CRITICAL_RANK = 3; // statusRank('critical')
 /** The most runs (and down runs) a minute counts in one byte, and in two: a code adds 4 to them. */
 const NARROW_MAX = 251;
 const WIDE_MAX = 65_531;
+/** The most runs a minute holds in the packed form (a check every 3.4 s or slower). */
+const PACKED_MAX = 18;
+
+// The packed form: a minute's runs and code (see MinuteSlots) as one byte. A minute with r runs
+// has 4 + r codes (1-3 worst, 4 critical with none down, 4 + down), so 1 + Σ(4 + r) for r up to
+// PACKED_MAX is 244 values; these tables turn a byte back into the two.
+const PACKED_BASE = new Uint8Array(PACKED_MAX + 1);
+const PACKED_RUNS = new Uint8Array(256);
+const PACKED_CODE = new Uint8Array(256);
+for (let r = 1, k = 1; r <= PACKED_MAX; r++) {
+  PACKED_BASE[r] = k;
+  for (let code = 1; code <= 4 + r; code++, k++) {
+    PACKED_RUNS[k] = r;
+    PACKED_CODE[k] = code;
+  }
+}
 
 /**
  * The status bar's 24 h, one slot a minute: how many runs finished in it (unknown runs left
  * out, as the bar does), the worst status among them and how many were down (critical). Two
- * counts a minute, kept in one array a check — the runs, then a code: 0 for a minute with no
- * run, 1 + worst for a minute without a critical run (every run was up), 4 + down otherwise. The
- * bar never needs the runs themselves, so they need not stay in memory for 24 h (the record keeps
- * them). The counts take a byte each (2.9 KB a check) until a minute holds more than 251 runs (a
- * check every 240 ms or faster), then two. With 10 000 checks that is 29 MB, where three arrays
- * of a byte a minute were 43 MB and three of two bytes 72 MB.
+ * counts a minute — the runs, then a code: 0 for a minute with no run, 1 + worst for a minute
+ * without a critical run (every run was up), 4 + down otherwise. The bar never needs the runs
+ * themselves, so they need not stay in memory for 24 h (the record keeps them).
+ *
+ * While no minute holds more than 18 runs (a check every 3.4 s or slower: most), the two take one
+ * byte together (1.4 KB a check); past that a byte each (2.9 KB) until a minute holds more than
+ * 251 runs (a check every 240 ms or faster), then two each. With 10 000 checks at 10 s that is
+ * 14 MB, where a byte each was 29 MB and three arrays of a byte a minute 43 MB.
  */
 export class MinuteSlots {
-  /** runs at [0, BAR_MINUTES), codes at [BAR_MINUTES, 2 * BAR_MINUTES). */
+  /** Packed: a byte a minute. Otherwise runs at [0, BAR_MINUTES), codes at [BAR_MINUTES, 2 * BAR_MINUTES). */
   private slots?: Uint8Array | Uint16Array;
-  /** The most a count holds now: NARROW_MAX until widen(), then WIDE_MAX. */
-  private maxCount = NARROW_MAX;
+  private packed = true;
+  /** The most a count holds now: PACKED_MAX while packed, NARROW_MAX in bytes, WIDE_MAX in two. */
+  private maxCount = PACKED_MAX;
   /** Newest epoch minute held; slots hold (head - BAR_MINUTES, head]. */
   private head = -Infinity;
 
@@ -185,9 +204,8 @@ export class MinuteSlots {
     const m = Math.floor(t / MINUTE);
     if (!this.advance(m) || rank === UNKNOWN_RANK) return;
     const i = m % BAR_MINUTES;
-    if (this.slots![i] === this.maxCount && this.maxCount < WIDE_MAX) this.widen();
-    const s = this.slots!;
-    let runs = s[i];
+    let runs = this.runs(i);
+    if (runs === this.maxCount && this.maxCount < WIDE_MAX) this.widen();
     let down = this.down(i);
     const worst = Math.max(this.worst(i), rank);
     // down never exceeds runs: one bound for both.
@@ -202,8 +220,8 @@ export class MinuteSlots {
   addMinute(m: number, worst: number, runs: number, up: number): void {
     if (!this.advance(m) || worst < 0 || runs <= 0) return;
     const i = m % BAR_MINUTES;
-    const had = this.slots![i];
-    if (had + runs > this.maxCount && this.maxCount < WIDE_MAX) this.widen();
+    const had = this.runs(i);
+    while (had + runs > this.maxCount && this.maxCount < WIDE_MAX) this.widen();
     const total = Math.min(this.maxCount, had + runs);
     // A minute holds no more up runs than runs: what is not up of the total is down.
     const down = Math.max(0, total - (had - this.down(i)) - Math.max(0, up));
@@ -212,13 +230,13 @@ export class MinuteSlots {
 
   /** Make minute `m` current (clearing the minutes passed over); false when it is too old to hold. */
   private advance(m: number): boolean {
-    this.slots ??= new Uint8Array(2 * BAR_MINUTES);
+    this.slots ??= new Uint8Array(BAR_MINUTES);
     if (m > this.head) {
       const from = Math.max(this.head + 1, m - BAR_MINUTES + 1);
       for (let k = from; k <= m; k++) {
         const i = k % BAR_MINUTES;
         this.slots[i] = 0;
-        this.slots[BAR_MINUTES + i] = 0;
+        if (!this.packed) this.slots[BAR_MINUTES + i] = 0;
       }
       this.head = m;
       return true;
@@ -228,13 +246,13 @@ export class MinuteSlots {
 
   /** Visit the minutes with runs whose start is in [from, to) (epoch ms), oldest first. */
   forEach(from: number, to: number, fn: (minuteStart: number, worst: number, runs: number, up: number) => void): void {
-    const s = this.slots;
-    if (!s) return;
+    if (!this.slots) return;
     const first = Math.max(Math.ceil(from / MINUTE), this.head - BAR_MINUTES + 1);
     const last = Math.min(Math.ceil(to / MINUTE) - 1, this.head);
     for (let m = first; m <= last; m++) {
       const i = m % BAR_MINUTES;
-      if (s[i]) fn(m * MINUTE, this.worst(i), s[i], s[i] - this.down(i));
+      const runs = this.runs(i);
+      if (runs) fn(m * MINUTE, this.worst(i), runs, runs - this.down(i));
     }
   }
 
@@ -242,25 +260,49 @@ export class MinuteSlots {
     return this.slots?.byteLength ?? 0;
   }
 
+  private runs(i: number): number {
+    return this.packed ? PACKED_RUNS[this.slots![i]] : this.slots![i];
+  }
+
+  private code(i: number): number {
+    return this.packed ? PACKED_CODE[this.slots![i]] : this.slots![BAR_MINUTES + i];
+  }
+
   private worst(i: number): number {
-    const code = this.slots![BAR_MINUTES + i];
+    const code = this.code(i);
     return code === 0 ? -1 : code <= 3 ? code - 1 : CRITICAL_RANK;
   }
 
   private down(i: number): number {
-    const code = this.slots![BAR_MINUTES + i];
+    const code = this.code(i);
     return code > 3 ? code - 4 : 0;
   }
 
   /** A down run is a critical one: a minute with any holds critical as its worst. */
   private put(i: number, runs: number, worst: number, down: number): void {
-    this.slots![i] = runs;
-    this.slots![BAR_MINUTES + i] = runs === 0 ? 0 : down > 0 || worst === CRITICAL_RANK ? 4 + down : worst + 1;
+    const code = runs === 0 ? 0 : down > 0 || worst === CRITICAL_RANK ? 4 + down : worst + 1;
+    if (this.packed) this.slots![i] = runs === 0 ? 0 : PACKED_BASE[runs] + code - 1;
+    else {
+      this.slots![i] = runs;
+      this.slots![BAR_MINUTES + i] = code;
+    }
   }
 
-  /** Counts of two bytes from now on (a minute outgrew one). */
+  /** The next form up: a minute outgrew this one's counts. */
   private widen(): void {
-    this.slots = Uint16Array.from(this.slots!);
-    this.maxCount = WIDE_MAX;
+    const s = this.slots!;
+    if (this.packed) {
+      const wider = new Uint8Array(2 * BAR_MINUTES);
+      for (let i = 0; i < BAR_MINUTES; i++) {
+        wider[i] = PACKED_RUNS[s[i]];
+        wider[BAR_MINUTES + i] = PACKED_CODE[s[i]];
+      }
+      this.slots = wider;
+      this.packed = false;
+      this.maxCount = NARROW_MAX;
+    } else {
+      this.slots = Uint16Array.from(s);
+      this.maxCount = WIDE_MAX;
+    }
   }
 }

@@ -1,8 +1,10 @@
 // Response-time sketches of the hours not rolled up yet, per check, kept beside the write path:
 // a report's recent edge (the hour or two before the roller has written their hour rows) gets
 // its percentiles from here instead of reading those hours' raw results back, and the
-// in-memory ring need not hold them. Counts in the sketch's buckets (1 KB a check and hour);
-// hours the roller has written are dropped, and never more than MAX_HOURS are held. After a
+// in-memory ring need not hold them. Counts in the sketch's buckets, only those in use (a check's
+// response times fill a few of the 256: ~100 bytes a check and hour where all of them took 1 KB,
+// 10 MB an hour at 10 000 checks); hours the roller has written are dropped, and never more than
+// MAX_HOURS are held. After a
 // restart an hour's runs from before it are not here: that hour's percentiles come from the runs
 // since (its hour row, once written, has them all).
 import { bucketOf, Sketch, SKETCH_BUCKETS } from './sketch.js';
@@ -11,8 +13,45 @@ const HOUR_MS = 3_600_000;
 /** Hours held per check at most (the current one, the one settling, and one for a slow roller). */
 export const MAX_HOURS = 3;
 
+/** A bucket's count in a packed entry: bucket << COUNT_BITS | count. */
+const COUNT_BITS = 24;
+const COUNT_MAX = 2 ** COUNT_BITS - 1;
+
+/**
+ * One check's hour: an entry per bucket in use (bucket << COUNT_BITS | count), unsorted, in an
+ * array that doubles as buckets come into use (at most SKETCH_BUCKETS). A count stops at 16.7 M,
+ * a run every 0.2 ms for an hour.
+ */
+class SparseCounts {
+  entries = new Uint32Array(8);
+  used = 0;
+
+  add(bucket: number): void {
+    const e = this.entries;
+    for (let k = 0; k < this.used; k++) {
+      if (e[k] >>> COUNT_BITS === bucket) {
+        if ((e[k] & COUNT_MAX) < COUNT_MAX) e[k]++;
+        return;
+      }
+    }
+    if (this.used === e.length) {
+      this.entries = new Uint32Array(Math.min(SKETCH_BUCKETS, 2 * e.length));
+      this.entries.set(e);
+    }
+    this.entries[this.used++] = ((bucket << COUNT_BITS) | 1) >>> 0;
+  }
+
+  addTo(s: Sketch): void {
+    for (let k = 0; k < this.used; k++) {
+      const n = this.entries[k] & COUNT_MAX;
+      s.counts[this.entries[k] >>> COUNT_BITS] += n;
+      s.total += n;
+    }
+  }
+}
+
 export class LiveSketches {
-  private byCheck = new Map<string, Map<number, Uint32Array>>();
+  private byCheck = new Map<string, Map<number, SparseCounts>>();
 
   add(check: string, t: number, seconds: number): void {
     const hour = Math.floor(t / HOUR_MS);
@@ -20,10 +59,10 @@ export class LiveSketches {
     if (!hours) this.byCheck.set(check, hours = new Map());
     let counts = hours.get(hour);
     if (!counts) {
-      hours.set(hour, counts = new Uint32Array(SKETCH_BUCKETS));
+      hours.set(hour, counts = new SparseCounts());
       if (hours.size > MAX_HOURS) hours.delete(Math.min(...hours.keys()));
     }
-    counts[bucketOf(seconds)]++;
+    counts.add(bucketOf(seconds));
   }
 
   /** Forget the hours before `hour` (rolled up: their hour rows hold them). */
@@ -42,8 +81,7 @@ export class LiveSketches {
         if (h < fromHour || h >= toHour) continue;
         let s = out.get(check);
         if (!s) out.set(check, s = new Sketch());
-        for (let i = 0; i < SKETCH_BUCKETS; i++) s.counts[i] += counts[i];
-        s.total += counts.reduce((a, b) => a + b, 0);
+        counts.addTo(s);
       }
     }
     return out;

@@ -124,6 +124,33 @@ describe('MinuteSlots', () => {
     return out;
   };
 
+  it('keeps a minute in one byte while it holds at most 18 runs, and unpacks without losing any', () => {
+    const slots = new MinuteSlots();
+    // A day of a check at 10 s, one run in 7 critical and one in 5 degraded: six runs a minute.
+    const day: Array<[number, number, number, number]> = [];
+    for (let m = 0; m < BAR_MINUTES - 2; m++) {
+      let worst = -1;
+      let up = 0;
+      for (let k = 0; k < 6; k++) {
+        const n = m * 6 + k;
+        const rank = statusRank(n % 7 === 0 ? 'critical' : n % 5 === 0 ? 'degraded' : 'healthy');
+        slots.add(t0 + m * MIN + k * 10_000, rank);
+        worst = Math.max(worst, rank);
+        if (rank !== statusRank('critical')) up++;
+      }
+      day.push([t0 + m * MIN, worst, 6, up]);
+    }
+    expect(slots.bytes()).toBe(BAR_MINUTES);
+    expect(counts(slots, 0, Infinity)).toEqual(day);
+    // 18 runs fit the byte; the 19th unpacks every minute into a byte of runs and a byte of code.
+    const last = t0 + (BAR_MINUTES - 2) * MIN;
+    for (let k = 0; k < 18; k++) slots.add(last + k * 3_000, statusRank(k === 3 ? 'critical' : 'healthy'));
+    expect(slots.bytes()).toBe(BAR_MINUTES);
+    slots.add(last + 59_000, statusRank('degraded'));
+    expect(slots.bytes()).toBe(BAR_MINUTES * 2);
+    expect(counts(slots, 0, Infinity)).toEqual([...day, [last, statusRank('critical'), 19, 18]]);
+  });
+
   it('keeps counts in a byte until a minute holds more than 251 runs, then widens without losing any', () => {
     const slots = new MinuteSlots();
     // Minute 0: 200 runs, one critical. Minute 1: 1 000 runs (a check every 60 ms), 10 critical.
@@ -141,8 +168,8 @@ describe('MinuteSlots', () => {
     // The model: a map minute -> [worst, runs, up] with the rules the bar relies on.
     fc.assert(fc.property(
       fc.array(fc.oneof(
-        fc.tuple(fc.constant('run' as const), fc.nat(3000), fc.nat(3), fc.nat(400)),
-        fc.tuple(fc.constant('minute' as const), fc.nat(3000), fc.nat(3), fc.integer({ min: 1, max: 400 }), fc.nat(450)),
+        fc.tuple(fc.constant('run' as const), fc.nat(3000), fc.nat(3), fc.oneof(fc.nat(20), fc.nat(400))),
+        fc.tuple(fc.constant('minute' as const), fc.nat(3000), fc.nat(3), fc.oneof(fc.integer({ min: 1, max: 20 }), fc.integer({ min: 1, max: 400 })), fc.nat(450)),
       ), { maxLength: 200 }),
       (ops) => {
         const slots = new MinuteSlots();

@@ -74,4 +74,21 @@ describe('LiveSketches', () => {
     for (let h = 0; h < 10; h++) live.add('c', T + h * H, 0.1);
     expect(live.sketches(0, Infinity).get('c')!.total).toBe(MAX_HOURS);
   });
+
+  it('counts exactly however many of the buckets an hour uses (they are kept only once in use)', () => {
+    const live = new LiveSketches();
+    const exact = new Sketch();
+    // From 10 µs to 100 s: every bucket in between comes into use, in no particular order.
+    let x = 12345;
+    for (let i = 0; i < 20_000; i++) {
+      x = (x * 1103515245 + 12345) % 2 ** 31;
+      const seconds = 1e-5 * 10 ** (7 * (x / 2 ** 31));
+      live.add('wide', T + i * 100, seconds);
+      exact.add(seconds);
+    }
+    const got = live.sketches(T / H, T / H + 1).get('wide')!;
+    expect(Array.from(got.counts)).toEqual(Array.from(exact.counts));
+    expect(got.total).toBe(20_000);
+    expect(exact.counts.filter((n) => n > 0).length).toBeGreaterThan(100);
+  });
 });
