@@ -32,7 +32,7 @@ import { createLogger } from '../exporter/log.js';
 import type { CheckResult } from '../exporter/model/result.js';
 import { RECORD_FILE } from '../exporter/db/schema.js';
 import { openSqliteRecord } from '../exporter/db/sqlite.js';
-import { CheckRecord, PRUNE_ROUND_MS, recordRetentionOf } from '../exporter/record/record.js';
+import { CheckRecord, recordRetentionOf } from '../exporter/record/record.js';
 import { estimateRecordBytes } from '../exporter/record/size.js';
 import { Sketch } from '../exporter/record/sketch.js';
 import { DAY_MS, HOUR_MS, progressStatement, tierRowStatement } from '../exporter/record/tiers.js';
@@ -140,18 +140,21 @@ interface CadenceFigures {
  * fed `low` and `high` results a second across `checks` checks.
  *
  * Retention costs by the rows that expire (here the history written at 50 a second, whatever the
- * rate now) and comes in rounds every PRUNE_ROUND_MS, so it is kept out of the windows and timed
- * apart. After a minute's warm-up (which holds the first round: what expired since the database
- * was written) and once that round is over, `pairs` pairs of windows alternate the two rates
- * (`lowS` then `highS` seconds, 5 s to settle after each change) before the next round is due;
- * the slope between the rates' CPU a second is the cost per result, merges of staged results
+ * rate now) and comes in rounds (pruneRoundMs: an hour with the default 48 h), so it is kept out
+ * of the windows and timed apart. After a minute's warm-up (which holds the first round: what
+ * expired since the database was written) and once that round is over, `pairs` pairs of windows
+ * alternate the two rates (`lowS` then `highS` seconds, 5 s to settle after each change); the
+ * slope between the rates' CPU a second is the cost per result, merges of staged results
  * included (one per MERGE_ROWS results at the high rate). Alternating takes drift of the box out.
- * Then the next round is timed at the low rate: its CPU above the low rate's, per raw result it
- * deleted. Each result is deleted once, so the two add up to the write path's cost per result.
+ * Then, at the low rate and once the staged results are merged, the record's clock is moved on by
+ * a round's time: the round that then falls due (and anything else due an hour on, such as an
+ * hour's rollups) is timed, its CPU above the low rate's per raw result it deleted. Each result is
+ * deleted once, so the two add up to the write path's cost per result.
  */
 export async function writeAtCadence(dir: string, checks: number, o: { low: number; high: number; lowS: number; highS: number; pairs: number }): Promise<CadenceFigures> {
   const log = createLogger({ level: 'warn' });
-  const record = new CheckRecord({ dir, log, report: { countWriteError: () => { throw new Error('write error in the bench'); } } });
+  let shift = 0;
+  const record = new CheckRecord({ dir, log, report: { countWriteError: () => { throw new Error('write error in the bench'); } }, now: () => Date.now() + shift });
   record.configure(recordRetentionOf({ retention: 90 * DAY_MS, raw_retention: 48 * HOUR_MS }));
   await record.open();
   record.start();
@@ -176,8 +179,8 @@ export async function writeAtCadence(dir: string, checks: number, o: { low: numb
     await sleep(60_000);
     while (record.pruning) await sleep(1_000);
     const roundsBefore = record.pruneStats.rounds;
-    // The pairs that fit before the next round (a round begins PRUNE_ROUND_MS after the last began).
-    const free = record.pruneStats.lastRoundAt + PRUNE_ROUND_MS - Date.now() - 5_000;
+    // The pairs that fit before the next round (a round begins pruneRoundMs after the last began).
+    const free = record.pruneStats.lastRoundAt + record.pruneRoundMs - Date.now() - 5_000;
     const pairs = Math.max(1, Math.min(o.pairs, Math.floor(free / ((o.lowS + o.highS + 2 * SETTLE_S) * 1000))));
     if (pairs < o.pairs) console.log(`  ${pairs} pairs of windows fit before the next round of retention, not ${o.pairs}`);
     for (let k = 0; k < 2 * pairs; k++) {
@@ -198,13 +201,14 @@ export async function writeAtCadence(dir: string, checks: number, o: { low: numb
       if (which === 'high') sums.high.merges += record.merges - merges0;
       if (record.pruneStats.results !== pruned0 || record.pruneStats.rounds !== roundsBefore) windowsWithRetention++;
     }
-    // The next round at the low rate, from just before it is due to just after it ends.
+    // The next round at the low rate: the record's clock a round on, from then to just after it ends.
     rate = o.low;
-    const due = record.pruneStats.lastRoundAt + PRUNE_ROUND_MS;
-    await sleep(Math.max(0, due - Date.now() - 2_000));
+    await record.flush('now');
+    await sleep(3_000);
     const pruned0 = record.pruneStats.results;
     const cpu0 = process.cpuUsage();
     const r0 = performance.now();
+    shift += record.pruneRoundMs;
     while (record.pruneStats.rounds === roundsBefore && performance.now() - r0 < 30_000) await sleep(200);
     while (record.pruning) await sleep(200);
     await sleep(2_000);

@@ -41,11 +41,16 @@ export const PRUNE_STEP = 500;
 export const PRUNE_STEPS_PER_SWEEP = 20;
 const PRUNE_EVERY_MS = 1_000;
 /**
- * A round of retention (every check's tables, then the events) starts at most this often: rows
- * expire a few per check a minute, and a statement costs about the same whether it deletes one
- * row or fifty. Rows outlive their retention by at most this much (0.2 % of 48 h).
+ * How often a round of retention (every check's tables, then the events) starts: a 48th of the raw
+ * retention, between a minute and an hour (an hour for the default 48 h). A round's statements
+ * cost by the pages they touch, a leaf or two a check and table whether they delete five minutes'
+ * rows or an hour's, so a round every 5 minutes cost 4.8 µs a deleted result (16.6 at the
+ * exporter's cadence on the bench's 48 h record) and one an hour 1.1 (docs/development.md).
+ * Rows outlive their retention by at most this much, 2 % of it.
  */
-export const PRUNE_ROUND_MS = 5 * 60_000;
+export function pruneRoundMs(retention: Pick<RecordRetention, 'rawMs'>): number {
+  return Math.min(HOUR_MS, Math.max(60_000, Math.floor(retention.rawMs / 48)));
+}
 /**
  * How often the hour and day tiers are rolled up and pruned (PRUNE_STEPS_PER_SWEEP statements of
  * each): an hour's work for 500 checks takes two minutes of sweeps, and the flushes queued behind
@@ -458,15 +463,20 @@ export class CheckRecord {
     return flushing;
   }
 
-  /** The timer's retention: a sweep a second while a round runs, a new round PRUNE_ROUND_MS after the last one began. */
+  /** The timer's retention: a sweep a second while a round runs, a new round pruneRoundMs() after the last one began. */
   pruneWhenDue(): Promise<number> {
     const roundStarts = this.pruneAt.id === 0 && this.pruneAt.unit === 0;
-    if (roundStarts && this.now() - this.pruneStats.lastRoundAt < PRUNE_ROUND_MS) return Promise.resolve(0);
+    if (roundStarts && this.now() - this.pruneStats.lastRoundAt < this.pruneRoundMs) return Promise.resolve(0);
     if (roundStarts) {
       this.pruneStats.lastRoundAt = this.now();
       this.pruneStats.rounds++;
     }
     return this.prune(PRUNE_STEPS_PER_SWEEP);
+  }
+
+  /** How often a round of retention starts, for this retention. */
+  get pruneRoundMs(): number {
+    return pruneRoundMs(this.retention);
   }
 
   /** Whether a round of retention is under way (it stopped part of the way through the checks). */

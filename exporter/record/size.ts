@@ -5,7 +5,8 @@
 // per row were measured on the real write path (`npm run bench -- storage`: 500 checks at 10 s,
 // a 2-minute outage per check every ~11 h, response times spread over ±40 %), B-tree pages
 // included. Logged at start, so an operator sees the cost of a 1 s interval before the disk does.
-import type { RecordRetention } from './record.js';
+// Raw results and minute rows outlive their retention by up to a round of retention (pruneRoundMs).
+import { pruneRoundMs, type RecordRetention } from './record.js';
 
 export const RAW_ROW_BYTES = 24;
 export const ROLLUP_ROW_BYTES = 45;
@@ -18,10 +19,11 @@ const DAY_MS = 86_400_000;
 
 export function estimateRecordBytes(checks: ReadonlyArray<{ interval: number; enabled?: boolean }>, retention: RecordRetention): number {
   let bytes = 0;
+  const round = pruneRoundMs(retention);
   for (const c of checks) {
     if (c.enabled === false) continue;
-    bytes += Math.ceil(retention.rawMs / c.interval) * RAW_ROW_BYTES;
-    bytes += Math.ceil((retention.minuteMs ?? retention.rollupMs) / MINUTE_MS) * ROLLUP_ROW_BYTES;
+    bytes += Math.ceil((retention.rawMs + round) / c.interval) * RAW_ROW_BYTES;
+    bytes += Math.ceil(((retention.minuteMs ?? retention.rollupMs) + round) / MINUTE_MS) * ROLLUP_ROW_BYTES;
     bytes += Math.ceil((retention.hourMs ?? retention.rollupMs) / HOUR_MS) * HOUR_ROW_BYTES;
     bytes += Math.ceil(retention.rollupMs / DAY_MS) * DAY_ROW_BYTES;
   }

@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../exporter/log.js';
 import type { CheckResult } from '../../exporter/model/result.js';
 import type { Status } from '../../exporter/model/status.js';
-import { CheckRecord, recordRetentionOf, type RecordRetention } from '../../exporter/record/record.js';
+import { CheckRecord, pruneRoundMs, recordRetentionOf, type RecordRetention } from '../../exporter/record/record.js';
 import { SKETCH_RELATIVE_ERROR, Sketch } from '../../exporter/record/sketch.js';
 import { DayPieceCache, DAY_MS, HOUR_MS, HOUR_SETTLE_MS, planPieces } from '../../exporter/record/tiers.js';
 import { percentiles } from '../../exporter/health/report-period.js';
@@ -258,14 +258,15 @@ describe('DayPieceCache', () => {
 });
 
 describe('the size estimate', () => {
-  it('500 checks at 10 s with the default history section stay under 300 MB, the 48 h of raw results included', () => {
+  it('500 checks at 10 s with the default history section stay under 300 MB, the 48 h of raw results included (and the hour a round of retention lets them outlive it)', () => {
     const checks = Array.from({ length: 500 }, () => ({ interval: 10_000 }));
     const retention = recordRetentionOf({ retention: 90 * DAY_MS, raw_retention: 48 * HOUR_MS });
     const total = estimateRecordBytes(checks, retention);
     const raw = estimateRecordBytes(checks, { rawMs: 48 * HOUR_MS, rollupMs: 0, minuteMs: 0, hourMs: 0 });
-    expect(raw).toBe(500 * 17_280 * RAW_ROW_BYTES);
+    // (rawMs alone: the minute rows an hour's round keeps count too)
+    expect(raw).toBe(500 * ((17_280 + 360) * RAW_ROW_BYTES + 60 * ROLLUP_ROW_BYTES));
     expect(total).toBeLessThan(300e6);
-    // Minute rows a day, hour rows 30 days, day rows 90 days.
+    // Minute rows a day (and an hour), hour rows 30 days, day rows 90 days.
     expect(total - raw).toBe(500 * (1_440 * ROLLUP_ROW_BYTES + 720 * HOUR_ROW_BYTES + 90 * DAY_ROW_BYTES));
   });
 });
@@ -274,5 +275,15 @@ describe('the record retention of the config', () => {
   it('keeps minutes a day and hours 30 days (less when history.retention is shorter), days and events the whole retention', () => {
     expect(recordRetentionOf({ retention: 90 * DAY_MS, raw_retention: 2 * DAY_MS })).toEqual({ rawMs: 2 * DAY_MS, rollupMs: 90 * DAY_MS, minuteMs: DAY_MS, hourMs: 30 * DAY_MS });
     expect(recordRetentionOf({ retention: DAY_MS / 2, raw_retention: 2 * HOUR_MS })).toMatchObject({ rollupMs: DAY_MS / 2, minuteMs: DAY_MS / 2, hourMs: DAY_MS / 2 });
+  });
+});
+
+describe('rounds of retention', () => {
+  it('start every 48th of the raw retention, at least a minute and at most an hour apart', () => {
+    expect(pruneRoundMs({ rawMs: 48 * HOUR_MS })).toBe(HOUR_MS);
+    expect(pruneRoundMs({ rawMs: 7 * DAY_MS })).toBe(HOUR_MS);
+    expect(pruneRoundMs({ rawMs: 24 * HOUR_MS })).toBe(HOUR_MS / 2);
+    expect(pruneRoundMs({ rawMs: HOUR_MS })).toBe(75_000);
+    expect(pruneRoundMs({ rawMs: 10 * 60_000 })).toBe(60_000);
   });
 });

@@ -11,7 +11,7 @@ import { createLogger } from '../../exporter/log.js';
 import type { CheckResult } from '../../exporter/model/result.js';
 import type { Status } from '../../exporter/model/status.js';
 import { MIGRATIONS, RECORD_FILE } from '../../exporter/db/schema.js';
-import { CheckRecord, PRUNE_ROUND_MS, PRUNE_STEP, PRUNE_STEPS_PER_SWEEP } from '../../exporter/record/record.js';
+import { CheckRecord, PRUNE_STEP, PRUNE_STEPS_PER_SWEEP, pruneRoundMs } from '../../exporter/record/record.js';
 import { openSqliteRecord } from '../../exporter/db/sqlite.js';
 import { MERGE_EVERY_MS } from '../../exporter/record/staging.js';
 import { estimateRecordBytes } from '../../exporter/record/size.js';
@@ -277,7 +277,7 @@ describe('the record in its SQLite file', () => {
     expect(tables(path.join(dir, 'killed', RECORD_FILE)).minutes).toEqual(merged.minutes);
   });
 
-  it("the timer's retention: a sweep is one transaction of at most PRUNE_STEPS_PER_SWEEP statements, a new round at most every PRUNE_ROUND_MS", async () => {
+  it("the timer's retention: a sweep is one transaction of at most PRUNE_STEPS_PER_SWEEP statements, a new round at most every pruneRoundMs (an hour for 48 h)", async () => {
     const log = createLogger({ level: 'error', write: () => {} });
     let transactions = 0;
     let statements = 0;
@@ -313,8 +313,11 @@ describe('the record in its SQLite file', () => {
     await expire(now);
     for (let i = 0; i < 5; i++) expect(await r.pruneWhenDue()).toBe(0);
     expect(await old()).toBe(30);
-    now += PRUNE_ROUND_MS;
+    expect(r.pruneRoundMs).toBe(H);
+    now += 58 * 60_000;
     await expire(now);
+    for (let i = 0; i < 5; i++) expect(await r.pruneWhenDue()).toBe(0);
+    now += 60_000;
     let deleted = 0;
     for (let i = 0; i < 5; i++) deleted += await r.pruneWhenDue();
     expect(deleted).toBe(60);
