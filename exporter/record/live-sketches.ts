@@ -4,9 +4,8 @@
 // in-memory ring need not hold them. Counts in the sketch's buckets, only those in use (a check's
 // response times fill a few of the 256: ~100 bytes a check and hour where all of them took 1 KB,
 // 10 MB an hour at 10 000 checks); hours the roller has written are dropped, and never more than
-// MAX_HOURS are held. After a
-// restart an hour's runs from before it are not here: that hour's percentiles come from the runs
-// since (its hour row, once written, has them all).
+// MAX_HOURS are held. After a restart an hour's runs from before it are not here: that hour's
+// percentiles come from the runs since (its hour row, once written, has them all).
 import { bucketOf, Sketch, SKETCH_BUCKETS } from './sketch.js';
 
 const HOUR_MS = 3_600_000;
