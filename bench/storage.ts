@@ -122,12 +122,24 @@ export async function feedRaw(r: CheckRecord, clock: { now: number }, checks: nu
   return { results, cpu_us_per_result: (cpu.user + cpu.system) / results, wall_s: (performance.now() - t0) / 1000 };
 }
 
+/** CPU of the main thread so far (ms; Linux clock ticks, 10 ms), or NaN where /proc has no tasks. */
+function mainThreadCpuMs(): number {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
 interface CadenceFigures {
-  /** Results a second fed at the low and the high rate, and the process's CPU a second (ms) at each, over all their windows. */
-  low: { rate: number; seconds: number; cpu_ms_per_s: number };
-  high: { rate: number; seconds: number; cpu_ms_per_s: number; merges: number };
-  /** The slope between the two rates: CPU per result written (µs), merges included. */
+  /** Results a second fed at the low and the high rate, and the process's CPU a second (ms) at each, over all their windows; of it, the main thread's. */
+  low: { rate: number; seconds: number; cpu_ms_per_s: number; main_ms_per_s: number };
+  high: { rate: number; seconds: number; cpu_ms_per_s: number; main_ms_per_s: number; merges: number };
+  /** The slope between the two rates: CPU per result written (µs), merges included; of it, the main thread's. */
   us_per_result: number;
+  main_us_per_result: number;
   /** A round of retention, timed apart: its CPU above the low rate's (ms), the raw results it deleted, and so per result. */
   retention: { cpu_ms: number; results: number; us_per_result: number; seconds: number };
   /** Windows a retention sweep ran in (0 unless the windows outlasted the time between two rounds). */
@@ -173,7 +185,7 @@ export async function writeAtCadence(dir: string, checks: number, o: { low: numb
     }
   }, TICK_MS);
   const SETTLE_S = 5;
-  const sums = { low: { s: 0, cpu: 0, n: 0 }, high: { s: 0, cpu: 0, n: 0, merges: 0 } };
+  const sums = { low: { s: 0, cpu: 0, main: 0, n: 0 }, high: { s: 0, cpu: 0, main: 0, n: 0, merges: 0 } };
   let windowsWithRetention = 0;
   try {
     await sleep(60_000);
@@ -191,12 +203,14 @@ export async function writeAtCadence(dir: string, checks: number, o: { low: numb
       const merges0 = record.merges;
       const pruned0 = record.pruneStats.results;
       const cpu0 = process.cpuUsage();
+      const main0 = mainThreadCpuMs();
       const w0 = performance.now();
       await sleep((which === 'low' ? o.lowS : o.highS) * 1000);
       const cpu = process.cpuUsage(cpu0);
       const sum = sums[which];
       sum.s += (performance.now() - w0) / 1000;
       sum.cpu += (cpu.user + cpu.system) / 1000;
+      sum.main += mainThreadCpuMs() - main0;
       sum.n += fed - fed0;
       if (which === 'high') sums.high.merges += record.merges - merges0;
       if (record.pruneStats.results !== pruned0 || record.pruneStats.rounds !== roundsBefore) windowsWithRetention++;
@@ -217,11 +231,12 @@ export async function writeAtCadence(dir: string, checks: number, o: { low: numb
     const lowCpuPerS = sums.low.cpu / sums.low.s;
     const roundMs = (roundCpu.user + roundCpu.system) / 1000 - lowCpuPerS * roundS;
     const deleted = record.pruneStats.results - pruned0;
-    const low = { rate: sums.low.n / sums.low.s, seconds: sums.low.s, cpu_ms_per_s: lowCpuPerS };
-    const high = { rate: sums.high.n / sums.high.s, seconds: sums.high.s, cpu_ms_per_s: sums.high.cpu / sums.high.s, merges: sums.high.merges };
+    const low = { rate: sums.low.n / sums.low.s, seconds: sums.low.s, cpu_ms_per_s: lowCpuPerS, main_ms_per_s: sums.low.main / sums.low.s };
+    const high = { rate: sums.high.n / sums.high.s, seconds: sums.high.s, cpu_ms_per_s: sums.high.cpu / sums.high.s, main_ms_per_s: sums.high.main / sums.high.s, merges: sums.high.merges };
     return {
       low, high,
       us_per_result: ((high.cpu_ms_per_s - low.cpu_ms_per_s) * 1000) / (high.rate - low.rate),
+      main_us_per_result: ((high.main_ms_per_s - low.main_ms_per_s) * 1000) / (high.rate - low.rate),
       retention: { cpu_ms: roundMs, results: deleted, us_per_result: deleted ? (roundMs * 1000) / deleted : 0, seconds: roundS },
       windows_with_retention: windowsWithRetention,
     };
@@ -489,6 +504,7 @@ export async function benchStorage(options: string[] = []): Promise<Record<strin
     out.cadence_high_cpu_ms_per_s = cad.high.cpu_ms_per_s;
     out.cadence_high_merges = cad.high.merges;
     out.cadence_writes_us_per_result = cad.us_per_result;
+    out.cadence_writes_main_thread_us_per_result = cad.main_us_per_result;
     out.cadence_retention_us_per_result = cad.retention.us_per_result;
     out.cadence_retention_round_cpu_ms = cad.retention.cpu_ms;
     out.cadence_retention_round_results = cad.retention.results;
@@ -496,7 +512,7 @@ export async function benchStorage(options: string[] = []): Promise<Record<strin
     out.cadence_cpu_us_per_result = cadenceUs;
     out.cadence_to_probe_percent = (cadenceUs / probeUs) * 100;
     rows.push([`write path CPU per result at the exporter's cadence (${cad.low.rate.toFixed(0)} → ${cad.high.rate.toFixed(0)} results/s)`,
-      `${cadenceUs.toFixed(1)} µs = ${(out.cadence_to_probe_percent as number).toFixed(1)} % (writes ${cad.us_per_result.toFixed(1)}: process ${cad.low.cpu_ms_per_s.toFixed(1)} → ${cad.high.cpu_ms_per_s.toFixed(1)} ms of CPU a second, ${cad.high.merges} merges; retention ${cad.retention.us_per_result.toFixed(1)}: ${cad.retention.cpu_ms.toFixed(0)} ms a round for ${cad.retention.results} results${cad.windows_with_retention ? `; ${cad.windows_with_retention} windows held retention` : ''})`,
+      `${cadenceUs.toFixed(1)} µs = ${(out.cadence_to_probe_percent as number).toFixed(1)} % (writes ${cad.us_per_result.toFixed(1)}, ${cad.main_us_per_result.toFixed(1)} of it on the main thread: process ${cad.low.cpu_ms_per_s.toFixed(1)} → ${cad.high.cpu_ms_per_s.toFixed(1)} ms of CPU a second, ${cad.high.merges} merges; retention ${cad.retention.us_per_result.toFixed(1)}: ${cad.retention.cpu_ms.toFixed(0)} ms a round for ${cad.retention.results} results${cad.windows_with_retention ? `; ${cad.windows_with_retention} windows held retention` : ''})`,
       '< 5 %', (out.cadence_to_probe_percent as number) < 5]);
 
     // 4. RSS at 1 000 checks at 1 s with 3 h of history.
