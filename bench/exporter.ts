@@ -15,8 +15,9 @@ const CHECKS = Number(process.env.BENCH_CHECKS ?? 1000);
 const WINDOW_S = Number(process.env.BENCH_WINDOW_S ?? 30);
 const TICKS = 100; // USER_HZ on Linux
 
-export function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+/** CPU-seconds of process `pid` so far, or of its thread `tid`. */
+export function cpuSeconds(pid: number, tid?: number): number {
+  const stat = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / TICKS; // utime + stime
 }

@@ -122,16 +122,8 @@ export async function feedRaw(r: CheckRecord, clock: { now: number }, checks: nu
   return { results, cpu_us_per_result: (cpu.user + cpu.system) / results, wall_s: (performance.now() - t0) / 1000 };
 }
 
-/** CPU of the main thread so far (ms; Linux clock ticks, 10 ms), or NaN where /proc has no tasks. */
-function mainThreadCpuMs(): number {
-  try {
-    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) * 10;
-  } catch {
-    return NaN;
-  }
-}
+/** CPU of this process's main thread so far (ms; Linux clock ticks, 10 ms). */
+const mainThreadCpuMs = () => cpuSeconds(process.pid, process.pid) * 1000;
 
 interface CadenceFigures {
   /** Results a second fed at the low and the high rate, and the process's CPU a second (ms) at each, over all their windows; of it, the main thread's. */

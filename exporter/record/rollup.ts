@@ -34,16 +34,20 @@ export function minuteOf(t: number): number {
   return Math.floor(t / MINUTE_MS);
 }
 
-/** [from, to) cut at minute boundaries: the epoch minute and the seconds of it covered. */
-export function splitByMinute(from: number, to: number): Array<[minute: number, seconds: number]> {
-  const out: Array<[number, number]> = [];
-  let t = from;
-  while (t < to) {
+/** [from, to) cut at minute boundaries: each epoch minute and the seconds of it covered, in order. */
+export function eachMinute(from: number, to: number, fn: (minute: number, seconds: number) => void): void {
+  for (let t = from; t < to;) {
     const minute = minuteOf(t);
     const end = Math.min(to, (minute + 1) * MINUTE_MS);
-    out.push([minute, (end - t) / 1000]);
+    fn(minute, (end - t) / 1000);
     t = end;
   }
+}
+
+/** eachMinute's pieces as an array. */
+export function splitByMinute(from: number, to: number): Array<[minute: number, seconds: number]> {
+  const out: Array<[number, number]> = [];
+  eachMinute(from, to, (minute, seconds) => out.push([minute, seconds]));
   return out;
 }
 
@@ -105,13 +109,8 @@ export class RollupBuffer<K = string> {
 
   /** The check was in status `rank` (index into STATUSES) from `from` to `to` (epoch ms). */
   addStatusTime(check: K, from: number, to: number, rank: number): void {
-    // splitByMinute's pieces, without its array: this runs for every result.
-    for (let t = from; t < to;) {
-      const minute = minuteOf(t);
-      const end = Math.min(to, (minute + 1) * MINUTE_MS);
-      this.row(check, minute).seconds[rank] += (end - t) / 1000;
-      t = end;
-    }
+    // Visited, not split into an array of pieces: this runs for every result.
+    eachMinute(from, to, (minute, seconds) => { this.row(check, minute).seconds[rank] += seconds; });
   }
 
   /** Rows drained from another buffer, added to these. */
