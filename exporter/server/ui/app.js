@@ -136,7 +136,7 @@ function applySnapshot(snap) {
   applyFilter();
   el.version.textContent = `Vigil ${snap.version}`;
   if (!first) alerts.refresh(); // the first was asked for with the snapshot
-  incidentHistory.refresh();
+  if (!first) incidentHistory.refresh(); // the first waits for the first frame (start, below)
 }
 
 function applyUpdate(data, id) {
@@ -434,7 +434,19 @@ performance.mark('vigil:start');
 // changed in between (or says `reset` if that is too old, and we load again).
 resync().then(() => {
   performance.mark('vigil:rendered');
-  requestAnimationFrame(() => setTimeout(() => performance.mark('vigil:painted'))); // the frame showing it
   document.documentElement.dataset.ready = 'true';
-  live.start(model.eventId);
+  // The stream and the incident history (below the board) start once the first screen is on
+  // screen: their requests, answers and rendering would otherwise compete with that frame. The
+  // stream resumes from the snapshot's event id, so nothing is missed meanwhile.
+  afterFirstFrame(() => {
+    performance.mark('vigil:painted');
+    live.start(model.eventId);
+    incidentHistory.refresh();
+  });
 });
+
+/** `fn` once the frame showing what was just rendered is drawn; at once in a hidden tab (no frames). */
+function afterFirstFrame(fn) {
+  if (document.hidden) fn();
+  else requestAnimationFrame(() => setTimeout(fn));
+}

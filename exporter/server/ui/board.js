@@ -20,6 +20,8 @@ const RANK = { critical: 0, degraded: 1, unknown: 2, healthy: 3 };
 /** The narrowest a card gets (the board's grid) and the shortest a row is, in CSS pixels. */
 const CARD_MIN_PX = 400;
 const ROW_MIN_PX = 80;
+/** The gap between the board's cards (style.css, .board). */
+const GRID_GAP_PX = 16;
 /** Rows a slice of idle building adds to a card before it looks at the clock again. */
 const ROWS_PER_SLICE = 8;
 /** Idle time one slice of lazy row building may take. */
@@ -117,9 +119,9 @@ export class Board {
     if (this.idleId !== undefined) cancelIdle(this.idleId);
     this.idleId = undefined;
     const frag = document.createDocumentFragment();
-    // Read from the window, not the board: no layout is forced before the first paint.
-    let cardsAcross = Math.max(1, Math.ceil(innerWidth / CARD_MIN_PX));
-    const rowsDown = Math.ceil(innerHeight / ROW_MIN_PX) + 1;
+    const first = this.firstScreen();
+    let cardsAcross = first.cardsAcross;
+    const rowsDown = first.rowsDown;
     for (const comp of worstFirst(model.components)) {
       const card = this.buildCard(comp);
       if (this.collapsed.has(comp.name)) card.lazy = true;
@@ -134,6 +136,22 @@ export class Board {
     this.root.replaceChildren(frag);
     this.complete = false;
     this.buildLater();
+  }
+
+  /**
+   * How many cards the first row of the board holds, and how many of their rows can be on screen:
+   * what the first render builds before it paints (the rest follow in idle time). Rows cost most
+   * of that render, so it builds no more than the window can show.
+   */
+  firstScreen() {
+    // Empty (the first load), the board is measured by laying out only the page above it; full
+    // (a resync), measuring would lay out every row, so it is estimated from the window.
+    if (this.root.firstChild) return { cardsAcross: Math.max(1, Math.ceil(innerWidth / CARD_MIN_PX)), rowsDown: Math.ceil(innerHeight / ROW_MIN_PX) + 1 };
+    const box = this.root.getBoundingClientRect();
+    return {
+      cardsAcross: Math.max(1, Math.floor((box.width + GRID_GAP_PX) / (CARD_MIN_PX + GRID_GAP_PX))),
+      rowsDown: Math.max(0, Math.ceil((innerHeight - Math.max(0, box.top)) / ROW_MIN_PX)),
+    };
   }
 
   /**
