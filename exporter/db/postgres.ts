@@ -8,7 +8,7 @@ import type pg from 'pg';
 import { registerSecret, registerUrlPasswords } from '../config/secrets.js';
 import type { Logger } from '../log.js';
 import { MIGRATIONS, pendingMigrations } from './schema.js';
-import type { RecordSql, SqlValue, Statement, StatementResult } from './sql.js';
+import { byRows, type RecordSql, type SqlValue, type Statement, type StatementResult } from './sql.js';
 
 export interface PostgresOptions {
   /** postgres://user:password@host:5432/database (from storage.dsn_file). */
@@ -145,7 +145,11 @@ export class PostgresSql implements RecordSql {
     }
   }
 
-  async transaction(statements: Statement[]): Promise<StatementResult[]> {
+  transaction(statements: Statement[]): Promise<StatementResult[]> {
+    return byRows(statements, (rows) => this.runTransaction(rows));
+  }
+
+  private async runTransaction(statements: Statement[]): Promise<StatementResult[]> {
     let client: pg.PoolClient;
     try {
       client = await this.pool.connect();

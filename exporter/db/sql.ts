@@ -8,6 +8,37 @@ export type SqlValue = number | string | bigint | Buffer | null;
 export interface Statement {
   sql: string;
   params?: SqlValue[];
+  /**
+   * Instead of `params`: `sql` once per row of these columns, the i-th value of each bound to its
+   * i-th placeholder (all the same length). Typed arrays of numbers cross to SQLite's worker as one
+   * copy each, where rows as arrays would be cloned one by one. One result, counting every row's changes.
+   */
+  columns?: ReadonlyArray<ArrayLike<SqlValue>>;
+}
+
+/**
+ * `statements` run by `run`, which knows no columns: a statement of columns goes to it as a
+ * statement per row, and comes back as one result with their changes summed.
+ */
+export async function byRows(statements: Statement[], run: (rows: Statement[]) => Promise<StatementResult[]>): Promise<StatementResult[]> {
+  if (!statements.some((st) => st.columns)) return run(statements);
+  const spans: number[] = [];
+  const rows = statements.flatMap((st) => {
+    const columns = st.columns;
+    if (!columns) {
+      spans.push(1);
+      return [st];
+    }
+    const n = columns[0]?.length ?? 0;
+    spans.push(n);
+    return Array.from({ length: n }, (_, i): Statement => ({ sql: st.sql, params: columns.map((c) => c[i]) }));
+  });
+  const results = await run(rows);
+  let at = 0;
+  return spans.map((n) => {
+    const mine = results.slice(at, at += n);
+    return mine.length === 1 ? mine[0] : { changes: mine.reduce((sum, r) => sum + r.changes, 0) };
+  });
 }
 
 export interface StatementResult {

@@ -16,9 +16,10 @@ export type WorkerRequest =
   /**
    * Statements in one transaction, consecutive ones with the same SQL as one group: the text
    * crosses the thread boundary once per group, not once per row (a flush of 500 results is
-   * three groups). Answered with each statement's changes, and the rows of those that return some.
+   * three groups). A group of `columns` is one statement run once per row of them (sql.ts,
+   * Statement.columns). Answered with each statement's changes, and the rows of those that return some.
    */
-  | { id: number; op: 'transaction'; groups: Array<{ sql: string; params: unknown[][] }> }
+  | { id: number; op: 'transaction'; groups: Array<{ sql: string; params: unknown[][]; columns?: ReadonlyArray<ArrayLike<unknown>> }> }
   | { id: number; op: 'backup'; file: string }
   | { id: number; op: 'checkpoint' }
   | { id: number; op: 'close' };
@@ -58,7 +59,8 @@ export function sqliteWorkerMain(): void {
     return s;
   };
   // Structured cloning turns a Buffer into a plain Uint8Array; better-sqlite3 binds only Buffers.
-  const bindable = (params: unknown[] | undefined) => (params ?? []).map((p) => (p instanceof Uint8Array && !Buffer.isBuffer(p) ? Buffer.from(p.buffer, p.byteOffset, p.byteLength) : p));
+  const bindValue = (p: unknown) => (p instanceof Uint8Array && !Buffer.isBuffer(p) ? Buffer.from(p.buffer, p.byteOffset, p.byteLength) : p);
+  const bindable = (params: unknown[] | undefined) => (params ?? []).map(bindValue);
   const runOne = (sql: string, params: unknown[] | undefined) => {
     const s = prepared(sql);
     if (s.reader) return { changes: 0, rows: s.all(...bindable(params)) };
@@ -155,6 +157,17 @@ export function sqliteWorkerMain(): void {
         const rows: Array<[index: number, rows: unknown[]]> = [];
         for (const g of m.groups) {
           const st = prepared(g.sql);
+          if (g.columns) {
+            const columns = g.columns;
+            const args = new Array(columns.length);
+            let n = 0;
+            for (let i = 0; i < (columns[0]?.length ?? 0); i++) {
+              for (let k = 0; k < columns.length; k++) args[k] = bindValue(columns[k][i]);
+              n += st.run(args).changes;
+            }
+            changes.push(n);
+            continue;
+          }
           for (const params of g.params) {
             if (st.reader) {
               rows.push([changes.length, st.all(...bindable(params))]);

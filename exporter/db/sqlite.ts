@@ -103,10 +103,11 @@ export class SqliteSql implements RecordSql {
 
   async transaction(statements: Statement[]): Promise<StatementResult[]> {
     await this.open();
-    const groups: Array<{ sql: string; params: unknown[][] }> = [];
+    const groups: Array<{ sql: string; params: unknown[][]; columns?: ReadonlyArray<ArrayLike<unknown>> }> = [];
     for (const st of statements) {
       const last = groups[groups.length - 1];
-      if (last && last.sql === st.sql) last.params.push(st.params ?? []);
+      if (st.columns) groups.push({ sql: st.sql, params: [], columns: st.columns });
+      else if (last && !last.columns && last.sql === st.sql) last.params.push(st.params ?? []);
       else groups.push({ sql: st.sql, params: [st.params ?? []] });
     }
     const answer = await this.request({ op: 'transaction', groups }) as { changes: number[]; rows: Array<[number, Array<Record<string, unknown>>]> };

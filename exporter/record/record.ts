@@ -20,7 +20,7 @@ import { STATUSES, statusRank, type Status } from '../model/status.js';
 import type { CheckResult } from '../model/result.js';
 import { BAR_MINUTES, type HistoryPoint, type RestoredMinute } from '../engine/history.js';
 import { RECORD_FILE } from '../db/schema.js';
-import type { RecordSql, SqlValue, Statement } from '../db/sql.js';
+import type { RecordSql, Statement } from '../db/sql.js';
 import { openSqliteRecord } from '../db/sqlite.js';
 import { BACKUP_DIR, DEFAULT_BACKUP_KEEP, removePartialBackups, rotateBackups } from './backups.js';
 import { countRun, RollupBuffer, minuteOf, type RollupRow } from './rollup.js';
@@ -28,6 +28,7 @@ import { eventInsert, type RecordEvent } from './events.js';
 import { MERGE_EVERY_MS, MERGE_ROWS, mergeResults, recount, resultInsert, rollupUpserts, stages } from './staging.js';
 import { IncidentBook, type ReportIncident } from './incidents.js';
 import { LiveSketches } from './live-sketches.js';
+import { PendingResults } from './pending.js';
 import type { Sketch } from './sketch.js';
 import { DAY_MS, DayPieceCache, HOUR_MS, HOUR_SETTLE_MS, readTotals, TierPruner, TierRoller, type Piece, type TierTotals } from './tiers.js';
 
@@ -96,9 +97,6 @@ export interface StatusChange {
   message?: string;
 }
 
-/** Rows by their first two values (check id, then time or minute). */
-const byKey = (a: SqlValue[], b: SqlValue[]) => (a[0] as number) - (b[0] as number) || (a[1] as number) - (b[1] as number);
-
 /** What restore() gives back for one check. */
 export interface RestoredCheck {
   status: Status;
@@ -151,21 +149,10 @@ export interface RecordOptions {
   connect?: () => Promise<RecordSql>;
 }
 
-interface PendingResult {
-  check: string;
-  t: number;
-  status: number;
-  duration: number;
-  ok: boolean;
-  reason?: string;
-  message?: string;
-  maxGapMs: number;
-}
-
 export class CheckRecord {
   private sql?: RecordSql;
   private opening?: Promise<RecordSql | undefined>;
-  private results: PendingResult[] = [];
+  private results = new PendingResults();
   private events: RecordEvent[] = [];
   /** Incidents derived from the status events as they are queued (record/incidents.ts); written with them. */
   readonly incidents = new IncidentBook();
@@ -336,7 +323,7 @@ export class CheckRecord {
    */
   addResult(r: CheckResult, maxGapMs: number): void {
     const rank = statusRank(r.status);
-    this.results.push({ check: r.check, t: r.finishedAt, status: rank, duration: r.duration, ok: r.ok, reason: r.reason, message: r.message, maxGapMs });
+    this.results.push(r.check, r.finishedAt, rank, r.duration, r.ok, r.reason, r.message, maxGapMs);
     countRun(this.rollups, this.previous, r.check, r.finishedAt, r.duration, r.ok, rank, maxGapMs);
     this.liveSketches.add(r.check, r.finishedAt, r.duration);
   }
@@ -408,7 +395,7 @@ export class CheckRecord {
       const events = this.events;
       const rollups = this.rollups.drain();
       const mergeAsked = this.mergeAsked;
-      this.results = [];
+      this.results = new PendingResults();
       this.events = [];
       this.mergeAsked = false;
       const sql = await this.connection();
@@ -416,23 +403,16 @@ export class CheckRecord {
       const started = performance.now();
       try {
         await this.ensureIds(sql, (function* () {
-          for (const r of results) yield r.check;
+          yield* results.checks;
           for (const r of rollups) yield r.check;
           for (const e of events) if (e.check) yield e.check;
         })());
         const staging = stages(sql.dialect);
         const id = (check: string) => this.checkIds.get(check)!;
-        const rows = results.map((r): SqlValue[] => {
-          const row: SqlValue[] = [id(r.check), r.t, r.status, Math.round(r.duration * 1e6), r.ok ? 1 : 0, r.reason ?? null, r.message ?? null];
-          if (staging) row.push(r.maxGapMs);
-          return row;
-        });
         // Straight into `results` in key order: each row lands next to the one before it in the
         // clustered table. (Staged rows are appended; the merge orders them.)
-        if (!staging) rows.sort(byKey);
-        const resultSql = resultInsert(sql.dialect);
-        const statements: Statement[] = rows.map((params) => ({ sql: resultSql, params }));
-        const staged = staging ? this.staged + rows.length : 0;
+        const statements: Statement[] = results.length ? [results.insert(resultInsert(sql.dialect), id, { withMaxGap: staging, sorted: !staging })] : [];
+        const staged = staging ? this.staged + results.length : 0;
         const merging = staged > 0 && (mergeAsked || staged >= MERGE_ROWS || this.now() - this.mergedAt >= MERGE_EVERY_MS);
         // The minute rollups go with the results they count: straight through, or kept in memory
         // with the staged results until they are merged.

@@ -70,6 +70,31 @@ describe('SQLite in a worker thread', () => {
     expect(await sql.all('SELECT id FROM k')).toEqual([{ id: 1 }]);
   });
 
+  it('a statement of columns is a row each, in the same transaction, its changes summed', async () => {
+    const sql = database();
+    await sql.transaction([{ sql: 'CREATE TABLE cols (i INTEGER PRIMARY KEY, t REAL, s TEXT, b BLOB)' }]);
+    const out = await sql.transaction([
+      { sql: 'INSERT INTO cols VALUES (?, ?, ?, ?)', params: [0, 0, 'before', null] },
+      { sql: 'INSERT INTO cols VALUES (?, ?, ?, ?)', columns: [Float64Array.of(1, 2, 3), Float64Array.of(1.5, 2.5e-7, -3), ["it's", null, 'q?'], [null, Buffer.from([7, 0]), null]] },
+      { sql: 'INSERT INTO cols VALUES (?, ?, ?, ?)', params: [4, 4, 'after', null] },
+      { sql: 'SELECT count(*) AS n FROM cols' },
+    ]);
+    expect(out.map((r) => r.changes)).toEqual([1, 3, 1, 0]);
+    expect(out[3].rows).toEqual([{ n: 5 }]);
+    expect(await sql.all('SELECT i, t, s, b FROM cols ORDER BY i')).toEqual([
+      { i: 0, t: 0, s: 'before', b: null }, { i: 1, t: 1.5, s: "it's", b: null }, { i: 2, t: 2.5e-7, s: null, b: Buffer.from([7, 0]) },
+      { i: 3, t: -3, s: 'q?', b: null }, { i: 4, t: 4, s: 'after', b: null },
+    ]);
+    // Whole numbers from a Float64Array are stored as integers where the column says so.
+    expect(await sql.all("SELECT typeof(i) AS i FROM cols WHERE i = 2")).toEqual([{ i: 'integer' }]);
+    // All or none: a row of the columns that fails takes the whole transaction back.
+    await expect(sql.transaction([
+      { sql: 'INSERT INTO cols VALUES (?, ?, ?, ?)', params: [10, 0, 'x', null] },
+      { sql: 'INSERT INTO cols VALUES (?, ?, ?, ?)', columns: [Float64Array.of(11, 1), Float64Array.of(0, 0), ['y', 'z'], [null, null]] },
+    ])).rejects.toMatchObject({ code: 'SQLITE_CONSTRAINT_PRIMARYKEY' });
+    expect(await sql.all('SELECT count(*) AS n FROM cols')).toEqual([{ n: 5 }]);
+  });
+
   it('values round-trip: blobs as Buffers, bigints, nulls, statement results', async () => {
     const sql = database();
     const blob = Buffer.from([0, 1, 2, 250]);

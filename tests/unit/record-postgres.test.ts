@@ -114,6 +114,31 @@ describe('PostgreSQL record', () => {
     })();
   });
 
+  it('a statement of columns is a row each, in the same transaction, its changes summed', async () => {
+    const sql = await openPostgresRecord({ dsn, log: log() });
+    try {
+      await sql.transaction([{ sql: 'CREATE TABLE cols (i BIGINT PRIMARY KEY, t DOUBLE PRECISION, s TEXT)' }]);
+      const out = await sql.transaction([
+        { sql: 'INSERT INTO cols VALUES (?, ?, ?)', params: [0, 0, 'before'] },
+        { sql: 'INSERT INTO cols VALUES (?, ?, ?)', columns: [Float64Array.of(1, 2, 3), Float64Array.of(1.5, 2.5e-7, -3), ["it's", null, 'q?']] },
+        { sql: 'SELECT count(*)::int AS n FROM cols' },
+      ]);
+      expect(out.map((r) => r.changes)).toEqual([1, 3, 1]);
+      expect(out[2].rows).toEqual([{ n: 4 }]);
+      expect(await sql.all('SELECT i, t, s FROM cols ORDER BY i')).toEqual([
+        { i: 0, t: 0, s: 'before' }, { i: 1, t: 1.5, s: "it's" }, { i: 2, t: 2.5e-7, s: null }, { i: 3, t: -3, s: 'q?' },
+      ]);
+      // All or none: a row of the columns that fails takes the whole transaction back.
+      await expect(sql.transaction([
+        { sql: 'INSERT INTO cols VALUES (?, ?, ?)', params: [10, 0, 'x'] },
+        { sql: 'INSERT INTO cols VALUES (?, ?, ?)', columns: [Float64Array.of(11, 1), Float64Array.of(0, 0), ['y', 'z']] },
+      ])).rejects.toThrow();
+      expect(await sql.all('SELECT count(*)::int AS n FROM cols')).toEqual([{ n: 4 }]);
+    } finally {
+      await sql.close();
+    }
+  });
+
   it('instances starting together migrate once: each step applied once, every instance opens', async () => {
     const sqls = await Promise.all(Array.from({ length: 6 }, () => openPostgresRecord({ dsn, log: log() })));
     try {
