@@ -20,6 +20,17 @@ export function bucketOf(seconds: number): number {
   return x <= 1 ? 0 : Math.min(SKETCH_BUCKETS - 1, Math.ceil(Math.log(x) / LN_GAMMA));
 }
 
+/**
+ * bucketOf() in SQL, for a duration in microseconds (`column`), so a database can count a sketch's
+ * buckets itself (GROUP BY) instead of sending every duration: the same operations on the same
+ * doubles (µs to seconds to the bucketing's unit, ln, ÷ ln γ, ceil), the constants bound as `params`.
+ */
+export function bucketSql(dialect: 'sqlite' | 'postgres', column: string): { sql: string; params: number[] } {
+  const x = dialect === 'postgres' ? `(${column}::float8 / 1e6::float8 / ?::float8)` : `(${column} / 1e6 / ?)`;
+  const index = dialect === 'postgres' ? `least(${SKETCH_BUCKETS - 1}, ceil(ln(${x}) / ?::float8))::int` : `min(${SKETCH_BUCKETS - 1}, CAST(ceil(ln(${x}) / ?) AS INTEGER))`;
+  return { sql: `CASE WHEN ${x} <= 1 THEN 0 ELSE ${index} END`, params: [UNIT, UNIT, LN_GAMMA] };
+}
+
 /** The value a bucket stands for (seconds): the point of least relative error within it. */
 export function bucketValue(index: number): number {
   return index === 0 ? UNIT : (2 * GAMMA ** index / (GAMMA + 1)) * UNIT;
@@ -31,7 +42,12 @@ export class Sketch {
   total = 0;
 
   add(seconds: number, n = 1): void {
-    this.counts[bucketOf(seconds)] += n;
+    this.addBucket(bucketOf(seconds), n);
+  }
+
+  /** `n` durations counted in bucket `index` (bucketSql's, from the database). */
+  addBucket(index: number, n: number): void {
+    this.counts[index] += n;
     this.total += n;
   }
 

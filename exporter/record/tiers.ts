@@ -13,7 +13,7 @@
 import type { RecordSql, SqlValue, Statement } from '../db/sql.js';
 import { STATUSES } from '../model/status.js';
 import { MINUTE_MS } from './rollup.js';
-import { Sketch } from './sketch.js';
+import { bucketSql, Sketch } from './sketch.js';
 
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 86_400_000;
@@ -137,22 +137,24 @@ export class TierRoller {
         const end = (p.period + 1) * PERIOD_MS[tier];
         if (tier === 'hour' && now < end + HOUR_SETTLE_MS) break;
         if (tier === 'day' && (now < end + DAY_SETTLE_MS || (await this.done(sql, 'hour', now)) < end)) break;
-        steps++;
-        const next = (await sql.all<{ id: number }>('SELECT id FROM checks WHERE id > ? ORDER BY id LIMIT 1', [p.checkId]))[0];
-        if (!next) {
+        // The next checks, as many as the steps left: an hour's are read in two queries and
+        // written in one transaction (one round trip to the database per check had cost more
+        // than the hour's results).
+        const ids = (await sql.all<{ id: number }>('SELECT id FROM checks WHERE id > ? ORDER BY id LIMIT ?', [p.checkId, Math.max(1, maxSteps - steps)])).map((r) => Number(r.id));
+        if (!ids.length) {
+          steps++;
           // The period is done for every check: on to the next one that has data.
           const period = p.wrote ? p.period + 1 : await this.nextWithData(sql, tier, p.period + 1, now);
           await sql.transaction([progressStatement(tier, period, 0)]);
           this.progress.set(tier, { period, checkId: 0 });
           continue;
         }
-        const id = Number(next.id);
-        const row = tier === 'hour' ? await this.hourRow(sql, id, p.period) : await this.dayRow(sql, id, p.period);
-        const statements = [progressStatement(tier, p.period, id)];
-        if (row) statements.unshift(tierRowStatement(tier, row));
-        await sql.transaction(statements);
-        if (row) this.dayCache?.changed(p.period * PERIOD_MS[tier], (p.period + 1) * PERIOD_MS[tier], tier);
-        this.progress.set(tier, { period: p.period, checkId: id, wrote: p.wrote || row !== undefined });
+        steps += ids.length;
+        const rows = tier === 'hour' ? await this.hourRows(sql, ids, p.period) : await this.dayRows(sql, ids, p.period);
+        const last = ids[ids.length - 1];
+        await sql.transaction([...rows.map((row) => tierRowStatement(tier, row)), progressStatement(tier, p.period, last)]);
+        if (rows.length) this.dayCache?.changed(p.period * PERIOD_MS[tier], (p.period + 1) * PERIOD_MS[tier], tier);
+        this.progress.set(tier, { period: p.period, checkId: last, wrote: p.wrote || rows.length > 0 });
       }
     }
     return steps;
@@ -171,24 +173,43 @@ export class TierRoller {
     return Math.max(from, Math.min(period, limit));
   }
 
-  /** One check's hour from its minute rows, its sketch from the raw results (null when gone). */
-  private async hourRow(sql: RecordSql, id: number, hour: number): Promise<TierRow | undefined> {
+  /**
+   * The checks' hours from their minute rows, their sketches from the raw results (null when
+   * gone), each bucket counted by the database (bucketSql); none for a check with no minute rows.
+   */
+  private async hourRows(sql: RecordSql, ids: number[], hour: number): Promise<TierRow[]> {
     const m0 = hour * HOUR_MS / MINUTE_MS;
-    const [a] = await sql.all<Record<string, number | null>>(`SELECT count(*) AS n, sum(runs) AS runs, sum(failures) AS failures,
+    const list = ids.map(() => '?').join(', ');
+    const minutes = await sql.all<Record<string, number | null>>(`SELECT check_id AS id, sum(runs) AS runs, sum(failures) AS failures,
       sum(healthy_s) AS h, sum(unknown_s) AS u, sum(degraded_s) AS d, sum(critical_s) AS c, sum(rt_sum) AS rt_sum, max(rt_max) AS rt_max
-      FROM rollup_minute WHERE check_id = ? AND minute >= ? AND minute < ?`, [id, m0, m0 + 60]);
-    if (!a || !Number(a.n)) return undefined;
-    const durations = await sql.all<{ d: number }>('SELECT duration_us AS d FROM results WHERE check_id = ? AND t >= ? AND t < ?', [id, hour * HOUR_MS, (hour + 1) * HOUR_MS]);
-    let sketch: Buffer | null = null;
-    if (durations.length) {
-      const s = new Sketch();
-      for (const { d } of durations) s.add(Number(d) / 1e6);
-      sketch = s.encode();
+      FROM rollup_minute WHERE check_id IN (${list}) AND minute >= ? AND minute < ? GROUP BY check_id`, [...ids, m0, m0 + 60]);
+    if (!minutes.length) return [];
+    const bucket = bucketSql(sql.dialect, 'duration_us');
+    const counts = await sql.all<{ id: number; b: number; n: number }>(`SELECT check_id AS id, ${bucket.sql} AS b, count(*) AS n
+      FROM results WHERE check_id IN (${list}) AND t >= ? AND t < ? GROUP BY check_id, b`, [...bucket.params, ...ids, hour * HOUR_MS, (hour + 1) * HOUR_MS]);
+    const sketches = new Map<number, Sketch>();
+    for (const r of counts) {
+      const id = Number(r.id);
+      let s = sketches.get(id);
+      if (!s) sketches.set(id, s = new Sketch());
+      s.addBucket(Number(r.b), Number(r.n));
     }
-    return {
-      checkId: id, period: hour, runs: Number(a.runs), failures: Number(a.failures),
-      ms: [a.h, a.u, a.d, a.c].map((v) => Number(v) * 1000), rtSumUs: Number(a.rt_sum) * 1e6, rtMaxUs: Number(a.rt_max) * 1e6, sketch,
-    };
+    // In key order: instances sharing a PostgreSQL record lock the rows they write in one order.
+    return minutes.sort((x, y) => Number(x.id) - Number(y.id)).map((a): TierRow => ({
+      checkId: Number(a.id), period: hour, runs: Number(a.runs), failures: Number(a.failures),
+      ms: [a.h, a.u, a.d, a.c].map((v) => Number(v) * 1000), rtSumUs: Number(a.rt_sum) * 1e6, rtMaxUs: Number(a.rt_max) * 1e6,
+      sketch: sketches.get(Number(a.id))?.encode() ?? null,
+    }));
+  }
+
+  /** The checks' days, each from its hour rows. */
+  private async dayRows(sql: RecordSql, ids: number[], day: number): Promise<TierRow[]> {
+    const rows: TierRow[] = [];
+    for (const id of ids) {
+      const row = await this.dayRow(sql, id, day);
+      if (row) rows.push(row);
+    }
+    return rows;
   }
 
   /** One check's day from its hour rows. */

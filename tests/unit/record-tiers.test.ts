@@ -11,7 +11,7 @@ import { createLogger } from '../../exporter/log.js';
 import type { CheckResult } from '../../exporter/model/result.js';
 import type { Status } from '../../exporter/model/status.js';
 import { CheckRecord, pruneRoundMs, recordRetentionOf, type RecordRetention } from '../../exporter/record/record.js';
-import { SKETCH_RELATIVE_ERROR, Sketch } from '../../exporter/record/sketch.js';
+import { bucketOf, bucketSql, SKETCH_RELATIVE_ERROR, Sketch } from '../../exporter/record/sketch.js';
 import { DayPieceCache, DAY_MS, HOUR_MS, HOUR_SETTLE_MS, planPieces } from '../../exporter/record/tiers.js';
 import { percentiles } from '../../exporter/health/report-period.js';
 import { DAY_ROW_BYTES, estimateRecordBytes, HOUR_ROW_BYTES, RAW_ROW_BYTES, ROLLUP_ROW_BYTES } from '../../exporter/record/size.js';
@@ -161,6 +161,49 @@ describe.each(backends.list)('the hour and day tiers (%s)', { timeout: 120_000 }
     const exact = percentiles(durations.slice(0, 24 * 120))!;
     expect(Math.abs(Sketch.decode(day.sketch as Buffer).quantile(0.95)! - exact.p95) / exact.p95).toBeLessThanOrEqual(SKETCH_RELATIVE_ERROR);
     expect(errors).toEqual([]);
+  });
+
+  it('rolls many checks\' hours in one step, each from its own minutes and runs, none where a check has no data', async () => {
+    const r = record();
+    const start = now;
+    const names = ['a', 'b', 'c', 'd', 'e'];
+    const durations = new Map<string, number[]>();
+    // e runs in the first hour only; each check at its own interval.
+    for (const [k, name] of names.entries()) durations.set(name, await feed(r, name, start, start + (name === 'e' ? 1 : 3) * HOUR_MS, 20_000 + 10_000 * k));
+    now = start + 2 * HOUR_MS + HOUR_SETTLE_MS;
+    expect(await r.rollUp(3)).toBeGreaterThanOrEqual(3); // three checks' hours in one call
+    expect(await count('rollup_hour')).toBe(3);
+    await rollAll(r, now);
+    const hours = await rows<{ name: string; hour: number; runs: number; sketch: Buffer }>(
+      'SELECT c.name, h.hour, h.runs, h.sketch FROM rollup_hour h JOIN checks c ON c.id = h.check_id ORDER BY c.name, h.hour');
+    expect(hours.map((h) => `${h.name}${Number(h.hour) - start / HOUR_MS}`)).toEqual(['a0', 'a1', 'b0', 'b1', 'c0', 'c1', 'd0', 'd1', 'e0']);
+    for (const h of hours) {
+      const k = names.indexOf(h.name);
+      const runs = HOUR_MS / (20_000 + 10_000 * k);
+      expect(Number(h.runs)).toBe(runs);
+      const sketch = Sketch.decode(h.sketch);
+      expect(sketch.total).toBe(runs);
+      // The database's buckets are the ones the sketch would have counted itself.
+      const own = new Sketch();
+      const first = (Number(h.hour) - start / HOUR_MS) * runs;
+      for (const d of durations.get(h.name)!.slice(first, first + runs)) own.add(Math.round(d * 1e6) / 1e6);
+      expect(Array.from(sketch.counts)).toEqual(Array.from(own.counts));
+    }
+    expect(errors).toEqual([]);
+  });
+
+  it('the database counts a sketch\'s buckets as bucketOf does (the hour rows count them in SQL)', async () => {
+    const durationsUs = [0, 1, 2, 3, 10, 11, 999, 1_000, 1_001, 12_345, 40_000, 65_432, 1_000_000, 3_600_000_000, 100_000_000_000];
+    let x = 7;
+    for (let i = 0; i < 400; i++) {
+      x = (x * 48_271) % 2_147_483_647;
+      durationsUs.push(Math.round(10 ** (1 + (x / 2_147_483_647) * 8))); // 10 µs to 1 000 s, spread over the decades
+    }
+    await record().open(); // the database, on either backend
+    const bucket = bucketSql(kind, 'v');
+    const got = await backend!.rows<{ v: number; b: number }>(
+      `WITH t(v) AS (VALUES ${durationsUs.map(() => '(?)').join(', ')}) SELECT v, ${bucket.sql} AS b FROM t`, [...durationsUs, ...bucket.params]);
+    expect(got.map((r) => [Number(r.v), Number(r.b)])).toEqual(durationsUs.map((d) => [d, bucketOf(d / 1e6)]));
   });
 
   it('resumes after a restart where it stopped, rewriting nothing twice and skipping a stretch with no data', async () => {
