@@ -103,8 +103,8 @@ export class Board {
 
   /**
    * Full rebuild from the model (first load, resync): every card, every row of a failing card,
-   * and of the first healthy cards across the screen as many rows as its height can show; the
-   * others follow in idle time (buildLater).
+   * and of the first healthy cards across the board as many rows as the window can show of them
+   * (firstScreen); the others follow in idle time (buildLater).
    * `collapsed`: fold these components from the start (their rows wait until unfolded).
    */
   render(model, collapsed = this.collapsed) {
