@@ -40,7 +40,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import type { CheckCommon } from '../exporter/model/check.js';
 import { StateStore } from '../exporter/engine/state.js';
 import { summarizePeriod } from '../exporter/health/report-period.js';
@@ -48,6 +48,7 @@ import { statusSnapshot } from '../exporter/views/status.js';
 import { createLogger } from '../exporter/log.js';
 import { CheckRecord, recordRetentionOf } from '../exporter/record/record.js';
 import { DAY_MS, HOUR_MS } from '../exporter/record/tiers.js';
+import { launchChromium } from '../tests/support/chromium.js';
 import { startExporter, waitFor, type RunningExporter } from '../tests/support/exporter.js';
 import { cpuSeconds, freePort, percentile, rssBytes, scrape } from './exporter.js';
 import { feedRaw, writeOldTiers } from './storage.js';
@@ -419,11 +420,7 @@ export async function benchStatusPage(options: string[] = []): Promise<Record<st
     await sleep(3000); // every check has a few points, sparklines have a shape
     out.exporter_rss_mb_live = round(rssBytes(ex.proc.pid!) / 2 ** 20);
 
-    browser = await chromium.launch({
-      executablePath: process.env.BENCH_CHROMIUM ?? '/usr/bin/chromium', headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchChromium(process.env.BENCH_CHROMIUM);
     Object.assign(out, await pageLoads(browser, `${ex.url}/`, opt(options, 'loads', 20)));
     console.log('cold and warm loads:', JSON.stringify(out));
     Object.assign(out, await pageWeight(browser, `${ex.url}/`));

@@ -10,9 +10,10 @@ import type { AddressInfo } from 'node:net';
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, startExporter, waitFor, type RunningExporter } from '../support/exporter.js';
+import { launchChromium } from '../support/chromium.js';
 
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
 const AXE = readFileSync(path.join(ROOT, 'node_modules/axe-core/axe.min.js'), 'utf8');
@@ -121,11 +122,7 @@ describe('status page: alerts panel and log viewer', () => {
     fakeAm = await startFakeAlertmanager();
     [ex, browser] = await Promise.all([
       startExporter({ config: config(logs, fakeAm.url), dir, timeoutMs: 30_000 }),
-      chromium.launch({
-        executablePath: '/usr/bin/chromium', headless: true,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
-          '--disable-component-update', '--disable-sync', '--no-first-run'],
-      }),
+      launchChromium(),
     ]);
     // The probe has looked at the file once (it starts at the end), then the lines to find.
     await waitFor(async () => (await (await fetch(`${ex.url}/api/v1/checks/shop-log`)).json()).last_run, 30_000, 100);

@@ -8,9 +8,10 @@ import type { AddressInfo } from 'node:net';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, startExporter, waitFor, type RunningExporter } from '../support/exporter.js';
+import { launchChromium } from '../support/chromium.js';
 
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
 
@@ -44,11 +45,7 @@ describe('check detail chart from the record', () => {
     const target = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     [ex, browser] = await Promise.all([
       startExporter({ config: config(target), dir, timeoutMs: 30_000 }),
-      chromium.launch({
-        executablePath: '/usr/bin/chromium', headless: true,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
-          '--disable-component-update', '--disable-sync', '--no-first-run'],
-      }),
+      launchChromium(),
     ]);
     // Failing for a few runs, then healthy for more runs than the ring holds.
     // (Polled rather than slept: a loaded box runs fewer checks in a given time.)

@@ -2,9 +2,10 @@
 // exporter: it builds the rows the window can show and no more (the rest follow in idle time), and
 // the event stream and the incident history start only once that first screen is drawn.
 import net from 'node:net';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startExporter, waitFor, type RunningExporter } from '../support/exporter.js';
+import { launchChromium } from '../support/chromium.js';
 
 const COMPONENTS = 4;
 const PER_COMPONENT = 30;
@@ -26,10 +27,7 @@ describe('status page first render', () => {
     for (let i = 0; i < COMPONENTS * PER_COMPONENT; i++) lines.push(`  - { name: c${i}, type: tcp, component: svc${i % COMPONENTS}, host: 127.0.0.1, port: ${port} }`);
     [ex, browser] = await Promise.all([
       startExporter({ timeoutMs: 30_000, config: lines.join('\n') + '\n' }),
-      chromium.launch({
-        executablePath: '/usr/bin/chromium', headless: true,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-      }),
+      launchChromium(),
     ]);
     await waitFor(async () => (await (await fetch(`${ex.url}/api/v1/checks`)).json()).checks.every((c: { status: string }) => c.status === 'healthy'), 30_000, 200);
   }, 60_000);

@@ -5,9 +5,10 @@
 // shapes and the snapshot's counts are checked on the same exporter. Screenshot in test-artifacts/.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, startExporter, waitFor, type RunningExporter } from '../support/exporter.js';
+import { launchChromium } from '../support/chromium.js';
 
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
 const WEBHOOK = 'webhook-token-for-the-layout-test';
@@ -39,10 +40,7 @@ maintenance:
     scope: { components: [database] }
 `,
       }),
-      chromium.launch({
-        executablePath: '/usr/bin/chromium', headless: true,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-      }),
+      launchChromium(),
     ]);
     await waitFor(async () => (await (await fetch(`${ex.url}/api/v1/checks`)).json()).checks.every((c: { status: string }) => c.status === 'critical'), 30_000, 200);
   }, 60_000);

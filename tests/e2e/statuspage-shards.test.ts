@@ -2,10 +2,11 @@
 // the checks other shards run are listed apart, each marked with the shard that serves it.
 // Without a shared record (SQLite here) their status is unknown and the note says why; the
 // shared PostgreSQL case is tests/integration/scale.test.ts (its /health and /api/v1/status).
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { shardOf } from '../../exporter/config/scale.js';
 import { startExporter, waitFor, type RunningExporter } from '../support/exporter.js';
+import { launchChromium } from '../support/chromium.js';
 
 const CHECKS = ['web', 'api', 'mail', 'queue'];
 let ex: RunningExporter;
@@ -15,11 +16,7 @@ beforeAll(async () => {
   const config = `checks:\n${CHECKS.map((n) => `  - { name: ${n}, component: site, type: tcp, host: 127.0.0.1, port: 1, interval: 1s, timeout: 500ms, retries: 0 }\n`).join('')}`;
   [ex, browser] = await Promise.all([
     startExporter({ config, args: ['--shard.count=2', '--shard.index=0'], timeoutMs: 60_000 }),
-    chromium.launch({
-      executablePath: '/usr/bin/chromium', headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', '--no-first-run'],
-    }),
+    launchChromium(),
   ]);
   await waitFor(async () => (await fetch(`${ex.url}/-/ready`)).ok, 30_000);
 }, 90_000);

@@ -8,9 +8,10 @@ import type { AddressInfo } from 'node:net';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, startExporter, waitFor, type RunningExporter } from '../support/exporter.js';
+import { launchChromium } from '../support/chromium.js';
 
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
 const AXE = readFileSync(path.join(ROOT, 'node_modules/axe-core/axe.min.js'), 'utf8');
@@ -102,11 +103,7 @@ describe('status page for triage', () => {
     target.broken.add('cache'); // fails first, recovers below
     [ex, browser] = await Promise.all([
       startExporter({ config: config(target.url), dir }),
-      chromium.launch({
-        executablePath: '/usr/bin/chromium', headless: true,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
-          '--disable-component-update', '--disable-sync', '--no-first-run'],
-      }),
+      launchChromium(),
     ]);
     await waitFor(async () => (await status('cache')) === 'critical', 20_000, 100);
     target.broken.delete('cache');

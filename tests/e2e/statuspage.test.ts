@@ -7,9 +7,10 @@ import type { AddressInfo } from 'node:net';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, startExporter, waitFor, type RunningExporter } from '../support/exporter.js';
+import { launchChromium } from '../support/chromium.js';
 
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
 const AXE = readFileSync(path.join(ROOT, 'node_modules/axe-core/axe.min.js'), 'utf8');
@@ -90,11 +91,7 @@ describe('status page in Chromium', () => {
     target = await startTarget();
     [ex, browser] = await Promise.all([
       startExporter({ config: config(target.url), dir }),
-      chromium.launch({
-        executablePath: '/usr/bin/chromium', headless: true,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
-          '--disable-component-update', '--disable-sync', '--no-first-run'],
-      }),
+      launchChromium(),
     ]);
     await waitFor(async () => (await fetch(`${ex.url}/-/ready`)).ok, 10_000);
   });
