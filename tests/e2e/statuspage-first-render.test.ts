@@ -2,7 +2,7 @@
 // exporter: it builds the rows the window can show and no more (the rest follow in idle time), and
 // the event stream and the incident history start only once that first screen is drawn.
 import net from 'node:net';
-import type { Browser } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startExporter, waitFor, type RunningExporter } from '../support/exporter.js';
 import { launchChromium } from '../support/chromium.js';
@@ -38,11 +38,17 @@ describe('status page first render', () => {
     target?.close();
   });
 
-  it('builds the rows the window shows, and no more, before its first paint', async () => {
+  /** A fresh context (a cold load) at 1280 × 900. */
+  async function freshPage(): Promise<{ ctx: BrowserContext; page: Page }> {
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await ctx.newPage();
+    page.setDefaultTimeout(15_000);
+    return { ctx, page };
+  }
+
+  it('builds the rows the window shows, and no more, before its first paint', async () => {
+    const { ctx, page } = await freshPage();
     try {
-      const page = await ctx.newPage();
-      page.setDefaultTimeout(15_000);
       // The board as the first render leaves it, read when the page marks `vigil:rendered`.
       await page.addInitScript(() => {
         const mark = performance.mark.bind(performance);
@@ -80,10 +86,8 @@ describe('status page first render', () => {
   }, 30_000);
 
   it('opens the event stream and asks for the incident history after the first screen is drawn', async () => {
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const { ctx, page } = await freshPage();
     try {
-      const page = await ctx.newPage();
-      page.setDefaultTimeout(15_000);
       await page.addInitScript(() => {
         const Original = window.EventSource;
         const opened: number[] = [];
