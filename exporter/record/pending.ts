@@ -46,7 +46,7 @@ export class PendingResults {
     }
     const numbers = (values: number[] | Float64Array) => (order ? Float64Array.from(order, (i) => values[i]) : Float64Array.from(values));
     const texts = (values: Array<string | null>) => (order ? order.map((i) => values[i]) : values);
-    const columns: Array<ArrayLike<SqlValue>> = [numbers(ids), numbers(this.t), numbers(this.status), numbers(this.durationUs), numbers(this.ok), texts(this.reason), texts(this.message)];
+    const columns: Array<ArrayLike<SqlValue>> = [order ? numbers(ids) : ids, numbers(this.t), numbers(this.status), numbers(this.durationUs), numbers(this.ok), texts(this.reason), texts(this.message)];
     if (opts.withMaxGap) columns.push(numbers(this.maxGapMs));
     return { sql, columns };
   }

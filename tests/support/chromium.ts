@@ -3,7 +3,7 @@
 // starts (component updates, sync, first-run pages), which would share the cores being measured.
 import { chromium, type Browser } from 'playwright-core';
 
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 export function launchChromium(executablePath = '/usr/bin/chromium'): Promise<Browser> {
