@@ -480,13 +480,25 @@ export class CheckRecord {
       const rawBefore = now - this.retention.rawMs;
       const minuteBefore = Math.max(minuteOf(now - this.retention.rollupMs), minuteOf(now - (this.retention.minuteMs ?? this.retention.rollupMs)));
       const rollupCut = now - this.retention.rollupMs;
-      // The key's order finds the PRUNE_STEP-th oldest row of the check; everything up to it goes.
-      const stepOf = (table: string, column: string, before: number) => (id: number): Statement => ({
-        sql: `DELETE FROM ${table} WHERE check_id = ? AND ${column} < ? AND ${column} <= coalesce(
-          (SELECT ${column} FROM ${table} WHERE check_id = ? AND ${column} < ? ORDER BY ${column} LIMIT 1 OFFSET ${PRUNE_STEP - 1}), ?)`,
-        params: [id, before, id, before, before],
-      });
-      const perCheck = [stepOf('results', 't', rawBefore), stepOf('rollup_minute', 'minute', minuteBefore)];
+      // Per check: its raw results, then its minute rollups.
+      const perCheck = [
+        { table: 'results', column: 't', before: rawBefore },
+        { table: 'rollup_minute', column: 'minute', before: minuteBefore },
+      ];
+      // Each unit's PRUNE_STEP-th oldest expired key, per check: everything up to it goes, all of it
+      // when there is none. Read before the DELETEs rather than as their subquery: a DELETE that
+      // reads its own table collects the keys first and then seeks each, twice the cost a row.
+      const cutsOf = (ids: number[]) => sql.all<Record<string, number | null> & { id: number }>(
+        `SELECT id, ${perCheck.map((u, k) => `(SELECT ${u.column} FROM ${u.table} WHERE check_id = checks.id AND ${u.column} < ?
+          ORDER BY ${u.column} LIMIT 1 OFFSET ${PRUNE_STEP - 1}) AS cut${k}`).join(', ')}
+        FROM checks WHERE id IN (${ids.map(() => '?').join(', ')})`,
+        [...perCheck.map((u) => u.before), ...ids]);
+      const deleteUpTo = (id: number, k: number, cut: number | null): Statement => {
+        const { table, column, before } = perCheck[k];
+        return cut == null
+          ? { sql: `DELETE FROM ${table} WHERE check_id = ? AND ${column} < ?`, params: [id, before] }
+          : { sql: `DELETE FROM ${table} WHERE check_id = ? AND ${column} <= ?`, params: [id, cut] };
+      };
       // After the checks: the events, and incidents ended before the retention (their member rows first).
       const tail: Statement[] = [
         { sql: `DELETE FROM events WHERE id IN (SELECT id FROM events WHERE t < ? ORDER BY id LIMIT ${PRUNE_STEP})`, params: [rollupCut] },
@@ -498,16 +510,23 @@ export class CheckRecord {
       let deleted = 0;
       try {
         // The rest of the round from where the last call stopped, in order.
-        const places: Array<{ id: number; unit: number; statement: Statement }> = [];
+        const places: Array<{ id: number; unit: number }> = [];
         const ids = (await sql.all<{ id: number }>('SELECT id FROM checks WHERE id >= ? ORDER BY id', [this.pruneAt.id])).map((r) => Number(r.id));
         for (const id of ids) {
-          for (let k = id === this.pruneAt.id ? this.pruneAt.unit : 0; k < perCheck.length; k++) places.push({ id, unit: k, statement: perCheck[k](id) });
+          for (let k = id === this.pruneAt.id ? this.pruneAt.unit : 0; k < perCheck.length; k++) places.push({ id, unit: k });
         }
-        for (let k = this.pruneAt.id === TAIL ? this.pruneAt.unit : 0; k < tail.length; k++) places.push({ id: TAIL, unit: k, statement: tail[k] });
+        for (let k = this.pruneAt.id === TAIL ? this.pruneAt.unit : 0; k < tail.length; k++) places.push({ id: TAIL, unit: k });
         let at = 0;
         while (at < places.length && steps < maxSteps) {
           const sweep = places.slice(at, at + Math.min(PRUNE_STEPS_PER_SWEEP, maxSteps - steps));
-          const done = await sql.transaction(sweep.map((p) => p.statement));
+          const checkIds = [...new Set(sweep.filter((p) => p.id !== TAIL).map((p) => p.id))];
+          const cuts = new Map((checkIds.length ? await cutsOf(checkIds) : []).map((r) => [Number(r.id), r]));
+          const statements = sweep.map(({ id, unit }) => {
+            if (id === TAIL) return tail[unit];
+            const cut = cuts.get(id)?.[`cut${unit}`];
+            return deleteUpTo(id, unit, cut == null ? null : Number(cut));
+          });
+          const done = await sql.transaction(statements);
           steps += sweep.length;
           done.forEach(({ changes }, k) => {
             deleted += changes;

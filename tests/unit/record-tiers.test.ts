@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../exporter/log.js';
 import type { CheckResult } from '../../exporter/model/result.js';
 import type { Status } from '../../exporter/model/status.js';
-import { CheckRecord, pruneRoundMs, recordRetentionOf, type RecordRetention } from '../../exporter/record/record.js';
+import { CheckRecord, PRUNE_STEP, pruneRoundMs, recordRetentionOf, type RecordRetention } from '../../exporter/record/record.js';
 import { bucketOf, bucketSql, SKETCH_RELATIVE_ERROR, Sketch } from '../../exporter/record/sketch.js';
 import { DayPieceCache, DAY_MS, HOUR_MS, HOUR_SETTLE_MS, planPieces } from '../../exporter/record/tiers.js';
 import { percentiles } from '../../exporter/health/report-period.js';
@@ -280,6 +280,32 @@ describe.each(backends.list)('the hour and day tiers (%s)', { timeout: 120_000 }
     expect(await count('rollup_hour')).toBe(2 * 24); // older hours went as the days were rolled up
     expect(await count('rollup_day')).toBe(3);
     expect(await count('rollup_minute')).toBeLessThanOrEqual(24 * 60 + 1); // a row a minute: each run's status holds 5 of them
+    expect(errors).toEqual([]);
+  });
+
+  it('removes raw results and minutes past their retention, PRUNE_STEP rows a statement at most, check by check', async () => {
+    const r = record();
+    const start = now;
+    const expired = { a: 2 * PRUNE_STEP + 37, b: 12, c: 0 };
+    for (const [check, n] of Object.entries(expired)) {
+      for (let i = 0; i < n; i++) r.addResult(result(check, start + i * 10_000, 'healthy', 0.02), 30_000);
+    }
+    await r.flush();
+    now = start + 60 * HOUR_MS;
+    for (const check of Object.keys(expired)) {
+      for (let i = 0; i < 5; i++) r.addResult(result(check, now - i * 1_000, 'healthy', 0.02), 30_000);
+    }
+    await r.flush();
+    // One statement a call: check a's results take three (the first two full), then its minutes.
+    expect([await r.prune(1), await r.prune(1), await r.prune(1)]).toEqual([PRUNE_STEP, PRUNE_STEP, 37]);
+    const minutesOfA = Math.ceil(expired.a * 10_000 / 60_000);
+    expect(await r.prune(1)).toBe(minutesOfA);
+    expect(r.pruning).toBe(true);
+    while (await r.prune(3) > 0 || r.pruning) { /* the rest of the round */ }
+    expect(r.pruneStats.results).toBe(expired.a + expired.b);
+    expect(await count('results')).toBe(15);
+    expect(Number((await rows<{ t: number }>('SELECT min(t) AS t FROM results'))[0].t)).toBe(now - 4_000);
+    expect(Number((await rows<{ m: number }>('SELECT min(minute) AS m FROM rollup_minute'))[0].m)).toBe(Math.floor((now - 4_000) / 60_000));
     expect(errors).toEqual([]);
   });
 });
