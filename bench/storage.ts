@@ -129,9 +129,11 @@ interface CadenceFigures {
   /** Results a second fed at the low and the high rate, and the process's CPU a second (ms) at each, over all their windows; of it, the main thread's. */
   low: { rate: number; seconds: number; cpu_ms_per_s: number; main_ms_per_s: number; merges: number };
   high: { rate: number; seconds: number; cpu_ms_per_s: number; main_ms_per_s: number; merges: number };
-  /** The slope between the two rates: CPU per result written (µs), merges included; of it, the main thread's. */
+  /** The slope between the two rates: CPU per result written (µs), merges left out; of it, the main thread's. */
   us_per_result: number;
   main_us_per_result: number;
+  /** The merges of what each high window staged, timed apart: their CPU above that window's rate, per result merged. */
+  merge: { merges: number; results: number; cpu_ms: number; us_per_result: number };
   /** A round of retention, timed apart: its CPU above the low rate's (ms), the raw results it deleted, and so per result. */
   retention: { cpu_ms: number; results: number; us_per_result: number; seconds: number };
   /** Windows a retention sweep ran in (0 unless the windows outlasted the time between two rounds). */
@@ -148,12 +150,16 @@ interface CadenceFigures {
  * of the windows and timed apart. After a minute's warm-up (which holds the first round: what
  * expired since the database was written) and once that round is over, `pairs` pairs of windows
  * alternate the two rates (`lowS` then `highS` seconds, 5 s to settle after each change); the
- * slope between the rates' CPU a second is the cost per result, merges of staged results
- * included (one per MERGE_ROWS results at the high rate). Alternating takes drift of the box out.
- * Then, at the low rate and once the staged results are merged, the record's clock is moved on by
- * a round's time: the round that then falls due (and anything else due an hour on, such as an
- * hour's rollups) is timed, its CPU above the low rate's per raw result it deleted. Each result is
- * deleted once, so the two add up to the write path's cost per result.
+ * slope between the rates' CPU a second is the cost per result of writing it. Alternating takes
+ * drift of the box out. Merges of the staged results come one per MERGE_ROWS results or
+ * MERGE_EVERY_MS, so a window holds one or none by chance: each settling period begins with a
+ * merge of everything staged, and the merge after a high window (its ~20 000 results, what five
+ * minutes at 50 results a second or 40 s at 500 stage) is timed, its CPU above that window's rate
+ * per result merged. Then, at the low rate and once the staged results are merged, the record's
+ * clock is moved on by a round's time: the round that then falls due (and anything else due an
+ * hour on, such as an hour's rollups) is timed, its CPU above the low rate's per raw result it
+ * deleted. Each result is written, merged and deleted once, so the three add up to the write
+ * path's cost per result.
  */
 export async function writeAtCadence(dir: string, checks: number, o: { low: number; high: number; lowS: number; highS: number; pairs: number }): Promise<CadenceFigures> {
   const log = createLogger({ level: 'warn' });
@@ -179,6 +185,24 @@ export async function writeAtCadence(dir: string, checks: number, o: { low: numb
   const SETTLE_S = 5;
   const sums = { low: { s: 0, cpu: 0, main: 0, n: 0, merges: 0 }, high: { s: 0, cpu: 0, main: 0, n: 0, merges: 0 } };
   let windowsWithRetention = 0;
+  const merged = { merges: 0, results: 0, cpu_ms: 0 };
+  let windowCpuPerS = 0;
+  // A merge of everything staged (and the last second's pending results with it), its CPU above the last window's rate.
+  const mergeNow = async () => {
+    const results = record.stagedResults + record.pending;
+    const merges0 = record.merges;
+    const cpu0 = process.cpuUsage();
+    const w0 = performance.now();
+    await record.flush('now');
+    const cpu = process.cpuUsage(cpu0);
+    return { done: record.merges > merges0, results, cpu_ms: (cpu.user + cpu.system) / 1000 - windowCpuPerS * (performance.now() - w0) / 1000 };
+  };
+  const addMerge = (m: { done: boolean; results: number; cpu_ms: number }) => {
+    if (!m.done) return;
+    merged.merges++;
+    merged.results += m.results;
+    merged.cpu_ms += m.cpu_ms;
+  };
   try {
     await sleep(60_000);
     while (record.pruning) await sleep(1_000);
@@ -189,6 +213,9 @@ export async function writeAtCadence(dir: string, checks: number, o: { low: numb
     if (pairs < o.pairs) console.log(`  ${pairs} pairs of windows fit before the next round of retention, not ${o.pairs}`);
     for (let k = 0; k < 2 * pairs; k++) {
       const which = k % 2 === 0 ? 'low' : 'high';
+      // Everything staged merged before the window; timed after a high one.
+      const m = await mergeNow();
+      if (which === 'low' && k > 0) addMerge(m);
       rate = o[which];
       await sleep(SETTLE_S * 1000);
       const fed0 = fed;
@@ -200,17 +227,18 @@ export async function writeAtCadence(dir: string, checks: number, o: { low: numb
       await sleep((which === 'low' ? o.lowS : o.highS) * 1000);
       const cpu = process.cpuUsage(cpu0);
       const sum = sums[which];
+      windowCpuPerS = (cpu.user + cpu.system) / 1000 / ((performance.now() - w0) / 1000);
       sum.s += (performance.now() - w0) / 1000;
       sum.cpu += (cpu.user + cpu.system) / 1000;
       sum.main += mainThreadCpuMs() - main0;
       sum.n += fed - fed0;
-      // A merge in a low window lowers the slope, one in a high window raises it: both are reported.
+      // None expected (each window starts just after a merge); reported in case.
       sum.merges += record.merges - merges0;
       if (record.pruneStats.results !== pruned0 || record.pruneStats.rounds !== roundsBefore) windowsWithRetention++;
     }
-    // The next round at the low rate: the record's clock a round on, from then to just after it ends.
+    // The last high window's merge, then the next round at the low rate: the record's clock a round on, from then to just after it ends.
+    addMerge(await mergeNow());
     rate = o.low;
-    await record.flush('now');
     await sleep(3_000);
     const pruned0 = record.pruneStats.results;
     const cpu0 = process.cpuUsage();
@@ -230,6 +258,7 @@ export async function writeAtCadence(dir: string, checks: number, o: { low: numb
       low, high,
       us_per_result: ((high.cpu_ms_per_s - low.cpu_ms_per_s) * 1000) / (high.rate - low.rate),
       main_us_per_result: ((high.main_ms_per_s - low.main_ms_per_s) * 1000) / (high.rate - low.rate),
+      merge: { ...merged, us_per_result: merged.results ? (merged.cpu_ms * 1000) / merged.results : 0 },
       retention: { cpu_ms: roundMs, results: deleted, us_per_result: deleted ? (roundMs * 1000) / deleted : 0, seconds: roundS },
       windows_with_retention: windowsWithRetention,
     };
@@ -492,13 +521,16 @@ export async function benchStorage(options: string[] = []): Promise<Record<strin
     const pairs = opt(options, 'cadence-pairs', 3);
     console.log(`storage: the write path at the exporter's cadence (real time, about ${Math.round((60 + pairs * (lowS + highS + 10) + 80) / 60)} min) …`);
     const cad = await writeAtCadence(dir, checks, { low: checks / 10, high: checks, lowS, highS, pairs });
-    const cadenceUs = cad.us_per_result + cad.retention.us_per_result;
+    const cadenceUs = cad.us_per_result + cad.merge.us_per_result + cad.retention.us_per_result;
     out.cadence_low_cpu_ms_per_s = cad.low.cpu_ms_per_s;
     out.cadence_high_cpu_ms_per_s = cad.high.cpu_ms_per_s;
     out.cadence_high_merges = cad.high.merges;
     out.cadence_low_merges = cad.low.merges;
     out.cadence_writes_us_per_result = cad.us_per_result;
     out.cadence_writes_main_thread_us_per_result = cad.main_us_per_result;
+    out.cadence_merge_us_per_result = cad.merge.us_per_result;
+    out.cadence_merges_timed = cad.merge.merges;
+    out.cadence_merged_results = cad.merge.results;
     out.cadence_retention_us_per_result = cad.retention.us_per_result;
     out.cadence_retention_round_cpu_ms = cad.retention.cpu_ms;
     out.cadence_retention_round_results = cad.retention.results;
@@ -506,7 +538,7 @@ export async function benchStorage(options: string[] = []): Promise<Record<strin
     out.cadence_cpu_us_per_result = cadenceUs;
     out.cadence_to_probe_percent = (cadenceUs / probeUs) * 100;
     rows.push([`write path CPU per result at the exporter's cadence (${cad.low.rate.toFixed(0)} → ${cad.high.rate.toFixed(0)} results/s)`,
-      `${cadenceUs.toFixed(1)} µs = ${(out.cadence_to_probe_percent as number).toFixed(1)} % (writes ${cad.us_per_result.toFixed(1)}, ${cad.main_us_per_result.toFixed(1)} of it on the main thread: process ${cad.low.cpu_ms_per_s.toFixed(1)} → ${cad.high.cpu_ms_per_s.toFixed(1)} ms of CPU a second, merges ${cad.low.merges} / ${cad.high.merges}; retention ${cad.retention.us_per_result.toFixed(1)}: ${cad.retention.cpu_ms.toFixed(0)} ms a round for ${cad.retention.results} results${cad.windows_with_retention ? `; ${cad.windows_with_retention} windows held retention` : ''})`,
+      `${cadenceUs.toFixed(1)} µs = ${(out.cadence_to_probe_percent as number).toFixed(1)} % (writes ${cad.us_per_result.toFixed(1)}, ${cad.main_us_per_result.toFixed(1)} of it on the main thread: process ${cad.low.cpu_ms_per_s.toFixed(1)} → ${cad.high.cpu_ms_per_s.toFixed(1)} ms of CPU a second, merges in the windows ${cad.low.merges} / ${cad.high.merges}; merges ${cad.merge.us_per_result.toFixed(1)}: ${cad.merge.merges} timed, ${cad.merge.results} results; retention ${cad.retention.us_per_result.toFixed(1)}: ${cad.retention.cpu_ms.toFixed(0)} ms a round for ${cad.retention.results} results${cad.windows_with_retention ? `; ${cad.windows_with_retention} windows held retention` : ''})`,
       '< 5 %', (out.cadence_to_probe_percent as number) < 5]);
 
     // 4. RSS at 1 000 checks at 1 s with 3 h of history.
