@@ -59,6 +59,11 @@ function isEmpty(r: MinuteRollup): boolean {
   return r.runs === 0 && r.seconds.every((s) => s === 0);
 }
 
+/** A row of its own with `r`'s values (a literal: spreading `r` cost more than the rest of a drain). */
+function rowOf<K>(check: K, minute: number, r: MinuteRollup, seconds: number[]): RollupRow<K> {
+  return { check, minute, runs: r.runs, failures: r.failures, seconds, rtSum: r.rtSum, rtMax: r.rtMax, barWorst: r.barWorst, barRuns: r.barRuns, barUp: r.barUp };
+}
+
 function reset(r: MinuteRollup): void {
   r.runs = 0;
   r.failures = 0;
@@ -137,7 +142,7 @@ export class RollupBuffer<K = string> {
   peek(): RollupRow<K>[] {
     const out: RollupRow<K>[] = [];
     for (const [check, byMinute] of this.rows) {
-      for (const [minute, r] of byMinute) if (!isEmpty(r)) out.push({ check, minute, ...r });
+      for (const [minute, r] of byMinute) if (!isEmpty(r)) out.push(rowOf(check, minute, r, r.seconds));
     }
     return out;
   }
@@ -151,7 +156,7 @@ export class RollupBuffer<K = string> {
           byMinute.delete(minute);
           continue;
         }
-        out.push({ check, minute, ...r, seconds: r.seconds.slice() });
+        out.push(rowOf(check, minute, r, r.seconds.slice()));
         reset(r);
       }
       if (!byMinute.size) this.rows.delete(check);
