@@ -64,6 +64,15 @@ export class LiveSketches {
     counts.add(bucketOf(seconds));
   }
 
+  /** The check's sketch of one hour, undefined when none is held. */
+  sketch(check: string, hour: number): Sketch | undefined {
+    const counts = this.byCheck.get(check)?.get(hour);
+    if (!counts) return undefined;
+    const s = new Sketch();
+    counts.addTo(s);
+    return s;
+  }
+
   /** Forget the hours before `hour` (rolled up: their hour rows hold them). */
   dropBefore(hour: number): void {
     for (const [check, hours] of this.byCheck) {

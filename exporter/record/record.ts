@@ -165,6 +165,10 @@ export class CheckRecord {
   /** Each check's previous result (time, status rank): the status time between two results. */
   private previous = new Map<string, { t: number; rank: number }>();
   private checkIds = new Map<string, number>();
+  /** The same, by id. */
+  private checkNames = new Map<number, string>();
+  /** When the connection in use was opened (epoch ms): the hours after it were written by this process alone. */
+  private openedAt = Infinity;
   /** Where retention resumes: checks in id order, each its raw results then its rollups, then the events. */
   private pruneAt = { id: 0, unit: 0 };
   /** Retention so far: rounds the timer began, when it began the last (epoch ms), raw results deleted (the storage bench times a round by these). */
@@ -199,7 +203,7 @@ export class CheckRecord {
   private backingUp = false;
   /** Whole-day pieces of long reads, kept while their days stay as they are. */
   private dayCache = new DayPieceCache();
-  private roller = new TierRoller(this.dayCache);
+  private roller = new TierRoller(this.dayCache, (id, hour) => this.liveHour(id, hour));
   /** dataSince()'s answer for this connection (null: not read yet). */
   private rollupsSince: number | undefined | null = null;
   private tierPruner = new TierPruner(this.dayCache);
@@ -238,7 +242,9 @@ export class CheckRecord {
         this.unmerged = new RollupBuffer();
         this.mergedAt = this.now();
         this.sql = sql;
+        this.openedAt = this.now();
         this.checkIds.clear();
+        this.checkNames.clear();
         this.roller.reset();
         this.tierPruner.reset();
         this.rollupsSince = null;
@@ -331,7 +337,8 @@ export class CheckRecord {
     const rank = statusRank(r.status);
     this.results.push(r.check, r.finishedAt, rank, r.duration, r.ok, r.reason, r.message, maxGapMs);
     countRun(this.rollups, this.previous, r.check, r.finishedAt, r.duration, r.ok, rank, maxGapMs);
-    this.liveSketches.add(r.check, r.finishedAt, r.duration);
+    // In whole microseconds, as the database stores it: the roller may take this sketch for the raw results'.
+    this.liveSketches.add(r.check, r.finishedAt, Math.round(r.duration * 1e6) / 1e6);
   }
 
   addStatusChange(e: StatusChange): void {
@@ -719,7 +726,21 @@ export class CheckRecord {
     if (!unknown.size) return;
     const missing = [...unknown].sort();
     await sql.transaction(missing.map((name) => ({ sql: 'INSERT INTO checks (name) VALUES (?) ON CONFLICT DO NOTHING', params: [name] })));
-    for (const row of await sql.all<{ id: number; name: string }>('SELECT id, name FROM checks')) this.checkIds.set(row.name, Number(row.id));
+    for (const row of await sql.all<{ id: number; name: string }>('SELECT id, name FROM checks')) {
+      this.checkIds.set(row.name, Number(row.id));
+      this.checkNames.set(Number(row.id), row.name);
+    }
+  }
+
+  /**
+   * A check's live response-time sketch of an hour, for the roller, when this process wrote that
+   * hour alone: the connection was opened before it began, and the record is vigil.db (a
+   * PostgreSQL record may have other instances writing). The roller also compares its count.
+   */
+  private liveHour(id: number, hour: number): Sketch | undefined {
+    if (!this.sql || this.onServer || this.openedAt > hour * HOUR_MS) return undefined;
+    const name = this.checkNames.get(id);
+    return name === undefined ? undefined : this.liveSketches.sketch(name, hour);
   }
 
   private succeeded(): void {
@@ -739,6 +760,7 @@ export class CheckRecord {
     const sql = this.sql;
     this.sql = undefined;
     this.checkIds.clear();
+    this.checkNames.clear();
     sql?.close().catch(() => { /* already unusable */ });
   }
 }

@@ -92,8 +92,13 @@ interface Progress {
 export class TierRoller {
   private progress = new Map<Tier, Progress>();
 
-  /** `dayCache` is told of every day row written. */
-  constructor(private dayCache?: DayPieceCache) {}
+  /**
+   * `dayCache` is told of every day row written. `live`: a check's response-time sketch of an
+   * hour kept in memory as its runs were written (record/live-sketches.ts), when this process
+   * wrote all of that hour; used instead of reading the hour's raw results back when it counts
+   * as many runs as the hour's minute rows.
+   */
+  constructor(private dayCache?: DayPieceCache, private live?: (checkId: number, hour: number) => Sketch | undefined) {}
 
   /** Forget what was read from the database (a new connection). */
   reset(): void {
@@ -174,8 +179,9 @@ export class TierRoller {
   }
 
   /**
-   * The checks' hours from their minute rows, their sketches from the raw results (null when
-   * gone), each bucket counted by the database (bucketSql); none for a check with no minute rows.
+   * The checks' hours from their minute rows, their sketches from the live ones where those hold
+   * every run, else from the raw results (null when gone), each bucket counted by the database
+   * (bucketSql); none for a check with no minute rows.
    */
   private async hourRows(sql: RecordSql, ids: number[], hour: number): Promise<TierRow[]> {
     const m0 = hour * HOUR_MS / MINUTE_MS;
@@ -184,10 +190,17 @@ export class TierRoller {
       sum(healthy_s) AS h, sum(unknown_s) AS u, sum(degraded_s) AS d, sum(critical_s) AS c, sum(rt_sum) AS rt_sum, max(rt_max) AS rt_max
       FROM rollup_minute WHERE check_id IN (${list}) AND minute >= ? AND minute < ? GROUP BY check_id`, [...ids, m0, m0 + 60]);
     if (!minutes.length) return [];
-    const bucket = bucketSql(sql.dialect, 'duration_us');
-    const counts = await sql.all<{ id: number; b: number; n: number }>(`SELECT check_id AS id, ${bucket.sql} AS b, count(*) AS n
-      FROM results WHERE check_id IN (${list}) AND t >= ? AND t < ? GROUP BY check_id, b`, [...bucket.params, ...ids, hour * HOUR_MS, (hour + 1) * HOUR_MS]);
     const sketches = new Map<number, Sketch>();
+    for (const a of minutes) {
+      const s = this.live?.(Number(a.id), hour);
+      if (s && s.total === Number(a.runs)) sketches.set(Number(a.id), s);
+    }
+    // Reading an hour's raw results back was most of a roll-up's cost.
+    const rest = minutes.map((a) => Number(a.id)).filter((id) => !sketches.has(id));
+    const bucket = bucketSql(sql.dialect, 'duration_us');
+    const counts = rest.length ? await sql.all<{ id: number; b: number; n: number }>(`SELECT check_id AS id, ${bucket.sql} AS b, count(*) AS n
+      FROM results WHERE check_id IN (${rest.map(() => '?').join(', ')}) AND t >= ? AND t < ? GROUP BY check_id, b`,
+    [...bucket.params, ...rest, hour * HOUR_MS, (hour + 1) * HOUR_MS]) : [];
     for (const r of counts) {
       const id = Number(r.id);
       let s = sketches.get(id);

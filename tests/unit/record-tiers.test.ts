@@ -192,6 +192,47 @@ describe.each(backends.list)('the hour and day tiers (%s)', { timeout: 120_000 }
     expect(errors).toEqual([]);
   });
 
+  it('takes an hour\'s response times from the live sketch when this process wrote all of it to vigil.db, without reading its raw results back', async () => {
+    const r = record();
+    const start = now;
+    await r.open(); // before the hour begins
+    const durations = await feed(r, 'db', start, start + HOUR_MS, 30_000);
+    await feed(r, 'db', start + HOUR_MS, start + HOUR_MS + HOUR_SETTLE_MS, 30_000);
+    // The hour's raw results removed behind the record's back: only the live sketch still holds them.
+    await r.read((sql) => sql.transaction([{ sql: 'DELETE FROM results WHERE t < ?', params: [start + HOUR_MS] }]));
+    expect(await count('results')).toBe(30); // the quarter hour after it
+    await rollAll(r, start + HOUR_MS + HOUR_SETTLE_MS);
+    const [hour] = await rows<{ runs: number; sketch: Buffer | null }>('SELECT runs, sketch FROM rollup_hour WHERE hour = ?', [start / HOUR_MS]);
+    expect(Number(hour.runs)).toBe(120);
+    if (kind === 'postgres') {
+      // Other instances may write a shared record: the hour is read back, and here nothing is left.
+      expect(hour.sketch).toBeNull();
+    } else {
+      const own = new Sketch();
+      for (const d of durations) own.add(Math.round(d * 1e6) / 1e6);
+      expect(Array.from(Sketch.decode(hour.sketch!).counts)).toEqual(Array.from(own.counts));
+    }
+    expect(errors).toEqual([]);
+  });
+
+  it('an hour begun before a restart is read back from the raw results, every run of it', async () => {
+    const start = now;
+    const before = record();
+    await before.open();
+    const durations = await feed(before, 'db', start, start + HOUR_MS / 2, 30_000);
+    await before.stop();
+    const after = record();
+    await after.open(); // mid-hour: its live sketch holds the second half only
+    durations.push(...await feed(after, 'db', start + HOUR_MS / 2, start + HOUR_MS + HOUR_SETTLE_MS, 30_000));
+    await rollAll(after, start + HOUR_MS + HOUR_SETTLE_MS);
+    const [hour] = await rows<{ runs: number; sketch: Buffer }>('SELECT runs, sketch FROM rollup_hour WHERE hour = ?', [start / HOUR_MS]);
+    expect(Number(hour.runs)).toBe(120);
+    const own = new Sketch();
+    for (const d of durations.slice(0, 120)) own.add(Math.round(d * 1e6) / 1e6);
+    expect(Array.from(Sketch.decode(hour.sketch).counts)).toEqual(Array.from(own.counts));
+    expect(errors).toEqual([]);
+  });
+
   it('the database counts a sketch\'s buckets as bucketOf does (the hour rows count them in SQL)', async () => {
     const durationsUs = [0, 1, 2, 3, 10, 11, 999, 1_000, 1_001, 12_345, 40_000, 65_432, 1_000_000, 3_600_000_000, 100_000_000_000];
     let x = 7;
