@@ -171,6 +171,8 @@ export class CheckRecord {
   private openedAt = Infinity;
   /** Where retention resumes: checks in id order, each its raw results then its rollups, then the events. */
   private pruneAt = { id: 0, unit: 0 };
+  /** A round the timer began and no sweep has finished yet. */
+  private roundOpen = false;
   /** Retention so far: rounds the timer began, when it began the last (epoch ms), raw results deleted (the storage bench times a round by these). */
   readonly pruneStats = { rounds: 0, lastRoundAt: -Infinity, results: 0 };
   private retention: RecordRetention = { rawMs: 48 * 3_600_000, rollupMs: 48 * 3_600_000 };
@@ -463,6 +465,8 @@ export class CheckRecord {
     if (roundStarts) {
       this.pruneStats.lastRoundAt = this.now();
       this.pruneStats.rounds++;
+      // Under way from now: its first sweep has not moved pruneAt yet.
+      this.roundOpen = true;
     }
     return this.prune(PRUNE_STEPS_PER_SWEEP);
   }
@@ -472,9 +476,9 @@ export class CheckRecord {
     return pruneRoundMs(this.retention);
   }
 
-  /** Whether a round of retention is under way (it stopped part of the way through the checks). */
+  /** Whether a round of retention is under way: begun by the timer and not finished, or stopped part of the way through the checks. */
   get pruning(): boolean {
-    return this.pruneAt.id !== 0 || this.pruneAt.unit !== 0;
+    return this.roundOpen || this.pruneAt.id !== 0 || this.pruneAt.unit !== 0;
   }
 
   /**
@@ -549,6 +553,7 @@ export class CheckRecord {
           const full = done.findIndex((d) => d.changes === PRUNE_STEP);
           at += full >= 0 ? full : sweep.length;
           this.pruneAt = at < places.length ? { id: places[at].id, unit: places[at].unit } : { id: 0, unit: 0 };
+          if (at >= places.length) this.roundOpen = false;
         }
       } catch (err) {
         this.failed(err);

@@ -303,7 +303,11 @@ describe('the record in its SQLite file', () => {
     statements = 0;
     // 30 checks x 2 tables + 3 for the events and incidents: 63 statements, 4 sweeps of one transaction each.
     const sweeps: number[] = [];
-    for (let i = 0; i < 4; i++) sweeps.push(await r.pruneWhenDue());
+    const first = r.pruneWhenDue();
+    expect(r.pruning).toBe(true); // under way from the start, before its first sweep is done
+    sweeps.push(await first);
+    for (let i = 0; i < 3; i++) sweeps.push(await r.pruneWhenDue());
+    expect(r.pruning).toBe(false);
     expect(transactions).toBe(4);
     expect(statements).toBe(PRUNE_STEPS_PER_SWEEP);
     expect(sweeps.reduce((a, b) => a + b)).toBe(30);
