@@ -47,7 +47,7 @@ const PRUNE_EVERY_MS = 1_000;
  * cost by the pages they touch, a leaf or two a check and table whether they delete five minutes'
  * rows or an hour's, so a round every 5 minutes cost 4.8 µs a deleted result (16.6 at the
  * exporter's cadence on the bench's 48 h record) and one an hour 1.1 (docs/development.md); with
- * the cut keys read first (prune), a round an hour with the hour's roll-up costs 2.1 in that bench.
+ * the cut keys read first (prune), a round an hour with the hour's roll-up costs 2.1–3.4 in that bench.
  * Rows outlive their retention by at most this much, 2 % of it.
  */
 export function pruneRoundMs(retention: Pick<RecordRetention, 'rawMs'>): number {
@@ -193,11 +193,6 @@ export class CheckRecord {
   private failingSince?: number;
   /** Merges of staged results so far (the storage bench reports them beside its CPU figures). */
   merges = 0;
-
-  /** Results staged and not yet merged (the storage bench times a merge per result it moved). */
-  get stagedResults(): number {
-    return this.staged;
-  }
   /** Last flush: rows written and how long the transaction took (ms). */
   lastFlush = { rows: 0, ms: 0 };
   /** When a write last succeeded (epoch ms): vigil_storage_last_successful_write_timestamp_seconds. */
@@ -382,6 +377,11 @@ export class CheckRecord {
   /** Results and changes waiting for the next flush. */
   get pending(): number {
     return this.results.length + this.events.length;
+  }
+
+  /** Results staged and not yet merged (the storage bench times a merge per result it moved). */
+  get stagedResults(): number {
+    return this.staged;
   }
 
   /** One write at a time, in the order asked: a flush never overtakes the one before it. */
