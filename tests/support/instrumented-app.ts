@@ -22,7 +22,24 @@ export interface InstrumentedApp {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * A free port is closed again before the app binds it, and on a busy box another test's socket
+ * (a client's local port included) can take it first: the app then says EADDRINUSE, and is
+ * started again on new ports, three times at most.
+ */
 export async function startInstrumentedApp(env: Record<string, string> = {}): Promise<InstrumentedApp> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(env);
+    } catch (err) {
+      if (attempt >= 3 || !(err instanceof PortTaken)) throw err;
+    }
+  }
+}
+
+class PortTaken extends Error {}
+
+async function startOnce(env: Record<string, string>): Promise<InstrumentedApp> {
   const [port, metricsPort] = [await freePort(), await freePort()];
   const child = spawn(process.execPath, ['-r', 'vigil/instrument', INSTRUMENT_APP], {
     cwd: ROOT, // `vigil/instrument` resolves from here (package self-reference)
@@ -52,6 +69,10 @@ export async function startInstrumentedApp(env: Record<string, string> = {}): Pr
   };
   const deadline = Date.now() + 20_000;
   for (;;) {
+    if (stderr.includes('EADDRINUSE')) {
+      await stop();
+      throw new PortTaken(`instrumented app: a port was taken: ${stderr}`);
+    }
     if (child.exitCode !== null) throw new Error(`instrumented app exited with ${child.exitCode}: ${stderr}`);
     if (Date.now() > deadline) {
       await stop();
