@@ -1,36 +1,59 @@
-// A response body kept as the list of its encoded chunks, written to the socket as they are.
+// A response body made of encoded chunks, written to the socket as they come.
 //
 // Why: a scrape is ~1.9 MB of text per 1 000 checks (19 MB at 10 000), and most of it already
 // exists encoded: the check series keep each block of lines as a Buffer until one of its values
 // changes (check-series.ts). Copying those blocks into one body cost a copy per scrape and a
-// body as large as the scrape held for the next one (two at a time when scrapes overlap), so
-// the blocks are handed to the socket themselves; only text made for this scrape is encoded
-// here: the exporter's own families, and blocks whose values moved since the last scrape, which
-// go into reused scratch pieces (appendScratch). A joined string of the whole scrape is avoided
-// for the same reason as before: it would be allocated in V8's old space on every scrape.
+// body as large as the scrape held for the next one, so the blocks are handed to the socket
+// themselves; only text made for this scrape is encoded here: the exporter's own families, and
+// blocks whose values moved since the last scrape, which go into reused scratch pieces
+// (appendScratch). A joined string of the whole scrape is avoided for the same reason: it would
+// be allocated in V8's old space on every scrape.
+//
+// With a response to write to, the body streams: every SCRATCH_BYTES it hands what it has to the
+// socket, and a scratch piece the kernel took whole is written again at once. A scrape of 10 000
+// checks then holds a piece or two of scratch instead of one piece a megabyte of moved text
+// (18 MB that stayed resident in the spare pool: issue 18's RSS). A client that reads slower
+// than the exporter renders leaves pieces queued in the socket; those are held until the
+// response finishes, as before.
 import type { ServerResponse } from 'node:http';
 
 /**
- * Scratch for text encoded for one response only (the blocks of values that move every run,
- * check-series.ts): 1 MB pieces, handed back when the response has been written and reused by
- * the next scrape. Buffers made per scrape instead were freed only when V8's full collector found
- * their wrappers dead, so several scrapes of them stayed resident.
+ * Scratch for text encoded for one response only: 1 MB pieces, handed back when the response has
+ * been written and reused by the next scrape. Buffers made per scrape instead were freed only
+ * when V8's full collector found their wrappers dead, so several scrapes of them stayed resident.
  */
 const SCRATCH_BYTES = 1 << 20;
-/** Pieces kept for reuse at most (two overlapping scrapes of 10 000 checks need ~24). */
-const SCRATCH_KEPT = 32;
+/** Pieces kept for reuse at most: a streamed scrape needs one or two while the client keeps up. */
+const SCRATCH_KEPT = 4;
 const spare: Buffer[] = [];
 
 export class TextBody {
+  /** Chunks appended and not yet written (all of them when the body is not streamed). */
   private chunks: Buffer[] = [];
+  private pendingBytes = 0;
   private bytesSoFar = 0;
-  /** Scratch pieces this body writes into; `used` bytes of the last one are taken. */
-  private scratch: Buffer[] = [];
+  /** The scratch piece being written into; `used` bytes of it are taken. */
+  private piece: Buffer | undefined;
   private used = 0;
+  /** Pieces still referenced by chunks: unwritten ones, or ones queued in the socket. */
+  private held: Buffer[] = [];
+  /** Scratch pieces this body has taken (a piece written again counts once). */
+  private taken = 0;
+
+  /**
+   * `res`: stream to this response (status and headers set, no Content-Length: it goes out
+   * chunked); end() finishes it. Without one, the chunks are collected for bytes().
+   */
+  constructor(private readonly res?: ServerResponse) {}
 
   /** Bytes appended so far. */
   get length(): number {
     return this.bytesSoFar;
+  }
+
+  /** Scratch pieces taken so far: what the body's moved text cost in memory. */
+  get scratchPieces(): number {
+    return this.taken;
   }
 
   append(text: string): void {
@@ -45,47 +68,80 @@ export class TextBody {
   appendBytes(bytes: Buffer): void {
     if (!bytes.length) return;
     this.chunks.push(bytes);
+    this.pendingBytes += bytes.length;
     this.bytesSoFar += bytes.length;
+    if (this.res && this.pendingBytes >= SCRATCH_BYTES) this.flush();
   }
 
-  /** Append text encoded into the body's scratch: for text no later response will send as it is. */
+  /** Append text encoded into scratch: for text no later response will send as it is. */
   appendScratch(text: string): void {
     const n = Buffer.byteLength(text, 'utf8');
     if (n > SCRATCH_BYTES) return this.append(text);
-    let piece = this.scratch.at(-1);
-    if (!piece || this.used + n > SCRATCH_BYTES) {
-      piece = spare.pop() ?? Buffer.allocUnsafeSlow(SCRATCH_BYTES);
-      this.scratch.push(piece);
-      this.used = 0;
-    }
-    piece.write(text, this.used, n, 'utf8');
-    this.appendBytes(piece.subarray(this.used, this.used + n));
+    if (!this.piece || this.used + n > SCRATCH_BYTES) this.nextPiece();
+    this.piece!.write(text, this.used, n, 'utf8');
+    this.appendBytes(this.piece!.subarray(this.used, this.used + n));
     this.used += n;
   }
 
-  /** Give the scratch back for reuse: only once nothing will read the chunks again. */
-  release(): void {
-    for (const piece of this.scratch) if (spare.length < SCRATCH_KEPT) spare.push(piece);
-    this.scratch = [];
-    this.used = 0;
-  }
-
-  /** The whole body as one Buffer (a copy: for tests and small bodies). */
+  /** The whole body as one Buffer (a copy: for tests and small bodies; not once streamed). */
   bytes(): Buffer {
+    if (this.res) throw new Error('TextBody.bytes(): the body was streamed');
     return Buffer.concat(this.chunks, this.bytesSoFar);
   }
 
-  /**
-   * Write the chunks to `res` and end it: corked, so Node hands them to the kernel in one
-   * vectored write rather than one call per block. The caller has set status and headers.
-   */
-  writeTo(res: ServerResponse): void {
-    res.setHeader('Content-Length', this.bytesSoFar);
-    // 'finish': every byte was handed to the kernel, so the scratch can be written again. A
-    // response cut short never finishes; its scratch is left to the garbage collector.
-    if (this.scratch.length) res.once('finish', () => this.release());
-    res.cork();
-    for (const chunk of this.chunks) res.write(chunk);
+  /** Write what is left and end the response; the scratch goes back to the pool once it is sent. */
+  end(): void {
+    const res = this.res;
+    if (!res) throw new Error('TextBody.end(): no response to end');
+    this.flush();
+    if (this.piece) this.held.push(this.piece);
+    this.piece = undefined;
+    const held = this.held;
+    this.held = [];
+    // 'finish': every byte was handed to the kernel. A response cut short never finishes; its
+    // scratch is left to the garbage collector.
+    if (held.length) res.once('finish', () => release(held));
     res.end();
   }
+
+  /**
+   * A piece with room: the current one again when streaming and the socket took all of it (the
+   * kernel copied the bytes), else a spare or a new one.
+   */
+  private nextPiece(): void {
+    if (this.piece && this.res) {
+      this.flush();
+      if (this.res.writableLength === 0) {
+        this.used = 0;
+        return;
+      }
+    }
+    if (this.piece) this.held.push(this.piece);
+    this.piece = spare.pop() ?? Buffer.allocUnsafeSlow(SCRATCH_BYTES);
+    this.taken++;
+    this.used = 0;
+  }
+
+  /**
+   * Hand the pending chunks to the socket in one vectored write (corked: one writev rather than
+   * a call per block). A write the kernel takes at once completes before this returns.
+   */
+  private flush(): void {
+    const res = this.res!;
+    if (!this.chunks.length) return;
+    res.cork();
+    for (const chunk of this.chunks) res.write(chunk);
+    res.uncork();
+    this.chunks = [];
+    this.pendingBytes = 0;
+  }
+}
+
+function release(pieces: Buffer[]): void {
+  for (const piece of pieces) if (spare.length < SCRATCH_KEPT) spare.push(piece);
+}
+
+/** Scratch pieces waiting in the pool (for tests). */
+export function spareScratch(): number {
+  return spare.length;
 }

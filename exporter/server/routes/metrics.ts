@@ -6,15 +6,24 @@ import type { RouteTable } from '../route-table.js';
 
 export function metricsRoutes({ metrics, otel }: Pick<ServerDeps, 'metrics' | 'otel'>, router: RouteTable): void {
   router.get('/metrics', 'public', async (ctx) => {
-    const body = new TextBody();
-    const [, self] = await Promise.all([metrics.writeTo(body), otel?.serialize() ?? '']);
-    if (self) body.append(`\n${self}`);
     ctx.status = 200;
     ctx.set('Content-Type', 'text/plain; version=0.0.4; charset=utf-8');
     ctx.set('Cache-Control', 'no-store');
-    // The body's blocks go to the socket as they are (text-body.ts), written here rather than
-    // through Koa, which would want them as one Buffer or a stream.
+    // The body streams its blocks to the socket as it renders them (text-body.ts), written here
+    // rather than through Koa, which would want them as one Buffer or a stream.
+    const body = new TextBody(ctx.res);
+    try {
+      const [, self] = await Promise.all([metrics.writeTo(body), otel?.serialize() ?? '']);
+      if (self) body.append(`\n${self}`);
+    } catch (err) {
+      // Nothing sent yet: Koa answers the error as usual. Part of a scrape sent: cut it off, so
+      // the scraper sees a failed scrape rather than a short one.
+      if (!ctx.res.headersSent) throw err;
+      ctx.res.destroy(err as Error);
+      ctx.respond = false;
+      return;
+    }
     ctx.respond = false;
-    body.writeTo(ctx.res);
+    body.end();
   });
 }
