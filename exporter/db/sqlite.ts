@@ -204,7 +204,10 @@ export class SqliteSql implements RecordSql {
     if (this.starts.length > MAX_RESTARTS) throw coded(`the database worker failed ${this.starts.length} times within a minute; not restarted yet`, 'VIGIL_DB_WORKER_FAILING');
     this.starts.push(now);
     const workerData: WorkerData = { library: LIBRARY, checkpointMs: this.opts.checkpointMs ?? 1_000 };
-    const w = new Worker(WORKER_SOURCE, { eval: true, workerData, name: 'vigil-sqlite' });
+    // A young generation of 3 MB (1 MB semi-spaces) instead of the 12 MB the process' flags give
+    // every isolate: the worker's objects are small and short-lived (a flush's rows, a query's
+    // answer), and its heap was 12.8 MB with 5 MB used at 10 000 checks.
+    const w = new Worker(WORKER_SOURCE, { eval: true, workerData, name: 'vigil-sqlite', resourceLimits: { maxYoungGenerationSizeMb: 3 } });
     w.unref();
     w.on('message', (m: WorkerReply) => {
       const waiting = this.waiting.get(m.id);

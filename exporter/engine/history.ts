@@ -1,9 +1,10 @@
 // Per-check history in memory: the newest runs in a fixed-size ring of typed arrays (13 bytes a
 // point: time, duration, status; history.max_points of them, 300 by default, allocated lazily)
 // for the sparkline, the live page and short reports, and the status bar's 24 h one slot a
-// minute (MinuteSlots, 1.4 KB a check). Everything older or longer is read from the record
+// minute (MinuteSlots, 1.4 KB a check at most, ~64 bytes for a steady one). Everything older or longer is read from the record
 // (exporter/record): history does not live on the heap.
 import { statusRank, STATUSES, type Status } from '../model/status.js';
+import { PagedCells } from './paged-cells.js';
 
 export interface HistoryPoint {
   t: number; // epoch ms
@@ -12,6 +13,16 @@ export interface HistoryPoint {
 }
 
 const GROW = 64;
+
+/**
+ * The ring's three columns of `n` points in one ArrayBuffer: each buffer of its own cost ~0.2 KB
+ * besides its bytes (its JS object, V8's backing-store record and the allocation), more than the
+ * points of a young ring.
+ */
+function columnsOf(n: number): [Float64Array, Float32Array, Uint8Array] {
+  const buffer = new ArrayBuffer(n * 13);
+  return [new Float64Array(buffer, 0, n), new Float32Array(buffer, n * 8, n), new Uint8Array(buffer, n * 12, n)];
+}
 
 export class HistoryRing {
   private times: Float64Array;
@@ -24,10 +35,7 @@ export class HistoryRing {
 
   constructor(readonly capacity: number) {
     // Start small and grow: most checks never fill 24 h before a reload or restart.
-    const initial = Math.min(capacity, GROW);
-    this.times = new Float64Array(initial);
-    this.durations = new Float32Array(initial);
-    this.statuses = new Uint8Array(initial);
+    [this.times, this.durations, this.statuses] = columnsOf(Math.min(capacity, GROW));
   }
 
   /** Add the newest run; `minutes: false` leaves the per-minute bar alone (a restored run it already counts). */
@@ -129,14 +137,12 @@ export class HistoryRing {
   }
 
   bytes(): number {
-    return this.times.byteLength + this.durations.byteLength + this.statuses.byteLength;
+    return this.times.buffer.byteLength;
   }
 
   private grow(): void {
     const next = Math.min(this.capacity, Math.max(GROW, this.times.length * 2));
-    const times = new Float64Array(next);
-    const durations = new Float32Array(next);
-    const statuses = new Uint8Array(next);
+    const [times, durations, statuses] = columnsOf(next);
     for (let k = 0; k < this.count; k++) {
       const i = (this.start + k) % this.times.length;
       times[k] = this.times[i];
@@ -186,13 +192,19 @@ for (let r = 1, k = 1; r <= PACKED_MAX; r++) {
  * themselves, so they need not stay in memory for 24 h (the record keeps them).
  *
  * While no minute holds more than 18 runs (a check every 3.4 s or slower: most), the two take one
- * byte together (1.4 KB a check); past that a byte each (2.9 KB) until a minute holds more than
- * 251 runs (a check every 240 ms or faster), then two each. With 10 000 checks at 10 s that is
- * 14 MB, where a byte each was 29 MB and three arrays of a byte a minute 43 MB.
+ * byte together (1.4 KB a check at most); past that a byte each (2.9 KB) until a minute holds more
+ * than 251 runs (a check every 240 ms or faster), then two each. Stretches of 64 minutes that
+ * hold the same throughout (a steady check's day) take no bytes of their own (paged-cells.ts).
+ * With 10 000 steady checks at 10 s that is ~1 MB, where a byte a minute was 14 MB, a byte each
+ * 29 MB and three arrays of a byte a minute 43 MB.
  */
 export class MinuteSlots {
-  /** Packed: a byte a minute. Otherwise runs at [0, BAR_MINUTES), codes at [BAR_MINUTES, 2 * BAR_MINUTES). */
-  private slots?: Uint8Array | Uint16Array;
+  /**
+   * Packed: a byte a minute. Otherwise runs at [0, BAR_MINUTES), codes at [BAR_MINUTES, 2 * BAR_MINUTES).
+   * Paged (paged-cells.ts): the pages the head has left that hold one value throughout (a steady
+   * check's day) are kept as that value, so a check holds ~64 bytes of them, not 1 442.
+   */
+  private cells?: PagedCells;
   private packed = true;
   /** The most a count holds now: PACKED_MAX while packed, NARROW_MAX in bytes, WIDE_MAX in two. */
   private maxCount = PACKED_MAX;
@@ -230,13 +242,16 @@ export class MinuteSlots {
 
   /** Make minute `m` current (clearing the minutes passed over); false when it is too old to hold. */
   private advance(m: number): boolean {
-    this.slots ??= new Uint8Array(BAR_MINUTES);
+    const cells = (this.cells ??= new PagedCells(BAR_MINUTES));
     if (m > this.head) {
       const from = Math.max(this.head + 1, m - BAR_MINUTES + 1);
+      // The head's minute is written no more: its page may now hold one value throughout.
+      if (this.head > -Infinity) this.compact(this.head % BAR_MINUTES);
       for (let k = from; k <= m; k++) {
         const i = k % BAR_MINUTES;
-        this.slots[i] = 0;
-        if (!this.packed) this.slots[BAR_MINUTES + i] = 0;
+        cells.set(i, 0);
+        if (!this.packed) cells.set(BAR_MINUTES + i, 0);
+        if (k < m) this.compact(i);
       }
       this.head = m;
       return true;
@@ -246,7 +261,7 @@ export class MinuteSlots {
 
   /** Visit the minutes with runs whose start is in [from, to) (epoch ms), oldest first. */
   forEach(from: number, to: number, fn: (minuteStart: number, worst: number, runs: number, up: number) => void): void {
-    if (!this.slots) return;
+    if (!this.cells) return;
     const first = Math.max(Math.ceil(from / MINUTE), this.head - BAR_MINUTES + 1);
     const last = Math.min(Math.ceil(to / MINUTE) - 1, this.head);
     for (let m = first; m <= last; m++) {
@@ -256,16 +271,27 @@ export class MinuteSlots {
     }
   }
 
+  /** The most bytes a minute takes: 1 packed, 2 (a byte of runs, a byte of code), 4 (two bytes each). */
+  get width(): number {
+    return this.packed ? 1 : this.cells!.wide ? 4 : 2;
+  }
+
+  /** Bytes of minutes held apart (pages that hold one value throughout take none). */
   bytes(): number {
-    return this.slots?.byteLength ?? 0;
+    return this.cells?.bytes() ?? 0;
   }
 
   private runs(i: number): number {
-    return this.packed ? PACKED_RUNS[this.slots![i]] : this.slots![i];
+    return this.packed ? PACKED_RUNS[this.cells!.get(i)] : this.cells!.get(i);
   }
 
   private code(i: number): number {
-    return this.packed ? PACKED_CODE[this.slots![i]] : this.slots![BAR_MINUTES + i];
+    return this.packed ? PACKED_CODE[this.cells!.get(i)] : this.cells!.get(BAR_MINUTES + i);
+  }
+
+  private compact(i: number): void {
+    this.cells!.compact(i);
+    if (!this.packed) this.cells!.compact(BAR_MINUTES + i);
   }
 
   private worst(i: number): number {
@@ -281,27 +307,28 @@ export class MinuteSlots {
   /** A down run is a critical one: a minute with any holds critical as its worst. */
   private put(i: number, runs: number, worst: number, down: number): void {
     const code = runs === 0 ? 0 : down > 0 || worst === CRITICAL_RANK ? 4 + down : worst + 1;
-    if (this.packed) this.slots![i] = runs === 0 ? 0 : PACKED_BASE[runs] + code - 1;
+    if (this.packed) this.cells!.set(i, runs === 0 ? 0 : PACKED_BASE[runs] + code - 1);
     else {
-      this.slots![i] = runs;
-      this.slots![BAR_MINUTES + i] = code;
+      this.cells!.set(i, runs);
+      this.cells!.set(BAR_MINUTES + i, code);
     }
   }
 
   /** The next form up: a minute outgrew this one's counts. */
   private widen(): void {
-    const s = this.slots!;
+    const s = this.cells!;
     if (this.packed) {
-      const wider = new Uint8Array(2 * BAR_MINUTES);
+      const wider = new PagedCells(2 * BAR_MINUTES);
       for (let i = 0; i < BAR_MINUTES; i++) {
-        wider[i] = PACKED_RUNS[s[i]];
-        wider[BAR_MINUTES + i] = PACKED_CODE[s[i]];
+        wider.set(i, PACKED_RUNS[s.get(i)]);
+        wider.set(BAR_MINUTES + i, PACKED_CODE[s.get(i)]);
       }
-      this.slots = wider;
+      wider.compactAll();
+      this.cells = wider;
       this.packed = false;
       this.maxCount = NARROW_MAX;
     } else {
-      this.slots = Uint16Array.from(s);
+      s.widen();
       this.maxCount = WIDE_MAX;
     }
   }

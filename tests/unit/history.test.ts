@@ -117,6 +117,7 @@ describe('history in memory: a short ring and the bar per minute (history must n
 
 describe('MinuteSlots', () => {
   const MIN = 60_000;
+  const PAGES = Math.ceil(BAR_MINUTES / 64);
   const t0 = 29_000_000 * MIN; // an epoch minute
   const counts = (slots: MinuteSlots, from: number, to: number) => {
     const out: Array<[number, number, number, number]> = [];
@@ -140,24 +141,48 @@ describe('MinuteSlots', () => {
       }
       day.push([t0 + m * MIN, worst, 6, up]);
     }
-    expect(slots.bytes()).toBe(BAR_MINUTES);
+    expect(slots.width).toBe(1);
+    // No stretch of 64 minutes is the same throughout: every page is held, a byte a minute.
+    expect(slots.bytes()).toBe(PAGES * 64);
     expect(counts(slots, 0, Infinity)).toEqual(day);
     // 18 runs fit the byte; the 19th unpacks every minute into a byte of runs and a byte of code.
     const last = t0 + (BAR_MINUTES - 2) * MIN;
     for (let k = 0; k < 18; k++) slots.add(last + k * 3_000, statusRank(k === 3 ? 'critical' : 'healthy'));
-    expect(slots.bytes()).toBe(BAR_MINUTES);
+    expect(slots.width).toBe(1);
     slots.add(last + 59_000, statusRank('degraded'));
-    expect(slots.bytes()).toBe(BAR_MINUTES * 2);
+    expect(slots.width).toBe(2);
+    expect(slots.bytes()).toBeLessThanOrEqual(PAGES * 64 * 2);
     expect(counts(slots, 0, Infinity)).toEqual([...day, [last, statusRank('critical'), 19, 18]]);
+  });
+
+  it('holds a steady day in a page or two, the pages around an outage while it is in the day, and small again once it has left', () => {
+    const slots = new MinuteSlots();
+    const run = (m: number, status: 'healthy' | 'critical') => { for (let k = 0; k < 6; k++) slots.add(t0 + m * MIN + k * 10_000, statusRank(status)); };
+    // A check at 10 s, healthy for a day: every minute six healthy runs.
+    for (let m = 0; m < BAR_MINUTES; m++) run(m, 'healthy');
+    expect(slots.bytes()).toBeLessThanOrEqual(128);
+    // Three hours down, then healthy again.
+    for (let m = BAR_MINUTES; m < BAR_MINUTES + 180; m++) run(m, m % 10 === 0 ? 'healthy' : 'critical');
+    for (let m = BAR_MINUTES + 180; m < BAR_MINUTES + 300; m++) run(m, 'healthy');
+    expect(slots.bytes()).toBeGreaterThanOrEqual(3 * 64);
+    const day = counts(slots, 0, Infinity);
+    expect(day).toHaveLength(BAR_MINUTES);
+    expect(day.filter(([, worst]) => worst === statusRank('critical'))).toHaveLength(162);
+    // A day later the outage has left the bar: the pages it needed are given back.
+    for (let m = BAR_MINUTES + 300; m < 2 * BAR_MINUTES + 400; m++) run(m, 'healthy');
+    expect(slots.bytes()).toBeLessThanOrEqual(128);
+    expect(counts(slots, 0, Infinity).every(([, worst, runs, up]) => worst === statusRank('healthy') && runs === 6 && up === 6)).toBe(true);
   });
 
   it('keeps counts in a byte until a minute holds more than 251 runs, then widens without losing any', () => {
     const slots = new MinuteSlots();
     // Minute 0: 200 runs, one critical. Minute 1: 1 000 runs (a check every 60 ms), 10 critical.
     for (let i = 0; i < 200; i++) slots.add(t0 + i * 100, statusRank(i === 7 ? 'critical' : 'healthy'));
-    expect(slots.bytes()).toBe(BAR_MINUTES * 2);
+    expect(slots.width).toBe(2);
     for (let i = 0; i < 1000; i++) slots.add(t0 + MIN + i * 60, statusRank(i % 100 === 0 ? 'critical' : 'healthy'));
-    expect(slots.bytes()).toBe(BAR_MINUTES * 4);
+    expect(slots.width).toBe(4);
+    // Two minutes written: their pages are held, the empty rest of the day is not.
+    expect(slots.bytes()).toBeLessThanOrEqual(2 * 64 * 2);
     expect(counts(slots, t0, t0 + 2 * MIN)).toEqual([
       [t0, statusRank('critical'), 200, 199],
       [t0 + MIN, statusRank('critical'), 1000, 990],
