@@ -1,8 +1,8 @@
 // Per-check history in memory: the newest runs in a fixed-size ring of typed arrays (13 bytes a
 // point: time, duration, status; history.max_points of them, 300 by default, allocated lazily)
 // for the sparkline, the live page and short reports, and the status bar's 24 h one slot a
-// minute (MinuteSlots, 1.4 KB a check at most, ~64 bytes for a steady one). Everything older or longer is read from the record
-// (exporter/record): history does not live on the heap.
+// minute (MinuteSlots, 1.4 KB a check at most, 64-128 bytes for a steady one). Everything older
+// or longer is read from the record (exporter/record): history does not live on the heap.
 import { statusRank, STATUSES, type Status } from '../model/status.js';
 import { PagedCells } from './paged-cells.js';
 

@@ -79,6 +79,26 @@ describe('TextBody', () => {
     }
   });
 
+  it('a scraper that hangs up halfway costs that scrape only: the next one is whole', async () => {
+    const { url, close } = await serve((_req, res) => {
+      res.statusCode = 200;
+      fill(new TextBody(res), 'h').end();
+    });
+    try {
+      const ac = new AbortController();
+      const res = await fetch(url, { signal: ac.signal });
+      const reader = res.body!.getReader();
+      await reader.read(); // the first bytes, then hang up
+      ac.abort();
+      await reader.cancel().catch(() => {});
+      const again = Buffer.from(await (await fetch(url, { signal: AbortSignal.timeout(5000) })).arrayBuffer());
+      expect(again.equals(expected('h'))).toBe(true);
+      expect(spareScratch()).toBeLessThanOrEqual(4);
+    } finally {
+      close();
+    }
+  });
+
   it('writes one scratch piece again and again while a client in another process keeps up', async () => {
     const taken: number[] = [];
     const { url, close } = await serve((_req, res) => {
