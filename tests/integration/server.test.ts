@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../../exporter/log.js';
 import { Runtime } from '../../exporter/runtime.js';
 import { createApp } from '../../exporter/server/app.js';
@@ -121,6 +121,23 @@ describe('exporter HTTP API', () => {
     expect(helps.length).toBe(new Set(helps).size);
     expect(text).not.toContain('otel_scope_name');
     expect(text).not.toContain('target_info');
+  });
+
+  it('answers HEAD /metrics with the headers alone, without rendering a scrape', async () => {
+    const writeTo = vi.spyOn(runtime.metrics, 'writeTo');
+    try {
+      const head = await fetch(`${base}/metrics`, { method: 'HEAD' });
+      expect(head.status).toBe(200);
+      expect(head.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+      expect(head.headers.get('content-length')).toBeNull();
+      expect(await head.text()).toBe('');
+      expect(writeTo).not.toHaveBeenCalled();
+      const text = await (await get('/metrics')).text();
+      expect(text).toMatch(/^probe_success\{check="api-health"/m);
+      expect(writeTo).toHaveBeenCalledTimes(1);
+    } finally {
+      writeTo.mockRestore();
+    }
   });
 
   it('serves whole, identical bodies to concurrent and repeated scrapes (buffers are reused)', async () => {
