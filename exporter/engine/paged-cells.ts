@@ -84,16 +84,21 @@ export class PagedCells {
     const slots = this.pool.length >> PAGE_SHIFT;
     // Twice as many slots each time, never more than the pages there are.
     const grown = Math.min(this.table.length, Math.max(1, slots * 2));
-    const pool = this.pool instanceof Uint16Array ? new Uint16Array(grown << PAGE_SHIFT) : new Uint8Array(grown << PAGE_SHIFT);
+    const pool = this.cellsLike(grown);
     pool.set(this.pool);
     this.pool = pool;
     for (let s = grown - 1; s > slots; s--) this.free.push(s);
     return slots;
   }
 
+  /** A new pool of `slots` pages, as wide as this one. */
+  private cellsLike(slots: number): Uint8Array | Uint16Array {
+    return this.wide ? new Uint16Array(slots << PAGE_SHIFT) : new Uint8Array(slots << PAGE_SHIFT);
+  }
+
   /** A pool of exactly the dense pages there are (`used` of them), in page order. */
   private repack(used: number): void {
-    const pool = this.pool instanceof Uint16Array ? new Uint16Array(used << PAGE_SHIFT) : new Uint8Array(used << PAGE_SHIFT);
+    const pool = this.cellsLike(used);
     let next = 0;
     for (let p = 0; p < this.table.length; p++) {
       const e = this.table[p];
