@@ -527,12 +527,18 @@ export class CheckRecord {
       let deleted = 0;
       try {
         // The rest of the round from where the last call stopped, in order.
+        // Only the checks this call can reach: reading every id left in the round at each sweep
+        // was, at 10 000 checks, 0.8 MB a second of reply that outlived the young generation.
         const places: Array<{ id: number; unit: number }> = [];
-        const ids = (await sql.all<{ id: number }>('SELECT id FROM checks WHERE id >= ? ORDER BY id', [this.pruneAt.id])).map((r) => Number(r.id));
+        const limit = maxSteps + 1;
+        const ids = (await sql.all<{ id: number }>(`SELECT id FROM checks WHERE id >= ? ORDER BY id LIMIT ${limit}`, [this.pruneAt.id])).map((r) => Number(r.id));
         for (const id of ids) {
           for (let k = id === this.pruneAt.id ? this.pruneAt.unit : 0; k < perCheck.length; k++) places.push({ id, unit: k });
         }
-        for (let k = this.pruneAt.id === TAIL ? this.pruneAt.unit : 0; k < tail.length; k++) places.push({ id: TAIL, unit: k });
+        // Fewer than asked for: the checks end within reach, the tail comes after them.
+        if (ids.length < limit) {
+          for (let k = this.pruneAt.id === TAIL ? this.pruneAt.unit : 0; k < tail.length; k++) places.push({ id: TAIL, unit: k });
+        }
         let at = 0;
         while (at < places.length && steps < maxSteps) {
           const sweep = places.slice(at, at + Math.min(PRUNE_STEPS_PER_SWEEP, maxSteps - steps));
