@@ -149,6 +149,12 @@ async function pageLoads(browser: Browser, url: string, loads: number) {
   const pick = (rs: Array<Record<string, number>>, k: string) => round(median(rs.map((r) => r[k])));
   // The tail in full: a p95 of 20 loads is the second slowest.
   console.log('cold painted, sorted (ms):', cold.map((r) => Math.round(r.painted)).sort((a, b) => a - b).join(' '));
+  // Where the slowest loads lost their time, beside the median load's.
+  const phases = ['html_server', 'dom_content_loaded', 'script_start', 'snapshot_server', 'snapshot', 'rendered', 'painted'] as const;
+  const line = (r: Record<string, number>) => phases.map((k) => `${k} ${Math.round(r[k])}`).join(' · ');
+  const byPainted = [...cold].sort((a, b) => b.painted - a.painted);
+  console.log(`cold, median: ${phases.map((k) => `${k} ${pick(cold, k)}`).join(' · ')}`);
+  for (const r of byPainted.slice(0, 3)) console.log(`cold, slow:   ${line(r)}`);
   return {
     load_cold_fcp_ms: pick(cold, 'fcp'),
     load_cold_lcp_ms: pick(cold, 'lcp'),
