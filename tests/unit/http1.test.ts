@@ -1,8 +1,9 @@
 // The http probe's HTTP/1.1 response parser and request builder, against hand-written responses
 // (every framing RFC 9112 allows, the leniencies Go's client has, the errors) fed in every split.
-import { describe, expect, it } from 'vitest';
+import net, { type AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { HttpProtocolError, invalidHeader, requestMessage, ResponseParser, type ResponseHead } from '../../exporter/probes/support/http1.js';
+import { HttpProtocolError, idleSockets, invalidHeader, request, requestMessage, ResponseParser, type Endpoint, type ResponseHead } from '../../exporter/probes/support/http1.js';
 
 interface Parsed {
   head?: ResponseHead;
@@ -191,5 +192,108 @@ describe('requestMessage', () => {
     expect(invalidHeader('Bad Name', 'x')).toBe('invalid header name "Bad Name"');
     expect(invalidHeader('X-Evil', 'a\r\nInjected: 1')).toMatch(/^header X-Evil has a character that cannot be sent/);
     expect(invalidHeader('X-Wide', 'snowman ☃')).toMatch(/cannot be sent/);
+  });
+});
+
+describe('request() on a plain connection', () => {
+  // A raw TCP server that records every byte each connection sent, and answers by `reply`.
+  const servers: net.Server[] = [];
+  afterEach(async () => {
+    for (const s of servers.splice(0)) await new Promise((r) => s.close(r));
+  });
+  async function server(reply: (sock: net.Socket, got: string) => void): Promise<{ endpoint: Endpoint; received: string[] }> {
+    const received: string[] = [];
+    const s = net.createServer((sock) => {
+      const at = received.push('') - 1;
+      sock.on('data', (d) => {
+        received[at] += d.toString('latin1');
+        if (received[at].includes('\r\n\r\n')) reply(sock, received[at]);
+      });
+      sock.on('error', () => {});
+    });
+    servers.push(s);
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+    return { endpoint: { address: '127.0.0.1', port: (s.address() as AddressInfo).port }, received };
+  }
+  const ok = (body: string) => (sock: net.Socket) => sock.end(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+  const message = (path: string) => requestMessage('GET', new URL(`http://example.test${path}`), {}, undefined);
+
+  /** One exchange: what the probe saw, settled on end or error. */
+  function exchange(endpoint: Endpoint, path: string, closeAt?: 'at-once'): Promise<{ status?: number; body: string; error?: string; connected: boolean }> {
+    return new Promise((resolve) => {
+      const out = { status: undefined as number | undefined, body: '', error: undefined as string | undefined, connected: false };
+      const conn = request(endpoint, message(path), false, {
+        connected: () => { out.connected = true; },
+        secured: () => {},
+        firstByte: () => {},
+        head: (h) => { out.status = h.status; },
+        body: (c) => { out.body += c.toString('latin1'); },
+        end: () => resolve(out),
+        error: (err) => resolve({ ...out, error: (err as { code?: string }).code ?? err.message }),
+      });
+      if (closeAt === 'at-once') {
+        conn.close();
+        resolve(out);
+      }
+    });
+  }
+  const settled = () => new Promise((r) => setTimeout(r, 20)); // the closed socket's 'close' comes a turn later
+
+  it('makes a new connection each time and keeps the socket object for the next one', async () => {
+    const a = await server(ok('one'));
+    await settled();
+    const idle0 = idleSockets();
+    for (let i = 0; i < 5; i++) {
+      expect(await exchange(a.endpoint, `/r${i}`)).toEqual({ status: 200, body: 'one', connected: true, error: undefined });
+      await settled();
+    }
+    // Five connections, each with exactly its own request; one socket object went round.
+    expect(a.received).toHaveLength(5);
+    a.received.forEach((got, i) => expect(got).toBe(message(`/r${i}`).toString('latin1')));
+    expect(idleSockets()).toBe(Math.max(idle0, 1));
+  });
+
+  it('a socket closed before it connected carries nothing of its request to the next connection', async () => {
+    const a = await server(ok('a'));
+    const b = await server(ok('b'));
+    await settled();
+    await exchange(a.endpoint, '/first');
+    await settled();
+    const idle = idleSockets();
+    // Closed at once: the request was never written, and the socket goes back to the idle ones
+    // (one that still held a listener of its exchange would be left out).
+    await exchange(a.endpoint, '/never-sent', 'at-once');
+    await settled();
+    expect(idleSockets()).toBe(idle);
+    expect(await exchange(b.endpoint, '/b')).toMatchObject({ status: 200, body: 'b' });
+    await settled();
+    expect(b.received).toEqual([message('/b').toString('latin1')]);
+    expect(a.received.join('')).not.toContain('/never-sent');
+  });
+
+  it('after a refused connection or a reset, the next exchange on a reused socket is whole', async () => {
+    const refused = await server(ok('x'));
+    const port = refused.endpoint.port;
+    await new Promise((r) => servers.pop()!.close(r));
+    expect(await exchange({ address: '127.0.0.1', port }, '/')).toMatchObject({ error: 'ECONNREFUSED', connected: false });
+    await settled();
+    const reset = await server((sock) => { sock.write('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npart'); setTimeout(() => sock.resetAndDestroy(), 10); });
+    expect((await exchange(reset.endpoint, '/')).error).toBeDefined();
+    await settled();
+    const good = await server(ok('fine'));
+    for (let i = 0; i < 3; i++) {
+      expect(await exchange(good.endpoint, `/g${i}`)).toEqual({ status: 200, body: 'fine', connected: true, error: undefined });
+      await settled();
+    }
+    expect(good.received).toEqual([0, 1, 2].map((i) => message(`/g${i}`).toString('latin1')));
+  });
+
+  it('exchanges at once each get their own connection, and as many sockets wait afterwards', async () => {
+    const a = await server((sock, got) => setTimeout(() => ok(got.split(' ')[1])(sock), 5));
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => exchange(a.endpoint, `/p${i}`)));
+    results.forEach((r, i) => expect(r).toMatchObject({ status: 200, body: `/p${i}` }));
+    await settled();
+    expect(idleSockets()).toBeGreaterThanOrEqual(20);
+    expect(idleSockets()).toBeLessThanOrEqual(1024);
   });
 });

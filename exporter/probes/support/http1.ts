@@ -1,4 +1,4 @@
-// One HTTP/1.1 request on a fresh connection, for the http probe: the request is a buffer built
+// One HTTP/1.1 request on a new connection, for the http probe: the request is a buffer built
 // once per check, the response is parsed as it arrives into a head and a body stream of plain
 // callbacks. Node's own client (ClientRequest, Agent, IncomingMessage, a Readable per response)
 // cost more than half of the exporter's main-thread time at 1 000 checks a second, for features
@@ -327,24 +327,66 @@ const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 let sharedContext: tls.SecureContext | undefined;
 
 /**
+ * A plain-TCP socket object kept from one probe to the next. Each connection is new (Node lets a
+ * net.Socket connect again once it has emitted 'close'); what is kept is the JavaScript object
+ * and its stream state. A closed socket object is freed only by a full collection in Node 20
+ * (its wrappers outlive the young generation): one per probe was ~1.6 KB promoted a probe, half
+ * of all that reached old space at 1 000 probes a second, and the full collections it brought
+ * fell inside scrapes. Reused, a probe promotes next to nothing (docs/capacity.md).
+ */
+class ProbeSocket {
+  readonly socket: net.Socket;
+  /** The exchange on this connection reads through here (the socket's `onread` is fixed at its creation). */
+  read: (n: number) => boolean = NOT_READING;
+  /** Listeners Node itself keeps on a fresh socket: one that holds more was left with somebody's, and is not reused. */
+  private readonly baseline: number;
+
+  constructor() {
+    // Documented for new net.Socket() as for net.connect(); @types/node lists it for connect only.
+    // noDelay is applied to each connection's handle as it connects.
+    this.socket = new net.Socket({ noDelay: true, onread: { buffer: READ_BUFFER, callback: (n: number) => this.read(n) } } as net.SocketConstructorOpts);
+    this.baseline = this.listeners();
+  }
+
+  listeners(): number {
+    const s = this.socket;
+    return s.listenerCount('connect') + s.listenerCount('end') + s.listenerCount('error') + s.listenerCount('close') + s.listenerCount('data');
+  }
+
+  get clean(): boolean {
+    return this.listeners() === this.baseline;
+  }
+}
+
+const NOT_READING = () => false;
+/** Closed sockets ready for another connection: as many as were ever open at once, to this bound. */
+const IDLE_SOCKETS: ProbeSocket[] = [];
+const MAX_IDLE_SOCKETS = 1024;
+
+/** How many closed sockets wait for reuse (tests). */
+export function idleSockets(): number {
+  return IDLE_SOCKETS.length;
+}
+
+/**
  * Send `message` on a new connection to `endpoint` and parse the response into `events`. The
  * connection is closed when the response ends, on an error, or on `close`.
  */
 export function request(endpoint: Endpoint, message: Buffer, headRequest: boolean, events: ExchangeEvents): OpenExchange {
   let closed = false;
   let gotByte = false;
-  const onread = { buffer: READ_BUFFER, callback: (n: number) => read(n) };
-  const socket: net.Socket = endpoint.tls
-    ? tls.connect({
+  const pooled = endpoint.tls ? undefined : (IDLE_SOCKETS.pop() ?? new ProbeSocket());
+  const socket: net.Socket = pooled
+    ? pooled.socket
+    : tls.connect({
       host: endpoint.address,
       port: endpoint.port,
-      servername: endpoint.tls.servername,
-      rejectUnauthorized: endpoint.tls.rejectUnauthorized,
+      servername: endpoint.tls!.servername,
+      rejectUnauthorized: endpoint.tls!.rejectUnauthorized,
       secureContext: (sharedContext ??= tls.createSecureContext()),
       // Documented for tls.connect as for net.connect; @types/node lists it for net only.
-      onread,
-    } as tls.ConnectionOptions)
-    : net.connect({ host: endpoint.address, port: endpoint.port, noDelay: true, onread });
+      onread: { buffer: READ_BUFFER, callback: (n: number) => read(n) },
+    } as tls.ConnectionOptions);
   const close = () => {
     if (closed) return;
     closed = true;
@@ -373,7 +415,14 @@ export function request(endpoint: Endpoint, message: Buffer, headRequest: boolea
       events.end();
     },
   });
-  socket.once('connect', () => { if (!closed) events.connected(); });
+  const connected = () => {
+    if (closed) return;
+    events.connected();
+    // Written once connected, not queued before: a socket destroyed while connecting keeps
+    // Node's listener that would write the queued bytes, which a reused socket must not carry.
+    if (pooled) socket.write(message);
+  };
+  socket.once('connect', connected);
   if (endpoint.tls) socket.once('secureConnect', () => { if (!closed) events.secured(socket as TLSSocket); });
   function read(n: number): boolean {
     if (closed) return false;
@@ -392,11 +441,30 @@ export function request(endpoint: Endpoint, message: Buffer, headRequest: boolea
   socket.on('error', fail);
   // A close without an end (a reset after the body began): whatever the parser makes of it.
   socket.once('close', () => {
-    if (closed) return;
-    ended();
-    fail(Object.assign(new Error('connection closed'), { code: 'ECONNRESET' }));
+    if (!closed) {
+      ended();
+      fail(Object.assign(new Error('connection closed'), { code: 'ECONNRESET' }));
+    }
+    if (pooled) release(pooled, connected, ended, fail);
   });
-  // Not end(): some servers take a half-closed connection for a client that gave up.
-  socket.write(message);
+  if (pooled) {
+    pooled.read = read;
+    socket.connect({ host: endpoint.address, port: endpoint.port });
+  } else {
+    // Not end(): some servers take a half-closed connection for a client that gave up.
+    socket.write(message);
+  }
   return { close };
+}
+
+/** After its 'close': the socket object waits for the next probe, without this exchange's listeners. */
+function release(pooled: ProbeSocket, ...listeners: Array<Parameters<net.Socket['off']>[1]>): void {
+  pooled.read = NOT_READING;
+  const socket = pooled.socket;
+  for (const l of listeners) {
+    socket.off('connect', l);
+    socket.off('end', l);
+    socket.off('error', l);
+  }
+  if (pooled.clean && IDLE_SOCKETS.length < MAX_IDLE_SOCKETS) IDLE_SOCKETS.push(pooled);
 }
