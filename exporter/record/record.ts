@@ -154,10 +154,13 @@ export class CheckRecord {
   private sql?: RecordSql;
   private opening?: Promise<RecordSql | undefined>;
   private results = new PendingResults();
+  /** The columns and the rollups the flush in progress took: cleared, they take the next second's. */
+  private spareResults = new PendingResults();
   private events: RecordEvent[] = [];
   /** Incidents derived from the status events as they are queued (record/incidents.ts); written with them. */
   readonly incidents = new IncidentBook();
   private rollups = new RollupBuffer();
+  private spareRollups = new RollupBuffer();
   /** Rollups of results written to the staging table and not merged yet (record/staging.ts). */
   private unmerged = new RollupBuffer();
   /** Response-time sketches of the hours not rolled up yet: a report's recent edge. */
@@ -406,52 +409,65 @@ export class CheckRecord {
     if (this.queuedFlush) return this.queuedFlush;
     const flushing = this.serial(async () => {
       this.queuedFlush = undefined;
+      // This flush takes the second's columns and rollups; the spare ones, cleared by the flush
+      // before, take the next second's (rows and columns made anew each second lived the second
+      // and reached old space).
       const results = this.results;
+      const rollups = this.rollups;
       const events = this.events;
-      const rollups = this.rollups.drain();
       const mergeAsked = this.mergeAsked;
-      this.results = new PendingResults();
+      this.results = this.spareResults;
+      this.rollups = this.spareRollups;
       this.events = [];
       this.mergeAsked = false;
-      const sql = await this.connection();
-      if (!sql) return;
-      const started = performance.now();
       try {
-        await this.ensureIds(sql, (function* () {
-          yield* results.checks;
-          for (const r of rollups) yield r.check;
-          for (const e of events) if (e.check) yield e.check;
-        })());
-        const staging = stages(sql.dialect);
-        const id = (check: string) => this.checkIds.get(check)!;
-        // Straight into `results` in key order: each row lands next to the one before it in the
-        // clustered table. (Staged rows are appended; the merge orders them.)
-        const statements: Statement[] = results.length ? [results.insert(resultInsert(sql.dialect), id, { withMaxGap: staging, sorted: !staging })] : [];
-        const staged = staging ? this.staged + results.length : 0;
-        const merging = staged > 0 && (mergeAsked || staged >= MERGE_ROWS || this.now() - this.mergedAt >= MERGE_EVERY_MS);
-        // The minute rollups go with the results they count: straight through, or kept in memory
-        // with the staged results until they are merged.
-        const byId = (list: RollupRow[]) => list.map((r) => ({ ...r, check: id(r.check) }));
-        if (!staging) statements.push(...rollupUpserts(sql.dialect, byId(rollups)));
-        else if (merging) statements.push(...rollupUpserts(sql.dialect, byId([...this.unmerged.peek(), ...rollups])), ...mergeResults());
-        for (const e of events) statements.push(eventInsert(e, e.check ? id(e.check) : null));
-        const incidents = this.incidents.pending();
-        statements.push(...incidents.statements);
-        await sql.transaction(statements);
-        incidents.committed();
-        this.staged = merging ? 0 : staged;
-        if (merging) {
-          this.merges++;
-          this.mergedAt = this.now();
-          this.unmerged = new RollupBuffer();
-        } else if (staging) {
-          this.unmerged.add(rollups);
+        const sql = await this.connection();
+        if (!sql) return;
+        const started = performance.now();
+        const n = results.length;
+        const counted = rollups.counted();
+        try {
+          await this.ensureIds(sql, (function* () {
+            yield* results.checks;
+            yield* counted.checks;
+            for (const e of events) if (e.check) yield e.check;
+          })());
+          const staging = stages(sql.dialect);
+          const id = (check: string) => this.checkIds.get(check)!;
+          // Straight into `results` in key order: each row lands next to the one before it in the
+          // clustered table. (Staged rows are appended; the merge orders them.)
+          const statements: Statement[] = n ? [results.insert(resultInsert(sql.dialect), id, { withMaxGap: staging, sorted: !staging })] : [];
+          const staged = staging ? this.staged + n : 0;
+          const merging = staged > 0 && (mergeAsked || staged >= MERGE_ROWS || this.now() - this.mergedAt >= MERGE_EVERY_MS);
+          // The minute rollups go with the results they count: straight through, or kept in memory
+          // with the staged results until they are merged.
+          const byId = (list: RollupRow[]) => list.map((r) => ({ ...r, check: id(r.check) }));
+          if (!staging) statements.push(...rollupUpserts(sql.dialect, byId(rollups.peek())));
+          else if (merging) statements.push(...rollupUpserts(sql.dialect, byId([...this.unmerged.peek(), ...rollups.peek()])), ...mergeResults());
+          for (const e of events) statements.push(eventInsert(e, e.check ? id(e.check) : null));
+          const incidents = this.incidents.pending();
+          statements.push(...incidents.statements);
+          await sql.transaction(statements);
+          incidents.committed();
+          this.staged = merging ? 0 : staged;
+          if (merging) {
+            this.merges++;
+            this.mergedAt = this.now();
+            this.unmerged = new RollupBuffer();
+          } else if (staging) {
+            this.unmerged.addFrom(rollups);
+          }
+          this.lastFlush = { rows: n + counted.rows + events.length, ms: performance.now() - started };
+          this.lastWriteAt = this.now();
+          this.succeeded();
+        } catch (err) {
+          this.failed(err);
         }
-        this.lastFlush = { rows: results.length + rollups.length + events.length, ms: performance.now() - started };
-        this.lastWriteAt = this.now();
-        this.succeeded();
-      } catch (err) {
-        this.failed(err);
+      } finally {
+        results.clear();
+        rollups.clear();
+        this.spareResults = results;
+        this.spareRollups = rollups;
       }
     });
     this.queuedFlush = flushing;

@@ -120,17 +120,19 @@ export class RollupBuffer<K = string> {
 
   /** Rows drained from another buffer, added to these. */
   add(rows: readonly RollupRow<K>[]): void {
-    for (const x of rows) {
-      const r = this.row(x.check, x.minute);
-      r.runs += x.runs;
-      r.failures += x.failures;
-      for (let i = 0; i < r.seconds.length; i++) r.seconds[i] += x.seconds[i];
-      r.rtSum += x.rtSum;
-      if (x.rtMax > r.rtMax) r.rtMax = x.rtMax;
-      if (x.barWorst > r.barWorst) r.barWorst = x.barWorst;
-      r.barRuns += x.barRuns;
-      r.barUp += x.barUp;
-    }
+    for (const x of rows) this.addTo(x.check, x.minute, x);
+  }
+
+  private addTo(check: K, minute: number, x: MinuteRollup): void {
+    const r = this.row(check, minute);
+    r.runs += x.runs;
+    r.failures += x.failures;
+    for (let i = 0; i < r.seconds.length; i++) r.seconds[i] += x.seconds[i];
+    r.rtSum += x.rtSum;
+    if (x.rtMax > r.rtMax) r.rtMax = x.rtMax;
+    if (x.barWorst > r.barWorst) r.barWorst = x.barWorst;
+    r.barRuns += x.barRuns;
+    r.barUp += x.barUp;
   }
 
   /** Whether nothing was added since the last drain. */
@@ -151,18 +153,44 @@ export class RollupBuffer<K = string> {
   drain(): RollupRow<K>[] {
     const out: RollupRow<K>[] = [];
     for (const [check, byMinute] of this.rows) {
+      for (const [minute, r] of byMinute) if (!isEmpty(r)) out.push(rowOf(check, minute, r, r.seconds.slice()));
+    }
+    this.clear();
+    return out;
+  }
+
+  /**
+   * Empty again, as after a drain: rows are zeroed and kept for what comes next, and those
+   * nothing was added to since the drain before are dropped.
+   */
+  clear(): void {
+    for (const [check, byMinute] of this.rows) {
       for (const [minute, r] of byMinute) {
-        if (isEmpty(r)) {
-          byMinute.delete(minute);
-          continue;
-        }
-        out.push(rowOf(check, minute, r, r.seconds.slice()));
-        reset(r);
+        if (isEmpty(r)) byMinute.delete(minute);
+        else reset(r);
       }
       if (!byMinute.size) this.rows.delete(check);
     }
     this.added = false;
-    return out;
+  }
+
+  /** Everything in `other` added to these, row by row (no rows of their own made in between). */
+  addFrom(other: RollupBuffer<K>): void {
+    for (const [check, byMinute] of other.rows) {
+      for (const [minute, x] of byMinute) if (!isEmpty(x)) this.addTo(check, minute, x);
+    }
+  }
+
+  /** The checks with something added since the last drain, and how many rows they hold. */
+  counted(): { checks: K[]; rows: number } {
+    const checks: K[] = [];
+    let rows = 0;
+    for (const [check, byMinute] of this.rows) {
+      let any = false;
+      for (const r of byMinute.values()) if (!isEmpty(r)) { rows++; any = true; }
+      if (any) checks.push(check);
+    }
+    return { checks, rows };
   }
 }
 

@@ -96,7 +96,14 @@ export class SseHub {
   readonly boot = randomBytes(4).toString('hex');
   private seq = 0;
   private clients = new Set<Client>();
-  private pending = new Map<string, CheckState>();
+  /**
+   * Checks with a result since the last flush, in order, and per check the flush it was last
+   * queued for: a Map cleared at every flush grew its table again four times a second, tables
+   * that lived long enough to reach old space.
+   */
+  private pending: string[] = [];
+  private queuedFor = new Map<string, number>();
+  private flushes = 0;
   private rollupChanged = false;
   private flushTimer?: NodeJS.Timeout;
   private heartbeatTimer?: NodeJS.Timeout;
@@ -212,7 +219,11 @@ export class SseHub {
   }
 
   private queue(s: CheckState, previous: string): void {
-    this.pending.set(s.config.name, s);
+    const name = s.config.name;
+    if (this.queuedFor.get(name) !== this.flushes) {
+      this.queuedFor.set(name, this.flushes);
+      this.pending.push(name);
+    }
     if (s.status !== previous) this.rollupChanged = true;
     if (!this.flushTimer) {
       this.flushTimer = setTimeout(() => this.flush(), this.o.coalesceMs);
@@ -222,12 +233,13 @@ export class SseHub {
 
   private flush(): void {
     this.flushTimer = undefined;
-    if (!this.pending.size) return;
+    if (!this.pending.length) return;
     // Published even with nobody connected: a page that took a snapshot a moment ago connects
     // with its id and gets the gap replayed from the backlog.
-    const checks = [...this.pending.keys()];
+    const checks = this.pending;
     const rollup = this.rollupChanged;
-    this.pending.clear();
+    this.pending = [];
+    this.flushes++;
     this.rollupChanged = false;
     this.publish({ seq: 0, event: 'update', checks, rollup, size: checks.length * 8 });
   }
@@ -262,7 +274,10 @@ export class SseHub {
   private reset(): void {
     clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
-    this.pending.clear();
+    this.pending = [];
+    // Removed checks leave the map here.
+    this.queuedFor.clear();
+    this.flushes++;
     this.rollupChanged = false;
     this.publish({ seq: 0, event: 'reset', data: { reason: 'configuration reloaded' }, size: 64 });
   }

@@ -37,4 +37,27 @@ describe('pending results as columns', () => {
       [1, 2, 2], [2_000, 1_000, 3_000], [3, 1, 0], [2, 457, 250_000], [0, 1, 1], ['timeout', null, null], ["it's slow", 'ok', null],
     ]);
   });
+
+  it('keeps its columns from flush to flush: cleared, filled past their first size, the texts let go', () => {
+    const p = pending();
+    p.insert('INSERT …', id, { withMaxGap: true, sorted: false });
+    p.clear();
+    expect(p.length).toBe(0);
+    expect(p.checks).toEqual([]);
+    expect(p.insert('INSERT …', id, { withMaxGap: true, sorted: false }).columns!.map((c) => c.length)).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
+    const n = 1_000;
+    for (let i = 0; i < n; i++) p.push(i % 2 ? 'api' : 'db', 10_000 + i, i % 4, i / 1e6, i % 3 !== 0, i % 3 ? undefined : 'timeout', i % 5 ? undefined : `m${i}`, 30_000);
+    expect(p.length).toBe(n);
+    const columns = p.insert('INSERT …', id, { withMaxGap: true, sorted: false }).columns!.map((c) => Array.from(c));
+    expect(columns[1]).toEqual(Array.from({ length: n }, (_, i) => 10_000 + i));
+    expect(columns[3]).toEqual(Array.from({ length: n }, (_, i) => i));
+    expect(columns[6]).toEqual(Array.from({ length: n }, (_, i) => (i % 5 ? null : `m${i}`)));
+    // A statement made before a clear keeps its values.
+    const kept = p.insert('INSERT …', id, { withMaxGap: false, sorted: false });
+    p.clear();
+    p.push('db', 1, 0, 0, true, undefined, 'after', 30_000);
+    expect(Array.from(kept.columns![1])).toEqual(columns[1]);
+    expect(Array.from(kept.columns![6])).toEqual(columns[6]);
+    expect(p.insert('INSERT …', id, { withMaxGap: false, sorted: false }).columns!.map((c) => Array.from(c))).toEqual([[1], [1], [0], [0], [1], [null], ['after']]);
+  });
 });

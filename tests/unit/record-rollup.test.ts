@@ -89,6 +89,36 @@ describe('RollupBuffer drained every second', () => {
     expect(live.drain()).toEqual([]);
   });
 
+  it('two buffers taking turns, each added whole to the merge\'s and cleared, give the same rows (the record\'s flushes)', () => {
+    const once = new RollupBuffer();
+    const turns = [new RollupBuffer(), new RollupBuffer()];
+    const merged = new RollupBuffer();
+    const previous = [new Map<string, { t: number; rank: number }>(), new Map<string, { t: number; rank: number }>()];
+    let live = 0;
+    for (let i = 0; i < 400; i++) {
+      const r = run(i);
+      countRun(once, previous[0], r.check, r.t, r.duration, r.ok, r.rank, 30_000);
+      countRun(turns[live], previous[1], r.check, r.t, r.duration, r.ok, r.rank, 30_000);
+      if (i % 4 === 3) {
+        const taken = turns[live];
+        live = 1 - live;
+        // What a flush writes: the checks it names and the rows it counts, then the rows added whole.
+        const { checks, rows } = taken.counted();
+        expect(rows).toBe(taken.peek().length);
+        expect(new Set(checks)).toEqual(new Set(taken.peek().map((x) => x.check)));
+        merged.addFrom(taken);
+        taken.clear();
+        expect(taken.empty).toBe(true);
+        expect(taken.counted()).toEqual({ checks: [], rows: 0 });
+      }
+    }
+    for (const b of turns) merged.addFrom(b);
+    const key = (r: RollupRow) => `${r.check}@${r.minute}`;
+    const expected = once.drain().map(rounded).sort((a, b) => key(a).localeCompare(key(b)));
+    expect(merged.drain().map(rounded).sort((a, b) => key(a).localeCompare(key(b)))).toEqual(expected);
+    expect(expected.length).toBeGreaterThan(10);
+  });
+
   it('hands out rows that stay as they were while the buffer counts on', () => {
     const b = new RollupBuffer();
     const previous = new Map<string, { t: number; rank: number }>();
