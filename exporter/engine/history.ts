@@ -261,13 +261,26 @@ export class MinuteSlots {
 
   /** Visit the minutes with runs whose start is in [from, to) (epoch ms), oldest first. */
   forEach(from: number, to: number, fn: (minuteStart: number, worst: number, runs: number, up: number) => void): void {
+    this.forEachSpan(from, to, (start, minutes, worst, runs, up) => {
+      for (let k = 0; k < minutes; k++) fn(start + k * MINUTE, worst, runs, up);
+    });
+  }
+
+  /**
+   * forEach() by stretches: `minutes` consecutive minutes from `start` that each hold these
+   * counts. A steady check's day is ~23 stretches, not 1 440 minutes: a status snapshot of 500
+   * checks walked 720 000 minutes, two thirds of its time.
+   */
+  forEachSpan(from: number, to: number, fn: (start: number, minutes: number, worst: number, runs: number, up: number) => void): void {
     if (!this.cells) return;
     const first = Math.max(Math.ceil(from / MINUTE), this.head - BAR_MINUTES + 1);
     const last = Math.min(Math.ceil(to / MINUTE) - 1, this.head);
-    for (let m = first; m <= last; m++) {
+    for (let m = first; m <= last;) {
       const i = m % BAR_MINUTES;
+      const n = Math.min(this.sameFrom(i), last - m + 1);
       const runs = this.runs(i);
-      if (runs) fn(m * MINUTE, this.worst(i), runs, runs - this.down(i));
+      if (runs) fn(m * MINUTE, n, this.worst(i), runs, runs - this.down(i));
+      m += n;
     }
   }
 
@@ -279,6 +292,12 @@ export class MinuteSlots {
   /** Bytes of minutes held apart (pages that hold one value throughout take none). */
   bytes(): number {
     return this.cells?.bytes() ?? 0;
+  }
+
+  /** How many slots from `i` on (at least 1, never past the last) hold what slot `i` holds. */
+  private sameFrom(i: number): number {
+    const cells = this.cells!;
+    return this.packed ? cells.sameTo(i) : Math.min(cells.sameTo(i), cells.sameTo(BAR_MINUTES + i), BAR_MINUTES - i);
   }
 
   private runs(i: number): number {

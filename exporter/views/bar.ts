@@ -30,6 +30,7 @@ export function barSpec(now: number, count = DEFAULT_BAR_BUCKETS, span = BAR_SPA
 /** Where the bar of `spec` ends (exclusive), epoch ms. */
 export const barEnd = (spec: BarSpec): number => spec.start + spec.count * spec.step;
 
+const MINUTE = 60_000;
 const UNKNOWN = statusRank('unknown');
 const CRITICAL = statusRank('critical');
 
@@ -81,6 +82,28 @@ export class BucketAccumulator {
       this.up[i] += up;
     }
     if (worst > this.worst[i]) this.worst[i] = worst;
+  }
+
+  /** `minutes` consecutive minutes from `t`, each holding the same counts: addMinute() for each, a bucket at a time. */
+  addMinutes(t: number, minutes: number, worst: number, runs: number, up: number, planned = false): void {
+    const { start, step } = this.spec;
+    const end = barEnd(this.spec);
+    for (let k = 0; k < minutes;) {
+      const at = t + k * MINUTE;
+      if (at >= end) return;
+      const i = this.index(at);
+      // Minutes up to the next bucket's start (before the bar: up to the bar's start).
+      const n = Math.min(minutes, Math.ceil(((i >= 0 ? start + (i + 1) * step : start) - t) / MINUTE)) - k;
+      if (i >= 0 && runs > 0) {
+        if (planned) this.planned[i] += n * runs;
+        else {
+          this.runs[i] += n * runs;
+          this.up[i] += n * up;
+        }
+        if (worst > this.worst[i]) this.worst[i] = worst;
+      }
+      k += n;
+    }
   }
 
   /** The letter of bucket `i`. */
@@ -167,13 +190,23 @@ export function bucketAt(ring: HistoryRing, t: number | undefined, now: number, 
 
 function addMinutes(acc: BucketAccumulator, ring: HistoryRing, from: number, to: number, planned: PlannedSpans): void {
   if (!planned.length) {
-    ring.minutes.forEach(from, to, (m, worst, runs, up) => acc.addMinute(m, worst, runs, up));
+    ring.minutes.forEachSpan(from, to, (m, minutes, worst, runs, up) => acc.addMinutes(m, minutes, worst, runs, up));
     return;
   }
-  // Minutes come oldest first and the spans are sorted: one walk over both.
+  // Stretches come oldest first and the spans are sorted: one walk over both, each stretch cut
+  // where a window starts or ends (a minute is in maintenance when its start is).
   let k = 0;
-  ring.minutes.forEach(from, to, (m, worst, runs, up) => {
-    while (k < planned.length && planned[k][1] <= m) k++;
-    acc.addMinute(m, worst, runs, up, k < planned.length && planned[k][0] <= m);
+  ring.minutes.forEachSpan(from, to, (start, minutes, worst, runs, up) => {
+    let m = start;
+    let left = minutes;
+    while (left > 0) {
+      while (k < planned.length && planned[k][1] <= m) k++;
+      const inside = k < planned.length && planned[k][0] <= m;
+      const edge = k === planned.length ? Infinity : inside ? planned[k][1] : planned[k][0];
+      const n = Math.min(left, Math.ceil((edge - m) / MINUTE));
+      acc.addMinutes(m, n, worst, runs, up, inside);
+      m += n * MINUTE;
+      left -= n;
+    }
   });
 }

@@ -5,7 +5,7 @@ import { StateStore } from '../../exporter/engine/state.js';
 import { parseConfig } from '../../exporter/config/load.js';
 import { PROBE_KINDS } from '../../exporter/probes/index.js';
 import { statusRank, STATUSES, type Status } from '../../exporter/model/status.js';
-import { barOf, barSpec, bucketAt, bucketize } from '../../exporter/views/bar.js';
+import { barEnd, barOf, barSpec, BucketAccumulator, bucketAt, bucketize } from '../../exporter/views/bar.js';
 
 describe('HistoryRing', () => {
   it('keeps the newest points up to capacity, oldest first', () => {
@@ -101,6 +101,49 @@ describe('history in memory: a short ring and the bar per minute (history must n
     expect([half.runs[i], half.up[i], half.planned[i]]).toEqual([15, 0, 15]);
     expect(bucketAt(ring, down[0] + 1_000, T, [down])).toMatchObject({ letter: 'c', runs: 0, up: 0, maintenance: 30 });
     expect(bucketAt(ring, down[0] + 1_000, T)).toMatchObject({ letter: 'c', runs: 30, up: 0, maintenance: 0 });
+  });
+
+  it('a bar taken by stretches of like minutes equals one taken minute by minute, for any layout and maintenance windows', () => {
+    const MIN = 60_000;
+    fc.assert(fc.property(
+      // A day and a bit of minutes at 6 runs each, in stretches of one status (a few runs critical).
+      fc.array(fc.tuple(fc.integer({ min: 1, max: 300 }), fc.nat(3), fc.nat(6)), { minLength: 1, maxLength: 30 }),
+      fc.integer({ min: 1, max: 100 }),
+      fc.nat(3 * 3_600_000),
+      // Windows from any millisecond, and on minute starts (where a minute is just in or just out).
+      fc.array(fc.oneof(
+        fc.tuple(fc.nat(1_700 * MIN), fc.integer({ min: 1, max: 300 * MIN })),
+        fc.tuple(fc.nat(1_700).map((m) => m * MIN), fc.integer({ min: 1, max: 300 }).map((m) => m * MIN)),
+      ), { maxLength: 4 }),
+      (stretches, count, late, windows) => {
+        const ring = new HistoryRing(10);
+        const t0 = T - 26 * H;
+        let m = 0;
+        for (const [minutes, rank, down] of stretches) {
+          for (let k = 0; k < minutes; k++, m++) {
+            for (let r = 0; r < 6; r++) ring.push({ t: t0 + m * MIN + r * 10_000, duration: 0.1, status: r < down ? 'critical' : STATUSES[rank] });
+          }
+        }
+        const now = t0 + m * MIN + late;
+        const spec = barSpec(now, count);
+        // Windows sorted and merged, as Maintenance.excluded gives them.
+        const planned: Array<[number, number]> = [];
+        for (const [from, length] of windows.map(([a, b]) => [t0 + a, t0 + a + b]).sort((a, b) => a[0] - b[0])) {
+          const prev = planned[planned.length - 1];
+          if (prev && from <= prev[1]) prev[1] = Math.max(prev[1], length);
+          else planned.push([from, length]);
+        }
+        const byMinute = new BucketAccumulator(spec);
+        let w = 0;
+        ring.minutes.forEach(spec.start, barEnd(spec), (minute, worst, runs, up) => {
+          while (w < planned.length && planned[w][1] <= minute) w++;
+          byMinute.addMinute(minute, worst, runs, up, w < planned.length && planned[w][0] <= minute);
+        });
+        const byStretch = barOf(ring, spec, planned);
+        expect([byStretch.worst, byStretch.runs, byStretch.up, byStretch.planned].map((a) => Array.from(a)))
+          .toEqual([byMinute.worst, byMinute.runs, byMinute.up, byMinute.planned].map((a) => Array.from(a)));
+      },
+    ), { numRuns: 150 });
   });
 
   it('restored minutes fill the bar without counting the restored runs twice', () => {

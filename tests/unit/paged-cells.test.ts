@@ -34,6 +34,13 @@ describe('PagedCells', () => {
           }
         }
         expect(Array.from({ length }, (_, i) => cells.get(i))).toEqual(model);
+        // sameTo: the cells from i to its page's end that hold what i holds, dense page or not.
+        const same = (i: number) => {
+          let j = i + 1;
+          while (j < Math.min(length, (Math.floor(i / 64) + 1) * 64) && model[j] === model[i]) j++;
+          return j - i;
+        };
+        expect(Array.from({ length }, (_, i) => cells.sameTo(i))).toEqual(Array.from({ length }, (_, i) => same(i)));
         // Never more than a page's worth of cells per page there is.
         expect(cells.bytes()).toBeLessThanOrEqual(Math.ceil(length / 64) * 64 * (cells.wide ? 2 : 1));
         cells.compactAll();
@@ -42,6 +49,7 @@ describe('PagedCells', () => {
         let mixed = 0;
         for (let p = 0; p * 64 < length; p++) if (new Set(model.slice(p * 64, p * 64 + 64)).size > 1) mixed++;
         expect(cells.bytes()).toBeGreaterThanOrEqual(mixed * 64 * (cells.wide ? 2 : 1));
+        expect(Array.from({ length }, (_, i) => cells.sameTo(i))).toEqual(Array.from({ length }, (_, i) => same(i)));
       },
     ), { numRuns: 300 });
   });
