@@ -8,7 +8,7 @@
 //     status (`since`) -> row shows it (coalescing window + SSE + render);
 //   - history memory for 500 checks x 24 h: measured IN THIS PROCESS, not in the spawned exporter
 //     (it has only run for a minute): a StateStore with the same 500 checks at a 10 s interval
-//     (8 640 points each = the default history.max_points cap) is filled synthetically, and the
+//     (8 640 points each: history.max_points set to a day at 10 s) is filled synthetically, and the
 //     heap + ArrayBuffer growth is measured after GC, next to historyBytes(); plus the time to build
 //     the /api/v1/status snapshot and the 24 h report over that full history;
 //   - 100 viewers: exporter CPU from /proc/<pid>/stat and /metrics latency (sequential GETs at
@@ -300,7 +300,7 @@ async function historyMemory() {
   const reportMs = performance.now() - t;
   return {
     history_points_per_check: 8640,
-    history_bytes_per_point: 13,
+    history_bytes_per_point: round(state.list()[0].history.bytes() / 8640),
     history_bytes_accounted_mb: round(state.historyBytes() / 2 ** 20),
     history_heap_growth_mb: round((after - before) / 2 ** 20),
     history_full_status_snapshot_ms: round(snapshotMs),

@@ -1,4 +1,4 @@
-// Per-check history in memory: the newest runs in a fixed-size ring of typed arrays (13 bytes a
+// Per-check history in memory: the newest runs in a fixed-size ring of typed arrays (9 bytes a
 // point: time, duration, status; history.max_points of them, 300 by default, allocated lazily)
 // for the sparkline, the live page and short reports, and the status bar's 24 h one slot a
 // minute (MinuteSlots, 1.4 KB a check at most, 64-128 bytes for a steady one). Everything older
@@ -14,18 +14,26 @@ export interface HistoryPoint {
 
 const GROW = 64;
 
+/** The most milliseconds a ring's times span while it holds them as offsets from its base (49.7 days). */
+const NARROW_SPAN = 2 ** 32;
+
 /**
  * The ring's three columns of `n` points in one ArrayBuffer: each buffer of its own cost ~0.2 KB
  * besides its bytes (its JS object, V8's backing-store record and the allocation), more than the
- * points of a young ring.
+ * points of a young ring. Times are whole milliseconds after the ring's base in 4 bytes, or
+ * (`wide`) epoch milliseconds in 8 once the points held span more than NARROW_SPAN (a check every
+ * 4 h or slower keeping 300 points) or a time is not whole.
  */
-function columnsOf(n: number): [Float64Array, Float32Array, Uint8Array] {
-  const buffer = new ArrayBuffer(n * 13);
-  return [new Float64Array(buffer, 0, n), new Float32Array(buffer, n * 8, n), new Uint8Array(buffer, n * 12, n)];
+function columnsOf(n: number, wide: boolean): [Uint32Array | Float64Array, Float32Array, Uint8Array] {
+  const bytes = wide ? 8 : 4;
+  const buffer = new ArrayBuffer(n * (bytes + 5));
+  return [wide ? new Float64Array(buffer, 0, n) : new Uint32Array(buffer, 0, n), new Float32Array(buffer, n * bytes, n), new Uint8Array(buffer, n * (bytes + 4), n)];
 }
 
 export class HistoryRing {
-  private times: Float64Array;
+  /** Milliseconds after `base` (Uint32Array), or epoch milliseconds once wide (`base` is then 0). */
+  private times: Uint32Array | Float64Array;
+  private base = 0;
   private durations: Float32Array;
   private statuses: Uint8Array;
   private start = 0;
@@ -35,16 +43,18 @@ export class HistoryRing {
 
   constructor(readonly capacity: number) {
     // Start small and grow: most checks never fill 24 h before a reload or restart.
-    [this.times, this.durations, this.statuses] = columnsOf(Math.min(capacity, GROW));
+    [this.times, this.durations, this.statuses] = columnsOf(Math.min(capacity, GROW), false);
   }
 
   /** Add the newest run; `minutes: false` leaves the per-minute bar alone (a restored run it already counts). */
   push(p: HistoryPoint, minutes = true): void {
     if (minutes) this.minutes.add(p.t, statusRank(p.status));
     if (this.count < this.capacity && this.count === this.times.length) this.grow();
+    const offset = p.t - this.base;
+    if (this.times instanceof Uint32Array && !(offset >= 0 && offset < NARROW_SPAN && Number.isInteger(offset))) this.rebase(p.t);
     const size = this.times.length;
     const i = (this.start + this.count) % size;
-    this.times[i] = p.t;
+    this.times[i] = p.t - this.base;
     this.durations[i] = p.duration;
     this.statuses[i] = statusRank(p.status);
     if (this.count < size) this.count++;
@@ -61,8 +71,8 @@ export class HistoryRing {
     const size = this.times.length;
     for (let k = 0; k < this.count; k++) {
       const i = (this.start + k) % size;
-      if (this.times[i] < since) continue;
-      out.push({ t: this.times[i], duration: this.durations[i], status: STATUSES[this.statuses[i]] });
+      if (this.times[i] + this.base < since) continue;
+      out.push({ t: this.times[i] + this.base, duration: this.durations[i], status: STATUSES[this.statuses[i]] });
     }
     return out;
   }
@@ -75,7 +85,7 @@ export class HistoryRing {
     const size = this.times.length;
     for (let k = this.lowerBound(since); k < this.count; k++) {
       const i = this.start + k < size ? this.start + k : this.start + k - size;
-      fn(this.times[i], this.durations[i], this.statuses[i]);
+      fn(this.times[i] + this.base, this.durations[i], this.statuses[i]);
     }
   }
 
@@ -98,6 +108,7 @@ export class HistoryRing {
       written += run;
       k += run;
     }
+    if (this.base) for (let j = 0; j < n; j++) out.t[j] += this.base;
     return out;
   }
 
@@ -111,7 +122,7 @@ export class HistoryRing {
 
   /** Time of the oldest point held, if any. */
   oldest(): number | undefined {
-    return this.count ? this.times[this.start] : undefined;
+    return this.count ? this.times[this.start] + this.base : undefined;
   }
 
   /** Logical index of the first point with t >= since (points are pushed in time order). */
@@ -121,7 +132,7 @@ export class HistoryRing {
     let hi = this.count;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.times[(this.start + mid) % size] < since) lo = mid + 1;
+      if (this.times[(this.start + mid) % size] + this.base < since) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -130,7 +141,7 @@ export class HistoryRing {
   /** Drop points older than `before` (retention). */
   trim(before: number): void {
     const size = this.times.length;
-    while (this.count > 0 && this.times[this.start] < before) {
+    while (this.count > 0 && this.times[this.start] + this.base < before) {
       this.start = (this.start + 1) % size;
       this.count--;
     }
@@ -142,14 +153,36 @@ export class HistoryRing {
 
   private grow(): void {
     const next = Math.min(this.capacity, Math.max(GROW, this.times.length * 2));
-    const [times, durations, statuses] = columnsOf(next);
+    this.copyTo(next, this.times instanceof Float64Array, this.base);
+  }
+
+  /**
+   * Time `t` does not fit the offsets from the base: count from the oldest point held (or `t`)
+   * instead, or hold epoch milliseconds once the points span more than NARROW_SPAN.
+   */
+  private rebase(t: number): void {
+    if (!this.count && Number.isInteger(t)) {
+      this.base = t;
+      return;
+    }
+    const oldest = this.count ? this.times[this.start] + this.base : t;
+    const newest = this.count ? this.times[(this.start + this.count - 1) % this.times.length] + this.base : t;
+    const base = Math.min(oldest, t);
+    if (Number.isInteger(t) && Math.max(newest, t) - base < NARROW_SPAN) this.copyTo(this.times.length, false, base);
+    else this.copyTo(this.times.length, true, 0);
+  }
+
+  /** The points held into new columns of `size`, oldest first, times as offsets from `base` (or wide). */
+  private copyTo(size: number, wide: boolean, base: number): void {
+    const [times, durations, statuses] = columnsOf(size, wide);
     for (let k = 0; k < this.count; k++) {
       const i = (this.start + k) % this.times.length;
-      times[k] = this.times[i];
+      times[k] = this.times[i] + this.base - base;
       durations[k] = this.durations[i];
       statuses[k] = this.statuses[i];
     }
     this.times = times;
+    this.base = base;
     this.durations = durations;
     this.statuses = statuses;
     this.start = 0;

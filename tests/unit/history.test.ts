@@ -19,12 +19,60 @@ describe('HistoryRing', () => {
     expect(ring.since(240)).toHaveLength(10);
   });
 
-  it('grows lazily and stays within 13 bytes a point', () => {
+  it('grows lazily and stays within 9 bytes a point while its times span less than 49 days (13 past that)', () => {
     const ring = new HistoryRing(8640);
-    ring.push({ t: 1, duration: 0.1, status: 'healthy' });
-    expect(ring.bytes()).toBeLessThan(64 * 13 + 1);
-    for (let i = 0; i < 10_000; i++) ring.push({ t: i, duration: 0.1, status: 'healthy' });
-    expect(ring.bytes()).toBe(8640 * 13);
+    const t0 = Date.UTC(2026, 11, 6);
+    ring.push({ t: t0, duration: 0.1, status: 'healthy' });
+    expect(ring.bytes()).toBe(64 * 9);
+    for (let i = 0; i < 10_000; i++) ring.push({ t: t0 + i * 10_000, duration: 0.1, status: 'healthy' });
+    expect(ring.bytes()).toBe(8640 * 9);
+    expect(ring.oldest()).toBe(t0 + (10_000 - 8640) * 10_000);
+    // A check every 8 h keeping 8 640 runs spans years: its times take 8 bytes, and stay exact.
+    const slow = new HistoryRing(8640);
+    for (let i = 0; i < 200; i++) slow.push({ t: t0 + i * 8 * 3_600_000, duration: 0.1, status: 'healthy' });
+    expect(slow.bytes()).toBe(256 * 13);
+    expect(slow.since().map((p) => p.t)).toEqual(Array.from({ length: 200 }, (_, i) => t0 + i * 8 * 3_600_000));
+  });
+
+  it('reads back what a plain list of its newest points holds, whatever the gaps between them', () => {
+    const DAY = 86_400_000;
+    fc.assert(fc.property(
+      fc.integer({ min: 1, max: 80 }),
+      fc.array(fc.oneof(
+        // Gaps from a millisecond to 60 days (past what 4-byte offsets span), some not whole.
+        fc.tuple(fc.constant('push' as const), fc.oneof(fc.nat(20_000), fc.nat(60 * DAY), fc.double({ min: 0, max: 10, noNaN: true })), fc.nat(3)),
+        fc.tuple(fc.constant('trim' as const), fc.nat(30 * DAY)),
+      ), { maxLength: 150 }),
+      fc.nat(90 * DAY),
+      (capacity, ops, probe) => {
+        const ring = new HistoryRing(capacity);
+        let model: HistoryPoint[] = [];
+        let t = Date.UTC(2026, 0, 1);
+        for (const op of ops) {
+          if (op[0] === 'push') {
+            t += op[1];
+            const p: HistoryPoint = { t, duration: 0.25 * op[2], status: STATUSES[op[2]] };
+            ring.push(p);
+            model.push(p);
+            if (model.length > capacity) model = model.slice(-capacity);
+          } else {
+            ring.trim(t - op[1]);
+            model = model.filter((p) => p.t >= t - op[1]);
+          }
+        }
+        expect(ring.since()).toEqual(model);
+        expect(ring.length).toBe(model.length);
+        expect(ring.oldest()).toBe(model[0]?.t);
+        const since = t - probe;
+        expect(ring.since(since)).toEqual(model.filter((p) => p.t >= since));
+        const seen: number[] = [];
+        ring.forEach(since, (at) => seen.push(at));
+        expect(seen).toEqual(model.filter((p) => p.t >= since).map((p) => p.t));
+        const cols = ring.columns(since, t);
+        expect(Array.from(cols.t)).toEqual(model.filter((p) => p.t >= since && p.t < t).map((p) => p.t));
+        expect(ring.lastDurations(5)).toEqual(model.slice(-5).map((p) => p.duration));
+      },
+    ), { numRuns: 300 });
   });
 
   it('trims points past retention', () => {
