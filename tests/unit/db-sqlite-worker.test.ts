@@ -96,6 +96,33 @@ describe('SQLite in a worker thread', () => {
     expect(await sql.all('SELECT count(*) AS n FROM cols')).toEqual([{ n: 5 }]);
   });
 
+  it('many rows of columns go 64 to a call and the rest one by one, in order, with the same outcome', async () => {
+    const sql = database();
+    await sql.transaction([{ sql: 'CREATE TABLE many (id INTEGER PRIMARY KEY, k INTEGER NOT NULL UNIQUE, v REAL, s TEXT)' }]);
+    const n = 3 * 64 + 17;
+    const k = Float64Array.from({ length: n }, (_, i) => i);
+    const v = Float64Array.from({ length: n }, (_, i) => i / 7);
+    const s = Array.from({ length: n }, (_, i) => (i % 5 ? null : `row ${i}?`));
+    const [first] = await sql.transaction([{ sql: 'INSERT INTO many (k, v, s) VALUES (?, ?, ?)', columns: [k, v, s] }]);
+    expect(first.changes).toBe(n);
+    const rows = await sql.all<{ id: number; k: number; v: number; s: string | null }>('SELECT id, k, v, s FROM many ORDER BY id');
+    expect(rows).toEqual(Array.from({ length: n }, (_, i) => ({ id: i + 1, k: i, v: i / 7, s: s[i] })));
+    // ON CONFLICT after the tuple: only new rows count, in a batch as one by one.
+    const again = Float64Array.from({ length: 150 }, (_, i) => n - 100 + i);
+    const [second] = await sql.transaction([{ sql: 'INSERT INTO many (k, v, s) VALUES (?, ?, ?) ON CONFLICT DO NOTHING', columns: [again, new Float64Array(150), new Array(150).fill('new')] }]);
+    expect(second.changes).toBe(50);
+    // A placeholder outside the tuple: run row by row, each bound in its place.
+    const [third] = await sql.transaction([{ sql: 'INSERT INTO many (k, v, s) VALUES (?, ?, ?) ON CONFLICT (k) DO UPDATE SET s = ?', columns: [k, v, s, new Array(n).fill('updated')] }]);
+    expect(third.changes).toBe(n);
+    expect(await sql.all("SELECT count(*) AS n FROM many WHERE s = 'updated'")).toEqual([{ n }]);
+    // A row in the middle of a batch that fails takes the whole transaction back.
+    const bad = Float64Array.from({ length: 100 }, (_, i) => 10_000 + i);
+    const ids = Float64Array.from({ length: 100 }, (_, i) => (i === 40 ? 1 : 20_000 + i));
+    await expect(sql.transaction([{ sql: 'INSERT INTO many (id, k, v, s) VALUES (?, ?, ?, ?)', columns: [ids, bad, bad, new Array(100).fill(null)] }]))
+      .rejects.toMatchObject({ code: 'SQLITE_CONSTRAINT_PRIMARYKEY' });
+    expect(await sql.all('SELECT count(*) AS n FROM many')).toEqual([{ n: n + 50 }]);
+  });
+
   it('values round-trip: blobs as Buffers, bigints, nulls, statement results', async () => {
     const sql = database();
     const blob = Buffer.from([0, 1, 2, 250]);
