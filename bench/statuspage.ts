@@ -125,6 +125,8 @@ async function pageLoads(browser: Browser, url: string, loads: number) {
         fp: get('first-paint'), fcp: get('first-contentful-paint'), lcp,
         html_server: nav.responseStart - nav.requestStart,
         html_request: nav.requestStart, html_end: nav.responseEnd,
+        css_request: res.find((e) => e.name.endsWith('/page.css'))?.requestStart ?? NaN,
+        css_server: ((e) => (e ? e.responseStart - e.requestStart : NaN))(res.find((e) => e.name.endsWith('/page.css'))),
         css_end: res.find((e) => e.name.endsWith('/page.css'))?.responseEnd ?? NaN,
         theme_end: res.find((e) => e.name.endsWith('/theme.js'))?.responseEnd ?? NaN,
         app_end: res.find((e) => e.name.endsWith('/app.js'))?.responseEnd ?? NaN,
@@ -155,7 +157,7 @@ async function pageLoads(browser: Browser, url: string, loads: number) {
   // The tail in full: a p95 of 20 loads is the second slowest.
   console.log('cold painted, sorted (ms):', cold.map((r) => Math.round(r.painted)).sort((a, b) => a - b).join(' '));
   // Where the slowest loads lost their time, beside the median load's.
-  const phases = ['html_request', 'html_server', 'html_end', 'css_end', 'theme_end', 'app_end', 'snapshot_end', 'dom_content_loaded', 'script_start', 'snapshot_server', 'snapshot', 'rendered', 'painted'] as const;
+  const phases = ['html_request', 'html_server', 'html_end', 'css_request', 'css_server', 'css_end', 'theme_end', 'app_end', 'snapshot_end', 'dom_content_loaded', 'script_start', 'snapshot_server', 'snapshot', 'rendered', 'painted'] as const;
   const line = (r: Record<string, number>) => phases.map((k) => `${k} ${Math.round(r[k])}`).join(' · ');
   const byPainted = [...cold].sort((a, b) => b.painted - a.painted);
   console.log(`cold, median: ${phases.map((k) => `${k} ${pick(cold, k)}`).join(' · ')}`);

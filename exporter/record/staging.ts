@@ -14,8 +14,9 @@
 // merge first; results_all is both tables for whoever reads the file with SQL.
 //
 // PostgreSQL writes straight through: other instances read its results as they come.
-import type { Dialect, RecordSql, SqlValue, Statement } from '../db/sql.js';
+import type { Dialect, RecordSql, Statement } from '../db/sql.js';
 import { greatest } from '../db/sql.js';
+import { STATUSES } from '../model/status.js';
 import { countRun, RollupBuffer, type RollupRow } from './rollup.js';
 
 /** A merge at least this often while results are staged (ms). */
@@ -52,9 +53,18 @@ export function rollupUpserts(dialect: Dialect, rows: RollupRow<number>[]): Stat
       rt_sum = rollup_minute.rt_sum + excluded.rt_sum, rt_max = ${g}(rollup_minute.rt_max, excluded.rt_max),
       bar_worst = ${g}(coalesce(rollup_minute.bar_worst, -1), excluded.bar_worst), bar_runs = coalesce(rollup_minute.bar_runs, 0) + excluded.bar_runs,
       bar_up = coalesce(rollup_minute.bar_up, 0) + excluded.bar_up`;
-  return [...rows]
-    .sort((a, b) => a.check - b.check || a.minute - b.minute)
-    .map((r): Statement => ({ sql, params: [r.check, r.minute, r.runs, r.failures, ...r.seconds, r.rtSum, r.rtMax, r.barWorst, r.barRuns, r.barUp] as SqlValue[] }));
+  if (!rows.length) return [];
+  const sorted = [...rows].sort((a, b) => a.check - b.check || a.minute - b.minute);
+  // One statement of columns (a merge adds a few thousand rows; SQLite's worker binds them 64 a call).
+  const column = (value: (r: RollupRow<number>) => number) => Float64Array.from(sorted, value);
+  return [{
+    sql,
+    columns: [
+      column((r) => r.check), column((r) => r.minute), column((r) => r.runs), column((r) => r.failures),
+      ...STATUSES.map((_, k) => column((r) => r.seconds[k])),
+      column((r) => r.rtSum), column((r) => r.rtMax), column((r) => r.barWorst), column((r) => r.barRuns), column((r) => r.barUp),
+    ],
+  }];
 }
 
 /**

@@ -115,6 +115,11 @@ describe('SQLite in a worker thread', () => {
     const [third] = await sql.transaction([{ sql: 'INSERT INTO many (k, v, s) VALUES (?, ?, ?) ON CONFLICT (k) DO UPDATE SET s = ?', columns: [k, v, s, new Array(n).fill('updated')] }]);
     expect(third.changes).toBe(n);
     expect(await sql.all("SELECT count(*) AS n FROM many WHERE s = 'updated'")).toEqual([{ n }]);
+    // An upsert whose batch holds one key twice adds both, as two statements would.
+    await sql.transaction([{ sql: 'CREATE TABLE sums (k INTEGER PRIMARY KEY, n INTEGER NOT NULL)' }]);
+    const keys = Float64Array.from({ length: 130 }, (_, i) => i % 30);
+    await sql.transaction([{ sql: 'INSERT INTO sums (k, n) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET n = sums.n + excluded.n', columns: [keys, new Float64Array(130).fill(2)] }]);
+    expect(await sql.all('SELECT count(*) AS keys, min(n) AS lo, max(n) AS hi FROM sums')).toEqual([{ keys: 30, lo: 8, hi: 10 }]);
     // A row in the middle of a batch that fails takes the whole transaction back.
     const bad = Float64Array.from({ length: 100 }, (_, i) => 10_000 + i);
     const ids = Float64Array.from({ length: 100 }, (_, i) => (i === 40 ? 1 : 20_000 + i));
