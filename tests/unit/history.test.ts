@@ -27,6 +27,11 @@ describe('HistoryRing', () => {
     for (let i = 0; i < 10_000; i++) ring.push({ t: t0 + i * 10_000, duration: 0.1, status: 'healthy' });
     expect(ring.bytes()).toBe(8640 * 9);
     expect(ring.oldest()).toBe(t0 + (10_000 - 8640) * 10_000);
+    // The default 300 points: from 64 to 300 in one step, no buffers of 128 and 256 left behind.
+    const small = new HistoryRing(300);
+    const sizes = new Set<number>();
+    for (let i = 0; i < 400; i++) { small.push({ t: t0 + i * 10_000, duration: 0.1, status: 'healthy' }); sizes.add(small.bytes()); }
+    expect([...sizes]).toEqual([64 * 9, 300 * 9]);
     // A check every 8 h keeping 8 640 runs spans years: its times take 8 bytes, and stay exact.
     const slow = new HistoryRing(8640);
     for (let i = 0; i < 200; i++) slow.push({ t: t0 + i * 8 * 3_600_000, duration: 0.1, status: 'healthy' });
