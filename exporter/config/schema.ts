@@ -81,8 +81,9 @@ export const historySchema = z.strictObject({
   /** How long the record (<storage.path>/vigil.db) keeps every result; older ones live on as minute rollups. */
   raw_retention: duration.default(172_800_000),
   /**
-   * Runs per check held in memory, whatever its interval (9 bytes a point; 13 for a check that keeps more than 49 days of them): the sparkline, the
-   * live page and reports over windows they cover; longer windows are read from the record.
+   * Runs per check held in memory, whatever its interval (9 bytes a point; 13 while they span
+   * more than 49 days): the sparkline, the live page and reports over windows they cover; longer
+   * windows are read from the record.
    * The status bar's 24 h is kept apart, one slot a minute (2.9 KB a check).
    */
   max_points: z.number().int().min(10).max(1_000_000).default(300),
