@@ -100,6 +100,14 @@ interface Family {
   moved: Uint8Array;
 }
 
+/**
+ * Encoded blocks kept between scrapes, at most (bytes of text). Past it, a scrape with a scratch
+ * writer joins and encodes the rest every time: at 10 000 checks the unchanged blocks were ~11 MB
+ * of RSS kept to save about a millisecond a second of CPU at Prometheus' 15 s; 1 000 checks'
+ * whole scrape (1.8 MB) stays under it.
+ */
+const KEPT_BLOCK_BYTES = 4 << 20;
+
 /** Lines a block holds: ~16 KB of text, joined young, kept encoded. */
 const BLOCK_SHIFT = 8;
 const BLOCK_LINES = 1 << BLOCK_SHIFT;
@@ -291,6 +299,7 @@ export class CheckSeries {
   renderTo(emit: (chunk: Buffer) => void, scratch?: (text: string) => void): void {
     this.format();
     this.layOut();
+    let kept = 0;
     for (const f of this.families.values()) {
       if (!f.header || !f.rows) continue;
       emit(f.header);
@@ -310,12 +319,13 @@ export class CheckSeries {
           const text = PARTS.join('');
           const fresh = moved[b];
           moved[b] = 0;
-          if (fresh && scratch) {
+          if (scratch && (fresh || kept + text.length > KEPT_BLOCK_BYTES)) {
             scratch(text);
             continue;
           }
           block = blocks[b] = Buffer.from(text, 'utf8');
         }
+        kept += block.length;
         emit(block);
       }
     }

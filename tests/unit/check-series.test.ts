@@ -308,6 +308,30 @@ describe('CheckSeries', () => {
     expect(escapeLabelValue('a"b\\c\nd')).toBe('a\\"b\\\\c\\nd');
   });
 
+  it('keeps at most 4 MiB of encoded blocks between scrapes; the rest is encoded again each time, the same text', () => {
+    const s = new CheckSeries();
+    s.reset(specs);
+    // ~9 MB of text: 60 000 checks' rows that never change.
+    for (let i = 0; i < 60_000; i++) {
+      s.update(`c${i}`, `check="check-with-a-long-name-${i}",component="a-component-name"`, (w) => { w.set('probe_success', '', 1); w.set('vigil_check_runs_total', '', 7); });
+    }
+    const scrape = () => {
+      let keptBytes = 0;
+      const order: string[] = [];
+      s.renderTo((c) => { keptBytes += c.length; order.push(c.toString('utf8')); }, (t) => order.push(t));
+      return { keptBytes, text: order.join('') };
+    };
+    const first = scrape();
+    const total = Buffer.byteLength(first.text);
+    expect(total).toBeGreaterThan(8 << 20);
+    for (const later of [scrape(), scrape()]) {
+      expect(later.text).toBe(first.text);
+      expect(later.keptBytes).toBeLessThanOrEqual(4 << 20);
+      // Up to the cap, the unchanged blocks are kept (less than one block short of it).
+      expect(later.keptBytes).toBeGreaterThan((4 << 20) - 64 * 1024);
+    }
+  });
+
   it('with a scratch writer, blocks whose values moved since the last scrape go to the scratch; blocks that stayed are kept', () => {
     const s = new CheckSeries();
     s.reset(specs);
