@@ -72,19 +72,10 @@ export class BucketAccumulator {
     if (status > this.worst[i]) this.worst[i] = status;
   }
 
-  /** A minute's runs at once (MinuteSlots): `worst` its worst rank, `runs` of them, `up` not critical; `planned` when the minute is in maintenance. */
-  addMinute(t: number, worst: number, runs: number, up: number, planned = false): void {
-    const i = this.index(t);
-    if (i < 0 || runs <= 0) return;
-    if (planned) this.planned[i] += runs;
-    else {
-      this.runs[i] += runs;
-      this.up[i] += up;
-    }
-    if (worst > this.worst[i]) this.worst[i] = worst;
-  }
-
-  /** `minutes` consecutive minutes from `t`, each holding the same counts: addMinute() for each, a bucket at a time. */
+  /**
+   * `minutes` consecutive minutes from `t` (MinuteSlots' stretches), each holding the same counts: `worst`
+   * its worst rank, `runs` of them, `up` not critical; `planned` when in maintenance. Added a bucket at a time.
+   */
   addMinutes(t: number, minutes: number, worst: number, runs: number, up: number, planned = false): void {
     const { start, step } = this.spec;
     const end = barEnd(this.spec);

@@ -186,11 +186,16 @@ describe('history in memory: a short ring and the bar per minute (history must n
           if (prev && from <= prev[1]) prev[1] = Math.max(prev[1], length);
           else planned.push([from, length]);
         }
+        // The reference: each minute on its own, straight into its bucket.
         const byMinute = new BucketAccumulator(spec);
         let w = 0;
         ring.minutes.forEach(spec.start, barEnd(spec), (minute, worst, runs, up) => {
           while (w < planned.length && planned[w][1] <= minute) w++;
-          byMinute.addMinute(minute, worst, runs, up, w < planned.length && planned[w][0] <= minute);
+          const i = byMinute.index(minute);
+          if (i < 0 || runs <= 0) return;
+          if (w < planned.length && planned[w][0] <= minute) byMinute.planned[i] += runs;
+          else { byMinute.runs[i] += runs; byMinute.up[i] += up; }
+          if (worst > byMinute.worst[i]) byMinute.worst[i] = worst;
         });
         const byStretch = barOf(ring, spec, planned);
         expect([byStretch.worst, byStretch.runs, byStretch.up, byStretch.planned].map((a) => Array.from(a)))
