@@ -193,9 +193,11 @@ export class Metrics {
       w.set('vigil_check_last_run_timestamp_seconds', '', r.finishedAt / 1000);
       if (s.lastSuccess) w.set('vigil_check_last_success_timestamp_seconds', '', s.lastSuccess / 1000);
       const lean = this.seriesSet === 'lean';
-      for (const sample of r.samples) {
+      const { series, values } = r;
+      for (let i = 0; i < series.length; i++) {
+        const sample = series[i];
         if (lean && !serves('lean', sample.metric)) continue;
-        w.set(sample.metric, sample.labels ? sampleLabels(sample.labels) : '', sample.value);
+        w.set(sample.metric, sample.labels ? sampleLabels(sample.labels) : '', values[i]);
         const t = check.thresholds[sample.key];
         if (!t) continue;
         // Labels rendered once per check and key; a key with several samples (disk per mount)

@@ -100,6 +100,7 @@ export const SPARK_POINTS = 30;
 
 export function checkDiff(s: CheckState): CheckDiff {
   const r = s.last;
+  const samples = r?.samples ?? [];
   const d: CheckDiff = {
     name: s.config.name,
     status: s.status,
@@ -110,14 +111,14 @@ export function checkDiff(s: CheckState): CheckDiff {
     last_error: s.lastError ?? null,
     last_failure: iso(s.lastFailure),
     reason: r?.reason ?? null,
-    value: r ? headline(s.config.type, r.samples) : null,
+    value: r ? headline(s.config.type, samples) : null,
     last_success: iso(s.lastSuccess),
     violations: (r?.violations ?? []).map((v) => ({
-      key: v.key, severity: v.severity, value: v.value, level: v.level, direction: v.direction, unit: unitOf(r!.samples, v.key), labels: v.labels,
+      key: v.key, severity: v.severity, value: v.value, level: v.level, direction: v.direction, unit: unitOf(samples, v.key), labels: v.labels,
     })),
   };
   const details = getProbeDefinition(s.config.type)?.pageDetails;
-  if (details) d.resources = details({ samples: r?.samples ?? [], thresholds: s.config.thresholds });
+  if (details) d.resources = details({ samples, thresholds: s.config.thresholds });
   return d;
 }
 

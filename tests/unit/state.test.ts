@@ -43,4 +43,27 @@ describe('StateStore latest result', () => {
     expect(s.get('c')!.runs).toBe(3);
     expect(s.get('c')!.failures).toEqual({ timeout: 1 });
   });
+
+  it('keeps the samples as values beside one series list shared by checks of the same shape', () => {
+    const s = new StateStore();
+    const checks = ['a', 'b'].map((name) => ({ ...check, name }));
+    s.applyConfig({ checks, components: [], history: { max_points: 10, retention: 3_600_000 } } as never, new Set());
+    s.record(result(1, { check: 'a' }));
+    s.record(result(5, { check: 'b' }));
+    const [a, b] = [s.get('a')!.last!, s.get('b')!.last!];
+    expect(a.series).toBe(b.series);
+    expect([...a.values, ...b.values]).toEqual([1, 2, 5, 10]);
+    // Labels rendered once per object in /metrics: the shared ones are frozen so they can be.
+    expect(Object.isFrozen(a.series[1].labels)).toBe(true);
+    // `samples` is a copy: changing it changes nothing kept, and the next run does not change it.
+    const read = a.samples;
+    read[0].value = 99;
+    s.record(result(3, { check: 'a' }));
+    expect(read[1].value).toBe(2);
+    expect(a.samples.map((x) => x.value)).toEqual([3, 6]);
+    // Another shape gets a list of its own; the first check keeps the shared one.
+    s.record(result(4, { check: 'b', samples: [{ key: 'free', metric: 'm', value: 1, labels: { mount: '/data' } }] }));
+    expect(s.get('b')!.last!.series).not.toBe(a.series);
+    expect(s.get('a')!.last!.series).toBe(a.series);
+  });
 });
