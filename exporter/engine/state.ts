@@ -185,20 +185,25 @@ export type SampleSeries = Omit<Sample, 'value'>;
  * (/health, the status page); the per-run path (/metrics) reads `series` and `values`.
  */
 export class KeptResult implements CheckResult {
-  check: string;
-  ok: boolean;
+  readonly check: string;
+  ok!: boolean;
   reason?: CheckResult['reason'];
   message?: string;
-  status: Status;
-  violations: Violation[];
-  duration: number;
+  status!: Status;
+  violations!: Violation[];
+  duration!: number;
   info?: CheckResult['info'];
-  attempts: number;
-  startedAt: number;
-  finishedAt: number;
+  attempts!: number;
+  startedAt!: number;
+  finishedAt!: number;
 
   constructor(r: CheckResult, readonly series: readonly SampleSeries[], readonly values: number[]) {
     this.check = r.check;
+    this.take(r);
+  }
+
+  /** A run's own fields (its values go into `values` apart). */
+  take(r: CheckResult): void {
     this.ok = r.ok;
     this.reason = r.reason;
     this.message = r.message;
@@ -251,16 +256,7 @@ function keepLatest(last: KeptResult | undefined, r: CheckResult): KeptResult {
   if (!last || !sameSeries(last.series, r.samples)) return new KeptResult(r, sharedSeries(r.samples), r.samples.map((x) => x.value));
   const values = last.values;
   for (let i = 0; i < r.samples.length; i++) values[i] = r.samples[i].value;
-  last.ok = r.ok;
-  last.reason = r.reason;
-  last.message = r.message;
-  last.status = r.status;
-  last.violations = r.violations.length ? r.violations : NO_VIOLATIONS;
-  last.duration = r.duration;
-  last.info = r.info;
-  last.attempts = r.attempts;
-  last.startedAt = r.startedAt;
-  last.finishedAt = r.finishedAt;
+  last.take(r);
   return last;
 }
 
