@@ -1,5 +1,6 @@
-// Status page benchmark (issue 7). A real exporter from dist/ runs 500 HTTP checks at 1-5 s
-// intervals against a local target (its own process); then:
+// Status page benchmark (issue 7). A real exporter from dist/, with the node flags `npm start` ships
+// (BENCH_NODE_FLAGS to change them), runs 500 HTTP checks at 1-5 s intervals against a local target
+// (its own process); then:
 //   - page load in Chromium: first paint / first contentful paint, LCP, and "fully rendered"
 //     (snapshot fetched and every card built: the page's own `vigil:rendered` mark; `vigil:painted`
 //     is the frame after it), cold (new browser context, empty cache) and warm (reload);
@@ -50,7 +51,7 @@ import { CheckRecord, recordRetentionOf } from '../exporter/record/record.js';
 import { DAY_MS, HOUR_MS } from '../exporter/record/tiers.js';
 import { launchChromium } from '../tests/support/chromium.js';
 import { startExporter, waitFor, type RunningExporter } from '../tests/support/exporter.js';
-import { cpuSeconds, freePort, percentile, rssBytes, scrape } from './exporter.js';
+import { benchNodeFlags, cpuSeconds, freePort, percentile, rssBytes, scrape } from './exporter.js';
 import { feedRaw, writeOldTiers } from './storage.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -427,7 +428,7 @@ export async function benchStatusPage(options: string[] = []): Promise<Record<st
     }
     await waitFor(async () => (await fetch(`${target}/ping`)).ok, 5000, 50);
     const t0 = performance.now();
-    ex = await startExporter({ config: config(target), dir, args: ['--log.level=info'], timeoutMs: 300_000 });
+    ex = await startExporter({ config: config(target), dir, args: ['--log.level=info'], nodeArgs: benchNodeFlags(), timeoutMs: 300_000 });
     await waitFor(async () => (await fetch(`${ex!.url}/-/ready`)).ok, 300_000, 100);
     out.exporter_ready_s = round((performance.now() - t0) / 1000);
     await sleep(3000); // every check has a few points, sparklines have a shape

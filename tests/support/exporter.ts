@@ -31,6 +31,8 @@ export interface StartOptions {
   timeoutMs?: number;
   /** Run node through this command (e.g. unshare with a mount script), node and its flags appended. */
   launcher?: string[];
+  /** Node's own flags, before the CLI (a bench runs the exporter with the ones `npm start` ships). */
+  nodeArgs?: string[];
 }
 
 export async function startExporter(opts: StartOptions = {}): Promise<RunningExporter> {
@@ -41,7 +43,7 @@ export async function startExporter(opts: StartOptions = {}): Promise<RunningExp
   if (opts.config !== undefined) args.push(`--config.file=${configFile}`);
   args.push(...(opts.args ?? []));
   const [cmd, ...pre] = opts.launcher ? [...opts.launcher, process.execPath] : [process.execPath];
-  const proc = spawn(cmd, [...pre, ...args], { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(cmd, [...pre, ...(opts.nodeArgs ?? []), ...args], { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   proc.stdout!.on('data', (d) => { output += d; });
   proc.stderr!.on('data', (d) => { output += d; });
