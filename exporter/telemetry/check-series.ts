@@ -5,9 +5,9 @@
 // scrape serialising and ~3 µs hashing labels on every set(). Why not re-render a check's
 // lines per result either: at 1 000 results/s that allocated ~10 KB per result that lived one
 // interval, so V8 promoted it and the old space grew (measured with `npm run bench`). Here a
-// result touches existing rows and formats only the values that changed; a scrape only reads
-// lines that already exist, and reuses the encoded text of every block of lines none of whose
-// values changed since the last scrape (see Family.blocks).
+// result touches existing rows and formats only the values that changed; a scrape keeps each
+// block of lines encoded and rewrites in it only the lines whose values changed since the last
+// scrape (see Family.blocks).
 import type { MetricSpec } from '../model/metric.js';
 
 /**
@@ -83,28 +83,40 @@ interface Family {
   /** The base labels of the check each line belongs to (valid while `lines` is not null). */
   bases: string[];
   /**
-   * The encoded text of each block of BLOCK_LINES lines, dropped when a value in it changes.
-   * Half of a check's rows never change between runs (info, interval, status, most response
-   * details): their blocks are copied as they are, and a scrape joins and encodes only the blocks
-   * of values that moved — with 10 000 checks, joining and encoding all 19 MB was most of a
-   * scrape. Valid while `lines` is not null.
+   * Each block of BLOCK_LINES lines as the last scrape encoded it. A scrape copies a block whose
+   * values did not move, and rewrites in a block whose values moved only the lines that changed
+   * (Family.stale), copying the bytes between them: at 1 000 checks scraped 4×/s a quarter of
+   * the checks changed between scrapes, spread over every block of the families whose values
+   * move, and joining their 256 lines again from strings scattered over the heap was half of a
+   * scrape. Kept blocks are private: a response gets a copy (TextBody's scratch), so a block is
+   * rewritten in place and a scrape allocates no Buffer. Valid while `lines` is not null.
    */
-  blocks: Array<Buffer | undefined>;
-  /**
-   * 1 for a block whose values moved since a scrape last encoded it (or that no scrape has yet).
-   * With a scratch writer, renderTo() encodes such a block into the response's scratch rather
-   * than a Buffer of its own: kept Buffers of values that move every run were garbage by the next
-   * scrape and freed only by a full collection — ~30 MB of them at 10 000 checks scraped 4×/s.
-   * A block still unchanged at the next scrape is kept.
-   */
+  blocks: Array<KeptBlock | undefined>;
+  /** 1 for a block with a line changed since it was encoded (or that no scrape has encoded). */
   moved: Uint8Array;
+  /** 1 for a line whose text changed since its block was encoded, by line. */
+  stale: Uint8Array;
+}
+
+/** A block's encoded text and where each of its lines starts in it. */
+interface KeptBlock {
+  /** The text in [0, length); the rest is room for values that grow. */
+  bytes: Buffer;
+  length: number;
+  /** Where each line starts. */
+  at: Uint32Array;
+  /**
+   * Each line's bytes before its row's text (`family{base`): they never change while the block
+   * is laid out, so a changed line is rewritten from its row's text alone.
+   */
+  prefix: Uint32Array;
 }
 
 /**
- * Encoded blocks kept between scrapes, at most (bytes of text). Past it, a scrape with a scratch
- * writer joins and encodes the rest every time: at 10 000 checks the unchanged blocks were ~11 MB
- * of RSS kept to save about a millisecond a second of CPU at Prometheus' 15 s; 1 000 checks'
- * whole scrape (1.8 MB) stays under it.
+ * Encoded blocks kept between scrapes, at most (bytes of text). Past it, a scrape joins and
+ * encodes the rest every time: at 10 000 checks the blocks were ~11 MB of RSS kept to save
+ * about a millisecond a second of CPU at Prometheus' 15 s, when every value has changed between
+ * two scrapes; 1 000 checks' whole scrape (1.8 MB) stays under it.
  */
 const KEPT_BLOCK_BYTES = 4 << 20;
 
@@ -117,6 +129,23 @@ const BLOCK_LINES = 1 << BLOCK_SHIFT;
  * at 1 000 checks, and the collections it caused fell inside the scrape.
  */
 const PARTS: string[] = new Array<string>(3 * BLOCK_LINES).fill('');
+/** PARTS[0, partsUsed) may hold pieces of the last block. */
+let partsUsed = 0;
+/**
+ * Where a moved block is put together: its old text, then its changed lines, then the new text,
+ * so every move is a copyWithin() (one Buffer.copy() a line would make a view object each).
+ */
+let work = Buffer.allocUnsafeSlow(64 << 10);
+
+/** Where a scrape's text goes (TextBody). */
+export interface SeriesSink {
+  /** Bytes never changed afterwards (family headers): held as they are. */
+  appendBytes(bytes: Buffer): void;
+  /** Bytes the series change after the call (kept blocks): copied now. */
+  appendCopy(bytes: Buffer): void;
+  /** Text for this response only. */
+  appendScratch(text: string): void;
+}
 
 const NEEDS_ESCAPE = /[\\\n"]/;
 
@@ -186,7 +215,7 @@ export class CheckWriter {
         }
         if (f.lines) {
           const slot = meta[m + SLOT];
-          f.blocks[slot >> BLOCK_SHIFT] = undefined;
+          f.stale[slot] = 1;
           f.moved[slot >> BLOCK_SHIFT] = 1;
         }
       }
@@ -285,48 +314,45 @@ export class CheckSeries {
 
   render(): string {
     const parts: Buffer[] = [];
-    this.renderTo((chunk) => parts.push(chunk));
+    this.renderTo({
+      appendBytes: (b) => parts.push(b),
+      appendCopy: (b) => parts.push(Buffer.from(b)),
+      appendScratch: (t) => parts.push(Buffer.from(t, 'utf8')),
+    });
     return Buffer.concat(parts).toString('utf8');
   }
 
   /**
-   * The text as encoded chunks: family headers and blocks of lines, each block reused until one
-   * of its values changes. A chunk is never written to once made (a change drops the block and
-   * the next scrape makes a new one), so a response may hold on to it while it is sent.
-   * `scratch`, when given, takes the text of blocks whose values moved since the last scrape
-   * (see Family.moved), in place of emit().
+   * The text: each family's header, then its blocks of lines, copied from their kept encoding
+   * (rewritten first where lines changed) or, past KEPT_BLOCK_BYTES, joined and encoded for this
+   * scrape alone.
    */
-  renderTo(emit: (chunk: Buffer) => void, scratch?: (text: string) => void): void {
+  renderTo(sink: SeriesSink): void {
     this.format();
     this.layOut();
     let kept = 0;
     for (const f of this.families.values()) {
       if (!f.header || !f.rows) continue;
-      emit(f.header);
-      const { lines, bases, blocks, moved } = f as Family & { lines: string[] };
+      sink.appendBytes(f.header);
+      const { blocks, moved } = f;
       for (let b = 0; b < blocks.length; b++) {
         let block = blocks[b];
-        if (!block) {
-          // One young string per block (a string of the whole scrape would be allocated in V8's
-          // old space), encoded once.
-          let k = 0;
-          for (let i = b << BLOCK_SHIFT, end = Math.min(lines.length, i + BLOCK_LINES); i < end; i++) {
-            PARTS[k++] = f.open;
-            PARTS[k++] = bases[i];
-            PARTS[k++] = lines[i];
-          }
-          if (k < PARTS.length) PARTS.fill('', k);
-          const text = PARTS.join('');
-          const fresh = moved[b];
-          moved[b] = 0;
-          if (scratch && (fresh || kept + text.length > KEPT_BLOCK_BYTES)) {
-            scratch(text);
+        if (block && kept + block.length <= KEPT_BLOCK_BYTES) {
+          if (moved[b]) patch(f, b, block);
+        } else {
+          const text = joinBlock(f, b);
+          const bytes = Buffer.byteLength(text, 'utf8');
+          if (kept + bytes > KEPT_BLOCK_BYTES) {
+            blocks[b] = undefined;
+            moved[b] = 0;
+            sink.appendScratch(text);
             continue;
           }
-          block = blocks[b] = Buffer.from(text, 'utf8');
+          block = blocks[b] = keep(f, b, text, bytes, block);
         }
+        moved[b] = 0;
         kept += block.length;
-        emit(block);
+        sink.appendCopy(block.bytes.subarray(0, block.length));
       }
     }
   }
@@ -358,7 +384,7 @@ export class CheckSeries {
         f.lines = [];
         f.bases = [];
         f.blocks = EMPTY;
-        f.moved = NO_MOVES;
+        f.moved = NO_FLAGS;
         stale.push(f);
       }
     }
@@ -376,13 +402,14 @@ export class CheckSeries {
     }
     for (const f of stale) {
       const n = Math.ceil(f.lines!.length / BLOCK_LINES);
-      f.blocks = new Array<Buffer | undefined>(n).fill(undefined);
+      f.blocks = new Array<KeptBlock | undefined>(n).fill(undefined);
       f.moved = new Uint8Array(n).fill(1);
+      f.stale = new Uint8Array(f.lines!.length);
     }
   }
 
   private addFamily(name: string, header: Buffer | null): Family {
-    const f: Family = { name, index: this.table.length, open: `${name}{`, header, rows: 0, lines: null, bases: [], blocks: EMPTY, moved: NO_MOVES };
+    const f: Family = { name, index: this.table.length, open: `${name}{`, header, rows: 0, lines: null, bases: [], blocks: EMPTY, moved: NO_FLAGS, stale: NO_FLAGS };
     this.table.push(f);
     this.families.set(name, f);
     return f;
@@ -390,6 +417,101 @@ export class CheckSeries {
 }
 
 /** Blocks of a family that is being laid out (or never was). */
-const EMPTY: Array<Buffer | undefined> = [];
-const NO_MOVES = new Uint8Array(0);
+const EMPTY: Array<KeptBlock | undefined> = [];
+const NO_FLAGS = new Uint8Array(0);
 
+/** The lines of block `b` of a laid-out family. */
+function blockLines(f: Family, b: number): [start: number, end: number] {
+  const start = b << BLOCK_SHIFT;
+  return [start, Math.min(f.lines!.length, start + BLOCK_LINES)];
+}
+
+/** Join PARTS[0, n) (the rest is cleared of the last block's pieces). */
+function joinParts(n: number): string {
+  if (n < partsUsed) PARTS.fill('', n, partsUsed);
+  partsUsed = n;
+  return PARTS.join('');
+}
+
+/** The whole text of block `b`, from its lines (one young string, encoded once); none of them is stale after. */
+function joinBlock(f: Family, b: number): string {
+  const [start, end] = blockLines(f, b);
+  const { open, bases, lines, stale } = f as Family & { lines: string[] };
+  let k = 0;
+  for (let i = start; i < end; i++) {
+    PARTS[k++] = open;
+    PARTS[k++] = bases[i];
+    PARTS[k++] = lines[i];
+  }
+  stale.fill(0, start, end);
+  return joinParts(k);
+}
+
+/** Keep block `b`'s text (`bytes` long in UTF-8), in `old`'s Buffer when it has room. */
+function keep(f: Family, b: number, text: string, bytes: number, old: KeptBlock | undefined): KeptBlock {
+  const [start, end] = blockLines(f, b);
+  const k = old && old.at.length === end - start && old.bytes.length >= bytes ? old : newBlock(bytes, end - start);
+  k.bytes.write(text, 0, 'utf8');
+  k.length = bytes;
+  // Counted in characters when they are all one byte (nearly always).
+  const ascii = bytes === text.length;
+  const { open, bases, lines } = f as Family & { lines: string[] };
+  for (let i = start, at = 0; i < end; i++) {
+    const j = i - start;
+    const prefix = ascii ? open.length + bases[i].length : open.length + Buffer.byteLength(bases[i], 'utf8');
+    k.at[j] = at;
+    k.prefix[j] = prefix;
+    at += prefix + (ascii ? lines[i].length : Buffer.byteLength(lines[i], 'utf8'));
+  }
+  return k;
+}
+
+/** Room for a block of `bytes` and some growth of its values. */
+function newBlock(bytes: number, lines: number): KeptBlock {
+  return { bytes: Buffer.allocUnsafeSlow(bytes + (bytes >> 3) + 64), length: 0, at: new Uint32Array(lines), prefix: new Uint32Array(lines) };
+}
+
+/** Rewrite the changed lines of kept block `b` from their rows' texts, copying the bytes between them. */
+function patch(f: Family, b: number, k: KeptBlock): void {
+  const [start, end] = blockLines(f, b);
+  const { lines, stale } = f as Family & { lines: string[] };
+  let p = 0;
+  for (let i = start; i < end; i++) if (stale[i]) PARTS[p++] = lines[i];
+  const changed = joinParts(p);
+  const bytes = Buffer.byteLength(changed, 'utf8');
+  const ascii = bytes === changed.length;
+  const old = k.length;
+  // work: [0, old) the block as it was, [old, from) its changed rows' texts, then the new block.
+  const from = old + bytes;
+  if (work.length < 2 * from) work = Buffer.allocUnsafeSlow(Math.max(2 * work.length, 2 * from));
+  k.bytes.copy(work, 0, 0, old);
+  work.write(changed, old, 'utf8');
+  const { at, prefix } = k;
+  let src = old; // the next changed text in work
+  let run = 0; // where the unchanged stretch being carried over starts in the old block
+  let to = from; // where it goes in the new
+  for (let i = start, j = 0; i < end; i++, j++) {
+    if (!stale[i]) {
+      at[j] = to + (at[j] - run) - from;
+      continue;
+    }
+    stale[i] = 0;
+    // The stretch carried over ends with this line's prefix; its old text ends where the next line starts.
+    const text = at[j] + prefix[j];
+    const next = j + 1 < at.length ? at[j + 1] : old;
+    at[j] = to + (at[j] - run) - from;
+    work.copyWithin(to, run, text);
+    to += text - run;
+    const n = ascii ? lines[i].length : Buffer.byteLength(lines[i], 'utf8');
+    work.copyWithin(to, src, src + n);
+    src += n;
+    to += n;
+    run = next;
+  }
+  if (old > run) work.copyWithin(to, run, old);
+  to += old - run;
+  const length = to - from;
+  if (length > k.bytes.length) k.bytes = Buffer.allocUnsafeSlow(length + (length >> 3) + 64);
+  work.copy(k.bytes, 0, from, to);
+  k.length = length;
+}

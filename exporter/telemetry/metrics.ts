@@ -157,7 +157,7 @@ export class Metrics {
   /** The exporter's families, then every check's series, appended to a response body in chunks. */
   async writeTo(body: TextBody): Promise<void> {
     body.append(await this.registry.metrics());
-    this.series.renderTo((chunk) => body.appendBytes(chunk), (text) => body.appendScratch(text));
+    this.series.renderTo(body);
   }
 
   private meta(check: CheckCommon): CheckMeta {

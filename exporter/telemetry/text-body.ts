@@ -39,6 +39,8 @@ export class TextBody {
   private held: Buffer[] = [];
   /** Scratch pieces this body has taken (a piece written again counts once). */
   private taken = 0;
+  /** The last chunk, when it is scratch that ends where the piece's free room starts: the next scratch extends it. */
+  private tail: Buffer | undefined;
 
   /**
    * `res`: stream to this response (status and headers set, no Content-Length: it goes out
@@ -77,10 +79,19 @@ export class TextBody {
   appendScratch(text: string): void {
     const n = Buffer.byteLength(text, 'utf8');
     if (n > SCRATCH_BYTES) return this.append(text);
-    if (!this.piece || this.used + n > SCRATCH_BYTES) this.nextPiece();
-    this.piece!.write(text, this.used, n, 'utf8');
-    this.appendBytes(this.piece!.subarray(this.used, this.used + n));
-    this.used += n;
+    const at = this.reserve(n);
+    this.piece!.write(text, at, n, 'utf8');
+    this.commit(n);
+  }
+
+  /** Append a copy, made in scratch, of bytes the caller changes afterwards. */
+  appendCopy(bytes: Buffer): void {
+    const n = bytes.length;
+    if (n > SCRATCH_BYTES) return this.appendBytes(Buffer.from(bytes));
+    if (!n) return;
+    const at = this.reserve(n);
+    bytes.copy(this.piece!, at);
+    this.commit(n);
   }
 
   /** The whole body as one Buffer (a copy: for tests and small bodies; not once streamed). */
@@ -102,6 +113,34 @@ export class TextBody {
     // scratch is left to the garbage collector.
     if (held.length) res.once('finish', () => release(held));
     res.end();
+  }
+
+  /** Where `n` bytes go in the current scratch piece (a new one when it has no room). */
+  private reserve(n: number): number {
+    if (!this.piece || this.used + n > SCRATCH_BYTES) this.nextPiece();
+    return this.used;
+  }
+
+  /**
+   * The `n` bytes just written at the reserved place become the body's next chunk, or the end of
+   * the last one when that is scratch right before them: a scrape's blocks go to the socket as a
+   * few large pieces of a writev rather than one small piece each.
+   */
+  private commit(n: number): void {
+    const last = this.chunks.length - 1;
+    if (this.tail && this.chunks[last] === this.tail) {
+      const start = this.tail.byteOffset - this.piece!.byteOffset;
+      this.chunks[last] = this.tail = this.piece!.subarray(start, this.used + n);
+      this.used += n;
+      this.pendingBytes += n;
+      this.bytesSoFar += n;
+      if (this.res && this.pendingBytes >= SCRATCH_BYTES) this.flush();
+      return;
+    }
+    const chunk = this.piece!.subarray(this.used, this.used + n);
+    this.used += n;
+    this.appendBytes(chunk);
+    if (this.chunks[this.chunks.length - 1] === chunk) this.tail = chunk;
   }
 
   /**

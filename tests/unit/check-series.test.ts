@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CheckSeries, escapeLabelValue, formatSampleValue, type CheckWriter } from '../../exporter/telemetry/check-series.js';
+import { CheckSeries, escapeLabelValue, formatSampleValue, type CheckWriter, type SeriesSink } from '../../exporter/telemetry/check-series.js';
 
 const specs = [
   { name: 'probe_success', help: 'ok?' },
@@ -16,6 +16,18 @@ function lines(text: string): string[] {
 function rowCounts(s: CheckSeries): Record<string, number> {
   const families = (s as unknown as { families: Map<string, { rows: number }> }).families;
   return Object.fromEntries([...families].filter(([, f]) => f.rows).map(([name, f]) => [name, f.rows]));
+}
+
+/** What one scrape hands its sink: every chunk as text, and how it came (fixed bytes, a copy of a kept block, scratch text). */
+function scrapeOf(s: CheckSeries) {
+  const chunks: Array<{ how: 'fixed' | 'copy' | 'scratch'; text: string; bytes?: Buffer }> = [];
+  const sink: SeriesSink = {
+    appendBytes: (b) => chunks.push({ how: 'fixed', text: b.toString('utf8') }),
+    appendCopy: (b) => chunks.push({ how: 'copy', text: b.toString('utf8'), bytes: b }),
+    appendScratch: (t) => chunks.push({ how: 'scratch', text: t }),
+  };
+  s.renderTo(sink);
+  return { chunks, text: chunks.map((c) => c.text).join(''), bytes: (how: string) => chunks.filter((c) => c.how === how).reduce((n, c) => n + Buffer.byteLength(c.text), 0) };
 }
 
 describe('CheckSeries', () => {
@@ -90,8 +102,7 @@ describe('CheckSeries', () => {
         w.set('vigil_check_runs_total', '', i);
       });
     }
-    const chunks: string[] = [];
-    s.renderTo((c) => chunks.push(c.toString('utf8')));
+    const chunks = scrapeOf(s).chunks.map((c) => c.text);
     expect(chunks.length).toBeGreaterThan(2);
     expect(chunks.join('')).toBe(s.render());
     for (const c of chunks) {
@@ -197,7 +208,7 @@ describe('CheckSeries', () => {
     ), { numRuns: 40 });
   });
 
-  it('keeps rows as they come and go: re-encodes only the block of a changed value, and serves what a fresh series would', () => {
+  it('keeps rows as they come and go: only the block of a changed value changes, and it serves what a fresh series would', () => {
     const fams = [...specs, { name: 'probe_dns_lookup_time_seconds', help: 'dns' }];
     // 300 checks of up to 8 rows: 600 to 1 500 lines in a family, several blocks each.
     const write = (s: CheckSeries, i: number, run: number, phases: string[]) =>
@@ -211,11 +222,7 @@ describe('CheckSeries', () => {
     const s = new CheckSeries();
     s.reset(fams);
     for (let i = 0; i < 300; i++) write(s, i, 1, all);
-    const chunks = () => {
-      const out: Buffer[] = [];
-      s.renderTo((c) => out.push(c));
-      return out;
-    };
+    const chunks = () => scrapeOf(s).chunks.map((c) => c.text);
     const first = chunks();
     expect(first.length).toBeGreaterThan(12); // 4 headers and 8+ blocks
     expect(rowCounts(s)).toEqual({ probe_success: 300, probe_http_duration_seconds: 1500, vigil_check_runs_total: 300, probe_dns_lookup_time_seconds: 300 });
@@ -231,8 +238,8 @@ describe('CheckSeries', () => {
     expect(second.length).toBe(first.length);
     const changed = second.map((c, k) => c !== first[k]).flatMap((differs, k) => (differs ? [k] : []));
     expect(changed).toHaveLength(1);
-    expect(second[changed[0]].toString()).toContain('probe_http_duration_seconds{check="c260",phase="tls"} 9\n');
-    expect(first[changed[0]].toString()).toContain('probe_http_duration_seconds{check="c260",phase="tls"} 0.261\n');
+    expect(second[changed[0]]).toContain('probe_http_duration_seconds{check="c260",phase="tls"} 9\n');
+    expect(first[changed[0]]).toContain('probe_http_duration_seconds{check="c260",phase="tls"} 0.261\n');
 
     // Rows dropped from the middle of some checks (not written again), and a check removed.
     for (let i = 0; i < 300; i += 3) write(s, i, 2, ['resolve', 'transfer']);
@@ -256,7 +263,7 @@ describe('CheckSeries', () => {
     expect(s.render()).toBe(fresh.render());
     for (let i = 0; i < 300; i += 3) write(s, i, 4, all);
     for (let i = 0; i < 300; i += 3) write(fresh, i, 4, all);
-    expect(chunks().map(String).join('')).toBe(fresh.render());
+    expect(chunks().join('')).toBe(fresh.render());
   });
 
   it('grows a check beyond the rows it started with, and shrinks it again', () => {
@@ -315,52 +322,81 @@ describe('CheckSeries', () => {
     for (let i = 0; i < 60_000; i++) {
       s.update(`c${i}`, `check="check-with-a-long-name-${i}",component="a-component-name"`, (w) => { w.set('probe_success', '', 1); w.set('vigil_check_runs_total', '', 7); });
     }
-    const scrape = () => {
-      let keptBytes = 0;
-      const order: string[] = [];
-      s.renderTo((c) => { keptBytes += c.length; order.push(c.toString('utf8')); }, (t) => order.push(t));
-      return { keptBytes, text: order.join('') };
-    };
-    const first = scrape();
-    const total = Buffer.byteLength(first.text);
-    expect(total).toBeGreaterThan(8 << 20);
-    for (const later of [scrape(), scrape()]) {
+    const first = scrapeOf(s);
+    expect(Buffer.byteLength(first.text)).toBeGreaterThan(8 << 20);
+    for (const later of [scrapeOf(s), scrapeOf(s)]) {
       expect(later.text).toBe(first.text);
-      expect(later.keptBytes).toBeLessThanOrEqual(4 << 20);
-      // Up to the cap, the unchanged blocks are kept (less than one block short of it).
-      expect(later.keptBytes).toBeGreaterThan((4 << 20) - 64 * 1024);
+      expect(later.bytes('copy')).toBeLessThanOrEqual(4 << 20);
+      // Up to the cap, the blocks are kept (less than one block short of it).
+      expect(later.bytes('copy')).toBeGreaterThan((4 << 20) - 64 * 1024);
+      expect(later.bytes('scratch')).toBe(Buffer.byteLength(first.text) - later.bytes('copy') - later.bytes('fixed'));
     }
   });
 
-  it('with a scratch writer, blocks whose values moved since the last scrape go to the scratch; blocks that stayed are kept', () => {
+  it('rewrites a kept block in place: the changed lines from their rows, the rest copied, no new Buffer', () => {
     const s = new CheckSeries();
-    s.reset(specs);
-    const write = (run: number, changed = -1) => {
-      for (let i = 0; i < 600; i++) s.update(`c${i}`, `check="c${i}"`, (w) => { w.set('probe_success', '', 1); w.set('vigil_check_runs_total', '', i === changed ? run + 1 : run); });
+    const fams = [...specs, { name: 'vigil_check_info', help: 'info' }];
+    s.reset(fams);
+    // Check names with and without characters of more than one byte, in the same blocks.
+    const name = (i: number) => (i % 5 === 0 ? `cé${i}` : `c${i}`);
+    const write = (i: number, run: number, v = 0.25) => s.update(name(i), `check="${name(i)}"`, (w) => {
+      w.set('probe_success', '', 1);
+      w.set('probe_http_duration_seconds', ',phase="connect"', v);
+      w.set('probe_http_duration_seconds', ',phase="über"', v / 2);
+      w.set('vigil_check_runs_total', '', run);
+      w.set('vigil_check_info', ',type="http"', 1);
+    });
+    const fresh = (values: Map<number, [number, number]>) => {
+      const f = new CheckSeries();
+      f.reset(fams);
+      for (let i = 0; i < 600; i++) {
+        const [run, v] = values.get(i) ?? [1, 0.25];
+        f.update(name(i), `check="${name(i)}"`, (w) => {
+          w.set('probe_success', '', 1);
+          w.set('probe_http_duration_seconds', ',phase="connect"', v);
+          w.set('probe_http_duration_seconds', ',phase="über"', v / 2);
+          w.set('vigil_check_runs_total', '', run);
+          w.set('vigil_check_info', ',type="http"', 1);
+        });
+      }
+      return f.render();
     };
-    const scrape = () => {
-      const kept: Buffer[] = [];
-      const scratch: string[] = [];
-      const order: string[] = [];
-      s.renderTo((c) => { kept.push(c); order.push(c.toString('utf8')); }, (t) => { scratch.push(t); order.push(t); });
-      return { kept, scratch, text: order.join('') };
-    };
-    write(1);
-    const blocks = Math.ceil(600 / 256) * 2;
-    const first = scrape(); // a fresh layout: every block is new, none kept
-    expect(first.scratch).toHaveLength(blocks);
-    expect(first.kept).toHaveLength(2); // the headers
-    expect(first.text).toBe(s.render()); // render() (no scratch) now keeps every block
-    write(1, 300); // one runs counter moved: its block only
-    const second = scrape();
-    expect(second.scratch).toHaveLength(1);
-    expect(second.scratch[0]).toContain('vigil_check_runs_total{check="c300"} 2\n');
-    expect(second.kept).toHaveLength(2 + blocks - 1);
-    const third = scrape(); // unchanged since: encoded once more, and kept from now on
-    expect(third.scratch).toHaveLength(0);
-    expect(third.text).toBe(second.text);
-    const fourth = scrape();
-    expect(fourth.kept).toEqual(third.kept);
-    expect(fourth.kept.every((c, k) => c === third.kept[k])).toBe(true);
+    const values = new Map<number, [number, number]>();
+    for (let i = 0; i < 600; i++) write(i, 1);
+    const first = scrapeOf(s);
+    expect(first.text).toBe(fresh(values));
+    expect(first.bytes('scratch')).toBe(0); // every block kept, and handed over as a copy
+    const kept = first.chunks.filter((c) => c.how === 'copy').map((c) => c.bytes!.buffer);
+    // Values that grow, shrink and stay; the first and last lines of blocks; every scrape.
+    const rng = fc.sample(fc.tuple(fc.nat(599), fc.nat(99), fc.integer({ min: 1, max: 10 ** 9 })), { numRuns: 400, seed: 18 });
+    for (let round = 0; round < 8; round++) {
+      for (const [i, run, micros] of rng.slice(round * 50, round * 50 + 50)) {
+        values.set(i, [run, micros / 1e6]);
+        write(i, run, micros / 1e6);
+      }
+      for (const i of [0, 255, 256, 511, 512, 599]) {
+        values.set(i, [round, round / 3]);
+        write(i, round, round / 3);
+      }
+      const later = scrapeOf(s);
+      expect(later.text).toBe(fresh(values));
+      expect(later.bytes('scratch')).toBe(0);
+    }
+    // Still the first scrape's Buffers: the values grew within the room a block has.
+    const now = scrapeOf(s).chunks.filter((c) => c.how === 'copy');
+    expect(now.map((c) => c.bytes!.buffer)).toEqual(kept);
+    // Every phase value ten digits longer: those blocks outgrow their room and get a larger
+    // Buffer once; the other families' blocks keep theirs.
+    for (let i = 0; i < 600; i++) {
+      values.set(i, [1, 1234.567890123]);
+      write(i, 1, 1234.567890123);
+    }
+    const grown = scrapeOf(s);
+    expect(grown.text).toBe(fresh(values));
+    const after = grown.chunks.filter((c) => c.how === 'copy');
+    const moved = after.map((c, k) => c.bytes!.buffer !== kept[k]);
+    expect(after.map((c, k) => (moved[k] ? c.text.split('\n')[0].split('{')[0] : '')).filter(Boolean).every((f) => f === 'probe_http_duration_seconds')).toBe(true);
+    expect(moved.filter(Boolean).length).toBeGreaterThan(0);
+    expect(scrapeOf(s).chunks.filter((c) => c.how === 'copy').map((c) => c.bytes!.buffer)).toEqual(after.map((c) => c.bytes!.buffer));
   });
 });

@@ -35,6 +35,22 @@ describe('TextBody', () => {
     expect(() => body.end()).toThrow(/no response/);
   });
 
+  it('copies bytes appended with appendCopy: changing them afterwards changes nothing sent', () => {
+    const body = new TextBody();
+    const block = Buffer.from('probe_success{check="a"} 1\n');
+    const big = Buffer.alloc((1 << 20) + 7, 'y');
+    body.append(HEAD);
+    body.appendCopy(block);
+    body.appendCopy(Buffer.alloc(0));
+    body.appendCopy(big);
+    body.appendCopy(block.subarray(0, 14));
+    const want = Buffer.concat([Buffer.from(HEAD), block, big, block.subarray(0, 14)]);
+    block.fill('z');
+    big.fill('z');
+    expect(body.bytes().equals(want)).toBe(true);
+    expect(body.scratchPieces).toBe(1); // the small copies share one piece; the large one is a Buffer of its own
+  });
+
   it('streams every chunk to a response, chunked, in order', async () => {
     const blocks = Array.from({ length: 300 }, (_, i) => Buffer.from(`line_${i}{check="c${i}"} ${i}\n`.repeat(500)));
     const { url, close } = await serve((_req, res) => {
