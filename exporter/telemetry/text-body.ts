@@ -1,13 +1,13 @@
 // A response body made of encoded chunks, written to the socket as they come.
 //
 // Why: a scrape is ~1.9 MB of text per 1 000 checks (19 MB at 10 000), and most of it already
-// exists encoded: the check series keep each block of lines as a Buffer until one of its values
-// changes (check-series.ts). Copying those blocks into one body cost a copy per scrape and a
-// body as large as the scrape held for the next one, so the blocks are handed to the socket
-// themselves; only text made for this scrape is encoded here: the exporter's own families, and
-// blocks whose values moved since the last scrape, which go into reused scratch pieces
-// (appendScratch). A joined string of the whole scrape is avoided for the same reason: it would
-// be allocated in V8's old space on every scrape.
+// exists encoded: the check series keep blocks of lines encoded between scrapes and rewrite in
+// place the lines whose values changed (check-series.ts). Those blocks are copied into reused
+// scratch pieces (appendCopy), as is text made for this scrape alone (appendScratch): a body as
+// large as the scrape, or Buffers made per scrape, were held until V8's full collector found
+// them dead. Bytes that never change (family headers) go to the socket as they are. A joined
+// string of the whole scrape is avoided for the same reason: it would be allocated in V8's old
+// space on every scrape.
 //
 // With a response to write to, the body streams: every SCRATCH_BYTES it hands what it has to the
 // socket, and a scratch piece the kernel took whole is written again at once. A scrape of 10 000
