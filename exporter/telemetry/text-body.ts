@@ -156,6 +156,7 @@ export class TextBody {
       }
     }
     if (this.piece) this.held.push(this.piece);
+    this.tail = undefined; // a chunk of the piece left behind
     this.piece = spare.pop() ?? Buffer.allocUnsafeSlow(SCRATCH_BYTES);
     this.taken++;
     this.used = 0;

@@ -51,6 +51,14 @@ describe('TextBody', () => {
     expect(body.scratchPieces).toBe(1); // the small copies share one piece; the large one is a Buffer of its own
   });
 
+  it('keeps copies in order across scratch pieces, whether or not the body streams', () => {
+    const blocks = Array.from({ length: 40 }, (_, i) => Buffer.from(`block_${i}{check="c${i}"} ${i}\n`.repeat(9000)));
+    const body = new TextBody();
+    blocks.forEach((b, i) => (i % 3 ? body.appendCopy(b) : body.appendScratch(b.toString())));
+    expect(body.scratchPieces).toBeGreaterThan(3);
+    expect(body.bytes().equals(Buffer.concat(blocks))).toBe(true);
+  });
+
   it('streams every chunk to a response, chunked, in order', async () => {
     const blocks = Array.from({ length: 300 }, (_, i) => Buffer.from(`line_${i}{check="c${i}"} ${i}\n`.repeat(500)));
     const { url, close } = await serve((_req, res) => {
