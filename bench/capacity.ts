@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { benchBlackbox, benchNodeFlags, cpuSeconds, freePort, percentile, rssBytes, scrape, startTarget, stop, waitHttp } from './exporter.js';
+import { benchBlackbox, benchNodeEnv, benchNodeFlags, cpuSeconds, freePort, percentile, rssBytes, scrape, startTarget, stop, waitHttp } from './exporter.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RATE = 1000; // probes per second at every size
@@ -80,7 +80,7 @@ async function benchSize(checks: number, targetPort: number, o: Options) {
   const url = `http://127.0.0.1:${port}`;
   const t0 = performance.now();
   const proc = spawn(process.execPath, [...benchNodeFlags(), path.join(ROOT, 'dist/exporter/cli.js'), `--config.file=${file}`, `--web.listen-address=127.0.0.1:${port}`, `--storage.path=${dir}/data`, '--log.level=warn'],
-    { stdio: 'ignore', env: { ...process.env, VIGIL_ADMIN_TOKEN: TOKEN } });
+    { stdio: 'ignore', env: { ...process.env, ...benchNodeEnv(), VIGIL_ADMIN_TOKEN: TOKEN } });
   try {
     await waitOk(`${url}/-/healthy`, 300_000);
     const startupS = (performance.now() - t0) / 1000;
@@ -169,7 +169,7 @@ export async function benchCapacity(argv: string[] = []): Promise<Record<string,
   const rows: string[] = [];
   try {
     await waitHttp(`http://127.0.0.1:${targetPort}/`);
-    console.log(`capacity: sizes ${o.sizes.join(', ')} at ${RATE} probes/s, ${o.series} series, window ${o.windowS} s (node ${benchNodeFlags().join(' ') || 'without flags'})`);
+    console.log(`capacity: sizes ${o.sizes.join(', ')} at ${RATE} probes/s, ${o.series} series, window ${o.windowS} s (node ${[...Object.entries(benchNodeEnv()).map(([k, v]) => `${k}=${v}`), ...benchNodeFlags()].join(' ') || 'without flags'})`);
     for (const checks of o.sizes) {
       console.log(`capacity: ${checks} http checks at ${checks / RATE} s …`);
       const v = await benchSize(checks, targetPort, o);

@@ -70,11 +70,29 @@ export function scrape(url: string, timeoutMs = 60_000): Promise<{ ms: number; b
   });
 }
 
+function startScript(): string[] {
+  return (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts.start as string).split(' ');
+}
+
 /** The Node flags the exporter ships with (`npm start`), unless BENCH_NODE_FLAGS overrides them. */
 export function benchNodeFlags(): string[] {
   if (process.env.BENCH_NODE_FLAGS !== undefined) return process.env.BENCH_NODE_FLAGS.split(' ').filter(Boolean);
-  const start: string = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts.start;
-  return start.split(' ').filter((t) => t.startsWith('--'));
+  return startScript().filter((t) => t.startsWith('--'));
+}
+
+/**
+ * The environment the exporter ships with (`npm start`'s NAME=value before `node`: glibc's
+ * malloc settings), unless BENCH_NODE_ENV overrides it (`BENCH_NODE_ENV=` for none).
+ */
+export function benchNodeEnv(): Record<string, string> {
+  const words = process.env.BENCH_NODE_ENV !== undefined ? process.env.BENCH_NODE_ENV.split(' ').filter(Boolean) : startScript();
+  const env: Record<string, string> = {};
+  for (const w of words) {
+    const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(w);
+    if (!m) break;
+    env[m[1]] = m[2];
+  }
+  return env;
 }
 
 export async function waitHttp(url: string, timeoutMs = 15_000, pollMs = 100): Promise<void> {
@@ -117,7 +135,7 @@ async function benchVigil(targetPort: number) {
   writeFileSync(path.join(dir, 'vigil.yml'), lines.join('\n'));
   const port = await freePort();
   const nodeFlags = benchNodeFlags();
-  const proc = spawn(process.execPath, [...nodeFlags, path.join(ROOT, 'dist/exporter/cli.js'), `--config.file=${dir}/vigil.yml`, `--web.listen-address=127.0.0.1:${port}`, `--storage.path=${dir}/data`, '--log.level=warn'], { stdio: 'ignore' });
+  const proc = spawn(process.execPath, [...nodeFlags, path.join(ROOT, 'dist/exporter/cli.js'), `--config.file=${dir}/vigil.yml`, `--web.listen-address=127.0.0.1:${port}`, `--storage.path=${dir}/data`, '--log.level=warn'], { stdio: 'ignore', env: { ...process.env, ...benchNodeEnv() } });
   const url = `http://127.0.0.1:${port}`;
   try {
     await waitHttp(`${url}/-/healthy`);

@@ -33,7 +33,7 @@ import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { formatDuration, parseDuration } from '../exporter/model/units.js';
-import { benchNodeFlags, cpuSeconds, freePort, percentile, rssBytes } from './exporter.js';
+import { benchNodeEnv, benchNodeFlags, cpuSeconds, freePort, percentile, rssBytes } from './exporter.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = path.join(ROOT, 'dist/exporter/cli.js');
@@ -313,7 +313,7 @@ export async function benchSoak(args: string[] = []): Promise<Record<string, num
     const launch = () => {
       launchedAt = performance.now();
       const p = spawn(process.execPath, [...nodeFlags, CLI, `--config.file=${dir}/vigil.yml`, `--web.listen-address=127.0.0.1:${port}`, `--storage.path=${dir}/data`, '--log.level=warn'],
-        { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+        { stdio: ['ignore', 'ignore', 'pipe'], detached: true, env: { ...process.env, ...benchNodeEnv() } });
       p.stderr!.on('data', (d) => { logTail = (logTail + d).slice(-4000); });
       p.once('exit', (code, signal) => {
         if (stopping) return;

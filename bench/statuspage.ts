@@ -51,7 +51,7 @@ import { CheckRecord, recordRetentionOf } from '../exporter/record/record.js';
 import { DAY_MS, HOUR_MS } from '../exporter/record/tiers.js';
 import { launchChromium } from '../tests/support/chromium.js';
 import { startExporter, waitFor, type RunningExporter } from '../tests/support/exporter.js';
-import { benchNodeFlags, cpuSeconds, freePort, percentile, rssBytes, scrape } from './exporter.js';
+import { benchNodeEnv, benchNodeFlags, cpuSeconds, freePort, percentile, rssBytes, scrape } from './exporter.js';
 import { feedRaw, writeOldTiers } from './storage.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -428,7 +428,7 @@ export async function benchStatusPage(options: string[] = []): Promise<Record<st
     }
     await waitFor(async () => (await fetch(`${target}/ping`)).ok, 5000, 50);
     const t0 = performance.now();
-    ex = await startExporter({ config: config(target), dir, args: ['--log.level=info'], nodeArgs: benchNodeFlags(), timeoutMs: 300_000 });
+    ex = await startExporter({ config: config(target), dir, args: ['--log.level=info'], nodeArgs: benchNodeFlags(), env: benchNodeEnv(), timeoutMs: 300_000 });
     await waitFor(async () => (await fetch(`${ex!.url}/-/ready`)).ok, 300_000, 100);
     out.exporter_ready_s = round((performance.now() - t0) / 1000);
     await sleep(3000); // every check has a few points, sparklines have a shape

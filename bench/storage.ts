@@ -40,7 +40,7 @@ import { parseConfig } from '../exporter/config/load.js';
 import { PROBE_KINDS } from '../exporter/probes/index.js';
 import { httpProbe } from '../exporter/probes/http.js';
 import { runCheck } from '../exporter/engine/runner.js';
-import { benchNodeFlags, cpuSeconds, freePort, percentile, rssBytes } from './exporter.js';
+import { benchNodeEnv, benchNodeFlags, cpuSeconds, freePort, percentile, rssBytes } from './exporter.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -376,7 +376,7 @@ async function startVigil(dir: string, config: string): Promise<{ proc: ChildPro
   const port = await freePort();
   const log = openSync(path.join(dir, 'exporter.log'), 'a');
   const proc = spawn(process.execPath, [...benchNodeFlags(), path.join(ROOT, 'dist/exporter/cli.js'), `--config.file=${dir}/vigil.yml`,
-    `--web.listen-address=127.0.0.1:${port}`, `--storage.path=${dir}`, '--log.level=warn'], { stdio: ['ignore', log, log] });
+    `--web.listen-address=127.0.0.1:${port}`, `--storage.path=${dir}`, '--log.level=warn'], { stdio: ['ignore', log, log], env: { ...process.env, ...benchNodeEnv() } });
   closeSync(log);
   proc.once('exit', (code, signal) => {
     if (!stopping.has(proc)) console.error(`exporter exited (${code ?? signal}); its log:\n${readFileSync(path.join(dir, 'exporter.log'), 'utf8').split('\n').slice(-30).join('\n')}`);

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=4 --max-old-space-size=512 --v8-pool-size=2 --no-allocation-site-pretenuring
+#!/usr/bin/env -S MALLOC_MMAP_THRESHOLD_=131072 node --max-semi-space-size=4 --max-old-space-size=512 --v8-pool-size=2 --no-allocation-site-pretenuring
 // vigil: the exporter's command line, following Prometheus exporter conventions.
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';

@@ -347,11 +347,16 @@ describe('Dockerfile', () => {
     const runtime = stages.at(-1)!;
     expect(runtime).toMatch(/^USER (node|\d+)$/m);
     expect(runtime).not.toMatch(/^USER root$/m);
-    // The container runs Node with the flags `npm start` and the `vigil` bin use (tuned by `npm run bench`).
-    const startFlags = (JSON.parse(read('package.json')).scripts.start as string).split(' ').filter((t) => t.startsWith('--'));
+    // The container runs Node with the flags and malloc settings `npm start` and the `vigil` bin
+    // use (tuned by `npm run bench`).
+    const start = (JSON.parse(read('package.json')).scripts.start as string).split(' ');
+    const startFlags = start.filter((t) => t.startsWith('--'));
+    const startEnv = start.slice(0, start.indexOf('node'));
     expect(startFlags.length).toBeGreaterThan(0);
+    expect(startEnv).toEqual(['MALLOC_MMAP_THRESHOLD_=131072']);
     expect(runtime).toContain(`ENTRYPOINT ${JSON.stringify(['node', ...startFlags, 'dist/exporter/cli.js']).replace(/","/g, '", "')}`);
-    expect(read('exporter/cli.ts').split('\n')[0]).toBe(`#!/usr/bin/env -S node ${startFlags.join(' ')}`);
+    for (const e of startEnv) expect(runtime).toMatch(new RegExp(`^ENV ${e}$`, 'm'));
+    expect(read('exporter/cli.ts').split('\n')[0]).toBe(`#!/usr/bin/env -S ${startEnv.join(' ')} node ${startFlags.join(' ')}`);
     // Everything COPY'd from the context exists (and is not excluded by .dockerignore).
     const ignored = read('.dockerignore').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#') && !l.startsWith('!'));
     for (const file of ['Dockerfile', 'examples/demo-app/Dockerfile']) {
