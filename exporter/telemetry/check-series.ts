@@ -458,12 +458,17 @@ function keep(f: Family, b: number, text: string, bytes: number, old: KeptBlock 
   const { open, bases, lines } = f as Family & { lines: string[] };
   for (let i = start, at = 0; i < end; i++) {
     const j = i - start;
-    const prefix = ascii ? open.length + bases[i].length : open.length + Buffer.byteLength(bases[i], 'utf8');
+    const prefix = open.length + utf8Length(bases[i], ascii);
     k.at[j] = at;
     k.prefix[j] = prefix;
-    at += prefix + (ascii ? lines[i].length : Buffer.byteLength(lines[i], 'utf8'));
+    at += prefix + utf8Length(lines[i], ascii);
   }
   return k;
+}
+
+/** Bytes of `s` in UTF-8: its length when the text it belongs to is all ASCII. */
+function utf8Length(s: string, ascii: boolean): number {
+  return ascii ? s.length : Buffer.byteLength(s, 'utf8');
 }
 
 /** Room for a block of `bytes` and some growth of its values. */
@@ -502,7 +507,7 @@ function patch(f: Family, b: number, k: KeptBlock): void {
     at[j] = to + (at[j] - run) - from;
     work.copyWithin(to, run, text);
     to += text - run;
-    const n = ascii ? lines[i].length : Buffer.byteLength(lines[i], 'utf8');
+    const n = utf8Length(lines[i], ascii);
     work.copyWithin(to, src, src + n);
     src += n;
     to += n;
